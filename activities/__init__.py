@@ -1,0 +1,1 @@
+"""Every side effect of the engine: persistence, broker orders and notifications."""

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""The two commands a new user needs, on a machine with nothing but Python 3.11+.
+
+    python3 run.py         # install what is needed, then run the main job (the demo)
+    python3 run.py test    # install what is needed, then lint, type-check and run every test
+
+The first run creates ``.venv`` next to this file and installs the project into it; later runs
+reinstall only when ``pyproject.toml`` changed. Anything after the command is passed through,
+e.g. ``python3 run.py test -k ladder``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".campaign-engine-installed"
+
+
+def _say(message: str) -> None:
+    print(f"[run.py] {message}", flush=True)
+
+
+def _requirements_fingerprint() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_environment() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on any python3
+        sys.exit(f"campaign-engine needs Python 3.11+; this is {sys.version.split()[0]}")
+    fingerprint = _requirements_fingerprint()
+    if STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    if not (BIN / "python").exists():
+        _say(f"creating a virtual environment in {VENV}")
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    _say("installing campaign-engine and its tools (first run only; a few minutes)")
+    pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(fingerprint)
+
+
+def _run(argv: list[str]) -> int:
+    return subprocess.run(argv, cwd=ROOT).returncode
+
+
+def run_tests(extra: list[str]) -> int:
+    py = str(BIN / "python")
+    steps: list[tuple[str, list[str]]] = [
+        ("ruff", [py, "-m", "ruff", "check", "."]),
+        ("ruff format", [py, "-m", "ruff", "format", "--check", "."]),
+        ("mypy --strict", [py, "-m", "mypy"]),
+        ("pytest", [py, "-m", "pytest", *extra]),
+    ]
+    if extra:  # a focused run (e.g. -k ladder) skips the whole-tree checks
+        steps = steps[-1:]
+    failed = []
+    for name, argv in steps:
+        _say(f"{name} ...")
+        if _run(argv) != 0:
+            failed.append(name)
+    if failed:
+        _say("FAILED: " + ", ".join(failed))
+        return 1
+    _say("all checks passed")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    command, extra = (argv[0], argv[1:]) if argv else ("demo", [])
+    ensure_environment()
+    if command == "test":
+        return run_tests(extra)
+    if command in {"demo", "campaigns"}:
+        return _run([str(BIN / "campaigns"), *(["demo"] if command == "demo" else []), *extra])
+    sys.stderr.write(
+        f"unknown command {command!r}; use: python3 run.py [demo|test|campaigns ...]\n"
+    )
+    return 2
+
+
+if __name__ == "__main__":
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio can abort the interpreter at exit (sdk-python#300); the exit code is ours.
+    os._exit(code)

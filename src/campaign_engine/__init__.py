@@ -1,0 +1,1 @@
+"""campaign-engine: durable, deterministic management of Wyckoff trading campaigns."""

@@ -1,0 +1,848 @@
+"""The campaign aggregate: every command takes a state and an input and returns the new state
+with the effects to carry out (orders to place or cancel, events to announce).
+
+The functions are pure and deterministic: the same state and input always give the same
+outcome, ids included. That is what lets a Temporal workflow be a thin shell around them.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from campaign_engine.domain.allocation import Allocation, allocate
+from campaign_engine.domain.errors import (
+    NoCampaign,
+    Overfill,
+    UnknownOrder,
+    WrongSymbol,
+)
+from campaign_engine.domain.events import CampaignEvent, EventValue, make_event
+from campaign_engine.domain.exits import (
+    default_targets,
+    downside_fill_price,
+    invalidation_level,
+    is_invalidated,
+    is_stopped,
+    reach_targets,
+)
+from campaign_engine.domain.ledger import r_multiple
+from campaign_engine.domain.lifecycle import (
+    phase_for,
+    require_open,
+    require_operator_transition,
+    require_version,
+    status_after_entry_fill,
+)
+from campaign_engine.domain.limits import (
+    Exposure,
+    PortfolioView,
+    check_portfolio_limits,
+    heat_alert_level,
+)
+from campaign_engine.domain.market import EntrySignal, PriceUpdate
+from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.orders import Fill, Order, OrderRecord, client_order_id
+from campaign_engine.domain.plans import AllocationPlan
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.positions import ExitRecord, Position
+from campaign_engine.domain.priority import priority_score
+from campaign_engine.domain.sizing import size_position
+from campaign_engine.domain.state import CampaignState, position_uuid
+from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.vocabulary import (
+    LONG_SEQUENCE,
+    CampaignStatus,
+    EventType,
+    OrderPurpose,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Pattern,
+    PositionStatus,
+    RejectionCode,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A command's result: the new state and what to do about it, in order."""
+
+    state: CampaignState
+    orders: tuple[Order, ...] = ()
+    cancellations: tuple[str, ...] = ()
+    events: tuple[CampaignEvent, ...] = ()
+    plan: AllocationPlan | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.orders or self.cancellations or self.events)
+
+
+Announcement = tuple[EventType, Mapping[str, EventValue]]
+
+
+def _announce(
+    state: CampaignState, now: UtcDatetime, correlation_id: str, items: Sequence[Announcement]
+) -> tuple[CampaignEvent, ...]:
+    return tuple(
+        make_event(
+            event_type,
+            campaign_id=state.campaign_id,
+            version=state.version,
+            occurred_at=now,
+            correlation_id=correlation_id,
+            sequence=index,
+            data=data,
+        )
+        for index, (event_type, data) in enumerate(items)
+    )
+
+
+def exposure_of(state: CampaignState) -> Exposure:
+    """The campaign's contribution to portfolio heat."""
+    return Exposure(
+        campaign_id=state.campaign_id,
+        symbol=state.symbol,
+        open_risk=state.open_risk,
+        reserved_risk=state.reserved_risk,
+    )
+
+
+# --- entries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Rejection:
+    code: RejectionCode
+    reason: str
+
+
+def _validation_rejection(state: CampaignState, signal: EntrySignal) -> _Rejection | None:
+    """Rule 1, the checks that need the campaign (the signal validated itself on creation)."""
+    if signal.pattern is Pattern.UTAD:
+        return _Rejection(RejectionCode.SHORT_NOT_SUPPORTED, "short campaigns are not supported")
+    if signal.campaign_id != state.campaign_id:
+        return _Rejection(
+            RejectionCode.SIGNAL_MISMATCH,
+            f"signal belongs to campaign {signal.campaign_id}, not {state.campaign_id}",
+        )
+    if state.exists and signal.trading_range.id != state.trading_range.id:
+        return _Rejection(RejectionCode.RANGE_CONFLICT, "campaign id already used by another range")
+    if signal.targets is None and not default_targets(signal.entry_price, state.trading_range):
+        return _Rejection(
+            RejectionCode.NO_TARGET,
+            f"no range level lies above entry {signal.entry_price}; the signal must give targets",
+        )
+    return None
+
+
+def _progress_rejection(state: CampaignState, signal: EntrySignal) -> _Rejection | None:
+    """Rules 2-4: closed campaign, duplicate pattern, out of sequence."""
+    if state.is_closed:
+        return _Rejection(
+            RejectionCode.CAMPAIGN_CLOSED, f"campaign is {state.status.value}: no new entries"
+        )
+    pattern, taken = signal.pattern, state.taken_patterns
+    if pattern in taken:
+        return _Rejection(
+            RejectionCode.DUPLICATE_PATTERN, f"{pattern.value} already taken in this campaign"
+        )
+    later = [p for p in LONG_SEQUENCE[LONG_SEQUENCE.index(pattern) + 1 :] if p in taken]
+    if later:
+        return _Rejection(
+            RejectionCode.OUT_OF_SEQUENCE,
+            f"{pattern.value} cannot follow {later[-1].value} (order is SPRING -> SOS -> LPS)",
+        )
+    return None
+
+
+def _confidence_rejection(
+    state: CampaignState, signal: EntrySignal, policy: Policy
+) -> _Rejection | None:
+    if signal.confidence < policy.min_confidence:
+        return _Rejection(
+            RejectionCode.LOW_CONFIDENCE,
+            f"confidence {signal.confidence} is below the minimum {policy.min_confidence}",
+        )
+    sole_lps = signal.pattern is Pattern.LPS and not (
+        state.taken_patterns & {Pattern.SPRING, Pattern.SOS}
+    )
+    if sole_lps and signal.confidence < policy.lps_sole_min_confidence:
+        return _Rejection(
+            RejectionCode.LOW_CONFIDENCE,
+            f"an LPS as sole entry needs confidence {policy.lps_sole_min_confidence}, "
+            f"got {signal.confidence}",
+        )
+    return None
+
+
+def _plan(
+    state: CampaignState,
+    signal: EntrySignal,
+    now: UtcDatetime,
+    heat_pct: Decimal,
+    allocation: Allocation | None,
+    policy: Policy,
+    *,
+    shares: Decimal = ZERO,
+    risk_amount: Decimal = ZERO,
+    actual_risk_pct: Decimal = ZERO,
+    rejection: _Rejection | None = None,
+) -> AllocationPlan:
+    return AllocationPlan(
+        campaign_id=state.campaign_id,
+        signal_id=signal.signal_id,
+        symbol=signal.symbol,
+        pattern=signal.pattern,
+        weight=allocation.weight if allocation else None,
+        target_risk_pct=allocation.target_risk_pct if allocation else None,
+        requested_risk_pct=allocation.base_risk_pct if allocation else signal.requested_risk_pct,
+        approved_risk_pct=allocation.risk_pct if allocation and not rejection else None,
+        actual_risk_pct=actual_risk_pct,
+        shares=shares,
+        risk_amount=risk_amount,
+        remaining_budget_pct=policy.campaign_max_risk_pct
+        - state.total_allocation
+        - actual_risk_pct,
+        heat_after_pct=heat_pct + actual_risk_pct,
+        priority_score=priority_score(signal),
+        is_rebalanced=allocation.is_rebalanced if allocation else False,
+        rebalance_reason=allocation.rebalance_reason if allocation else None,
+        approved=rejection is None,
+        rejection_code=rejection.code if rejection else None,
+        rejection_reason=rejection.reason if rejection else None,
+        decided_at=now,
+    )
+
+
+def _reject(
+    state: CampaignState,
+    signal: EntrySignal,
+    now: UtcDatetime,
+    heat_pct: Decimal,
+    policy: Policy,
+    rejection: _Rejection,
+    allocation: Allocation | None = None,
+) -> Outcome:
+    plan = _plan(state, signal, now, heat_pct, allocation, policy, rejection=rejection)
+    # The plan is remembered (so the same signal_id gets the same answer) but the campaign
+    # itself does not change: same version, no orders.
+    new_state = state.model_copy(update={"plans": (*state.plans, plan)})
+    events = _announce(
+        new_state,
+        now,
+        str(signal.signal_id),
+        [
+            (
+                EventType.ALLOCATION_REJECTED,
+                {
+                    "signal_id": str(signal.signal_id),
+                    "pattern": signal.pattern.value,
+                    "code": rejection.code.value,
+                    "reason": rejection.reason,
+                },
+            )
+        ],
+    )
+    return Outcome(new_state, events=events, plan=plan)
+
+
+def decide_entry(
+    state: CampaignState,
+    signal: EntrySignal,
+    portfolio: PortfolioView,
+    policy: Policy,
+    now: UtcDatetime,
+) -> Outcome:
+    """Decide an entry signal by the rules of SPEC section 3, in their order.
+
+    The first failing rule rejects and nothing about the campaign changes. The same
+    ``signal_id`` always returns its first decision, with no new effects.
+    """
+    previous = state.plan_for(signal.signal_id)
+    if previous is not None:
+        return Outcome(state, plan=previous)
+    if not state.exists and signal.trading_range.id != state.trading_range.id:
+        # No campaign holds this id yet, so the range of the newest signal defines it.
+        state = CampaignState.for_range(signal.trading_range).model_copy(
+            update={"plans": state.plans}
+        )
+
+    heat = portfolio.heat_pct()
+    rejection = (
+        _validation_rejection(state, signal)
+        or _progress_rejection(state, signal)
+        or _confidence_rejection(state, signal, policy)
+    )
+    if rejection:
+        return _reject(state, signal, now, heat, policy, rejection)
+
+    taken = {p.pattern: p.weight for p in state.positions}
+    allocation = allocate(
+        signal.pattern, taken, state.trading_range, signal.requested_risk_pct, policy
+    )
+    risk_pct = allocation.risk_pct
+    if state.total_allocation + risk_pct > policy.campaign_max_risk_pct:
+        reason = (
+            f"exceeds remaining budget: {state.total_allocation}% allocated + {risk_pct}% > "
+            f"{policy.campaign_max_risk_pct}%"
+        )
+        return _reject(
+            state, signal, now, heat, policy,
+            _Rejection(RejectionCode.CAMPAIGN_BUDGET, reason), allocation,
+        )  # fmt: skip
+    breach = check_portfolio_limits(portfolio, signal.symbol, risk_pct, policy)
+    if breach:
+        return _reject(
+            state, signal, now, heat, policy, _Rejection(breach.code, breach.reason), allocation
+        )
+    size = size_position(
+        portfolio.equity, risk_pct, signal.entry_price, signal.stop_loss, policy.quantity_step
+    )
+    if size.shares <= ZERO:
+        reason = (
+            f"position too small: {risk_pct}% of {portfolio.equity} at "
+            f"{signal.risk_per_share} risk per share is less than {policy.quantity_step} share"
+        )
+        return _reject(
+            state, signal, now, heat, policy,
+            _Rejection(RejectionCode.POSITION_TOO_SMALL, reason), allocation,
+        )  # fmt: skip
+    return _approve(state, signal, portfolio, policy, now, allocation, size.shares, size.risk_pct)
+
+
+def _approve(
+    state: CampaignState,
+    signal: EntrySignal,
+    portfolio: PortfolioView,
+    policy: Policy,
+    now: UtcDatetime,
+    allocation: Allocation,
+    shares: Decimal,
+    actual_risk_pct: Decimal,
+) -> Outcome:
+    heat = portfolio.heat_pct()
+    risk_amount = shares * signal.risk_per_share
+    plan = _plan(
+        state, signal, now, heat, allocation, policy,
+        shares=shares, risk_amount=risk_amount, actual_risk_pct=actual_risk_pct,
+    )  # fmt: skip
+    position = Position(
+        id=position_uuid(state.id, signal.pattern),
+        campaign_id=state.campaign_id,
+        signal_id=signal.signal_id,
+        pattern=signal.pattern,
+        symbol=signal.symbol,
+        entry_price=signal.entry_price,
+        initial_stop=signal.stop_loss,
+        stop=signal.stop_loss,
+        targets=signal.targets or default_targets(signal.entry_price, state.trading_range),
+        weight=allocation.weight,
+        risk_pct=actual_risk_pct,
+        planned_shares=shares,
+        approved_at=now,
+    )
+    correlation_id = str(signal.signal_id)
+    order = Order(
+        client_order_id=client_order_id(state.campaign_id, signal.pattern, OrderPurpose.ENTRY),
+        campaign_id=state.campaign_id,
+        position_id=position.id,
+        symbol=signal.symbol,
+        side=OrderSide.BUY,
+        order_type=OrderType.LIMIT,
+        purpose=OrderPurpose.ENTRY,
+        quantity=shares,
+        limit_price=signal.entry_price,
+        expected_price=signal.entry_price,
+        created_at=now,
+        correlation_id=correlation_id,
+    )
+    created = not state.exists
+    new_state = state.model_copy(
+        update={
+            "positions": (*state.positions, position),
+            "orders": (*state.orders, OrderRecord(order=order)),
+            "plans": (*state.plans, plan),
+            "total_allocation": state.total_allocation + actual_risk_pct,
+            "version": state.version + 1,
+            "created_at": state.created_at or now,
+            "updated_at": now,
+        }
+    )
+    entry: dict[str, EventValue] = {
+        "pattern": signal.pattern.value,
+        "signal_id": correlation_id,
+        "shares": shares,
+        "entry_price": signal.entry_price,
+        "stop_loss": signal.stop_loss,
+        "risk_pct": actual_risk_pct,
+        "weight": allocation.weight,
+        "total_allocation": new_state.total_allocation,
+    }
+    announcements: list[Announcement] = [
+        (EventType.CAMPAIGN_CREATED, {**entry, "symbol": state.symbol,
+                                      "trading_range_id": str(state.trading_range.id)})
+        if created
+        else (EventType.CAMPAIGN_UPDATED, {**entry, "change": "entry approved"})
+    ]  # fmt: skip
+    before, after = heat_alert_level(heat, policy), heat_alert_level(plan.heat_after_pct, policy)
+    if after.severity > before.severity:
+        announcements.append(
+            (
+                EventType.PORTFOLIO_HEAT_ALERT,
+                {"level": after.value, "heat_pct": plan.heat_after_pct, "previous": before.value},
+            )
+        )
+    events = _announce(new_state, now, correlation_id, announcements)
+    return Outcome(new_state, orders=(order,), events=events, plan=plan)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """Decisions of a batch, in the order they were made (priority order)."""
+
+    outcomes: tuple[Outcome, ...]
+    states: Mapping[str, CampaignState] = field(default_factory=dict)
+    portfolio: PortfolioView | None = None
+
+
+def decide_batch(
+    states: Mapping[str, CampaignState],
+    signals: Sequence[EntrySignal],
+    portfolio: PortfolioView,
+    policy: Policy,
+    now: UtcDatetime,
+    order: Callable[[Sequence[EntrySignal]], list[EntrySignal]],
+) -> BatchOutcome:
+    """Decide competing signals one by one in ``order`` (FR28 prioritisation), each seeing
+    the risk the ones before it reserved, so the best signals get the budget."""
+    current = dict(states)
+    outcomes: list[Outcome] = []
+    for signal in order(signals):
+        state = current.get(signal.campaign_id) or CampaignState.for_range(signal.trading_range)
+        outcome = decide_entry(state, signal, portfolio, policy, now)
+        current[signal.campaign_id] = outcome.state
+        if outcome.state.exists:
+            portfolio = portfolio.with_exposure(exposure_of(outcome.state))
+        outcomes.append(outcome)
+    return BatchOutcome(tuple(outcomes), current, portfolio)
+
+
+# --- fills -------------------------------------------------------------------------------
+
+
+def _replace_position(state: CampaignState, position: Position) -> tuple[Position, ...]:
+    return tuple(position if p.id == position.id else p for p in state.positions)
+
+
+def _replace_order(state: CampaignState, record: OrderRecord) -> tuple[OrderRecord, ...]:
+    cid = record.order.client_order_id
+    return tuple(record if o.order.client_order_id == cid else o for o in state.orders)
+
+
+def apply_fill(state: CampaignState, fill: Fill, now: UtcDatetime) -> Outcome:
+    """Book a broker fill: positions open and close on fills, never on intentions.
+
+    A fill delivered twice (same ``fill_id``) changes nothing the second time.
+    """
+    record = state.order(fill.client_order_id)
+    if record is None:
+        raise UnknownOrder(f"campaign {state.campaign_id} placed no order {fill.client_order_id}")
+    if fill.fill_id in record.fill_ids:
+        return Outcome(state)
+    if fill.quantity > record.remaining:
+        raise Overfill(
+            f"fill {fill.fill_id} of {fill.quantity} exceeds the {record.remaining} left on "
+            f"order {fill.client_order_id}"
+        )
+    order = record.order
+    filled = record.filled_quantity + fill.quantity
+    record = record.model_copy(
+        update={
+            "filled_quantity": filled,
+            "fill_ids": (*record.fill_ids, fill.fill_id),
+            "status": OrderStatus.FILLED if filled == order.quantity else record.status,
+        }
+    )
+    position = next(p for p in state.positions if p.id == order.position_id)
+    if order.purpose is OrderPurpose.ENTRY:
+        return _book_entry_fill(state, record, position, fill, now)
+    return _book_exit_fill(state, record, position, fill, now)
+
+
+def _book_entry_fill(
+    state: CampaignState, record: OrderRecord, position: Position, fill: Fill, now: UtcDatetime
+) -> Outcome:
+    first_fill = position.status is PositionStatus.PENDING
+    position = position.model_copy(
+        update={
+            "shares": position.shares + fill.quantity,
+            "open_shares": position.open_shares + fill.quantity,
+            "status": PositionStatus.OPEN,
+            "opened_at": position.opened_at or fill.filled_at,
+        }
+    )
+    status = status_after_entry_fill(state.status, position.pattern)
+    new_state = state.model_copy(
+        update={
+            "positions": _replace_position(state, position),
+            "orders": _replace_order(state, record),
+            "status": status,
+            "phase": phase_for(status, state.phase),
+            "version": state.version + 1,
+            "updated_at": now,
+        }
+    )
+    announcements: list[Announcement] = [
+        (
+            EventType.POSITION_OPENED if first_fill else EventType.CAMPAIGN_UPDATED,
+            {
+                "position_id": str(position.id),
+                "pattern": position.pattern.value,
+                "shares": fill.quantity,
+                "price": fill.price,
+                "stop": position.stop,
+                "targets": ", ".join(str(t) for t in position.targets),
+                "change": "entry filled",
+            },
+        )
+    ]
+    if status is not state.status:
+        announcements.append(
+            (
+                EventType.CAMPAIGN_UPDATED,
+                {"change": "status", "status": status.value, "phase": new_state.phase.value},
+            )
+        )
+    events = _announce(new_state, now, record.order.correlation_id, announcements)
+    return Outcome(new_state, events=events)
+
+
+def _book_exit_fill(
+    state: CampaignState, record: OrderRecord, position: Position, fill: Fill, now: UtcDatetime
+) -> Outcome:
+    order = record.order
+    pnl = (fill.price - position.entry_price) * fill.quantity
+    open_shares = position.open_shares - fill.quantity
+    closes = open_shares == ZERO and position.unfilled_shares == ZERO
+    position = position.model_copy(
+        update={
+            "open_shares": open_shares,
+            "pending_exit_shares": max(ZERO, position.pending_exit_shares - fill.quantity),
+            "realized_pnl": position.realized_pnl + pnl,
+            "exits": (
+                *position.exits,
+                ExitRecord(
+                    purpose=order.purpose,
+                    quantity=fill.quantity,
+                    price=fill.price,
+                    realized_pnl=pnl,
+                    at=fill.filled_at,
+                ),
+            ),
+            "status": PositionStatus.CLOSED if closes else position.status,
+            "closed_at": fill.filled_at if closes else position.closed_at,
+        }
+    )
+    new_state = state.model_copy(
+        update={
+            "positions": _replace_position(state, position),
+            "orders": _replace_order(state, record),
+            "version": state.version + 1,
+            "updated_at": now,
+        }
+    )
+    announcements: list[Announcement] = [
+        (
+            EventType.EXIT_EXECUTED,
+            {
+                "position_id": str(position.id),
+                "pattern": position.pattern.value,
+                "purpose": order.purpose.value,
+                "quantity": fill.quantity,
+                "price": fill.price,
+                "realized_pnl": pnl,
+                "open_shares": open_shares,
+            },
+        )
+    ]
+    finished = new_state.all_positions_closed and not any(
+        o.status is OrderStatus.OPEN for o in new_state.orders
+    )
+    if finished and new_state.closed_at is None:
+        new_state, final = _finish(new_state, now)
+        announcements.append(final)
+    return Outcome(new_state, events=_announce(new_state, now, order.correlation_id, announcements))
+
+
+def _finish(state: CampaignState, now: UtcDatetime) -> tuple[CampaignState, Announcement]:
+    """Every position is closed: COMPLETED, unless it was invalidated on the way."""
+    realized = sum((p.realized_pnl for p in state.positions), ZERO)
+    initial_risk = sum((p.initial_risk for p in state.positions), ZERO)
+    metrics: dict[str, EventValue] = {
+        "realized_pnl": realized,
+        "r_multiple": r_multiple(realized, initial_risk),
+        "total_allocation": state.total_allocation,
+        "positions": len(state.positions),
+    }
+    if state.status is CampaignStatus.INVALIDATED:
+        closed = state.model_copy(update={"closed_at": now})
+        return closed, (EventType.CAMPAIGN_UPDATED, {"change": "all positions exited", **metrics})
+    completed = state.model_copy(update={"status": CampaignStatus.COMPLETED, "closed_at": now})
+    return completed, (EventType.CAMPAIGN_COMPLETED, {"status": "COMPLETED", **metrics})
+
+
+# --- prices ------------------------------------------------------------------------------
+
+
+def _exit_order(
+    state: CampaignState,
+    position: Position,
+    purpose: OrderPurpose,
+    quantity: Decimal,
+    expected_price: Decimal,
+    limit_price: Decimal | None,
+    now: UtcDatetime,
+    correlation_id: str,
+) -> Order:
+    return Order(
+        client_order_id=client_order_id(state.campaign_id, position.pattern, purpose),
+        campaign_id=state.campaign_id,
+        position_id=position.id,
+        symbol=state.symbol,
+        side=OrderSide.SELL,
+        order_type=OrderType.LIMIT if limit_price is not None else OrderType.MARKET,
+        purpose=purpose,
+        quantity=quantity,
+        limit_price=limit_price,
+        expected_price=expected_price,
+        created_at=now,
+        correlation_id=correlation_id,
+    )
+
+
+def is_stale(state: CampaignState, update: PriceUpdate) -> bool:
+    """Not newer than the last update seen (by time, and by sequence when both carry one)."""
+    if state.last_price_at is not None and update.as_of <= state.last_price_at:
+        return True
+    return (
+        update.sequence is not None
+        and state.last_sequence is not None
+        and update.sequence <= state.last_sequence
+    )
+
+
+def on_price(
+    state: CampaignState,
+    update: PriceUpdate,
+    policy: Policy,
+    now: UtcDatetime,
+    correlation_id: str,
+) -> Outcome:
+    """Evaluate one price update: stale -> ignored; then invalidation; then stops; then
+    targets. A bar's low is looked at before its high, so a bar touching both a stop and a
+    target is a stop."""
+    if update.symbol != state.symbol:
+        raise WrongSymbol(
+            f"campaign {state.campaign_id} trades {state.symbol}, not {update.symbol}"
+        )
+    if is_stale(state, update):
+        return Outcome(state)
+    state = state.model_copy(
+        update={
+            "last_price": update.last,
+            "last_price_at": update.as_of,
+            "last_sequence": update.sequence
+            if update.sequence is not None
+            else state.last_sequence,
+        }
+    )
+    if not state.exists or state.is_closed:
+        return Outcome(state)
+
+    level = invalidation_level(state.trading_range, state.position_for(Pattern.SPRING))
+    if level is not None and is_invalidated(level, update):
+        price = downside_fill_price(level, update)
+        reason = f"invalidation level {level} breached (low {update.bar_low})"
+        return _invalidate(state, reason, lambda _: price, now, correlation_id)
+
+    orders: list[Order] = []
+    positions: list[Position] = []
+    for position in state.positions:
+        if not position.is_open or position.sellable_shares <= ZERO:
+            positions.append(position)
+        elif is_stopped(position, update):
+            quantity = position.sellable_shares
+            price = downside_fill_price(position.stop, update)
+            orders.append(
+                _exit_order(state, position, OrderPurpose.STOP, quantity, price, None, now,
+                            correlation_id)
+            )  # fmt: skip
+            positions.append(
+                position.model_copy(
+                    update={"pending_exit_shares": position.pending_exit_shares + quantity}
+                )
+            )
+        else:
+            reached = reach_targets(position, update, policy)
+            for intent in reached.exits:
+                orders.append(
+                    _exit_order(state, position, intent.purpose, intent.quantity, intent.price,
+                                intent.level, now, correlation_id)
+                )  # fmt: skip
+            positions.append(reached.position)
+
+    if tuple(positions) == state.positions:
+        return Outcome(state)
+    new_state = state.model_copy(
+        update={"positions": tuple(positions), "version": state.version + 1, "updated_at": now}
+    )
+    new_state = new_state.model_copy(
+        update={"orders": (*new_state.orders, *(OrderRecord(order=o) for o in orders))}
+    )
+    moved = [
+        f"{after.pattern.value} stop {before.stop} -> {after.stop}"
+        for before, after in zip(state.positions, positions, strict=True)
+        if after.stop != before.stop
+    ]
+    events = _announce(
+        new_state,
+        now,
+        correlation_id,
+        [
+            (
+                EventType.CAMPAIGN_UPDATED,
+                {
+                    "change": "exits triggered" if orders else "stops trailed",
+                    "exit_orders": ", ".join(f"{o.client_order_id} x{o.quantity}" for o in orders),
+                    "stops": "; ".join(moved),
+                    "price": update.last,
+                },
+            )
+        ],
+    )
+    return Outcome(new_state, orders=tuple(orders), events=events)
+
+
+# --- invalidation and operator commands ----------------------------------------------------
+
+
+def _invalidate(
+    state: CampaignState,
+    reason: str,
+    exit_price: Callable[[Position], Decimal],
+    now: UtcDatetime,
+    correlation_id: str,
+) -> Outcome:
+    """Exit every open share at once and cancel entries that have not filled."""
+    orders: list[Order] = []
+    cancellations: list[str] = []
+    positions: list[Position] = []
+    records = list(state.orders)
+    for position in state.positions:
+        if position.sellable_shares > ZERO:
+            quantity = position.sellable_shares
+            orders.append(
+                _exit_order(state, position, OrderPurpose.INVALIDATION, quantity,
+                            exit_price(position), None, now, correlation_id)
+            )  # fmt: skip
+            position = position.model_copy(
+                update={"pending_exit_shares": position.pending_exit_shares + quantity}
+            )
+        if position.unfilled_shares > ZERO:
+            entry_id = client_order_id(state.campaign_id, position.pattern, OrderPurpose.ENTRY)
+            cancellations.append(entry_id)
+            records = [
+                r.model_copy(update={"status": OrderStatus.CANCELLED})
+                if r.order.client_order_id == entry_id
+                else r
+                for r in records
+            ]
+            nothing_held = position.open_shares == ZERO
+            position = position.model_copy(
+                update={
+                    "planned_shares": position.shares,
+                    "status": PositionStatus.CLOSED if nothing_held else position.status,
+                    "closed_at": now if nothing_held else position.closed_at,
+                }
+            )
+        positions.append(position)
+    new_state = state.model_copy(
+        update={
+            "positions": tuple(positions),
+            "orders": (*records, *(OrderRecord(order=o) for o in orders)),
+            "status": CampaignStatus.INVALIDATED,
+            "invalidation_reason": reason,
+            "version": state.version + 1,
+            "updated_at": now,
+        }
+    )
+    if not orders:
+        new_state = new_state.model_copy(update={"closed_at": now})
+    events = _announce(
+        new_state,
+        now,
+        correlation_id,
+        [
+            (
+                EventType.CAMPAIGN_INVALIDATED,
+                {
+                    "reason": reason,
+                    "exit_orders": ", ".join(f"{o.client_order_id} x{o.quantity}" for o in orders),
+                    "cancelled_orders": ", ".join(cancellations),
+                },
+            )
+        ],
+    )
+    return Outcome(new_state, tuple(orders), tuple(cancellations), events)
+
+
+def invalidate(state: CampaignState, reason: str, now: UtcDatetime, correlation_id: str) -> Outcome:
+    """Operator or orchestrator invalidation: exit everything at the last price seen for the
+    symbol, or at each position's entry price if no price was seen."""
+    if not state.exists:
+        raise NoCampaign(f"there is no campaign {state.campaign_id}")
+    require_open(state.status, state.campaign_id)
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("an invalidation needs a reason")
+    last = state.last_price
+    return _invalidate(
+        state, reason, lambda p: last if last is not None else p.entry_price, now, correlation_id
+    )
+
+
+def change_status(
+    state: CampaignState,
+    status: CampaignStatus,
+    expected_version: int,
+    now: UtcDatetime,
+    correlation_id: str,
+) -> Outcome:
+    """An operator's status change (PATCH): the version must be current and the transition
+    one an operator may make."""
+    if not state.exists:
+        raise NoCampaign(f"there is no campaign {state.campaign_id}")
+    require_version(state.version, expected_version, state.campaign_id)
+    require_operator_transition(state.status, status)
+    new_state = state.model_copy(
+        update={
+            "status": status,
+            "phase": phase_for(status, state.phase),
+            "version": state.version + 1,
+            "updated_at": now,
+        }
+    )
+    events = _announce(
+        new_state,
+        now,
+        correlation_id,
+        [
+            (
+                EventType.CAMPAIGN_UPDATED,
+                {"change": "status (operator)", "status": status.value,
+                 "phase": new_state.phase.value},
+            )
+        ],
+    )  # fmt: skip
+    return Outcome(new_state, events=events)

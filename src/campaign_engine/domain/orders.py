@@ -1,0 +1,89 @@
+"""Orders the campaign asks the broker for, and the fills that come back."""
+
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from campaign_engine.domain.types import Price, Quantity, Symbol, UtcDatetime
+from campaign_engine.domain.vocabulary import (
+    OrderPurpose,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Pattern,
+)
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def client_order_id(campaign_id: str, pattern: Pattern, purpose: OrderPurpose) -> str:
+    """Deterministic id (campaign, position, leg): a retry can never place an order twice.
+
+    A position is one pattern of one campaign, and each of its legs is placed at most once,
+    so the triple is unique and stable across retries, replays and worker crashes.
+    """
+    return f"{campaign_id}:{pattern.value}:{purpose.value}"
+
+
+class Order(BaseModel):
+    """An instruction to the broker.
+
+    ``limit_price`` is the limit of a LIMIT order (None for MARKET). ``expected_price`` is where
+    the SPEC fill model says it fills: the entry price, a target level or the open of a bar
+    that gapped above it, a stop level or the open of a bar that gapped through it, or a tick.
+    """
+
+    model_config = _FROZEN
+
+    client_order_id: str
+    campaign_id: str
+    position_id: UUID
+    symbol: Symbol
+    side: OrderSide
+    order_type: OrderType
+    purpose: OrderPurpose
+    quantity: Quantity
+    limit_price: Price | None
+    expected_price: Price
+    created_at: UtcDatetime
+    correlation_id: str
+
+
+class OrderRecord(BaseModel):
+    """An order as the campaign tracks it: how much of it has filled, by which fills."""
+
+    model_config = _FROZEN
+
+    order: Order
+    status: OrderStatus = OrderStatus.OPEN
+    filled_quantity: Quantity = Decimal(0)
+    fill_ids: tuple[str, ...] = ()
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.order.quantity - self.filled_quantity
+
+
+class Fill(BaseModel):
+    """An execution reported by the broker; ``fill_id`` makes re-delivery harmless."""
+
+    model_config = _FROZEN
+
+    fill_id: str
+    client_order_id: str
+    quantity: Quantity
+    price: Price
+    filled_at: UtcDatetime
+
+
+def paper_fill(order: Order, filled_at: UtcDatetime) -> Fill:
+    """The SPEC fill model: the whole order fills at once at its expected price. The fill id
+    is derived from the order's, so a re-submitted order yields the very same fill."""
+    return Fill(
+        fill_id=f"{order.client_order_id}:1",
+        client_order_id=order.client_order_id,
+        quantity=order.quantity,
+        price=order.expected_price,
+        filled_at=filled_at,
+    )

@@ -1,0 +1,34 @@
+"""AllocationPlan: the record of one entry decision, approved or not (SPEC section 3)."""
+
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from campaign_engine.domain.types import Money, Percent, Quantity, Symbol, UtcDatetime
+from campaign_engine.domain.vocabulary import Pattern, RejectionCode
+
+
+class AllocationPlan(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    campaign_id: str
+    signal_id: UUID
+    symbol: Symbol
+    pattern: Pattern
+    weight: Decimal | None
+    target_risk_pct: Percent | None
+    requested_risk_pct: Percent | None
+    approved_risk_pct: Percent | None
+    actual_risk_pct: Percent
+    shares: Quantity
+    risk_amount: Money
+    remaining_budget_pct: Decimal
+    heat_after_pct: Decimal
+    priority_score: Decimal
+    is_rebalanced: bool
+    rebalance_reason: str | None
+    approved: bool
+    rejection_code: RejectionCode | None
+    rejection_reason: str | None
+    decided_at: UtcDatetime

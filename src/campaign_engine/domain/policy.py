@@ -1,0 +1,77 @@
+"""Every tunable of the rules, in one settings object (SPEC section 2)."""
+
+from decimal import Decimal
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from campaign_engine.domain.money import ONE, ZERO
+from campaign_engine.domain.types import Percent, Price
+from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
+
+Weights = dict[Pattern, Decimal]
+
+
+def _weights(spring: str, sos: str, lps: str) -> Weights:
+    return {Pattern.SPRING: Decimal(spring), Pattern.SOS: Decimal(sos), Pattern.LPS: Decimal(lps)}
+
+
+class Policy(BaseModel):
+    """Risk policy with the SPEC defaults; percentages are of account equity unless named."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    campaign_max_risk_pct: Percent = Decimal("5.0")
+    per_trade_max_risk_pct: Percent = Decimal("2.0")
+    portfolio_max_heat_pct: Percent = Decimal("10.0")
+    heat_warning_pct: Percent = Decimal("7.0")
+    heat_critical_pct: Percent = Decimal("9.0")
+    correlated_max_risk_pct: Percent = Decimal("6.0")
+    correlation_groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="symbol -> correlation group; a symbol not listed is its own group",
+    )
+    bmad_weights: Weights = Field(default_factory=lambda: _weights("0.40", "0.30", "0.30"))
+    pattern_risk_pct: dict[Pattern, Percent] = Field(
+        default_factory=lambda: _weights("0.5", "1.0", "0.6")
+    )
+    range_width_adaptation: bool = False
+    wide_range_min_width_pct: Percent = Decimal("20")
+    narrow_range_max_width_pct: Percent = Decimal("8")
+    wide_range_weights: Weights = Field(default_factory=lambda: _weights("0.50", "0.25", "0.25"))
+    narrow_range_weights: Weights = Field(default_factory=lambda: _weights("0.35", "0.35", "0.30"))
+    min_confidence: Percent = Decimal("70")
+    lps_sole_min_confidence: Percent = Decimal("75")
+    exit_fractions: tuple[Decimal, ...] = Field(
+        default=(Decimal("0.50"), Decimal("0.30")),
+        description="share of the original size sold at each target but the last, which sells "
+        "the rest",
+    )
+    quantity_step: Price = Decimal("1")
+    starting_equity: Price = Decimal("100000")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        for name in ("bmad_weights", "wide_range_weights", "narrow_range_weights"):
+            weights: Weights = getattr(self, name)
+            if set(weights) != set(LONG_SEQUENCE):
+                raise ValueError(f"{name} must give a weight to exactly SPRING, SOS and LPS")
+            if any(w <= ZERO for w in weights.values()) or sum(weights.values()) != ONE:
+                raise ValueError(f"{name} must be positive and sum to 1, got {weights}")
+        if set(self.pattern_risk_pct) != set(LONG_SEQUENCE):
+            raise ValueError("pattern_risk_pct must give a risk to exactly SPRING, SOS and LPS")
+        if any(r <= ZERO for r in self.pattern_risk_pct.values()):
+            raise ValueError("pattern_risk_pct must be positive")
+        if any(f <= ZERO for f in self.exit_fractions) or sum(self.exit_fractions) >= ONE:
+            raise ValueError("exit_fractions must be positive and leave a rest for the last target")
+        if not self.heat_warning_pct <= self.heat_critical_pct <= self.portfolio_max_heat_pct:
+            raise ValueError("heat alert thresholds must satisfy warning <= critical <= maximum")
+        if self.per_trade_max_risk_pct <= ZERO or self.campaign_max_risk_pct <= ZERO:
+            raise ValueError("risk limits must be positive")
+        return self
+
+    def correlation_group(self, symbol: str) -> str:
+        return self.correlation_groups.get(symbol, symbol)
+
+
+DEFAULT_POLICY = Policy()

@@ -1,0 +1,102 @@
+"""CampaignState: everything a campaign is, as one immutable value.
+
+It is created blank for a trading range and becomes a campaign with its first approved entry
+(``exists``); until then it only remembers the decisions it refused, so that the same
+``signal_id`` always gets the same answer.
+"""
+
+from decimal import Decimal
+from uuid import UUID, uuid5
+
+from pydantic import BaseModel, ConfigDict
+
+from campaign_engine.domain.market import TradingRange
+from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.orders import OrderRecord
+from campaign_engine.domain.plans import AllocationPlan
+from campaign_engine.domain.positions import Position
+from campaign_engine.domain.types import Percent, Price, UtcDatetime
+from campaign_engine.domain.vocabulary import CampaignPhase, CampaignStatus, Pattern, PositionStatus
+
+_CAMPAIGN_NAMESPACE = UUID("0b7e4c52-9d0e-4a4b-8f4e-5a6c1d2e3f40")
+
+
+def campaign_uuid(trading_range_id: UUID) -> UUID:
+    """One campaign per trading range, so its UUID is derived from the range's."""
+    return uuid5(_CAMPAIGN_NAMESPACE, str(trading_range_id))
+
+
+def position_uuid(campaign: UUID, pattern: Pattern) -> UUID:
+    """One position per pattern per campaign."""
+    return uuid5(campaign, pattern.value)
+
+
+class CampaignState(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: UUID
+    campaign_id: str
+    symbol: str
+    timeframe: str
+    trading_range: TradingRange
+    status: CampaignStatus = CampaignStatus.ACTIVE
+    phase: CampaignPhase = CampaignPhase.ACCUMULATION
+    version: int = 0
+    total_allocation: Percent = ZERO
+    positions: tuple[Position, ...] = ()
+    orders: tuple[OrderRecord, ...] = ()
+    plans: tuple[AllocationPlan, ...] = ()
+    last_price: Price | None = None
+    last_price_at: UtcDatetime | None = None
+    last_sequence: int | None = None
+    invalidation_reason: str | None = None
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+    closed_at: UtcDatetime | None = None
+
+    @classmethod
+    def for_range(cls, trading_range: TradingRange) -> "CampaignState":
+        return cls(
+            id=campaign_uuid(trading_range.id),
+            campaign_id=trading_range.campaign_id,
+            symbol=trading_range.symbol,
+            timeframe=trading_range.timeframe,
+            trading_range=trading_range,
+        )
+
+    @property
+    def exists(self) -> bool:
+        """A campaign exists from its first approved entry on."""
+        return self.created_at is not None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status.is_terminal
+
+    def plan_for(self, signal_id: UUID) -> AllocationPlan | None:
+        return next((p for p in self.plans if p.signal_id == signal_id), None)
+
+    def position_for(self, pattern: Pattern) -> Position | None:
+        return next((p for p in self.positions if p.pattern is pattern), None)
+
+    @property
+    def taken_patterns(self) -> frozenset[Pattern]:
+        """Patterns approved in this campaign, filled or still pending."""
+        return frozenset(p.pattern for p in self.positions)
+
+    def order(self, client_order_id: str) -> OrderRecord | None:
+        return next((o for o in self.orders if o.order.client_order_id == client_order_id), None)
+
+    @property
+    def open_risk(self) -> Decimal:
+        return sum((p.open_risk for p in self.positions), ZERO)
+
+    @property
+    def reserved_risk(self) -> Decimal:
+        return sum((p.reserved_risk for p in self.positions), ZERO)
+
+    @property
+    def all_positions_closed(self) -> bool:
+        return bool(self.positions) and all(
+            p.status is PositionStatus.CLOSED for p in self.positions
+        )

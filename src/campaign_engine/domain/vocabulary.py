@@ -1,0 +1,105 @@
+"""The closed sets of names the rules speak in (SPEC sections 1, 3, 4, 7)."""
+
+from enum import StrEnum
+
+
+class Pattern(StrEnum):
+    SPRING = "SPRING"
+    SOS = "SOS"
+    LPS = "LPS"
+    UTAD = "UTAD"  # short side: scored by the prioritiser, never entered by a long campaign
+
+
+LONG_SEQUENCE: tuple[Pattern, ...] = (Pattern.SPRING, Pattern.SOS, Pattern.LPS)
+"""The BMAD entries of a long campaign, in the only order they may be taken."""
+
+
+class CampaignStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    MARKUP = "MARKUP"
+    COMPLETED = "COMPLETED"
+    INVALIDATED = "INVALIDATED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (CampaignStatus.COMPLETED, CampaignStatus.INVALIDATED)
+
+
+class CampaignPhase(StrEnum):
+    ACCUMULATION = "ACCUMULATION"
+    MARKUP = "MARKUP"
+
+
+class PositionStatus(StrEnum):
+    PENDING = "PENDING"  # approved, entry order not filled yet: its risk is reserved
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+class OrderSide(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(StrEnum):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+
+
+class OrderPurpose(StrEnum):
+    ENTRY = "ENTRY"
+    TARGET_1 = "TARGET_1"
+    TARGET_2 = "TARGET_2"
+    TARGET_3 = "TARGET_3"
+    STOP = "STOP"
+    INVALIDATION = "INVALIDATION"
+
+    @classmethod
+    def target(cls, index: int) -> "OrderPurpose":
+        """The purpose of the ladder leg at ``index`` (0 for the first target)."""
+        return (cls.TARGET_1, cls.TARGET_2, cls.TARGET_3)[index]
+
+
+class OrderStatus(StrEnum):
+    OPEN = "OPEN"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+
+
+class EventType(StrEnum):
+    CAMPAIGN_CREATED = "CampaignCreated"
+    CAMPAIGN_UPDATED = "CampaignUpdated"
+    POSITION_OPENED = "PositionOpened"
+    EXIT_EXECUTED = "ExitExecuted"
+    CAMPAIGN_INVALIDATED = "CampaignInvalidated"
+    CAMPAIGN_COMPLETED = "CampaignCompleted"
+    ALLOCATION_REJECTED = "AllocationRejected"
+    PORTFOLIO_HEAT_ALERT = "PortfolioHeatAlert"
+
+
+class HeatAlertLevel(StrEnum):
+    NORMAL = "NORMAL"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+    EXCEEDED = "EXCEEDED"
+
+    @property
+    def severity(self) -> int:
+        return list(HeatAlertLevel).index(self)
+
+
+class RejectionCode(StrEnum):
+    """Why an entry was refused; the order of SPEC section 3 is the order they are checked in."""
+
+    SHORT_NOT_SUPPORTED = "SHORT_NOT_SUPPORTED"
+    SIGNAL_MISMATCH = "SIGNAL_MISMATCH"
+    RANGE_CONFLICT = "RANGE_CONFLICT"
+    NO_TARGET = "NO_TARGET"
+    CAMPAIGN_CLOSED = "CAMPAIGN_CLOSED"
+    DUPLICATE_PATTERN = "DUPLICATE_PATTERN"
+    OUT_OF_SEQUENCE = "OUT_OF_SEQUENCE"
+    LOW_CONFIDENCE = "LOW_CONFIDENCE"
+    CAMPAIGN_BUDGET = "CAMPAIGN_BUDGET"
+    PORTFOLIO_HEAT = "PORTFOLIO_HEAT"
+    CORRELATED_RISK = "CORRELATED_RISK"
+    POSITION_TOO_SMALL = "POSITION_TOO_SMALL"

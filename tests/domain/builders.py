@@ -1,0 +1,168 @@
+"""Test data in the SPEC's terms: the AAPL range of the worked example, equity 100,000."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from campaign_engine.domain.campaign import (
+    Outcome,
+    apply_fill,
+    decide_entry,
+    exposure_of,
+    on_price,
+)
+from campaign_engine.domain.events import CampaignEvent
+from campaign_engine.domain.limits import Exposure, PortfolioView
+from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
+from campaign_engine.domain.orders import Order, paper_fill
+from campaign_engine.domain.plans import AllocationPlan
+from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
+from campaign_engine.domain.positions import Position
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.vocabulary import Pattern
+
+D = Decimal
+T0 = datetime(2024, 10, 15, 14, 30, tzinfo=UTC)
+EQUITY = D("100000")
+RANGE_ID = UUID("00000000-0000-4000-8000-000000000001")
+
+# The worked example's entries: (entry, stop).
+WORKED = {
+    Pattern.SPRING: (D("148.50"), D("147.00")),
+    Pattern.SOS: (D("150.25"), D("148.75")),
+    Pattern.LPS: (D("151.00"), D("149.50")),
+    Pattern.UTAD: (D("149.00"), D("148.00")),
+}
+
+
+def trading_range(
+    *,
+    symbol: str = "AAPL",
+    creek: str = "145.00",
+    ice: str = "150.00",
+    jump: str = "156.00",
+    spring_low: str | None = None,
+    range_id: UUID = RANGE_ID,
+    start: datetime = T0,
+) -> TradingRange:
+    return TradingRange(
+        id=range_id,
+        symbol=symbol,
+        timeframe="1h",
+        start_time=start,
+        creek=D(creek),
+        ice=D(ice),
+        jump=D(jump),
+        spring_low=D(spring_low) if spring_low else None,
+    )
+
+
+def signal(
+    pattern: Pattern,
+    *,
+    entry: Decimal | str | None = None,
+    stop: Decimal | str | None = None,
+    confidence: int | str = 80,
+    r_multiple: str = "3.0",
+    requested_risk_pct: str | None = None,
+    targets: tuple[str, str, str] | None = None,
+    rng: TradingRange | None = None,
+    signal_id: UUID | None = None,
+    at: datetime = T0,
+) -> EntrySignal:
+    worked_entry, worked_stop = WORKED[pattern]
+    rng = rng or trading_range()
+    return EntrySignal(
+        signal_id=signal_id or uuid4(),
+        symbol=rng.symbol,
+        timeframe=rng.timeframe,
+        trading_range=rng,
+        pattern=pattern,
+        entry_price=D(entry) if entry is not None else worked_entry,
+        stop_loss=D(stop) if stop is not None else worked_stop,
+        targets=(D(targets[0]), D(targets[1]), D(targets[2])) if targets else None,
+        confidence=D(confidence),
+        r_multiple=D(r_multiple),
+        requested_risk_pct=D(requested_risk_pct) if requested_risk_pct else None,
+        generated_at=at,
+    )
+
+
+def tick(price: str, minutes: int, symbol: str = "AAPL") -> PriceUpdate:
+    return PriceUpdate(symbol=symbol, as_of=T0 + timedelta(minutes=minutes), price=D(price))
+
+
+def bar(o: str, h: str, low: str, c: str, minutes: int, symbol: str = "AAPL") -> PriceUpdate:
+    return PriceUpdate(
+        symbol=symbol,
+        as_of=T0 + timedelta(minutes=minutes),
+        open=D(o),
+        high=D(h),
+        low=D(low),
+        close=D(c),
+    )
+
+
+def empty_portfolio(equity: Decimal = EQUITY, *exposures: Exposure) -> PortfolioView:
+    return PortfolioView(equity=equity, exposures=exposures)
+
+
+@dataclass
+class Book:
+    """Plays inputs through the aggregate as the workflow will: every order it places is
+    filled at once by the paper fill model, and the portfolio is just this campaign on a
+    fixed equity (so the SPEC's worked numbers hold)."""
+
+    state: CampaignState = field(
+        default_factory=lambda: CampaignState.for_range(trading_range())
+    )
+    policy: Policy = DEFAULT_POLICY
+    equity: Decimal = EQUITY
+    others: tuple[Exposure, ...] = ()
+    fill_orders: bool = True
+    orders: list[Order] = field(default_factory=list)
+    events: list[CampaignEvent] = field(default_factory=list)
+    clock: int = 0
+
+    def portfolio(self) -> PortfolioView:
+        mine = (exposure_of(self.state),) if self.state.exists else ()
+        return PortfolioView(equity=self.equity, exposures=(*self.others, *mine))
+
+    def _now(self) -> datetime:
+        self.clock += 1
+        return T0 + timedelta(seconds=self.clock)
+
+    def carry_out(self, outcome: Outcome) -> Outcome:
+        self.state = outcome.state
+        self.orders.extend(outcome.orders)
+        self.events.extend(outcome.events)
+        if self.fill_orders:
+            for order in outcome.orders:
+                now = self._now()
+                filled = apply_fill(self.state, paper_fill(order, now), now)
+                self.state = filled.state
+                self.events.extend(filled.events)
+        return outcome
+
+    def submit(self, entry: EntrySignal) -> AllocationPlan:
+        outcome = self.carry_out(
+            decide_entry(self.state, entry, self.portfolio(), self.policy, self._now())
+        )
+        assert outcome.plan is not None
+        return outcome.plan
+
+    def price(self, update: PriceUpdate) -> Outcome:
+        return self.carry_out(
+            on_price(self.state, update, self.policy, self._now(), f"px-{self.clock}")
+        )
+
+    def feed(self, updates: Iterable[PriceUpdate]) -> None:
+        for update in updates:
+            self.price(update)
+
+    def position(self, pattern: Pattern) -> Position:
+        found = self.state.position_for(pattern)
+        assert found is not None, f"no {pattern} position"
+        return found
