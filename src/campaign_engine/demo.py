@@ -92,9 +92,8 @@ class Walkthrough:
         self.events.extend(outcome.events)
         lines = []
         for order in outcome.orders:
-            lines.append(
-                f"{order.side.value} {order.quantity} @ {order.expected_price} ({order.purpose.value})"
-            )
+            what = f"{order.side.value} {order.quantity} @ {order.expected_price}"
+            lines.append(f"{what} ({order.purpose.value})")
             filled = apply_fill(self.state, paper_fill(order, now), now)
             self.state = filled.state
             self.events.extend(filled.events)
@@ -126,9 +125,14 @@ def _summary_table(walk: Walkthrough) -> Table:
         exits = ", ".join(f"{e.quantity}@{e.price}" for e in p.exits)
         r = position_r_multiple(p, walk.state.last_price)
         table.add_row(
-            p.pattern.value, str(p.entry_price), str(p.shares), exits, str(p.stop),
-            str(p.realized_pnl), str(r),
-        )  # fmt: skip
+            p.pattern.value,
+            str(p.entry_price),
+            str(p.shares),
+            exits,
+            str(p.stop),
+            str(p.realized_pnl),
+            str(r),
+        )
     return table
 
 

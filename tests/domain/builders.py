@@ -115,9 +115,7 @@ class Book:
     filled at once by the paper fill model, and the portfolio is just this campaign on a
     fixed equity (so the SPEC's worked numbers hold)."""
 
-    state: CampaignState = field(
-        default_factory=lambda: CampaignState.for_range(trading_range())
-    )
+    state: CampaignState = field(default_factory=lambda: CampaignState.for_range(trading_range()))
     policy: Policy = DEFAULT_POLICY
     equity: Decimal = EQUITY
     others: tuple[Exposure, ...] = ()

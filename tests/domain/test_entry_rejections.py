@@ -1,5 +1,6 @@
 """Every rejection rule of SPEC section 3, in order; a rejection changes nothing."""
 
+from dataclasses import replace
 from decimal import Decimal
 from uuid import UUID
 
@@ -23,16 +24,17 @@ def _book_with(*patterns: Pattern) -> Book:
     return book
 
 
-def _assert_rejected(book: Book, entry_pattern: Pattern, code: RejectionCode, text: str,
-                     **kwargs: object) -> None:  # fmt: skip
+def _assert_rejected(
+    book: Book, entry_pattern: Pattern, code: RejectionCode, text: str, **kwargs: object
+) -> None:
     before = book.state
     plan = book.submit(signal(entry_pattern, **kwargs))  # type: ignore[arg-type]
     assert not plan.approved
     assert plan.rejection_code is code
     assert plan.rejection_reason is not None and text in plan.rejection_reason
-    assert (plan.shares, plan.risk_amount, plan.approved_risk_pct) == (0, 0, None)
+    assert (plan.shares, plan.risk_amount, plan.approved_risk_pct) == (D(0), D(0), None)
     # nothing changes but the remembered decision
-    assert book.state.model_copy(update={"plans": before.plans}) == before
+    assert replace(book.state, plans=before.plans) == before
     assert book.events[-1].type is EventType.ALLOCATION_REJECTED
 
 
@@ -42,21 +44,26 @@ def test_utad_is_a_short_pattern() -> None:
 
 def test_signal_for_another_campaign() -> None:
     other = trading_range(symbol="MSFT", range_id=UUID(int=7))
-    _assert_rejected(_book_with(SPRING), SOS, RejectionCode.SIGNAL_MISMATCH, "MSFT-2024-10-15",
-                     rng=other)  # fmt: skip
+    _assert_rejected(
+        _book_with(SPRING), SOS, RejectionCode.SIGNAL_MISMATCH, "MSFT-2024-10-15", rng=other
+    )
 
 
 def test_second_range_with_the_same_human_id() -> None:
     other = trading_range(range_id=UUID(int=99))
     _assert_rejected(
-        _book_with(SPRING), SOS, RejectionCode.RANGE_CONFLICT,
-        "campaign id already used by another range", rng=other,
-    )  # fmt: skip
+        _book_with(SPRING),
+        SOS,
+        RejectionCode.RANGE_CONFLICT,
+        "campaign id already used by another range",
+        rng=other,
+    )
 
 
 def test_no_level_above_entry_and_no_targets() -> None:
-    _assert_rejected(Book(), SOS, RejectionCode.NO_TARGET, "must give targets",
-                     entry="163", stop="160")  # fmt: skip
+    _assert_rejected(
+        Book(), SOS, RejectionCode.NO_TARGET, "must give targets", entry="163", stop="160"
+    )
 
 
 def test_closed_campaign() -> None:
@@ -74,16 +81,20 @@ def test_duplicate_pattern_taken_or_pending() -> None:
 
 @pytest.mark.parametrize(
     ("taken", "late", "text"),
-    [((SOS,), SPRING, "SPRING cannot follow SOS"), ((LPS,), SOS, "SOS cannot follow LPS"),
-     ((LPS,), SPRING, "SPRING cannot follow LPS")],
-)  # fmt: skip
+    [
+        ((SOS,), SPRING, "SPRING cannot follow SOS"),
+        ((LPS,), SOS, "SOS cannot follow LPS"),
+        ((LPS,), SPRING, "SPRING cannot follow LPS"),
+    ],
+)
 def test_out_of_sequence(taken: tuple[Pattern, ...], late: Pattern, text: str) -> None:
     _assert_rejected(_book_with(*taken), late, RejectionCode.OUT_OF_SEQUENCE, text)
 
 
 def test_confidence_below_minimum() -> None:
-    _assert_rejected(Book(), SPRING, RejectionCode.LOW_CONFIDENCE, "below the minimum 70",
-                     confidence=69)  # fmt: skip
+    _assert_rejected(
+        Book(), SPRING, RejectionCode.LOW_CONFIDENCE, "below the minimum 70", confidence=69
+    )
     assert Book().submit(signal(SPRING, confidence=70)).approved
 
 
@@ -112,8 +123,9 @@ def test_campaign_budget() -> None:
 
 def test_portfolio_heat() -> None:
     hot = Exposure(campaign_id="MSFT-2024-10-01", symbol="MSFT", open_risk=D("9600"))
-    _assert_rejected(Book(others=(hot,)), SPRING, RejectionCode.PORTFOLIO_HEAT,
-                     "would exceed the 10.0% limit")  # fmt: skip
+    _assert_rejected(
+        Book(others=(hot,)), SPRING, RejectionCode.PORTFOLIO_HEAT, "would exceed the 10.0% limit"
+    )
     just_fits = Exposure(campaign_id="MSFT-2024-10-01", symbol="MSFT", open_risk=D("9500"))
     plan = Book(others=(just_fits,)).submit(signal(SPRING))
     assert plan.approved and plan.heat_after_pct == D("9.9995")
@@ -122,24 +134,31 @@ def test_portfolio_heat() -> None:
 def test_correlated_risk() -> None:
     policy = Policy(correlation_groups={"AAPL": "big-tech", "MSFT": "big-tech"})
     related = Exposure(campaign_id="MSFT-2024-10-01", symbol="MSFT", reserved_risk=D("5600"))
-    _assert_rejected(Book(policy=policy, others=(related,)), SPRING,
-                     RejectionCode.CORRELATED_RISK, "group big-tech")  # fmt: skip
+    _assert_rejected(
+        Book(policy=policy, others=(related,)),
+        SPRING,
+        RejectionCode.CORRELATED_RISK,
+        "group big-tech",
+    )
     # Without the grouping each symbol is its own group and the same entry fits.
     assert Book(others=(related,)).submit(signal(SPRING)).approved
 
 
 def test_position_too_small() -> None:
-    _assert_rejected(Book(equity=D("100")), SPRING, RejectionCode.POSITION_TOO_SMALL,
-                     "position too small")  # fmt: skip
+    _assert_rejected(
+        Book(equity=D("100")), SPRING, RejectionCode.POSITION_TOO_SMALL, "position too small"
+    )
 
 
 def test_the_first_failing_rule_decides() -> None:
     # duplicate (rule 3) and low confidence (rule 5) at once: the duplicate is reported
-    _assert_rejected(_book_with(SPRING), SPRING, RejectionCode.DUPLICATE_PATTERN, "already",
-                     confidence=10)  # fmt: skip
+    _assert_rejected(
+        _book_with(SPRING), SPRING, RejectionCode.DUPLICATE_PATTERN, "already", confidence=10
+    )
     # UTAD (rule 1) beats everything
-    _assert_rejected(_book_with(SPRING), UTAD, RejectionCode.SHORT_NOT_SUPPORTED, "short",
-                     confidence=10)  # fmt: skip
+    _assert_rejected(
+        _book_with(SPRING), UTAD, RejectionCode.SHORT_NOT_SUPPORTED, "short", confidence=10
+    )
 
 
 def test_rejected_first_signal_leaves_no_campaign_but_a_recorded_plan() -> None:

@@ -22,8 +22,10 @@ def test_spring_sos_lps_sizes_and_total_allocation() -> None:
     lps = book.submit(signal(LPS))
 
     assert (spring.shares, spring.risk_amount, spring.actual_risk_pct) == (
-        D(333), D("499.50"), D("0.4995"),
-    )  # fmt: skip
+        D(333),
+        D("499.50"),
+        D("0.4995"),
+    )
     assert (sos.shares, sos.risk_amount) == (D(666), D("999.00"))
     assert (lps.shares, lps.risk_amount) == (D(400), D("600.00"))
     assert [p.approved_risk_pct for p in (spring, sos, lps)] == [D("0.5"), D("1.0"), D("0.6")]

@@ -6,10 +6,10 @@ outcome, ids included. That is what lets a Temporal workflow be a thin shell aro
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from campaign_engine.domain.allocation import Allocation, allocate
+from campaign_engine.domain.entry import evaluate_entry
 from campaign_engine.domain.errors import (
     NoCampaign,
     Overfill,
@@ -36,7 +36,6 @@ from campaign_engine.domain.lifecycle import (
 from campaign_engine.domain.limits import (
     Exposure,
     PortfolioView,
-    check_portfolio_limits,
     heat_alert_level,
 )
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
@@ -45,12 +44,9 @@ from campaign_engine.domain.orders import Fill, Order, OrderRecord, client_order
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.positions import ExitRecord, Position
-from campaign_engine.domain.priority import priority_score
-from campaign_engine.domain.sizing import size_position
 from campaign_engine.domain.state import CampaignState, position_uuid
 from campaign_engine.domain.types import UtcDatetime
 from campaign_engine.domain.vocabulary import (
-    LONG_SEQUENCE,
     CampaignStatus,
     EventType,
     OrderPurpose,
@@ -59,7 +55,6 @@ from campaign_engine.domain.vocabulary import (
     OrderType,
     Pattern,
     PositionStatus,
-    RejectionCode,
 )
 
 
@@ -111,142 +106,6 @@ def exposure_of(state: CampaignState) -> Exposure:
 # --- entries -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Rejection:
-    code: RejectionCode
-    reason: str
-
-
-def _validation_rejection(state: CampaignState, signal: EntrySignal) -> _Rejection | None:
-    """Rule 1, the checks that need the campaign (the signal validated itself on creation)."""
-    if signal.pattern is Pattern.UTAD:
-        return _Rejection(RejectionCode.SHORT_NOT_SUPPORTED, "short campaigns are not supported")
-    if signal.campaign_id != state.campaign_id:
-        return _Rejection(
-            RejectionCode.SIGNAL_MISMATCH,
-            f"signal belongs to campaign {signal.campaign_id}, not {state.campaign_id}",
-        )
-    if state.exists and signal.trading_range.id != state.trading_range.id:
-        return _Rejection(RejectionCode.RANGE_CONFLICT, "campaign id already used by another range")
-    if signal.targets is None and not default_targets(signal.entry_price, state.trading_range):
-        return _Rejection(
-            RejectionCode.NO_TARGET,
-            f"no range level lies above entry {signal.entry_price}; the signal must give targets",
-        )
-    return None
-
-
-def _progress_rejection(state: CampaignState, signal: EntrySignal) -> _Rejection | None:
-    """Rules 2-4: closed campaign, duplicate pattern, out of sequence."""
-    if state.is_closed:
-        return _Rejection(
-            RejectionCode.CAMPAIGN_CLOSED, f"campaign is {state.status.value}: no new entries"
-        )
-    pattern, taken = signal.pattern, state.taken_patterns
-    if pattern in taken:
-        return _Rejection(
-            RejectionCode.DUPLICATE_PATTERN, f"{pattern.value} already taken in this campaign"
-        )
-    later = [p for p in LONG_SEQUENCE[LONG_SEQUENCE.index(pattern) + 1 :] if p in taken]
-    if later:
-        return _Rejection(
-            RejectionCode.OUT_OF_SEQUENCE,
-            f"{pattern.value} cannot follow {later[-1].value} (order is SPRING -> SOS -> LPS)",
-        )
-    return None
-
-
-def _confidence_rejection(
-    state: CampaignState, signal: EntrySignal, policy: Policy
-) -> _Rejection | None:
-    if signal.confidence < policy.min_confidence:
-        return _Rejection(
-            RejectionCode.LOW_CONFIDENCE,
-            f"confidence {signal.confidence} is below the minimum {policy.min_confidence}",
-        )
-    sole_lps = signal.pattern is Pattern.LPS and not (
-        state.taken_patterns & {Pattern.SPRING, Pattern.SOS}
-    )
-    if sole_lps and signal.confidence < policy.lps_sole_min_confidence:
-        return _Rejection(
-            RejectionCode.LOW_CONFIDENCE,
-            f"an LPS as sole entry needs confidence {policy.lps_sole_min_confidence}, "
-            f"got {signal.confidence}",
-        )
-    return None
-
-
-def _plan(
-    state: CampaignState,
-    signal: EntrySignal,
-    now: UtcDatetime,
-    heat_pct: Decimal,
-    allocation: Allocation | None,
-    policy: Policy,
-    *,
-    shares: Decimal = ZERO,
-    risk_amount: Decimal = ZERO,
-    actual_risk_pct: Decimal = ZERO,
-    rejection: _Rejection | None = None,
-) -> AllocationPlan:
-    return AllocationPlan(
-        campaign_id=state.campaign_id,
-        signal_id=signal.signal_id,
-        symbol=signal.symbol,
-        pattern=signal.pattern,
-        weight=allocation.weight if allocation else None,
-        target_risk_pct=allocation.target_risk_pct if allocation else None,
-        requested_risk_pct=allocation.base_risk_pct if allocation else signal.requested_risk_pct,
-        approved_risk_pct=allocation.risk_pct if allocation and not rejection else None,
-        actual_risk_pct=actual_risk_pct,
-        shares=shares,
-        risk_amount=risk_amount,
-        remaining_budget_pct=policy.campaign_max_risk_pct
-        - state.total_allocation
-        - actual_risk_pct,
-        heat_after_pct=heat_pct + actual_risk_pct,
-        priority_score=priority_score(signal),
-        is_rebalanced=allocation.is_rebalanced if allocation else False,
-        rebalance_reason=allocation.rebalance_reason if allocation else None,
-        approved=rejection is None,
-        rejection_code=rejection.code if rejection else None,
-        rejection_reason=rejection.reason if rejection else None,
-        decided_at=now,
-    )
-
-
-def _reject(
-    state: CampaignState,
-    signal: EntrySignal,
-    now: UtcDatetime,
-    heat_pct: Decimal,
-    policy: Policy,
-    rejection: _Rejection,
-    allocation: Allocation | None = None,
-) -> Outcome:
-    plan = _plan(state, signal, now, heat_pct, allocation, policy, rejection=rejection)
-    # The plan is remembered (so the same signal_id gets the same answer) but the campaign
-    # itself does not change: same version, no orders.
-    new_state = state.model_copy(update={"plans": (*state.plans, plan)})
-    events = _announce(
-        new_state,
-        now,
-        str(signal.signal_id),
-        [
-            (
-                EventType.ALLOCATION_REJECTED,
-                {
-                    "signal_id": str(signal.signal_id),
-                    "pattern": signal.pattern.value,
-                    "code": rejection.code.value,
-                    "reason": rejection.reason,
-                },
-            )
-        ],
-    )
-    return Outcome(new_state, events=events, plan=plan)
-
-
 def decide_entry(
     state: CampaignState,
     signal: EntrySignal,
@@ -254,9 +113,9 @@ def decide_entry(
     policy: Policy,
     now: UtcDatetime,
 ) -> Outcome:
-    """Decide an entry signal by the rules of SPEC section 3, in their order.
+    """Decide an entry signal (SPEC section 3) and apply the decision.
 
-    The first failing rule rejects and nothing about the campaign changes. The same
+    A rejection changes nothing about the campaign; the plan is still remembered so the same
     ``signal_id`` always returns its first decision, with no new effects.
     """
     previous = state.plan_for(signal.signal_id)
@@ -264,69 +123,46 @@ def decide_entry(
         return Outcome(state, plan=previous)
     if not state.exists and signal.trading_range.id != state.trading_range.id:
         # No campaign holds this id yet, so the range of the newest signal defines it.
-        state = CampaignState.for_range(signal.trading_range).model_copy(
-            update={"plans": state.plans}
-        )
+        state = replace(CampaignState.for_range(signal.trading_range), plans=state.plans)
+    plan = evaluate_entry(state, signal, portfolio, policy, now)
+    if plan.approved:
+        return _approve(state, signal, plan, policy, now)
+    return _reject(state, signal, plan, now)
 
-    heat = portfolio.heat_pct()
-    rejection = (
-        _validation_rejection(state, signal)
-        or _progress_rejection(state, signal)
-        or _confidence_rejection(state, signal, policy)
-    )
-    if rejection:
-        return _reject(state, signal, now, heat, policy, rejection)
 
-    taken = {p.pattern: p.weight for p in state.positions}
-    allocation = allocate(
-        signal.pattern, taken, state.trading_range, signal.requested_risk_pct, policy
+def _reject(
+    state: CampaignState, signal: EntrySignal, plan: AllocationPlan, now: UtcDatetime
+) -> Outcome:
+    new_state = replace(state, plans=(*state.plans, plan))
+    correlation_id = str(signal.signal_id)
+    events = _announce(
+        new_state,
+        now,
+        correlation_id,
+        [
+            (
+                EventType.ALLOCATION_REJECTED,
+                {
+                    "signal_id": correlation_id,
+                    "pattern": signal.pattern.value,
+                    "code": plan.rejection_code.value if plan.rejection_code else None,
+                    "reason": plan.rejection_reason,
+                },
+            )
+        ],
     )
-    risk_pct = allocation.risk_pct
-    if state.total_allocation + risk_pct > policy.campaign_max_risk_pct:
-        reason = (
-            f"exceeds remaining budget: {state.total_allocation}% allocated + {risk_pct}% > "
-            f"{policy.campaign_max_risk_pct}%"
-        )
-        return _reject(
-            state, signal, now, heat, policy,
-            _Rejection(RejectionCode.CAMPAIGN_BUDGET, reason), allocation,
-        )  # fmt: skip
-    breach = check_portfolio_limits(portfolio, signal.symbol, risk_pct, policy)
-    if breach:
-        return _reject(
-            state, signal, now, heat, policy, _Rejection(breach.code, breach.reason), allocation
-        )
-    size = size_position(
-        portfolio.equity, risk_pct, signal.entry_price, signal.stop_loss, policy.quantity_step
-    )
-    if size.shares <= ZERO:
-        reason = (
-            f"position too small: {risk_pct}% of {portfolio.equity} at "
-            f"{signal.risk_per_share} risk per share is less than {policy.quantity_step} share"
-        )
-        return _reject(
-            state, signal, now, heat, policy,
-            _Rejection(RejectionCode.POSITION_TOO_SMALL, reason), allocation,
-        )  # fmt: skip
-    return _approve(state, signal, portfolio, policy, now, allocation, size.shares, size.risk_pct)
+    return Outcome(new_state, events=events, plan=plan)
 
 
 def _approve(
     state: CampaignState,
     signal: EntrySignal,
-    portfolio: PortfolioView,
+    plan: AllocationPlan,
     policy: Policy,
     now: UtcDatetime,
-    allocation: Allocation,
-    shares: Decimal,
-    actual_risk_pct: Decimal,
 ) -> Outcome:
-    heat = portfolio.heat_pct()
-    risk_amount = shares * signal.risk_per_share
-    plan = _plan(
-        state, signal, now, heat, allocation, policy,
-        shares=shares, risk_amount=risk_amount, actual_risk_pct=actual_risk_pct,
-    )  # fmt: skip
+    shares, actual_risk_pct = plan.shares, plan.actual_risk_pct
+    assert plan.weight is not None
     position = Position(
         id=position_uuid(state.id, signal.pattern),
         campaign_id=state.campaign_id,
@@ -337,7 +173,7 @@ def _approve(
         initial_stop=signal.stop_loss,
         stop=signal.stop_loss,
         targets=signal.targets or default_targets(signal.entry_price, state.trading_range),
-        weight=allocation.weight,
+        weight=plan.weight,
         risk_pct=actual_risk_pct,
         planned_shares=shares,
         approved_at=now,
@@ -358,16 +194,15 @@ def _approve(
         correlation_id=correlation_id,
     )
     created = not state.exists
-    new_state = state.model_copy(
-        update={
-            "positions": (*state.positions, position),
-            "orders": (*state.orders, OrderRecord(order=order)),
-            "plans": (*state.plans, plan),
-            "total_allocation": state.total_allocation + actual_risk_pct,
-            "version": state.version + 1,
-            "created_at": state.created_at or now,
-            "updated_at": now,
-        }
+    new_state = replace(
+        state,
+        positions=(*state.positions, position),
+        orders=(*state.orders, OrderRecord(order=order)),
+        plans=(*state.plans, plan),
+        total_allocation=state.total_allocation + actual_risk_pct,
+        version=state.version + 1,
+        created_at=state.created_at or now,
+        updated_at=now,
     )
     entry: dict[str, EventValue] = {
         "pattern": signal.pattern.value,
@@ -376,16 +211,20 @@ def _approve(
         "entry_price": signal.entry_price,
         "stop_loss": signal.stop_loss,
         "risk_pct": actual_risk_pct,
-        "weight": allocation.weight,
+        "weight": plan.weight,
         "total_allocation": new_state.total_allocation,
     }
     announcements: list[Announcement] = [
-        (EventType.CAMPAIGN_CREATED, {**entry, "symbol": state.symbol,
-                                      "trading_range_id": str(state.trading_range.id)})
+        (
+            EventType.CAMPAIGN_CREATED,
+            {**entry, "symbol": state.symbol, "trading_range_id": str(state.trading_range.id)},
+        )
         if created
         else (EventType.CAMPAIGN_UPDATED, {**entry, "change": "entry approved"})
-    ]  # fmt: skip
-    before, after = heat_alert_level(heat, policy), heat_alert_level(plan.heat_after_pct, policy)
+    ]
+    heat_before = plan.heat_after_pct - actual_risk_pct
+    before = heat_alert_level(heat_before, policy)
+    after = heat_alert_level(plan.heat_after_pct, policy)
     if after.severity > before.severity:
         announcements.append(
             (
@@ -457,12 +296,11 @@ def apply_fill(state: CampaignState, fill: Fill, now: UtcDatetime) -> Outcome:
         )
     order = record.order
     filled = record.filled_quantity + fill.quantity
-    record = record.model_copy(
-        update={
-            "filled_quantity": filled,
-            "fill_ids": (*record.fill_ids, fill.fill_id),
-            "status": OrderStatus.FILLED if filled == order.quantity else record.status,
-        }
+    record = replace(
+        record,
+        filled_quantity=filled,
+        fill_ids=(*record.fill_ids, fill.fill_id),
+        status=OrderStatus.FILLED if filled == order.quantity else record.status,
     )
     position = next(p for p in state.positions if p.id == order.position_id)
     if order.purpose is OrderPurpose.ENTRY:
@@ -474,24 +312,22 @@ def _book_entry_fill(
     state: CampaignState, record: OrderRecord, position: Position, fill: Fill, now: UtcDatetime
 ) -> Outcome:
     first_fill = position.status is PositionStatus.PENDING
-    position = position.model_copy(
-        update={
-            "shares": position.shares + fill.quantity,
-            "open_shares": position.open_shares + fill.quantity,
-            "status": PositionStatus.OPEN,
-            "opened_at": position.opened_at or fill.filled_at,
-        }
+    position = replace(
+        position,
+        shares=position.shares + fill.quantity,
+        open_shares=position.open_shares + fill.quantity,
+        status=PositionStatus.OPEN,
+        opened_at=position.opened_at or fill.filled_at,
     )
     status = status_after_entry_fill(state.status, position.pattern)
-    new_state = state.model_copy(
-        update={
-            "positions": _replace_position(state, position),
-            "orders": _replace_order(state, record),
-            "status": status,
-            "phase": phase_for(status, state.phase),
-            "version": state.version + 1,
-            "updated_at": now,
-        }
+    new_state = replace(
+        state,
+        positions=_replace_position(state, position),
+        orders=_replace_order(state, record),
+        status=status,
+        phase=phase_for(status, state.phase),
+        version=state.version + 1,
+        updated_at=now,
     )
     announcements: list[Announcement] = [
         (
@@ -525,32 +361,30 @@ def _book_exit_fill(
     pnl = (fill.price - position.entry_price) * fill.quantity
     open_shares = position.open_shares - fill.quantity
     closes = open_shares == ZERO and position.unfilled_shares == ZERO
-    position = position.model_copy(
-        update={
-            "open_shares": open_shares,
-            "pending_exit_shares": max(ZERO, position.pending_exit_shares - fill.quantity),
-            "realized_pnl": position.realized_pnl + pnl,
-            "exits": (
-                *position.exits,
-                ExitRecord(
-                    purpose=order.purpose,
-                    quantity=fill.quantity,
-                    price=fill.price,
-                    realized_pnl=pnl,
-                    at=fill.filled_at,
-                ),
+    position = replace(
+        position,
+        open_shares=open_shares,
+        pending_exit_shares=max(ZERO, position.pending_exit_shares - fill.quantity),
+        realized_pnl=position.realized_pnl + pnl,
+        exits=(
+            *position.exits,
+            ExitRecord(
+                purpose=order.purpose,
+                quantity=fill.quantity,
+                price=fill.price,
+                realized_pnl=pnl,
+                at=fill.filled_at,
             ),
-            "status": PositionStatus.CLOSED if closes else position.status,
-            "closed_at": fill.filled_at if closes else position.closed_at,
-        }
+        ),
+        status=PositionStatus.CLOSED if closes else position.status,
+        closed_at=fill.filled_at if closes else position.closed_at,
     )
-    new_state = state.model_copy(
-        update={
-            "positions": _replace_position(state, position),
-            "orders": _replace_order(state, record),
-            "version": state.version + 1,
-            "updated_at": now,
-        }
+    new_state = replace(
+        state,
+        positions=_replace_position(state, position),
+        orders=_replace_order(state, record),
+        version=state.version + 1,
+        updated_at=now,
     )
     announcements: list[Announcement] = [
         (
@@ -586,9 +420,9 @@ def _finish(state: CampaignState, now: UtcDatetime) -> tuple[CampaignState, Anno
         "positions": len(state.positions),
     }
     if state.status is CampaignStatus.INVALIDATED:
-        closed = state.model_copy(update={"closed_at": now})
+        closed = replace(state, closed_at=now)
         return closed, (EventType.CAMPAIGN_UPDATED, {"change": "all positions exited", **metrics})
-    completed = state.model_copy(update={"status": CampaignStatus.COMPLETED, "closed_at": now})
+    completed = replace(state, status=CampaignStatus.COMPLETED, closed_at=now)
     return completed, (EventType.CAMPAIGN_COMPLETED, {"status": "COMPLETED", **metrics})
 
 
@@ -648,14 +482,11 @@ def on_price(
         )
     if is_stale(state, update):
         return Outcome(state)
-    state = state.model_copy(
-        update={
-            "last_price": update.last,
-            "last_price_at": update.as_of,
-            "last_sequence": update.sequence
-            if update.sequence is not None
-            else state.last_sequence,
-        }
+    state = replace(
+        state,
+        last_price=update.last,
+        last_price_at=update.as_of,
+        last_sequence=update.sequence if update.sequence is not None else state.last_sequence,
     )
     if not state.exists or state.is_closed:
         return Outcome(state)
@@ -675,30 +506,37 @@ def on_price(
             quantity = position.sellable_shares
             price = downside_fill_price(position.stop, update)
             orders.append(
-                _exit_order(state, position, OrderPurpose.STOP, quantity, price, None, now,
-                            correlation_id)
-            )  # fmt: skip
-            positions.append(
-                position.model_copy(
-                    update={"pending_exit_shares": position.pending_exit_shares + quantity}
+                _exit_order(
+                    state, position, OrderPurpose.STOP, quantity, price, None, now, correlation_id
                 )
+            )
+            positions.append(
+                replace(position, pending_exit_shares=position.pending_exit_shares + quantity)
             )
         else:
             reached = reach_targets(position, update, policy)
             for intent in reached.exits:
                 orders.append(
-                    _exit_order(state, position, intent.purpose, intent.quantity, intent.price,
-                                intent.level, now, correlation_id)
-                )  # fmt: skip
+                    _exit_order(
+                        state,
+                        position,
+                        intent.purpose,
+                        intent.quantity,
+                        intent.price,
+                        intent.level,
+                        now,
+                        correlation_id,
+                    )
+                )
             positions.append(reached.position)
 
     if tuple(positions) == state.positions:
         return Outcome(state)
-    new_state = state.model_copy(
-        update={"positions": tuple(positions), "version": state.version + 1, "updated_at": now}
+    new_state = replace(
+        state, positions=tuple(positions), version=state.version + 1, updated_at=now
     )
-    new_state = new_state.model_copy(
-        update={"orders": (*new_state.orders, *(OrderRecord(order=o) for o in orders))}
+    new_state = replace(
+        new_state, orders=(*new_state.orders, *(OrderRecord(order=o) for o in orders))
     )
     moved = [
         f"{after.pattern.value} stop {before.stop} -> {after.stop}"
@@ -743,42 +581,48 @@ def _invalidate(
         if position.sellable_shares > ZERO:
             quantity = position.sellable_shares
             orders.append(
-                _exit_order(state, position, OrderPurpose.INVALIDATION, quantity,
-                            exit_price(position), None, now, correlation_id)
-            )  # fmt: skip
-            position = position.model_copy(
-                update={"pending_exit_shares": position.pending_exit_shares + quantity}
+                _exit_order(
+                    state,
+                    position,
+                    OrderPurpose.INVALIDATION,
+                    quantity,
+                    exit_price(position),
+                    None,
+                    now,
+                    correlation_id,
+                )
+            )
+            position = replace(
+                position, pending_exit_shares=position.pending_exit_shares + quantity
             )
         if position.unfilled_shares > ZERO:
             entry_id = client_order_id(state.campaign_id, position.pattern, OrderPurpose.ENTRY)
             cancellations.append(entry_id)
             records = [
-                r.model_copy(update={"status": OrderStatus.CANCELLED})
+                replace(r, status=OrderStatus.CANCELLED)
                 if r.order.client_order_id == entry_id
                 else r
                 for r in records
             ]
             nothing_held = position.open_shares == ZERO
-            position = position.model_copy(
-                update={
-                    "planned_shares": position.shares,
-                    "status": PositionStatus.CLOSED if nothing_held else position.status,
-                    "closed_at": now if nothing_held else position.closed_at,
-                }
+            position = replace(
+                position,
+                planned_shares=position.shares,
+                status=PositionStatus.CLOSED if nothing_held else position.status,
+                closed_at=now if nothing_held else position.closed_at,
             )
         positions.append(position)
-    new_state = state.model_copy(
-        update={
-            "positions": tuple(positions),
-            "orders": (*records, *(OrderRecord(order=o) for o in orders)),
-            "status": CampaignStatus.INVALIDATED,
-            "invalidation_reason": reason,
-            "version": state.version + 1,
-            "updated_at": now,
-        }
+    new_state = replace(
+        state,
+        positions=tuple(positions),
+        orders=(*records, *(OrderRecord(order=o) for o in orders)),
+        status=CampaignStatus.INVALIDATED,
+        invalidation_reason=reason,
+        version=state.version + 1,
+        updated_at=now,
     )
     if not orders:
-        new_state = new_state.model_copy(update={"closed_at": now})
+        new_state = replace(new_state, closed_at=now)
     events = _announce(
         new_state,
         now,
@@ -825,13 +669,12 @@ def change_status(
         raise NoCampaign(f"there is no campaign {state.campaign_id}")
     require_version(state.version, expected_version, state.campaign_id)
     require_operator_transition(state.status, status)
-    new_state = state.model_copy(
-        update={
-            "status": status,
-            "phase": phase_for(status, state.phase),
-            "version": state.version + 1,
-            "updated_at": now,
-        }
+    new_state = replace(
+        state,
+        status=status,
+        phase=phase_for(status, state.phase),
+        version=state.version + 1,
+        updated_at=now,
     )
     events = _announce(
         new_state,
@@ -840,9 +683,12 @@ def change_status(
         [
             (
                 EventType.CAMPAIGN_UPDATED,
-                {"change": "status (operator)", "status": status.value,
-                 "phase": new_state.phase.value},
+                {
+                    "change": "status (operator)",
+                    "status": status.value,
+                    "phase": new_state.phase.value,
+                },
             )
         ],
-    )  # fmt: skip
+    )
     return Outcome(new_state, events=events)

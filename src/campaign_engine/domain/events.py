@@ -2,25 +2,20 @@
 correlation id of the signal or price update that caused it."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from uuid import UUID, uuid5
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import JsonValue
 
 from campaign_engine.domain.types import UtcDatetime
 from campaign_engine.domain.vocabulary import EventType
 
-# Event ids are derived, not random, so that replaying a decision yields the same ids and the
-# audit trail can refuse a second copy of an event by its primary key.
-_EVENT_NAMESPACE = UUID("6f1c8a0e-3b1d-4f5e-9a57-0c2b7d4e8a11")
-
 EventValue = str | int | bool | Decimal | None
 
 
-class CampaignEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    event_id: UUID
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignEvent:
+    event_id: str
     type: EventType
     campaign_id: str
     version: int
@@ -39,10 +34,11 @@ def make_event(
     sequence: int,
     data: Mapping[str, EventValue],
 ) -> CampaignEvent:
-    """``sequence`` tells apart events of one type raised by the same change."""
-    key = f"{campaign_id}|{correlation_id}|{version}|{event_type.value}|{sequence}"
+    """The event id is derived, not random: replaying a decision yields the same ids, so the
+    audit trail can refuse a second copy of an event by its key. ``sequence`` tells apart the
+    events one change raises."""
     return CampaignEvent(
-        event_id=uuid5(_EVENT_NAMESPACE, key),
+        event_id=f"{campaign_id}:v{version}:{correlation_id}:{sequence}",
         type=event_type,
         campaign_id=campaign_id,
         version=version,

@@ -1,7 +1,7 @@
 """Exit rules: default targets, the 50/30/rest ladder, trailing stops, invalidation and the
 gap-aware fill prices of the paper model (SPEC section 5)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from campaign_engine.domain.market import PriceUpdate, TradingRange
@@ -21,6 +21,11 @@ def default_targets(entry_price: Decimal, trading_range: TradingRange) -> tuple[
     extensions = (in_places_of(ice + factor * move, ice) for factor in (_ONE_AND_HALF, _TWO))
     levels = (ice, trading_range.jump, *extensions)
     return tuple(level for level in levels if level > entry_price)[:MAX_TARGETS]
+
+
+def has_default_target(entry_price: Decimal, trading_range: TradingRange) -> bool:
+    """Whether any default target lies above the entry (the highest is ice + 2M)."""
+    return entry_price < trading_range.ice + _TWO * trading_range.measured_move
 
 
 def invalidation_level(
@@ -100,11 +105,10 @@ def reach_targets(position: Position, update: PriceUpdate, policy: Policy) -> Ta
             level = position.targets[hit]
             exits.append(ExitIntent(OrderPurpose.target(hit), quantity, price, level))
         hit += 1
-        current = current.model_copy(
-            update={
-                "targets_hit": hit,
-                "stop": trailed_stop(current, hit),
-                "pending_exit_shares": current.pending_exit_shares + quantity,
-            }
+        current = replace(
+            current,
+            targets_hit=hit,
+            stop=trailed_stop(current, hit),
+            pending_exit_shares=current.pending_exit_shares + quantity,
         )
     return TargetsReached(current, tuple(exits))

@@ -1,9 +1,8 @@
 """The position ledger: campaign aggregates, P&L and R-multiples (SPEC sections 5-6)."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-
-from pydantic import BaseModel, ConfigDict
 
 from campaign_engine.domain.money import ZERO, percent_of, to_price_precision
 from campaign_engine.domain.positions import Position
@@ -12,10 +11,9 @@ from campaign_engine.domain.vocabulary import PositionStatus
 _R_PLACES = Decimal("0.0001")
 
 
-class PositionsSummary(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionsSummary:
     """Aggregates over open positions, except P&L and R, which count closed ones too."""
-
-    model_config = ConfigDict(frozen=True)
 
     total_shares: Decimal
     weighted_avg_entry: Decimal | None

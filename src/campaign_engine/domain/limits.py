@@ -1,10 +1,8 @@
 """Portfolio limits: heat and correlated risk against a view of every campaign's exposure."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-
-from pydantic import BaseModel, ConfigDict
 
 from campaign_engine.domain.money import ZERO, percent_of
 from campaign_engine.domain.policy import Policy
@@ -12,11 +10,10 @@ from campaign_engine.domain.types import Money, Price, Symbol
 from campaign_engine.domain.vocabulary import HeatAlertLevel, RejectionCode
 
 
-class Exposure(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exposure:
     """One campaign's risk in money: open (at current stops) plus reserved (approved,
     unfilled)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     campaign_id: str
     symbol: Symbol
@@ -28,27 +25,34 @@ class Exposure(BaseModel):
         return self.open_risk + self.reserved_risk
 
 
-class PortfolioView(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortfolioView:
     """What an entry decision needs to know of the rest of the portfolio."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     equity: Price
     exposures: tuple[Exposure, ...] = ()
+    # Summed once per view: every entry decision reads them, some several times.
+    _total: Decimal = field(init=False, repr=False, compare=False)
+    _by_symbol: dict[str, Decimal] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_symbol: dict[str, Decimal] = {}
+        for exposure in self.exposures:
+            by_symbol[exposure.symbol] = by_symbol.get(exposure.symbol, ZERO) + exposure.total
+        object.__setattr__(self, "_by_symbol", by_symbol)
+        object.__setattr__(self, "_total", sum(by_symbol.values(), ZERO))
 
     def heat_pct(self) -> Decimal:
-        return percent_of(sum((e.total for e in self.exposures), ZERO), self.equity)
+        return percent_of(self._total, self.equity)
 
     def group_risk_pct(self, group: str, policy: Policy) -> Decimal:
-        risk = sum(
-            (e.total for e in self.exposures if policy.correlation_group(e.symbol) == group), ZERO
-        )
+        risk = sum((self._by_symbol.get(s, ZERO) for s in policy.group_members(group)), ZERO)
         return percent_of(risk, self.equity)
 
     def with_exposure(self, exposure: Exposure) -> "PortfolioView":
         """This view with ``exposure`` replacing the campaign's previous one."""
         others = tuple(e for e in self.exposures if e.campaign_id != exposure.campaign_id)
-        return self.model_copy(update={"exposures": (*others, exposure)})
+        return PortfolioView(equity=self.equity, exposures=(*others, exposure))
 
     @classmethod
     def of(cls, equity: Decimal, exposures: Iterable[Exposure]) -> "PortfolioView":

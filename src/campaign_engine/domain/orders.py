@@ -1,5 +1,6 @@
 """Orders the campaign asks the broker for, and the fills that come back."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
@@ -26,15 +27,14 @@ def client_order_id(campaign_id: str, pattern: Pattern, purpose: OrderPurpose) -
     return f"{campaign_id}:{pattern.value}:{purpose.value}"
 
 
-class Order(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Order:
     """An instruction to the broker.
 
     ``limit_price`` is the limit of a LIMIT order (None for MARKET). ``expected_price`` is where
     the SPEC fill model says it fills: the entry price, a target level or the open of a bar
     that gapped above it, a stop level or the open of a bar that gapped through it, or a tick.
     """
-
-    model_config = _FROZEN
 
     client_order_id: str
     campaign_id: str
@@ -50,10 +50,9 @@ class Order(BaseModel):
     correlation_id: str
 
 
-class OrderRecord(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRecord:
     """An order as the campaign tracks it: how much of it has filled, by which fills."""
-
-    model_config = _FROZEN
 
     order: Order
     status: OrderStatus = OrderStatus.OPEN

@@ -1,17 +1,15 @@
 """AllocationPlan: the record of one entry decision, approved or not (SPEC section 3)."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
-
-from pydantic import BaseModel, ConfigDict
 
 from campaign_engine.domain.types import Money, Percent, Quantity, Symbol, UtcDatetime
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
 
 
-class AllocationPlan(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllocationPlan:
     campaign_id: str
     signal_id: UUID
     symbol: Symbol

@@ -1,6 +1,7 @@
 """Every tunable of the rules, in one settings object (SPEC section 2)."""
 
 from decimal import Decimal
+from functools import cached_property
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -72,6 +73,19 @@ class Policy(BaseModel):
 
     def correlation_group(self, symbol: str) -> str:
         return self.correlation_groups.get(symbol, symbol)
+
+    def group_members(self, group: str) -> frozenset[str]:
+        """Every symbol whose correlation group is ``group``: those mapped to it, and the
+        symbol of that name when it is not mapped elsewhere."""
+        members = self._members.get(group, frozenset())
+        return members if group in self.correlation_groups else members | {group}
+
+    @cached_property
+    def _members(self) -> dict[str, frozenset[str]]:
+        grouped: dict[str, set[str]] = {}
+        for symbol, group in self.correlation_groups.items():
+            grouped.setdefault(group, set()).add(symbol)
+        return {group: frozenset(symbols) for group, symbols in grouped.items()}
 
 
 DEFAULT_POLICY = Policy()

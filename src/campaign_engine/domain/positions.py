@@ -1,20 +1,16 @@
 """One entry of a campaign (a SPRING, SOS or LPS position) and its exits."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
-
-from pydantic import BaseModel, ConfigDict
 
 from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.types import Money, Percent, Price, Quantity, UtcDatetime
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern, PositionStatus
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-
-class ExitRecord(BaseModel):
-    model_config = _FROZEN
-
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExitRecord:
     purpose: OrderPurpose
     quantity: Quantity
     price: Price
@@ -22,12 +18,11 @@ class ExitRecord(BaseModel):
     at: UtcDatetime
 
 
-class Position(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Position:
     """A long position. Shares are counted from fills, never from intentions:
     ``shares`` is what the entry filled, ``open_shares`` what is still held, and
     ``pending_exit_shares`` what exit orders already claim but have not sold yet."""
-
-    model_config = _FROZEN
 
     id: UUID
     campaign_id: str

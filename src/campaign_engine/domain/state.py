@@ -5,10 +5,9 @@ It is created blank for a trading range and becomes a campaign with its first ap
 ``signal_id`` always gets the same answer.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID, uuid5
-
-from pydantic import BaseModel, ConfigDict
 
 from campaign_engine.domain.market import TradingRange
 from campaign_engine.domain.money import ZERO
@@ -31,9 +30,8 @@ def position_uuid(campaign: UUID, pattern: Pattern) -> UUID:
     return uuid5(campaign, pattern.value)
 
 
-class CampaignState(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignState:
     id: UUID
     campaign_id: str
     symbol: str

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -32,15 +32,15 @@ Percent = Annotated[Decimal, AfterValidator(_finite), Field(ge=0, le=100)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 """A timezone-aware instant, normalised to UTC; naive datetimes are refused."""
 
+
+def _normalise_symbol(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
 Symbol = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        to_upper=True,
-        min_length=1,
-        max_length=32,
-        pattern=r"^[A-Z0-9][A-Z0-9._/:-]*$",
-    ),
+    BeforeValidator(_normalise_symbol),
+    StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Z0-9][A-Z0-9._/:-]*$"),
 ]
 """An instrument symbol, upper-cased: ``AAPL``, ``BRK.B``, ``BTC/USD``."""
 

@@ -85,7 +85,10 @@ class HeatAlertLevel(StrEnum):
 
     @property
     def severity(self) -> int:
-        return list(HeatAlertLevel).index(self)
+        return _HEAT_SEVERITY[self]
+
+
+_HEAT_SEVERITY = {level: rank for rank, level in enumerate(HeatAlertLevel)}
 
 
 class RejectionCode(StrEnum):
