@@ -48,14 +48,22 @@ def test_position_opens_on_the_fill_not_on_the_approval() -> None:
     book = Book(fill_orders=False)
     book.submit(signal(SPRING))
     pending = book.position(SPRING)
-    assert (pending.status, pending.shares, pending.open_shares) == (PositionStatus.PENDING, D(0), D(0))
+    assert (pending.status, pending.shares, pending.open_shares) == (
+        PositionStatus.PENDING,
+        D(0),
+        D(0),
+    )
     assert book.state.reserved_risk == D("499.50") and book.state.open_risk == 0
     (order,) = book.orders
     assert order.client_order_id == "AAPL-2024-10-15:SPRING:ENTRY"
     outcome = apply_fill(book.state, paper_fill(order, T0), T0)
     opened = outcome.state.position_for(SPRING)
     assert opened is not None
-    assert (opened.status, opened.shares, opened.open_shares) == (PositionStatus.OPEN, D(333), D(333))
+    assert (opened.status, opened.shares, opened.open_shares) == (
+        PositionStatus.OPEN,
+        D(333),
+        D(333),
+    )
     assert outcome.state.open_risk == D("499.50") and outcome.state.reserved_risk == 0
     assert [e.type for e in outcome.events] == [EventType.POSITION_OPENED]
 

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from campaign_engine.domain.market import TradingRange
-from campaign_engine.domain.money import ONE
+from campaign_engine.domain.money import ONE, ZERO
 from campaign_engine.domain.policy import Policy, Weights
-from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
+from campaign_engine.domain.vocabulary import AFTER, BEFORE, Pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +38,7 @@ def bmad_weight(pattern: Pattern, taken: Mapping[Pattern, Decimal], weights: Wei
     Budget left by skipped earlier entries flows to the next entry taken, and the weights of
     a campaign always add up to the whole budget.
     """
-    later = LONG_SEQUENCE[LONG_SEQUENCE.index(pattern) + 1 :]
-    return ONE - sum(taken.values(), Decimal(0)) - sum((weights[p] for p in later), Decimal(0))
+    return ONE - sum(taken.values(), ZERO) - sum((weights[p] for p in AFTER[pattern]), ZERO)
 
 
 def allocate(
@@ -61,7 +60,7 @@ def allocate(
     rebalanced = weight > base_weight
     reason = None
     if rebalanced:
-        skipped = [p for p in LONG_SEQUENCE[: LONG_SEQUENCE.index(pattern)] if p not in taken]
+        skipped = [p for p in BEFORE[pattern] if p not in taken]
         reason = (
             f"{' and '.join(p.value for p in skipped)} skipped: {pattern.value} takes weight "
             f"{weight} instead of {base_weight}"

@@ -18,7 +18,7 @@ from campaign_engine.domain.priority import priority_score
 from campaign_engine.domain.sizing import size_position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import UtcDatetime
-from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern, RejectionCode
+from campaign_engine.domain.vocabulary import AFTER, Pattern, RejectionCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ def _progress_rejection(state: CampaignState, signal: EntrySignal) -> _Rejection
         return _Rejection(
             RejectionCode.DUPLICATE_PATTERN, f"{pattern.value} already taken in this campaign"
         )
-    later = [p for p in LONG_SEQUENCE[LONG_SEQUENCE.index(pattern) + 1 :] if p in taken]
+    later = [p for p in AFTER[pattern] if p in taken]
     if later:
         return _Rejection(
             RejectionCode.OUT_OF_SEQUENCE,
@@ -155,7 +155,7 @@ def evaluate_entry(
         )
         rejection = _Rejection(RejectionCode.CAMPAIGN_BUDGET, reason)
         return _plan(state, signal, now, heat, allocation, policy, rejection=rejection)
-    breach = check_portfolio_limits(portfolio, signal.symbol, risk_pct, policy)
+    breach = check_portfolio_limits(portfolio, signal.symbol, risk_pct, policy, heat)
     if breach:
         rejection = _Rejection(breach.code, breach.reason)
         return _plan(state, signal, now, heat, allocation, policy, rejection=rejection)

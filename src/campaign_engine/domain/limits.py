@@ -66,10 +66,15 @@ class LimitBreach:
 
 
 def check_portfolio_limits(
-    view: PortfolioView, symbol: str, risk_pct: Decimal, policy: Policy
+    view: PortfolioView,
+    symbol: str,
+    risk_pct: Decimal,
+    policy: Policy,
+    heat: Decimal | None = None,
 ) -> LimitBreach | None:
-    """Heat first, then the symbol's correlation group (SPEC section 3 rule 9)."""
-    heat = view.heat_pct()
+    """Heat first, then the symbol's correlation group (SPEC section 3 rule 9). ``heat`` is
+    the view's heat when the caller has it already."""
+    heat = view.heat_pct() if heat is None else heat
     if heat + risk_pct > policy.portfolio_max_heat_pct:
         return LimitBreach(
             RejectionCode.PORTFOLIO_HEAT,

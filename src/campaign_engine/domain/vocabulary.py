@@ -13,6 +13,16 @@ class Pattern(StrEnum):
 LONG_SEQUENCE: tuple[Pattern, ...] = (Pattern.SPRING, Pattern.SOS, Pattern.LPS)
 """The BMAD entries of a long campaign, in the only order they may be taken."""
 
+BEFORE: dict[Pattern, tuple[Pattern, ...]] = {
+    p: LONG_SEQUENCE[: LONG_SEQUENCE.index(p)] for p in LONG_SEQUENCE
+}
+"""The entries that come before each one in a campaign."""
+
+AFTER: dict[Pattern, tuple[Pattern, ...]] = {
+    p: LONG_SEQUENCE[LONG_SEQUENCE.index(p) + 1 :] for p in LONG_SEQUENCE
+}
+"""The entries that come after each one in a campaign."""
+
 
 class CampaignStatus(StrEnum):
     ACTIVE = "ACTIVE"
