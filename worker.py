@@ -1,7 +1,123 @@
-"""Composition root: wires settings, activities and workflows into a Temporal worker.
+"""Composition root: settings, database, broker, channels, activities and workflows wired
+into one Temporal worker on the ``campaigns`` task queue.
 
-The Temporal worker arrives with the workflow issue; until then this module only names the
-task queue the rest of the system agrees on (SPEC section 8).
+    python worker.py        # or: campaigns worker
+
+Configuration comes from the environment (see campaign_engine.settings and the README).
 """
 
-TASK_QUEUE = "campaigns"
+import asyncio
+import signal
+from collections.abc import Sequence
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from campaign_engine.activities.broker import Broker, BrokerActivities, PaperBroker
+from campaign_engine.activities.notifications import (
+    Channel,
+    LogChannel,
+    NotificationActivities,
+    WebhookChannel,
+)
+from campaign_engine.activities.persistence import PersistenceActivities
+from campaign_engine.db.embedded import embedded_database_url
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.migrate import migrate
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.observability import CorrelationInterceptor, configure_logging
+from campaign_engine.settings import Settings, load_settings
+from campaign_engine.temporal import connect, runtime_with_metrics
+from campaign_engine.workflows.campaign import CampaignWorkflow
+
+log = structlog.get_logger("campaign_engine.worker")
+
+# The pure domain and the message models are deterministic and import-safe: share them with
+# the sandbox instead of re-importing them for every workflow run.
+PASSTHROUGH = ("campaign_engine.domain", "campaign_engine.messages", "pydantic", "pydantic_core")
+
+
+def channels_for(settings: Settings) -> list[Channel]:
+    channels: list[Channel] = [LogChannel()]
+    if settings.notify_webhook_url:
+        channels.append(WebhookChannel(settings.notify_webhook_url))
+    return channels
+
+
+def build_worker(
+    client: Client,
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    broker: Broker | None = None,
+    channels: Sequence[Channel] | None = None,
+) -> Worker:
+    persistence = PersistenceActivities(CampaignRepository(engine))
+    brokerage = BrokerActivities(broker or PaperBroker(engine))
+    notifications = NotificationActivities(
+        channels if channels is not None else channels_for(settings)
+    )
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[CampaignWorkflow],
+        activities=[
+            persistence.load_campaign,
+            persistence.reserve_risk,
+            persistence.persist_campaign,
+            brokerage.submit_order,
+            brokerage.cancel_order,
+            brokerage.get_order,
+            notifications.notify,
+        ],
+        interceptors=[CorrelationInterceptor()],
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
+    )
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or embedded_database_url(settings.data_dir)
+
+
+async def prepare_database(settings: Settings) -> AsyncEngine:
+    """Migrate, record the account's equity, and hand back an engine."""
+    url = database_url(settings)
+    await asyncio.to_thread(migrate, url)
+    engine = create_engine_for(url)
+    await CampaignRepository(engine).ensure_portfolio(settings.account_equity)
+    return engine
+
+
+async def serve(settings: Settings) -> None:
+    configure_logging(settings.log_level, json=settings.log_json)
+    engine = await prepare_database(settings)
+    client = await connect(settings, runtime_with_metrics(settings.metrics_port))
+    worker = build_worker(client, engine, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker_started",
+        task_queue=settings.task_queue,
+        temporal=settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        metrics_port=settings.metrics_port,
+    )
+    async with worker:
+        await stop.wait()
+        log.info("worker_stopping")
+    await engine.dispose()
+
+
+def main() -> None:
+    asyncio.run(serve(load_settings()))
+
+
+if __name__ == "__main__":
+    main()

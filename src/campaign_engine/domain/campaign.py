@@ -121,10 +121,36 @@ def decide_entry(
     previous = state.plan_for(signal.signal_id)
     if previous is not None:
         return Outcome(state, plan=previous)
-    if not state.exists and signal.trading_range.id != state.trading_range.id:
-        # No campaign holds this id yet, so the range of the newest signal defines it.
-        state = replace(CampaignState.for_range(signal.trading_range), plans=state.plans)
-    plan = evaluate_entry(state, signal, portfolio, policy, now)
+    state = state_for_signal(state, signal)
+    return apply_decision(
+        state, signal, evaluate_entry(state, signal, portfolio, policy, now), policy, now
+    )
+
+
+def state_for_signal(state: CampaignState | None, signal: EntrySignal) -> CampaignState:
+    """The state a signal is decided against: the campaign's own, or a blank one for the
+    signal's range while no campaign holds the id (then the newest range defines it)."""
+    if state is None:
+        return CampaignState.for_range(signal.trading_range)
+    renewed = (
+        not state.exists
+        and signal.campaign_id == state.campaign_id
+        and signal.trading_range.id != state.trading_range.id
+    )
+    if renewed:
+        return replace(CampaignState.for_range(signal.trading_range), plans=state.plans)
+    return state
+
+
+def apply_decision(
+    state: CampaignState,
+    signal: EntrySignal,
+    plan: AllocationPlan,
+    policy: Policy,
+    now: UtcDatetime,
+) -> Outcome:
+    """Carry out a decided plan: an approval books a pending position and its entry order; a
+    rejection changes nothing but remembering the plan."""
     if plan.approved:
         return _approve(state, signal, plan, policy, now)
     return _reject(state, signal, plan, now)
@@ -222,14 +248,14 @@ def _approve(
         if created
         else (EventType.CAMPAIGN_UPDATED, {**entry, "change": "entry approved"})
     ]
-    heat_before = plan.heat_after_pct - actual_risk_pct
-    before = heat_alert_level(heat_before, policy)
-    after = heat_alert_level(plan.heat_after_pct, policy)
+    heat_after = plan.heat_after_pct if plan.heat_after_pct is not None else actual_risk_pct
+    before = heat_alert_level(heat_after - actual_risk_pct, policy)
+    after = heat_alert_level(heat_after, policy)
     if after.severity > before.severity:
         announcements.append(
             (
                 EventType.PORTFOLIO_HEAT_ALERT,
-                {"level": after.value, "heat_pct": plan.heat_after_pct, "previous": before.value},
+                {"level": after.value, "heat_pct": heat_after, "previous": before.value},
             )
         )
     events = _announce(new_state, now, correlation_id, announcements)

@@ -22,45 +22,47 @@ from campaign_engine.domain.vocabulary import AFTER, Pattern, RejectionCode
 
 
 @dataclass(frozen=True, slots=True)
-class _Rejection:
+class Rejection:
+    """Why a rule refused an entry."""
+
     code: RejectionCode
     reason: str
 
 
-def _validation_rejection(state: CampaignState, signal: EntrySignal) -> _Rejection | None:
+def _validation_rejection(state: CampaignState, signal: EntrySignal) -> Rejection | None:
     """Rule 1, the checks that need the campaign (the signal validated itself on creation)."""
     if signal.pattern is Pattern.UTAD:
-        return _Rejection(RejectionCode.SHORT_NOT_SUPPORTED, "short campaigns are not supported")
+        return Rejection(RejectionCode.SHORT_NOT_SUPPORTED, "short campaigns are not supported")
     same_range = signal.trading_range.id == state.trading_range.id
     if not same_range and signal.campaign_id != state.campaign_id:
-        return _Rejection(
+        return Rejection(
             RejectionCode.SIGNAL_MISMATCH,
             f"signal belongs to campaign {signal.campaign_id}, not {state.campaign_id}",
         )
     if state.exists and not same_range:
-        return _Rejection(RejectionCode.RANGE_CONFLICT, "campaign id already used by another range")
+        return Rejection(RejectionCode.RANGE_CONFLICT, "campaign id already used by another range")
     if signal.targets is None and not has_default_target(signal.entry_price, state.trading_range):
-        return _Rejection(
+        return Rejection(
             RejectionCode.NO_TARGET,
             f"no range level lies above entry {signal.entry_price}; the signal must give targets",
         )
     return None
 
 
-def _progress_rejection(state: CampaignState, signal: EntrySignal) -> _Rejection | None:
+def _progress_rejection(state: CampaignState, signal: EntrySignal) -> Rejection | None:
     """Rules 2-4: closed campaign, duplicate pattern, out of sequence."""
     if state.is_closed:
-        return _Rejection(
+        return Rejection(
             RejectionCode.CAMPAIGN_CLOSED, f"campaign is {state.status.value}: no new entries"
         )
     pattern, taken = signal.pattern, state.taken_patterns
     if pattern in taken:
-        return _Rejection(
+        return Rejection(
             RejectionCode.DUPLICATE_PATTERN, f"{pattern.value} already taken in this campaign"
         )
     later = [p for p in AFTER[pattern] if p in taken]
     if later:
-        return _Rejection(
+        return Rejection(
             RejectionCode.OUT_OF_SEQUENCE,
             f"{pattern.value} cannot follow {later[-1].value} (order is SPRING -> SOS -> LPS)",
         )
@@ -69,9 +71,9 @@ def _progress_rejection(state: CampaignState, signal: EntrySignal) -> _Rejection
 
 def _confidence_rejection(
     state: CampaignState, signal: EntrySignal, policy: Policy
-) -> _Rejection | None:
+) -> Rejection | None:
     if signal.confidence < policy.min_confidence:
-        return _Rejection(
+        return Rejection(
             RejectionCode.LOW_CONFIDENCE,
             f"confidence {signal.confidence} is below the minimum {policy.min_confidence}",
         )
@@ -79,7 +81,7 @@ def _confidence_rejection(
         state.taken_patterns & {Pattern.SPRING, Pattern.SOS}
     )
     if sole_lps and signal.confidence < policy.lps_sole_min_confidence:
-        return _Rejection(
+        return Rejection(
             RejectionCode.LOW_CONFIDENCE,
             f"an LPS as sole entry needs confidence {policy.lps_sole_min_confidence}, "
             f"got {signal.confidence}",
@@ -87,19 +89,105 @@ def _confidence_rejection(
     return None
 
 
-def _plan(
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Admission:
+    """The portfolio's answer to an entry (rules 9-10): within the limits and how large.
+
+    It is decided where the portfolio can be locked (an activity), then handed back to the
+    campaign, so it is plain data that serialises."""
+
+    rejection: Rejection | None = None
+    shares: Decimal = ZERO
+    risk_amount: Decimal = ZERO
+    risk_pct: Decimal = ZERO
+    equity: Decimal
+    heat_before_pct: Decimal
+
+    @property
+    def approved(self) -> bool:
+        return self.rejection is None
+
+
+def precheck_entry(
+    state: CampaignState, signal: EntrySignal, policy: Policy
+) -> Rejection | Allocation:
+    """Rules 1-8: everything the campaign can decide on its own, before asking the
+    portfolio. Returns the first rejection, or the allocation to ask the portfolio for."""
+    rejection = (
+        _validation_rejection(state, signal)
+        or _progress_rejection(state, signal)
+        or _confidence_rejection(state, signal, policy)
+    )
+    if rejection:
+        return rejection
+    taken = {p.pattern: p.weight for p in state.positions}
+    allocation = allocate(
+        signal.pattern, taken, state.trading_range, signal.requested_risk_pct, policy
+    )
+    if state.total_allocation + allocation.risk_pct > policy.campaign_max_risk_pct:
+        return Rejection(
+            RejectionCode.CAMPAIGN_BUDGET,
+            f"exceeds remaining budget: {state.total_allocation}% allocated + "
+            f"{allocation.risk_pct}% > {policy.campaign_max_risk_pct}%",
+        )
+    return allocation
+
+
+def admit_entry(
+    portfolio: PortfolioView,
+    symbol: str,
+    risk_pct: Decimal,
+    entry_price: Decimal,
+    stop_loss: Decimal,
+    policy: Policy,
+) -> Admission:
+    """Rules 9-10: portfolio heat and correlated risk, then the size on current equity."""
+    heat = portfolio.heat_pct()
+    equity = portfolio.equity
+    breach = check_portfolio_limits(portfolio, symbol, risk_pct, policy, heat)
+    if breach:
+        return Admission(
+            rejection=Rejection(breach.code, breach.reason),
+            equity=equity,
+            heat_before_pct=heat,
+        )
+    size = size_position(equity, risk_pct, entry_price, stop_loss, policy.quantity_step)
+    if size.shares <= ZERO:
+        return Admission(
+            rejection=Rejection(
+                RejectionCode.POSITION_TOO_SMALL,
+                f"position too small: {risk_pct}% of {equity} at {entry_price - stop_loss} "
+                f"risk per share is less than {policy.quantity_step} share",
+            ),
+            equity=equity,
+            heat_before_pct=heat,
+        )
+    return Admission(
+        shares=size.shares,
+        risk_amount=size.risk_amount,
+        risk_pct=size.risk_pct,
+        equity=equity,
+        heat_before_pct=heat,
+    )
+
+
+def plan_entry(
     state: CampaignState,
     signal: EntrySignal,
-    now: UtcDatetime,
-    heat_pct: Decimal,
-    allocation: Allocation | None,
     policy: Policy,
-    *,
-    shares: Decimal = ZERO,
-    risk_amount: Decimal = ZERO,
-    actual_risk_pct: Decimal = ZERO,
-    rejection: _Rejection | None = None,
+    now: UtcDatetime,
+    decided: Rejection | Allocation,
+    admission: Admission | None = None,
 ) -> AllocationPlan:
+    """The AllocationPlan of a decision: a precheck rejection, or an allocation with the
+    portfolio's admission (approved or not)."""
+    allocation = decided if isinstance(decided, Allocation) else None
+    rejection = decided if isinstance(decided, Rejection) else None
+    if admission is not None and admission.rejection is not None:
+        rejection = admission.rejection
+    approved = rejection is None and admission is not None
+    actual = admission.risk_pct if approved and admission else ZERO
+    heat = admission.heat_before_pct if admission else None
     return AllocationPlan(
         campaign_id=state.campaign_id,
         signal_id=signal.signal_id,
@@ -108,18 +196,16 @@ def _plan(
         weight=allocation.weight if allocation else None,
         target_risk_pct=allocation.target_risk_pct if allocation else None,
         requested_risk_pct=allocation.base_risk_pct if allocation else signal.requested_risk_pct,
-        approved_risk_pct=allocation.risk_pct if allocation and not rejection else None,
-        actual_risk_pct=actual_risk_pct,
-        shares=shares,
-        risk_amount=risk_amount,
-        remaining_budget_pct=policy.campaign_max_risk_pct
-        - state.total_allocation
-        - actual_risk_pct,
-        heat_after_pct=heat_pct + actual_risk_pct,
+        approved_risk_pct=allocation.risk_pct if allocation and approved else None,
+        actual_risk_pct=actual,
+        shares=admission.shares if approved and admission else ZERO,
+        risk_amount=admission.risk_amount if approved and admission else ZERO,
+        remaining_budget_pct=policy.campaign_max_risk_pct - state.total_allocation - actual,
+        heat_after_pct=heat + actual if heat is not None else None,
         priority_score=priority_score(signal),
         is_rebalanced=allocation.is_rebalanced if allocation else False,
         rebalance_reason=allocation.rebalance_reason if allocation else None,
-        approved=rejection is None,
+        approved=approved,
         rejection_code=rejection.code if rejection else None,
         rejection_reason=rejection.reason if rejection else None,
         decided_at=now,
@@ -133,50 +219,16 @@ def evaluate_entry(
     policy: Policy,
     now: UtcDatetime,
 ) -> AllocationPlan:
-    """Rules 1-10 of SPEC section 3; the first failing rule decides the rejection."""
-    heat = portfolio.heat_pct()
-    rejection = (
-        _validation_rejection(state, signal)
-        or _progress_rejection(state, signal)
-        or _confidence_rejection(state, signal, policy)
-    )
-    if rejection:
-        return _plan(state, signal, now, heat, None, policy, rejection=rejection)
-
-    taken = {p.pattern: p.weight for p in state.positions}
-    allocation = allocate(
-        signal.pattern, taken, state.trading_range, signal.requested_risk_pct, policy
-    )
-    risk_pct = allocation.risk_pct
-    if state.total_allocation + risk_pct > policy.campaign_max_risk_pct:
-        reason = (
-            f"exceeds remaining budget: {state.total_allocation}% allocated + {risk_pct}% > "
-            f"{policy.campaign_max_risk_pct}%"
+    """Rules 1-10 of SPEC section 3 in one process; the first failing rule decides."""
+    decided = precheck_entry(state, signal, policy)
+    if isinstance(decided, Rejection):
+        admission = Admission(
+            rejection=decided,
+            equity=portfolio.equity,
+            heat_before_pct=portfolio.heat_pct(),
         )
-        rejection = _Rejection(RejectionCode.CAMPAIGN_BUDGET, reason)
-        return _plan(state, signal, now, heat, allocation, policy, rejection=rejection)
-    breach = check_portfolio_limits(portfolio, signal.symbol, risk_pct, policy, heat)
-    if breach:
-        rejection = _Rejection(breach.code, breach.reason)
-        return _plan(state, signal, now, heat, allocation, policy, rejection=rejection)
-    size = size_position(
-        portfolio.equity, risk_pct, signal.entry_price, signal.stop_loss, policy.quantity_step
+        return plan_entry(state, signal, policy, now, decided, admission)
+    admission = admit_entry(
+        portfolio, signal.symbol, decided.risk_pct, signal.entry_price, signal.stop_loss, policy
     )
-    if size.shares <= ZERO:
-        reason = (
-            f"position too small: {risk_pct}% of {portfolio.equity} at "
-            f"{signal.risk_per_share} risk per share is less than {policy.quantity_step} share"
-        )
-        rejection = _Rejection(RejectionCode.POSITION_TOO_SMALL, reason)
-        return _plan(state, signal, now, heat, allocation, policy, rejection=rejection)
-    return _plan(
-        state,
-        signal,
-        now,
-        heat,
-        allocation,
-        policy,
-        shares=size.shares,
-        risk_amount=size.risk_amount,
-        actual_risk_pct=size.risk_pct,
-    )
+    return plan_entry(state, signal, policy, now, decided, admission)

@@ -22,7 +22,7 @@ class AllocationPlan:
     shares: Quantity
     risk_amount: Money
     remaining_budget_pct: Decimal
-    heat_after_pct: Decimal
+    heat_after_pct: Decimal | None  # None when refused before the portfolio was asked
     priority_score: Decimal
     is_rebalanced: bool
     rebalance_reason: str | None

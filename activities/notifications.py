@@ -1,0 +1,86 @@
+"""Notifications: every campaign event to each configured channel. A failing channel is
+logged and skipped; it never fails the activity, so it can never hold up trading. (The audit
+trail is written by persistence, in the same transaction as the change it records.)"""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import httpx
+import structlog
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from temporalio import activity
+
+from campaign_engine.domain.events import CampaignEvent
+from campaign_engine.messages import NOTIFY, NotifyRequest
+
+log = structlog.get_logger("campaign_engine.notifications")
+_EVENT = TypeAdapter(CampaignEvent)
+
+
+class Channel(Protocol):
+    name: str
+
+    async def send(self, event: CampaignEvent) -> None: ...
+
+
+class LogChannel:
+    """Events as structured log lines (the default channel)."""
+
+    name = "log"
+
+    async def send(self, event: CampaignEvent) -> None:
+        log.info(
+            "campaign_event",
+            event_type=event.type.value,
+            campaign_id=event.campaign_id,
+            version=event.version,
+            correlation_id=event.correlation_id,
+            event_id=event.event_id,
+            **{f"data_{k}": v for k, v in event.data.items()},
+        )
+
+
+def summarize(event: CampaignEvent) -> str:
+    details = ", ".join(f"{k}={v}" for k, v in event.data.items() if v not in (None, ""))
+    return f"[{event.campaign_id}] {event.type.value} (v{event.version}): {details}"
+
+
+class WebhookChannel:
+    """A chat-style webhook (Slack/Mattermost-compatible ``{"text": ...}``), with the event."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, *, timeout_seconds: float = 5.0) -> None:
+        self._url = url
+        self._timeout = timeout_seconds
+
+    async def send(self, event: CampaignEvent) -> None:
+        body = {"text": summarize(event), "event": _EVENT.dump_python(event, mode="json")}
+        async with httpx.AsyncClient(timeout=self._timeout) as client:
+            response = await client.post(self._url, json=body)
+            response.raise_for_status()
+
+
+class NotifyResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    delivered: int
+    failed: dict[str, str]
+
+
+class NotificationActivities:
+    def __init__(self, channels: Sequence[Channel]) -> None:
+        self._channels = tuple(channels)
+
+    @activity.defn(name=NOTIFY)
+    async def notify(self, request: NotifyRequest) -> NotifyResult:
+        delivered, failed = 0, {}
+        for channel in self._channels:
+            try:
+                for event in request.events:
+                    await channel.send(event)
+                    delivered += 1
+            except Exception as error:
+                failed[channel.name] = f"{type(error).__name__}: {error}"
+                log.warning("notification_channel_failed", channel=channel.name, error=str(error))
+        return NotifyResult(delivered=delivered, failed=failed)

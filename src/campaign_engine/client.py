@@ -1,0 +1,155 @@
+"""The orchestrator's and operator's Python client (SPEC section 8)."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from campaign_engine.domain.market import EntrySignal, PriceUpdate
+from campaign_engine.domain.plans import AllocationPlan
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.priority import prioritize
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.vocabulary import CampaignStatus
+from campaign_engine.messages import (
+    CampaignWorkflowInput,
+    ChangeStatusRequest,
+    InvalidateRequest,
+    workflow_id_for,
+)
+from campaign_engine.publisher import CampaignDirectory, Gone, PricePublisher, SendFailed
+from campaign_engine.settings import TASK_QUEUE, Settings
+from campaign_engine.temporal import connect
+from campaign_engine.workflows.details import initial_search_attributes
+
+WORKFLOW = "CampaignWorkflow"
+
+
+class CampaignRefused(Exception):
+    """The campaign refused the request; ``kind`` says why (e.g. CampaignClosed,
+    VersionConflict, NoCampaign) and nothing was changed."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _refusal(error: WorkflowUpdateFailedError | RPCError) -> CampaignRefused:
+    cause: Any = error.cause if isinstance(error, WorkflowUpdateFailedError) else None
+    if isinstance(cause, ApplicationError):
+        return CampaignRefused(cause.type or "Refused", cause.message)
+    message = getattr(cause, "message", None) or str(error)
+    return CampaignRefused("Refused", message)
+
+
+class CampaignClient:
+    """Submit signals, publish prices, read and steer campaigns, typed with the models."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        policy: Policy | None = None,
+        task_queue: str = TASK_QUEUE,
+        continue_as_new_after_events: int = 2_000,
+    ) -> None:
+        self.temporal = client
+        self.policy = policy or Policy()
+        self.task_queue = task_queue
+        self.continue_as_new_after_events = continue_as_new_after_events
+
+    @classmethod
+    async def connect(cls, settings: Settings) -> "CampaignClient":
+        return cls(
+            await connect(settings),
+            policy=settings.policy,
+            task_queue=settings.task_queue,
+            continue_as_new_after_events=settings.continue_as_new_after_events,
+        )
+
+    def _start(self, campaign_id: str, symbol: str) -> WithStartWorkflowOperation[Any, Any]:
+        return WithStartWorkflowOperation(
+            WORKFLOW,
+            CampaignWorkflowInput(
+                campaign_id=campaign_id,
+                policy=self.policy,
+                continue_as_new_after_events=self.continue_as_new_after_events,
+            ),
+            id=workflow_id_for(campaign_id),
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=initial_search_attributes(symbol),
+        )
+
+    async def submit(self, signal: EntrySignal) -> AllocationPlan:
+        """Decide one entry signal: the campaign's workflow is started if it is not running
+        (update-with-start), and the AllocationPlan comes back, approved or not."""
+        try:
+            plan: AllocationPlan = await self.temporal.execute_update_with_start_workflow(
+                "submit_signal",
+                signal,
+                start_workflow_operation=self._start(signal.campaign_id, signal.symbol),
+                result_type=AllocationPlan,
+            )
+        except (WorkflowUpdateFailedError, RPCError) as error:
+            raise _refusal(error) from error
+        return plan
+
+    async def submit_batch(self, signals: Iterable[EntrySignal]) -> list[AllocationPlan]:
+        """Decide competing signals in FR28 priority order, one after the other, so that the
+        best ones get the risk budget first."""
+        return [await self.submit(signal) for signal in prioritize(signals)]
+
+    async def status(self, campaign_id: str) -> CampaignState | None:
+        handle = self.temporal.get_workflow_handle(workflow_id_for(campaign_id))
+        state: CampaignState | None = await handle.query(
+            "get_status",
+            result_type=CampaignState | None,  # type: ignore[arg-type]
+        )
+        return state
+
+    async def invalidate(self, campaign_id: str, reason: str) -> CampaignState:
+        return await self._update(
+            campaign_id, "invalidate_campaign", InvalidateRequest(reason=reason)
+        )
+
+    async def change_status(
+        self, campaign_id: str, status: CampaignStatus, version: int
+    ) -> CampaignState:
+        request = ChangeStatusRequest(status=status, version=version)
+        return await self._update(campaign_id, "change_status", request)
+
+    async def _update(self, campaign_id: str, name: str, request: Any) -> CampaignState:
+        handle = self.temporal.get_workflow_handle(workflow_id_for(campaign_id))
+        try:
+            state: CampaignState = await handle.execute_update(
+                name, request, result_type=CampaignState
+            )
+        except (WorkflowUpdateFailedError, RPCError) as error:
+            raise _refusal(error) from error
+        return state
+
+    async def send_price(self, campaign_id: str, update: PriceUpdate) -> None:
+        """One price update to one campaign. Publishers coalesce before calling this."""
+        handle = self.temporal.get_workflow_handle(workflow_id_for(campaign_id))
+        await handle.signal("price_update", update)
+
+    async def deliver_price(self, campaign_id: str, update: PriceUpdate) -> None:
+        """``send_price`` in the publisher's terms: an ended campaign is ``Gone``, any other
+        failure ``SendFailed`` (the publisher keeps the bar and merges it into the next)."""
+        try:
+            await self.send_price(campaign_id, update)
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise Gone(campaign_id) from error
+            raise SendFailed(f"{campaign_id}: {error}") from error
+
+    def publisher(self, directory: CampaignDirectory, **options: Any) -> PricePublisher:
+        return PricePublisher(self.deliver_price, directory, **options)

@@ -1,0 +1,231 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations create it; a test checks that the
+migrations and this module agree."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+PRICE = Numeric(18, 8)
+MONEY = Numeric(24, 8)
+QUANTITY = Numeric(24, 8)
+PERCENT = Numeric(16, 8)
+SYMBOL = String(32)
+CAMPAIGN_ID = String(64)
+
+_STATUSES = "status IN ('ACTIVE', 'MARKUP', 'COMPLETED', 'INVALIDATED')"
+
+
+def _ts(name: str, *, nullable: bool = True) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("campaign_id", CAMPAIGN_ID, nullable=False, unique=True),
+    Column("symbol", SYMBOL, nullable=False),
+    Column("timeframe", String(16), nullable=False),
+    Column("trading_range_id", Uuid, nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("phase", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("total_allocation", PERCENT, nullable=False),
+    Column("open_risk", MONEY, nullable=False),
+    Column("reserved_risk", MONEY, nullable=False),
+    Column("realized_pnl", MONEY, nullable=False),
+    Column("creek", PRICE, nullable=False),
+    Column("ice", PRICE, nullable=False),
+    Column("jump", PRICE, nullable=False),
+    Column("spring_low", PRICE),
+    Column("last_price", PRICE),
+    _ts("last_price_at"),
+    Column("invalidation_reason", Text),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    _ts("closed_at"),
+    CheckConstraint(_STATUSES, name="ck_campaigns_status"),
+    CheckConstraint("phase IN ('ACCUMULATION', 'MARKUP')", name="ck_campaigns_phase"),
+    CheckConstraint("version >= 1", name="ck_campaigns_version"),
+    CheckConstraint("total_allocation >= 0", name="ck_campaigns_allocation"),
+    Index("ix_campaigns_status", "status"),
+    Index("ix_campaigns_symbol_status", "symbol", "status"),
+)
+
+campaign_snapshots = Table(
+    "campaign_snapshots",
+    metadata,
+    Column("campaign_id", CAMPAIGN_ID, primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("state", JSONB, nullable=False),
+    _ts("updated_at", nullable=False),
+    comment="the full domain state per campaign id, also of ids whose first signal was refused",
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "campaign_id",
+        CAMPAIGN_ID,
+        ForeignKey("campaigns.campaign_id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    ),
+    Column("signal_id", Uuid, nullable=False, unique=True),
+    Column("pattern", String(8), nullable=False),
+    Column("symbol", SYMBOL, nullable=False),
+    Column("status", String(8), nullable=False, index=True),
+    Column("entry_price", PRICE, nullable=False),
+    Column("initial_stop", PRICE, nullable=False),
+    Column("stop", PRICE, nullable=False),
+    Column("targets", JSONB, nullable=False),
+    Column("targets_hit", SmallInteger, nullable=False),
+    Column("weight", Numeric(6, 4), nullable=False),
+    Column("risk_pct", PERCENT, nullable=False),
+    Column("planned_shares", QUANTITY, nullable=False),
+    Column("shares", QUANTITY, nullable=False),
+    Column("open_shares", QUANTITY, nullable=False),
+    Column("realized_pnl", MONEY, nullable=False),
+    _ts("approved_at", nullable=False),
+    _ts("opened_at"),
+    _ts("closed_at"),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("status IN ('PENDING', 'OPEN', 'CLOSED')", name="ck_positions_status"),
+    CheckConstraint("open_shares >= 0 AND open_shares <= shares", name="ck_positions_shares"),
+)
+
+allocation_plans = Table(
+    "allocation_plans",
+    metadata,
+    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    Column("signal_id", Uuid, primary_key=True),
+    Column("campaign_id", CAMPAIGN_ID, nullable=False, index=True),
+    Column("symbol", SYMBOL, nullable=False),
+    Column("pattern", String(8), nullable=False),
+    Column("weight", Numeric(6, 4)),
+    Column("target_risk_pct", PERCENT),
+    Column("requested_risk_pct", PERCENT),
+    Column("approved_risk_pct", PERCENT),
+    Column("actual_risk_pct", PERCENT, nullable=False),
+    Column("shares", QUANTITY, nullable=False),
+    Column("risk_amount", MONEY, nullable=False),
+    Column("remaining_budget_pct", PERCENT, nullable=False),
+    Column("heat_after_pct", PERCENT),
+    Column("priority_score", Numeric(8, 4), nullable=False),
+    Column("is_rebalanced", Boolean, nullable=False),
+    Column("rebalance_reason", Text),
+    Column("approved", Boolean, nullable=False),
+    Column("rejection_code", String(32)),
+    Column("rejection_reason", Text),
+    _ts("decided_at", nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("client_order_id", String(128), primary_key=True),
+    Column(
+        "campaign_id",
+        CAMPAIGN_ID,
+        ForeignKey("campaigns.campaign_id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    ),
+    Column("position_id", Uuid, nullable=False),
+    Column("symbol", SYMBOL, nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("order_type", String(8), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("quantity", QUANTITY, nullable=False),
+    Column("limit_price", PRICE),
+    Column("expected_price", PRICE, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("filled_quantity", QUANTITY, nullable=False),
+    Column("correlation_id", String(128), nullable=False),
+    _ts("created_at", nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+audit_trail = Table(
+    "audit_trail",
+    metadata,
+    Column("seq", BigInteger, Identity(), primary_key=True),
+    Column("event_id", String(256), nullable=False, unique=True),
+    Column("campaign_id", CAMPAIGN_ID, nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    _ts("occurred_at", nullable=False),
+    Column("correlation_id", String(128), nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_audit_trail_campaign", "campaign_id", "seq"),
+    comment="append-only: UPDATE, DELETE and TRUNCATE are refused by triggers",
+)
+
+portfolio = Table(
+    "portfolio",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("starting_equity", MONEY, nullable=False),
+    CheckConstraint("id = 1", name="ck_portfolio_singleton"),
+    comment="one row; entry reservations lock it so that limits hold across campaigns",
+)
+
+campaign_exposure = Table(
+    "campaign_exposure",
+    metadata,
+    Column("campaign_id", CAMPAIGN_ID, primary_key=True),
+    Column("symbol", SYMBOL, nullable=False),
+    Column("open_risk", MONEY, nullable=False),
+    Column("reserved_risk", MONEY, nullable=False),
+    Column("realized_pnl", MONEY, nullable=False),
+    Column("version", Integer, nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+risk_reservations = Table(
+    "risk_reservations",
+    metadata,
+    Column("signal_id", Uuid, primary_key=True),
+    Column("campaign_id", CAMPAIGN_ID, nullable=False),
+    Column("admission", JSONB, nullable=False),
+    _ts("created_at", nullable=False),
+)
+
+broker_orders = Table(
+    "broker_orders",
+    metadata,
+    Column("client_order_id", String(128), primary_key=True),
+    Column("symbol", SYMBOL, nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("quantity", QUANTITY, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("filled_quantity", QUANTITY, nullable=False),
+    Column("order", JSONB, nullable=False),
+    Column("fills", JSONB, nullable=False),
+    _ts("submitted_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    comment="the paper broker's own book, keyed by client order id",
+)

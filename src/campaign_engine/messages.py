@@ -1,0 +1,143 @@
+"""What crosses between the orchestrator, the workflow and its activities.
+
+Plain pydantic models (no I/O): the workflow imports them inside its sandbox, activities and
+clients import them outside. Activity names are constants so that workflow code never imports
+an activity's implementation (and with it a database driver).
+"""
+
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from campaign_engine.domain.entry import Admission
+from campaign_engine.domain.events import CampaignEvent
+from campaign_engine.domain.orders import Fill
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import Money, Percent, Price, Symbol
+from campaign_engine.domain.vocabulary import CampaignStatus, OrderStatus
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def workflow_id_for(campaign_id: str) -> str:
+    """SPEC section 8: ``campaign-{campaign_id}``."""
+    return f"campaign-{campaign_id}"
+
+
+class CampaignWorkflowInput(BaseModel):
+    """Everything a campaign run needs; a continued run carries its state forward in it."""
+
+    model_config = _FROZEN
+
+    campaign_id: str
+    policy: Policy
+    state: CampaignState | None = None
+    revision: int = Field(default=0, ge=0, description="count of changes persisted so far")
+    equity: Price | None = Field(default=None, description="equity at the last decision")
+    continue_as_new_after_events: int = Field(default=2_000, ge=50)
+    idle_timeout_seconds: int = Field(
+        default=3_600, ge=1, description="how long a run without a campaign waits for signals"
+    )
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class InvalidateRequest(BaseModel):
+    model_config = _FROZEN
+
+    reason: Reason
+
+
+class ChangeStatusRequest(BaseModel):
+    model_config = _FROZEN
+
+    status: CampaignStatus
+    version: int = Field(ge=1)
+
+
+# --- activities --------------------------------------------------------------------------
+
+LOAD_CAMPAIGN = "load_campaign"
+RESERVE_RISK = "reserve_risk"
+PERSIST_CAMPAIGN = "persist_campaign"
+SUBMIT_ORDER = "submit_order"
+CANCEL_ORDER = "cancel_order"
+GET_ORDER = "get_order"
+NOTIFY = "notify"
+
+
+class LoadCampaignRequest(BaseModel):
+    model_config = _FROZEN
+
+    campaign_id: str
+
+
+class LoadedCampaign(BaseModel):
+    """What was persisted for a campaign id: its state (None if nothing) and revision."""
+
+    model_config = _FROZEN
+
+    state: CampaignState | None
+    revision: int = Field(ge=0)
+
+
+class ReserveRiskRequest(BaseModel):
+    """Ask the portfolio to admit an entry (SPEC section 3, rules 9-10) and, if it does,
+    reserve its risk, atomically across every campaign."""
+
+    model_config = _FROZEN
+
+    campaign_id: str
+    signal_id: UUID
+    symbol: Symbol
+    risk_pct: Percent
+    entry_price: Price
+    stop_loss: Price
+    open_risk: Money
+    reserved_risk: Money
+    realized_pnl: Money
+    version: int = Field(ge=0, description="the campaign's version before this entry")
+    policy: Policy
+
+
+class ReserveRiskResult(BaseModel):
+    model_config = _FROZEN
+
+    admission: Admission
+
+
+class PersistRequest(BaseModel):
+    """A snapshot of the campaign at ``revision`` with the events of that change."""
+
+    model_config = _FROZEN
+
+    revision: int = Field(ge=1)
+    state: CampaignState
+    events: tuple[CampaignEvent, ...] = ()
+
+
+class BrokerOrder(BaseModel):
+    """The broker's view of an order, keyed by our client order id."""
+
+    model_config = _FROZEN
+
+    client_order_id: str
+    status: OrderStatus
+    filled_quantity: Decimal
+    fills: tuple[Fill, ...] = ()
+
+
+class OrderRequest(BaseModel):
+    model_config = _FROZEN
+
+    client_order_id: str
+
+
+class NotifyRequest(BaseModel):
+    model_config = _FROZEN
+
+    events: tuple[CampaignEvent, ...]

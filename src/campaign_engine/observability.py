@@ -1,0 +1,65 @@
+"""Structured logging with a correlation id, and Prometheus metrics for the worker."""
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from temporalio import activity
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+)
+
+
+def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
+    """structlog for our lines and the standard library's (Temporal's) alike."""
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        cache_logger_on_first_use=True,
+    )
+
+
+def correlation_id_of(arg: object) -> str | None:
+    """The id that ties a log line to the signal or price update behind it."""
+    for name in ("correlation_id", "signal_id", "client_order_id", "campaign_id"):
+        value = getattr(arg, name, None)
+        if value is not None:
+            return str(value)
+    events = getattr(arg, "events", None)
+    if events:
+        return str(events[0].correlation_id)
+    state = getattr(arg, "state", None)
+    return getattr(state, "campaign_id", None)
+
+
+class _CorrelatedActivity(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        info = activity.info()
+        bound: Mapping[str, str | None] = {
+            "workflow_id": info.workflow_id,
+            "activity": info.activity_type,
+            "attempt": str(info.attempt),
+            "correlation_id": correlation_id_of(input.args[0]) if input.args else None,
+        }
+        with structlog.contextvars.bound_contextvars(**bound):
+            return await super().execute_activity(input)
+
+
+class CorrelationInterceptor(Interceptor):
+    """Binds workflow id, activity and correlation id to every log line an activity writes."""
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _CorrelatedActivity(next)

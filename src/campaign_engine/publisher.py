@@ -1,0 +1,170 @@
+"""Client-side price flow (SPEC section 9): coalesce a symbol's updates into bars and fan each
+bar out to the open campaigns on that symbol, a few times a second at most.
+
+A campaign that missed a bar (it opened meanwhile, or a send failed) gets the bars it missed
+merged into its next one, so every high and low reaches every campaign, however prices flood.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol, Self
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from campaign_engine.db.schema import campaigns
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.prices import merge, merge_all
+from campaign_engine.domain.vocabulary import CampaignStatus
+
+log = structlog.get_logger("campaign_engine.publisher")
+
+Sender = Callable[[str, PriceUpdate], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCampaign:
+    campaign_id: str
+    created_at: datetime
+
+
+class CampaignDirectory(Protocol):
+    async def open_campaigns(self, symbol: str) -> Sequence[OpenCampaign]: ...
+
+
+class DatabaseDirectory:
+    """Open campaigns from the PostgreSQL read model (consistent within milliseconds of the
+    decision that created them)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def open_campaigns(self, symbol: str) -> Sequence[OpenCampaign]:
+        open_statuses = (CampaignStatus.ACTIVE.value, CampaignStatus.MARKUP.value)
+        query = select(campaigns.c.campaign_id, campaigns.c.created_at).where(
+            campaigns.c.symbol == symbol, campaigns.c.status.in_(open_statuses)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [OpenCampaign(r.campaign_id, r.created_at) for r in rows]
+
+
+class SendFailed(Exception):
+    """A campaign could not be reached; its bars are kept and merged into the next send."""
+
+
+class Gone(Exception):
+    """The campaign's workflow has ended: stop sending to it."""
+
+
+@dataclass
+class _Symbol:
+    pending: PriceUpdate | None = None
+    last_flush: float = float("-inf")
+    history: deque[PriceUpdate] | None = None
+
+
+class PricePublisher:
+    def __init__(
+        self,
+        send: Sender,
+        directory: CampaignDirectory,
+        *,
+        interval: timedelta = timedelta(milliseconds=500),
+        retention: timedelta = timedelta(minutes=10),
+        concurrency: int = 64,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self._directory = directory
+        self._interval = interval.total_seconds()
+        self._retention = retention
+        self._limit = asyncio.Semaphore(concurrency)
+        self._clock = clock
+        self._symbols: dict[str, _Symbol] = {}
+        self._sent_until: dict[str, datetime] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self.signals_sent = 0
+        self.updates_received = 0
+
+    async def __aenter__(self) -> Self:
+        self._flusher = asyncio.create_task(self._flush_when_due())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.flush()
+
+    async def publish(self, update: PriceUpdate) -> None:
+        """Take one update; it reaches the campaigns with the symbol's next bar."""
+        self.updates_received += 1
+        entry = self._symbols.setdefault(update.symbol, _Symbol(history=deque()))
+        entry.pending = merge(entry.pending, update)
+        if self._clock() - entry.last_flush >= self._interval:
+            await self.flush(update.symbol)
+
+    async def _flush_when_due(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval / 2)
+            now = self._clock()
+            for symbol, entry in list(self._symbols.items()):
+                if entry.pending is not None and now - entry.last_flush >= self._interval:
+                    await self.flush(symbol)
+
+    async def flush(self, symbol: str | None = None) -> int:
+        """Send what is pending now (one symbol, or all); returns the signals sent."""
+        symbols = [symbol] if symbol is not None else list(self._symbols)
+        sent = 0
+        for name in symbols:
+            sent += await self._flush_symbol(name)
+        return sent
+
+    async def _flush_symbol(self, symbol: str) -> int:
+        entry = self._symbols.get(symbol)
+        if entry is None or entry.pending is None or entry.history is None:
+            return 0
+        bar, entry.pending = entry.pending, None
+        entry.last_flush = self._clock()
+        history = entry.history
+        history.append(bar)
+        while history and history[0].as_of < bar.as_of - self._retention:
+            history.popleft()
+        targets = await self._directory.open_campaigns(symbol)
+        results = await asyncio.gather(*(self._deliver(c, history) for c in targets))
+        sent = sum(results)
+        self.signals_sent += sent
+        return sent
+
+    async def _deliver(self, campaign: OpenCampaign, history: deque[PriceUpdate]) -> int:
+        since = self._sent_until.get(campaign.campaign_id, campaign.created_at)
+        missed = []
+        for bar in reversed(history):  # usually only the newest bar is missing
+            if bar.as_of <= since:
+                break
+            missed.append(bar)
+        if not missed:
+            return 0
+        if history[0].as_of > since and campaign.campaign_id in self._sent_until:
+            log.error("price_history_exhausted", campaign_id=campaign.campaign_id, since=since)
+        update = merge_all(reversed(missed))
+        assert update is not None
+        async with self._limit:
+            try:
+                await self._send(campaign.campaign_id, update)
+            except Gone:
+                self._sent_until.pop(campaign.campaign_id, None)
+                return 0
+            except SendFailed as error:
+                log.warning("price_send_failed", campaign_id=campaign.campaign_id, error=str(error))
+                return 0
+        self._sent_until[campaign.campaign_id] = update.as_of
+        return 1

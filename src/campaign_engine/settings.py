@@ -1,0 +1,74 @@
+"""Configuration from the environment: one object, read once, passed down explicitly."""
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.types import Price
+
+TASK_QUEUE = "campaigns"  # SPEC section 8
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a runnable configuration."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset means the embedded server"
+    )
+    data_dir: Path = Path(".data")
+    api_token: str | None = None
+    account_equity: Price = Decimal("100000")
+    notify_webhook_url: str | None = None
+    metrics_port: int | None = Field(default=9464, ge=0, le=65535)
+    continue_as_new_after_events: int = Field(default=2_000, ge=50)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(starting_equity=self.account_equity)
+
+
+_ENV = {
+    "TEMPORAL_ADDRESS": "temporal_address",
+    "TEMPORAL_NAMESPACE": "temporal_namespace",
+    "CAMPAIGNS_TASK_QUEUE": "task_queue",
+    "DATABASE_URL": "database_url",
+    "CAMPAIGNS_DATA_DIR": "data_dir",
+    "API_TOKEN": "api_token",
+    "ACCOUNT_EQUITY": "account_equity",
+    "NOTIFY_WEBHOOK_URL": "notify_webhook_url",
+    "METRICS_PORT": "metrics_port",
+    "CAMPAIGNS_CONTINUE_AS_NEW_AFTER_EVENTS": "continue_as_new_after_events",
+    "LOG_LEVEL": "log_level",
+    "LOG_JSON": "log_json",
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``environ`` (default: the process environment). Empty values count as
+    unset; a bad value names the variable it came from."""
+    environ = os.environ if environ is None else environ
+    values = {field: environ[var] for var, field in _ENV.items() if environ.get(var, "").strip()}
+    if values.get("metrics_port") in {"0", "off", "none"}:
+        values.pop("metrics_port")
+        values["metrics_port"] = None  # type: ignore[assignment]
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        names = {field: var for var, field in _ENV.items()}
+        problems = "; ".join(
+            f"{names.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors()
+        )
+        raise SettingsError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,26 @@
+"""Connecting to Temporal the one way every part of the system does."""
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+from campaign_engine.settings import Settings
+
+
+def runtime_with_metrics(port: int | None) -> Runtime | None:
+    """A Temporal runtime exporting SDK metrics (task latencies, activity failures, ...) for
+    Prometheus on ``port``; None keeps the default runtime."""
+    if port is None:
+        return None
+    return Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}"))
+    )
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )

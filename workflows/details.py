@@ -1,0 +1,82 @@
+"""What an operator sees of a campaign in the Temporal UI: search attributes to filter by, and
+a short markdown summary as the workflow's current details. Deterministic, no I/O."""
+
+from decimal import Decimal
+from typing import Any
+
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)
+
+from campaign_engine.domain.ledger import summarize
+from campaign_engine.domain.money import percent_of
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.vocabulary import PositionStatus
+
+CAMPAIGN_SYMBOL = SearchAttributeKey.for_keyword("CampaignSymbol")
+CAMPAIGN_STATUS = SearchAttributeKey.for_keyword("CampaignStatus")
+CAMPAIGN_PHASE = SearchAttributeKey.for_keyword("CampaignPhase")
+CAMPAIGN_OPEN_RISK_PCT = SearchAttributeKey.for_float("CampaignOpenRiskPct")
+
+SEARCH_ATTRIBUTES = (CAMPAIGN_SYMBOL, CAMPAIGN_STATUS, CAMPAIGN_PHASE, CAMPAIGN_OPEN_RISK_PCT)
+"""Registered by the dev stack and the tests; production registers them once (README)."""
+
+
+def open_risk_pct(state: CampaignState, equity: Decimal) -> Decimal:
+    return percent_of(state.open_risk + state.reserved_risk, equity)
+
+
+def search_attributes(state: CampaignState, equity: Decimal) -> list[SearchAttributeUpdate[Any]]:
+    """The attributes a campaign is found by. A campaign id whose signals were all refused has
+    no status: it is not a campaign."""
+    updates: list[SearchAttributeUpdate[Any]] = [CAMPAIGN_SYMBOL.value_set(state.symbol)]
+    if state.exists:
+        # A search attribute is a value to filter and display by, never used for arithmetic.
+        risk = float(round(open_risk_pct(state, equity), 4))
+        updates += [
+            CAMPAIGN_STATUS.value_set(state.status.value),
+            CAMPAIGN_PHASE.value_set(state.phase.value),
+            CAMPAIGN_OPEN_RISK_PCT.value_set(risk),
+        ]
+    return updates
+
+
+def initial_search_attributes(symbol: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes([SearchAttributePair(CAMPAIGN_SYMBOL, symbol)])
+
+
+def render_details(state: CampaignState, equity: Decimal) -> str:
+    """A short markdown summary: status, positions, risk and P&L."""
+    if not state.exists:
+        refused = len(state.plans)
+        return f"**{state.campaign_id}**: no campaign ({refused} signal(s) refused)"
+    summary = summarize(state.positions, state.last_price, equity)
+    lines = [
+        f"**{state.campaign_id}** · {state.status.value} · phase {state.phase.value} · "
+        f"v{state.version}",
+        "",
+        "| entry | status | price | shares | open | stop | targets hit | realized |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for p in state.positions:
+        hit = f"{p.targets_hit}/{len(p.targets)}"
+        lines.append(
+            f"| {p.pattern.value} | {p.status.value} | {p.entry_price} | {p.shares} | "
+            f"{p.open_shares} | {p.stop} | {hit} | {p.realized_pnl} |"
+        )
+    opened = sum(1 for p in state.positions if p.status is PositionStatus.OPEN)
+    lines += [
+        "",
+        f"Risk: open {state.open_risk} + reserved {state.reserved_risk} "
+        f"({open_risk_pct(state, equity):.4f}% of equity {equity}) · allocated "
+        f"{state.total_allocation:.4f}% · {opened} open position(s)",
+        f"P&L: realized {summary.realized_pnl} · unrealized {summary.unrealized_pnl} · "
+        f"R {summary.r_multiple if summary.r_multiple is not None else '-'}"
+        + (f" · last {state.last_price}" if state.last_price is not None else ""),
+    ]
+    if state.invalidation_reason:
+        lines.append(f"Invalidated: {state.invalidation_reason}")
+    return "\n".join(lines)
