@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         change_status,
         exposure_of,
         invalidate,
+        is_stale,
         on_price,
         state_for_signal,
     )
@@ -32,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.market import EntrySignal, PriceUpdate
     from campaign_engine.domain.orders import Order
     from campaign_engine.domain.plans import AllocationPlan
+    from campaign_engine.domain.prices import merge
     from campaign_engine.domain.state import CampaignState
     from campaign_engine.domain.vocabulary import OrderStatus
     from campaign_engine.messages import (
@@ -80,6 +82,7 @@ class CampaignWorkflow:
         self._lock = asyncio.Lock()
         self._pending: deque[Outcome] = deque()
         self._awaiting_fills: set[str] = set()
+        self._prices: PriceUpdate | None = None
         self._notifications: list[asyncio.Task[object]] = []
 
     # --- run ------------------------------------------------------------------------------
@@ -100,18 +103,20 @@ class CampaignWorkflow:
         while True:
             idle = self._state is None or not self._state.exists
             woke = await self._wait_for_work(params, idle)
-            while self._pending:
-                await self._carry_out(self._pending.popleft())
+            while self._pending or self._prices is not None:
+                while self._pending:
+                    await self._carry_out(self._pending.popleft())
+                await self._evaluate_prices()
             if self._awaiting_fills and not self._pending:
                 await self._poll_fills()
             if self._finished() or (idle and not woke):
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._pending:
+                if not self._pending and self._prices is None:
                     await self._drain_notifications()
                     return self._state
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._pending:
+                if not self._pending and self._prices is None:
                     await self._drain_notifications()
                     workflow.continue_as_new(
                         params.model_copy(
@@ -126,7 +131,10 @@ class CampaignWorkflow:
     async def _wait_for_work(self, params: CampaignWorkflowInput, idle: bool) -> bool:
         """Until there is something to do; a run without a campaign gives up after a while."""
         ready = lambda: (  # noqa: E731
-            bool(self._pending) or self._finished() or self._should_continue_as_new()
+            bool(self._pending)
+            or self._prices is not None
+            or self._finished()
+            or self._should_continue_as_new()
         )
         timeout: timedelta | None = None
         if self._awaiting_fills:
@@ -294,9 +302,28 @@ class CampaignWorkflow:
     # --- prices and operator commands -------------------------------------------------------
 
     @workflow.signal
-    async def price_update(self, update: PriceUpdate) -> None:
+    def price_update(self, update: PriceUpdate) -> None:
+        """Queue a price; the run loop evaluates it once the effects before it (orders placed,
+        fills booked) are carried out. Prices that queue up meanwhile merge into one bar, so a
+        backlog never loses a high or a low."""
+        state = self._state
+        if state is not None and update.symbol != state.symbol:
+            workflow.logger.warning(
+                "price for %s refused: campaign trades %s", update.symbol, state.symbol
+            )
+            return
+        if state is not None and is_stale(state, update):
+            return
+        try:
+            self._prices = merge(self._prices, update)
+        except ValueError as error:  # a symbol that differs from the queued bar's
+            workflow.logger.warning("price update refused: %s", error)
+
+    async def _evaluate_prices(self) -> None:
+        update, self._prices = self._prices, None
+        if update is None:
+            return
         async with self._lock:
-            await workflow.wait_condition(lambda: self._loaded)
             if self._state is None:
                 return
             try:

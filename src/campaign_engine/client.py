@@ -59,11 +59,13 @@ class CampaignClient:
         policy: Policy | None = None,
         task_queue: str = TASK_QUEUE,
         continue_as_new_after_events: int = 2_000,
+        idle_timeout_seconds: int = 3_600,
     ) -> None:
         self.temporal = client
         self.policy = policy or Policy()
         self.task_queue = task_queue
         self.continue_as_new_after_events = continue_as_new_after_events
+        self.idle_timeout_seconds = idle_timeout_seconds
 
     @classmethod
     async def connect(cls, settings: Settings) -> "CampaignClient":
@@ -81,6 +83,7 @@ class CampaignClient:
                 campaign_id=campaign_id,
                 policy=self.policy,
                 continue_as_new_after_events=self.continue_as_new_after_events,
+                idle_timeout_seconds=self.idle_timeout_seconds,
             ),
             id=workflow_id_for(campaign_id),
             task_queue=self.task_queue,
@@ -132,9 +135,25 @@ class CampaignClient:
             state: CampaignState = await handle.execute_update(
                 name, request, result_type=CampaignState
             )
-        except (WorkflowUpdateFailedError, RPCError) as error:
+        except WorkflowUpdateFailedError as error:
             raise _refusal(error) from error
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            raise await self._why_not_running(campaign_id) from error
         return state
+
+    async def _why_not_running(self, campaign_id: str) -> CampaignRefused:
+        """A campaign whose workflow has ended is final (or never existed)."""
+        try:
+            state = await self.status(campaign_id)
+        except RPCError:
+            state = None
+        if state is None or not state.exists:
+            return CampaignRefused("NoCampaign", f"there is no campaign {campaign_id}")
+        return CampaignRefused(
+            "CampaignClosed", f"campaign {campaign_id} is already {state.status.value}"
+        )
 
     async def send_price(self, campaign_id: str, update: PriceUpdate) -> None:
         """One price update to one campaign. Publishers coalesce before calling this."""
@@ -147,7 +166,7 @@ class CampaignClient:
         try:
             await self.send_price(campaign_id, update)
         except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
+            if error.status == RPCStatusCode.NOT_FOUND:
                 raise Gone(campaign_id) from error
             raise SendFailed(f"{campaign_id}: {error}") from error
 

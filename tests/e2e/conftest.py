@@ -2,19 +2,19 @@
 (the embedded pgserver, or DATABASE_URL when it is set). Each test gets a database of its own
 and a worker on a task queue of its own, so tests cannot see each other's campaigns."""
 
+import contextlib
 import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.client import CampaignClient
@@ -25,6 +25,7 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
+from tests.e2e.harness import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -70,14 +71,6 @@ def database_url(postgres_server: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@dataclass
-class Stack:
-    client: CampaignClient
-    engine: AsyncEngine
-    repository: CampaignRepository
-    settings: Settings
-
-
 @pytest.fixture
 async def stack(temporal: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
     settings = Settings(
@@ -90,7 +83,19 @@ async def stack(temporal: WorkflowEnvironment, database_url: str) -> AsyncIterat
     repository = CampaignRepository(engine)
     await repository.ensure_portfolio(settings.account_equity)
     worker = build_worker(temporal.client, engine, settings, channels=[])
-    client = CampaignClient(temporal.client, policy=settings.policy, task_queue=settings.task_queue)
+    client = CampaignClient(
+        temporal.client,
+        policy=settings.policy,
+        task_queue=settings.task_queue,
+        idle_timeout_seconds=2,
+    )
     async with worker:
         yield Stack(client, engine, repository, settings)
+        # Tests reuse campaign ids (the worked example's AAPL-2024-10-15): end this test's
+        # campaigns so that the next test starts its own instead of finding these.
+        query = f"TaskQueue = '{settings.task_queue}' AND ExecutionStatus = 'Running'"
+        async for execution in temporal.client.list_workflows(query):
+            handle = temporal.client.get_workflow_handle(execution.id, run_id=execution.run_id)
+            with contextlib.suppress(RPCError):
+                await handle.terminate("end of test")
     await engine.dispose()

@@ -1,61 +1,15 @@
 """The whole story through a real Temporal server and PostgreSQL."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from sqlalchemy import select, text
 
 from campaign_engine.db.schema import allocation_plans, audit_trail, campaigns, orders, positions
-from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-
-from ..domain.builders import signal, tick
-from .conftest import Stack
+from tests.domain.builders import signal, tick
+from tests.e2e.harness import Stack, persisted_status, settled
 
 D = Decimal
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.1)
-
-
-async def settled(stack: Stack, campaign_id: str, version: int) -> CampaignState:
-    """Wait until the campaign's read model has reached ``version``."""
-
-    async def reached() -> bool:
-        async with stack.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(campaigns.c.version).where(campaigns.c.campaign_id == campaign_id)
-                )
-            ).first()
-        return row is not None and row.version >= version
-
-    await eventually(reached)
-    state = await stack.client.status(campaign_id)
-    assert state is not None
-    return state
-
-
-async def persisted_status(stack: Stack, campaign_id: str, status: CampaignStatus) -> None:
-    """Wait until the read model shows ``status`` (its events are written in the same
-    transaction)."""
-
-    async def reached() -> bool:
-        async with stack.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(campaigns.c.status).where(campaigns.c.campaign_id == campaign_id)
-                )
-            ).first()
-        return row is not None and row.status == status.value
-
-    await eventually(reached)
 
 
 async def test_spring_sos_lps_ladder_completed_with_exact_numbers(stack: Stack) -> None:
