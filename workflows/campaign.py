@@ -64,7 +64,7 @@ _FOREVER = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
 )
 _NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
-_IO_TIMEOUT = timedelta(seconds=30)
+_IO_TIMEOUT = timedelta(seconds=10)  # also how soon work of a crashed worker is retried
 _LOCAL_TIMEOUT = timedelta(seconds=10)
 _FILL_POLL = timedelta(seconds=5)
 

@@ -49,7 +49,9 @@ async def settled(stack: Stack, campaign_id: str, version: int) -> CampaignState
     return state
 
 
-async def persisted_status(stack: Stack, campaign_id: str, status: CampaignStatus) -> None:
+async def persisted_status(
+    stack: Stack, campaign_id: str, status: CampaignStatus, timeout: float = 20.0
+) -> None:
     """Wait until the read model shows the campaign in ``status``, and for a final status with
     every position closed (a change and its events are written in one transaction)."""
 
@@ -66,4 +68,4 @@ async def persisted_status(stack: Stack, campaign_id: str, status: CampaignStatu
             return False
         return not status.is_terminal or row.closed_at is not None
 
-    await eventually(reached)
+    await eventually(reached, timeout)

@@ -1,0 +1,133 @@
+"""A worker killed with SIGKILL mid-scenario and restarted ends in the same state, with no
+order placed twice and no event recorded twice."""
+
+import asyncio
+import os
+import signal as signals
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from temporalio.testing import WorkflowEnvironment
+
+from campaign_engine.client import CampaignClient
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.db.schema import audit_trail, broker_orders, campaigns, orders, positions
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
+from campaign_engine.settings import Settings
+from tests.domain.builders import signal, tick
+from tests.e2e.harness import Stack, persisted_status
+
+D = Decimal
+
+
+class WorkerProcess:
+    """``python -m campaign_engine.worker`` configured by the environment, as in production."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self._env = env
+        self._log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self._log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "campaign_engine.worker"],
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def output(self) -> str:
+        return self._log.read_text(errors="replace") if self._log.exists() else ""
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signals.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def crash_stack(
+    temporal: WorkflowEnvironment, database_url: str, tmp_path: Path
+) -> Iterator[tuple[Stack, WorkerProcess]]:
+    queue = f"campaigns-crash-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
+        "TEMPORAL_NAMESPACE": temporal.client.namespace,
+        "DATABASE_URL": database_url,
+        "CAMPAIGNS_TASK_QUEUE": queue,
+        "METRICS_PORT": "off",
+        "LOG_LEVEL": "WARNING",
+    }
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    settings = Settings(database_url=database_url, task_queue=queue, metrics_port=None)
+    engine = create_engine_for(database_url, pool_size=2)
+    client = CampaignClient(temporal.client, policy=Policy(), task_queue=queue)
+    try:
+        yield Stack(client, engine, CampaignRepository(engine), settings), worker
+    finally:
+        worker.stop()
+        print(worker.output()[-5000:])  # shown by pytest when the test fails
+
+
+async def test_sigkill_mid_scenario_then_restart(crash_stack: tuple[Stack, WorkerProcess]) -> None:
+    stack, worker = crash_stack
+    client = stack.client
+    worker.start()
+    spring = await client.submit(signal(Pattern.SPRING))
+    await client.submit(signal(Pattern.SOS))
+    await client.submit(signal(Pattern.LPS))
+    campaign_id = spring.campaign_id
+
+    # Kill while the entries' effects and the first targets are being carried out.
+    await client.send_price(campaign_id, tick("150.00", 1))
+    await client.send_price(campaign_id, tick("156.00", 2))
+    await asyncio.sleep(0.2)
+    worker.kill()
+    worker.start()
+    await client.send_price(campaign_id, tick("159.00", 3))
+    await client.send_price(campaign_id, tick("162.00", 4))
+    await asyncio.sleep(0.5)
+    worker.kill()
+    worker.start()
+
+    # Work in flight on a killed worker is retried once its timeout passes (10 s).
+    await persisted_status(stack, campaign_id, CampaignStatus.COMPLETED, timeout=120)
+    async with stack.engine.connect() as conn:
+        placed = (await conn.execute(select(func.count()).select_from(broker_orders))).scalar_one()
+        sells = (
+            await conn.execute(select(orders.c.quantity).where(orders.c.side == "SELL"))
+        ).scalars().all()
+        pnl = (
+            await conn.execute(
+                select(positions.c.pattern, positions.c.realized_pnl, positions.c.open_shares)
+            )
+        ).all()
+        kinds = (await conn.execute(select(audit_trail.c.event_type))).scalars().all()
+        realized = (await conn.execute(select(campaigns.c.realized_pnl))).scalar_one()
+    assert placed == 12  # 3 entries and 9 exits, each exactly once
+    assert sorted(sells) == sorted(D(q) for q in (166, 99, 68, 333, 199, 134, 200, 120, 80))
+    assert {p: o for p, _, o in pnl} == {"SPRING": 0, "SOS": 0, "LPS": 0}
+    # The same money as the uninterrupted story.
+    spring_pnl = 166 * D("1.50") + 99 * D("7.50") + 68 * D("10.50")
+    sos_pnl = 333 * D("5.75") + 199 * D("8.75") + 134 * D("11.75")
+    lps_pnl = 200 * D("5.00") + 120 * D("8.00") + 80 * D("11.00")
+    assert {p: r for p, r, _ in pnl} == {"SPRING": spring_pnl, "SOS": sos_pnl, "LPS": lps_pnl}
+    assert realized == spring_pnl + sos_pnl + lps_pnl
+    assert kinds.count("ExitExecuted") == 9
+    assert kinds.count("PositionOpened") == 3
+    assert kinds.count("CampaignCompleted") == 1
