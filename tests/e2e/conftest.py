@@ -71,8 +71,24 @@ def database_url(postgres_server: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+
+
+async def record_histories(temporal: WorkflowEnvironment, task_queue: str, test: str) -> None:
+    """Save the histories a test produced, to replay in every later CI run (RECORD_HISTORIES=1
+    python3 run.py test -m e2e). A change that would break running campaigns fails then."""
+    HISTORIES.mkdir(exist_ok=True)
+    executions = [e async for e in temporal.client.list_workflows(f"TaskQueue = '{task_queue}'")]
+    for n, execution in enumerate(executions[:3]):  # a few of each test's runs are plenty
+        handle = temporal.client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        history = await handle.fetch_history()
+        (HISTORIES / f"{test}-{n}.json").write_text(history.to_json())
+
+
 @pytest.fixture
-async def stack(temporal: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
+async def stack(
+    temporal: WorkflowEnvironment, database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Stack]:
     settings = Settings(
         database_url=database_url,
         task_queue=f"campaigns-{uuid.uuid4().hex[:8]}",
@@ -91,6 +107,8 @@ async def stack(temporal: WorkflowEnvironment, database_url: str) -> AsyncIterat
     )
     async with worker:
         yield Stack(client, engine, repository, settings)
+        if os.environ.get("RECORD_HISTORIES"):
+            await record_histories(temporal, settings.task_queue, request.node.name)
         # Tests reuse campaign ids (the worked example's AAPL-2024-10-15): end this test's
         # campaigns so that the next test starts its own instead of finding these.
         query = f"TaskQueue = '{settings.task_queue}' AND ExecutionStatus = 'Running'"

@@ -39,7 +39,9 @@ async def test_fifty_campaigns_at_once_never_pass_ten_percent_heat(stack: Stack)
                 select(func.sum(campaign_exposure.c.open_risk + campaign_exposure.c.reserved_risk))
             )
         ).scalar_one()
-        decided = (await conn.execute(select(func.count()).select_from(risk_reservations))).scalar_one()
+        decided = (
+            await conn.execute(select(func.count()).select_from(risk_reservations))
+        ).scalar_one()
     assert reserved <= D("10000")
     assert decided == 50
 

@@ -110,8 +110,10 @@ async def test_sigkill_mid_scenario_then_restart(crash_stack: tuple[Stack, Worke
     async with stack.engine.connect() as conn:
         placed = (await conn.execute(select(func.count()).select_from(broker_orders))).scalar_one()
         sells = (
-            await conn.execute(select(orders.c.quantity).where(orders.c.side == "SELL"))
-        ).scalars().all()
+            (await conn.execute(select(orders.c.quantity).where(orders.c.side == "SELL")))
+            .scalars()
+            .all()
+        )
         pnl = (
             await conn.execute(
                 select(positions.c.pattern, positions.c.realized_pnl, positions.c.open_shares)
