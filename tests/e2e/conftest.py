@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from campaign_engine.activities.notifications import Channel
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.embedded import embedded_database_url
 from campaign_engine.db.engine import create_engine_for
@@ -86,8 +87,17 @@ async def record_histories(temporal: WorkflowEnvironment, task_queue: str, test:
 
 
 @pytest.fixture
+def channels() -> list[Channel]:
+    """Notification channels of the test's worker (a test module may override this)."""
+    return []
+
+
+@pytest.fixture
 async def stack(
-    temporal: WorkflowEnvironment, database_url: str, request: pytest.FixtureRequest
+    temporal: WorkflowEnvironment,
+    database_url: str,
+    channels: list[Channel],
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Stack]:
     settings = Settings(
         database_url=database_url,
@@ -98,7 +108,7 @@ async def stack(
     engine = create_engine_for(database_url, pool_size=5)
     repository = CampaignRepository(engine)
     await repository.ensure_portfolio(settings.account_equity)
-    worker = build_worker(temporal.client, engine, settings, channels=[])
+    worker = build_worker(temporal.client, engine, settings, channels=channels)
     client = CampaignClient(
         temporal.client,
         policy=settings.policy,

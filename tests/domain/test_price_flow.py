@@ -1,0 +1,129 @@
+"""SPEC section 9: prices coalesce into bars that never lose a high or a low."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.prices import merge, merge_all
+from campaign_engine.publisher import Gone, OpenCampaign, PricePublisher, SendFailed
+
+from .builders import T0, tick
+
+D = Decimal
+
+prices = st.integers(min_value=10_000, max_value=20_000).map(lambda c: D(c) / 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(prices, min_size=1, max_size=60))
+def test_a_merged_bar_keeps_first_open_extremes_and_last_close(values: list[Decimal]) -> None:
+    updates = [tick(str(v), i) for i, v in enumerate(values)]
+    bar = merge_all(updates)
+    assert bar is not None
+    assert (bar.bar_open, bar.bar_high, bar.bar_low, bar.last) == (
+        values[0],
+        max(values),
+        min(values),
+        values[-1],
+    )
+    assert bar.as_of == updates[-1].as_of
+
+
+def test_a_late_update_widens_the_bar_but_keeps_the_newest_close() -> None:
+    bar = merge(merge(None, tick("150", 2)), tick("140", 1))
+    assert (bar.bar_low, bar.last, bar.as_of) == (D(140), D(150), tick("150", 2).as_of)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Directory:
+    def __init__(self, campaigns: Sequence[OpenCampaign]) -> None:
+        self.campaigns = list(campaigns)
+
+    async def open_campaigns(self, symbol: str) -> Sequence[OpenCampaign]:
+        return [c for c in self.campaigns if c.campaign_id.startswith(symbol)]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, PriceUpdate]] = []
+        self.failing: set[str] = set()
+        self.gone: set[str] = set()
+
+    async def __call__(self, campaign_id: str, update: PriceUpdate) -> None:
+        if campaign_id in self.gone:
+            raise Gone(campaign_id)
+        if campaign_id in self.failing:
+            raise SendFailed(campaign_id)
+        self.sent.append((campaign_id, update))
+
+    def to(self, campaign_id: str) -> list[PriceUpdate]:
+        return [u for c, u in self.sent if c == campaign_id]
+
+
+def _campaign(name: str, created: datetime = T0) -> OpenCampaign:
+    return OpenCampaign(f"AAPL-{name}", created)
+
+
+async def test_a_flood_reaches_each_campaign_as_a_few_bars_with_every_extreme() -> None:
+    clock, sender = Clock(), Recorder()
+    campaigns = [_campaign(str(i)) for i in range(3)]
+    publisher = PricePublisher(sender, Directory(campaigns), clock=clock)
+    raw = []
+    for i in range(1000):  # 1,000 updates in 2 seconds
+        clock.now = i * 0.002
+        price = D(150) + D((i * 37) % 100 - 50) / 10 + (D(-9) if i == 333 else D(0))
+        update = tick(str(price), 0).model_copy(
+            update={"as_of": T0 + timedelta(milliseconds=2 * i + 1)}
+        )
+        raw.append(update)
+        await publisher.publish(update)
+    await publisher.flush()
+    for campaign in campaigns:
+        bars = sender.to(campaign.campaign_id)
+        assert len(bars) <= 6  # about 2 a second, whatever the flood
+        assert min(b.bar_low for b in bars) == min(u.last for u in raw) == D("138.1")
+        assert max(b.bar_high for b in bars) == max(u.last for u in raw)
+        assert bars[-1].last == raw[-1].last
+    assert publisher.updates_received == 1000
+
+
+async def test_a_failed_send_is_made_up_by_the_next_bar() -> None:
+    clock, sender = Clock(), Recorder()
+    campaign = _campaign("x")
+    publisher = PricePublisher(sender, Directory([campaign]), clock=clock)
+    sender.failing.add(campaign.campaign_id)
+    await publisher.publish(tick("140.00", 1))  # the stop-crossing low, lost in transit
+    sender.failing.clear()
+    clock.now = 1.0
+    await publisher.publish(tick("151.00", 2))
+    (bar,) = sender.to(campaign.campaign_id)
+    assert (bar.bar_low, bar.last) == (D("140.00"), D("151.00"))
+
+
+async def test_a_new_campaign_gets_the_prices_since_it_opened_and_gone_ones_are_dropped() -> None:
+    clock, sender = Clock(), Recorder()
+    directory = Directory([_campaign("old")])
+    publisher = PricePublisher(sender, directory, clock=clock)
+    await publisher.publish(tick("149.00", 1))
+    clock.now = 1.0
+    await publisher.publish(tick("147.50", 3))
+    directory.campaigns.append(_campaign("new", created=T0 + timedelta(minutes=2)))
+    sender.gone.add("AAPL-old")
+    clock.now = 2.0
+    await publisher.publish(tick("150.50", 5))
+    (catch_up,) = sender.to("AAPL-new")
+    assert (catch_up.bar_low, catch_up.last) == (D("147.50"), D("150.50"))  # not 149 (before)
+    clock.now = 3.0
+    await publisher.publish(tick("151.00", 6))
+    assert len(sender.to("AAPL-old")) == 2  # the first two bars, then it was gone

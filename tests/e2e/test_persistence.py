@@ -1,0 +1,137 @@
+"""PostgreSQL edges: migrations, idempotent writes, the append-only audit trail, the paper
+broker, and the portfolio reservation."""
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from campaign_engine.activities.broker import PaperBroker
+from campaign_engine.db.engine import create_engine_for, sync_url
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.db.schema import audit_trail, campaigns, metadata, orders
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.vocabulary import OrderStatus, Pattern, RejectionCode
+from campaign_engine.messages import PersistRequest, ReserveRiskRequest
+from tests.domain.builders import Book, signal, tick
+
+D = Decimal
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine_for(database_url, pool_size=2)
+    await CampaignRepository(engine).ensure_portfolio(D("100000"))
+    yield engine
+    await engine.dispose()
+
+
+def test_migrations_create_exactly_the_schema(database_url: str) -> None:
+    sync = create_engine(sync_url(database_url))
+    with sync.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    sync.dispose()
+    assert differences == []
+
+
+async def test_the_audit_trail_refuses_update_delete_and_truncate(engine: AsyncEngine) -> None:
+    book = Book()
+    book.submit(signal(Pattern.SPRING))
+    await CampaignRepository(engine).save(
+        PersistRequest(revision=1, state=book.state, events=tuple(book.events))
+    )
+    for statement in (
+        "UPDATE audit_trail SET event_type = 'X'",
+        "DELETE FROM audit_trail",
+        "TRUNCATE audit_trail",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(text(statement))
+    async with engine.connect() as conn:
+        kept = (await conn.execute(select(func.count()).select_from(audit_trail))).scalar_one()
+    assert kept == len(book.events) == 2  # CampaignCreated, PositionOpened
+
+
+async def test_retried_and_stale_writes_change_nothing(engine: AsyncEngine) -> None:
+    repository = CampaignRepository(engine)
+    book = Book()
+    book.submit(signal(Pattern.SPRING))
+    early = PersistRequest(revision=1, state=book.state, events=tuple(book.events))
+    book.price(tick("150.00", 1))  # t1: 166 sold, stop to breakeven
+    late = PersistRequest(revision=2, state=book.state, events=tuple(book.events))
+    await repository.save(early)
+    await repository.save(late)
+    await repository.save(late)  # a retry
+    await repository.save(early)  # a stale snapshot arriving late
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(campaigns))).one()
+        events = (await conn.execute(select(func.count()).select_from(audit_trail))).scalar_one()
+        sells = (
+            await conn.execute(select(func.count()).where(orders.c.side == "SELL"))
+        ).scalar_one()
+    assert row.version == book.state.version
+    assert row.open_risk == 0  # the trailed stop, not the stale initial one
+    assert events == len(book.events)
+    assert sells == 1
+    state, revision = await repository.load_state(book.state.campaign_id)
+    assert (state, revision) == (book.state, 2)
+
+
+async def test_the_paper_broker_returns_the_existing_order_on_resubmission(
+    engine: AsyncEngine,
+) -> None:
+    book = Book(fill_orders=False)
+    book.submit(signal(Pattern.SOS))
+    (order,) = book.orders
+    broker = PaperBroker(engine)
+    first = await broker.submit(order)
+    again = await broker.submit(replace(order, quantity=D(1)))  # same id: the same order
+    assert first == again
+    assert (first.status, first.filled_quantity) == (OrderStatus.FILLED, D(1333))
+    (fill,) = first.fills
+    assert (fill.price, fill.filled_at) == (D("150.25"), order.created_at)
+    assert await broker.cancel(order.client_order_id) == first  # filled: nothing to cancel
+
+
+def _reservation(campaign: str, symbol: str = "AAPL", **changes: object) -> ReserveRiskRequest:
+    values: dict[str, object] = {
+        "campaign_id": campaign,
+        "signal_id": uuid4(),
+        "symbol": symbol,
+        "risk_pct": D("2.0"),
+        "entry_price": D("150.25"),
+        "stop_loss": D("148.75"),
+        "open_risk": D(0),
+        "reserved_risk": D(0),
+        "realized_pnl": D(0),
+        "version": 0,
+        "policy": Policy(),
+    }
+    return ReserveRiskRequest.model_validate(values | changes)
+
+
+async def test_reservations_are_idempotent_and_bounded_by_heat(engine: AsyncEngine) -> None:
+    repository = CampaignRepository(engine)
+    requests = [_reservation(f"S{i}-2024-10-15", f"S{i}") for i in range(6)]
+    admissions = [await repository.reserve(r) for r in requests]
+    assert [a.approved for a in admissions] == [True] * 5 + [False]
+    assert admissions[-1].rejection is not None
+    assert admissions[-1].rejection.code is RejectionCode.PORTFOLIO_HEAT
+    assert await repository.reserve(requests[0]) == admissions[0]  # asked again: same answer
+    assert [a.shares for a in admissions[:5]] == [D(1333)] * 5
+
+
+async def test_equity_for_sizing_includes_realized_pnl(engine: AsyncEngine) -> None:
+    repository = CampaignRepository(engine)
+    winner = _reservation("W-2024-10-15", "W", realized_pnl=D("50000"))
+    admission = await repository.reserve(winner)
+    assert admission.equity == D("150000")
+    assert admission.shares == D(2000)  # 2% of 150,000 / 1.50
