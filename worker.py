@@ -25,7 +25,7 @@ from campaign_engine.activities.notifications import (
 )
 from campaign_engine.activities.persistence import PersistenceActivities
 from campaign_engine.db.embedded import embedded_database_url
-from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.engine import DEFAULT_POOL_SIZE, create_engine_for
 from campaign_engine.db.migrate import migrate
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.observability import CorrelationInterceptor, configure_logging
@@ -60,9 +60,15 @@ def build_worker(
     notifications = NotificationActivities(
         channels if channels is not None else channels_for(settings)
     )
+    # No more activities at once than the database pool can serve: an activity's timeout
+    # starts when it starts, so one that only waited for a connection would time out for
+    # nothing, and its retry would add to the queue it waited in.
+    slots = 2 * DEFAULT_POOL_SIZE
     return Worker(
         client,
         task_queue=settings.task_queue,
+        max_concurrent_activities=slots,
+        max_concurrent_local_activities=slots,
         workflows=[CampaignWorkflow],
         activities=[
             persistence.load_campaign,

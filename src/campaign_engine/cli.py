@@ -18,5 +18,19 @@ def demo() -> None:
     play()
 
 
+@app.command()
+def worker() -> None:
+    """Run a worker on the campaigns task queue, configured by the environment
+    (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, ACCOUNT_EQUITY, NOTIFY_WEBHOOK_URL,
+    METRICS_PORT, LOG_LEVEL)."""
+    from campaign_engine.settings import SettingsError
+    from campaign_engine.worker import main as run_worker
+
+    try:
+        run_worker()
+    except SettingsError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def main() -> None:
     app()

@@ -30,6 +30,7 @@ from campaign_engine.temporal import connect
 from campaign_engine.workflows.details import initial_search_attributes
 
 WORKFLOW = "CampaignWorkflow"
+_RUNNING_MEMORY = 100_000
 
 
 class CampaignRefused(Exception):
@@ -66,6 +67,7 @@ class CampaignClient:
         self.task_queue = task_queue
         self.continue_as_new_after_events = continue_as_new_after_events
         self.idle_timeout_seconds = idle_timeout_seconds
+        self._running: set[str] = set()  # campaign ids whose workflow we have seen running
 
     @classmethod
     async def connect(cls, settings: Settings) -> "CampaignClient":
@@ -92,10 +94,28 @@ class CampaignClient:
         )
 
     async def submit(self, signal: EntrySignal) -> AllocationPlan:
-        """Decide one entry signal: the campaign's workflow is started if it is not running
-        (update-with-start), and the AllocationPlan comes back, approved or not."""
+        """Decide one entry signal and return its AllocationPlan, approved or not.
+
+        The campaign's workflow is started if it is not running (update-with-start). A
+        campaign this client has already reached gets a plain update, which costs the server
+        less; if its workflow has ended meanwhile, the update-with-start follows.
+        """
+        if signal.campaign_id in self._running:
+            handle = self.temporal.get_workflow_handle(workflow_id_for(signal.campaign_id))
+            try:
+                plan: AllocationPlan = await handle.execute_update(
+                    "submit_signal", signal, result_type=AllocationPlan
+                )
+            except WorkflowUpdateFailedError as error:
+                raise _refusal(error) from error
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise _refusal(error) from error
+                self._running.discard(signal.campaign_id)
+            else:
+                return plan
         try:
-            plan: AllocationPlan = await self.temporal.execute_update_with_start_workflow(
+            plan = await self.temporal.execute_update_with_start_workflow(
                 "submit_signal",
                 signal,
                 start_workflow_operation=self._start(signal.campaign_id, signal.symbol),
@@ -103,6 +123,9 @@ class CampaignClient:
             )
         except (WorkflowUpdateFailedError, RPCError) as error:
             raise _refusal(error) from error
+        if len(self._running) > _RUNNING_MEMORY:
+            self._running.clear()
+        self._running.add(signal.campaign_id)
         return plan
 
     async def submit_batch(self, signals: Iterable[EntrySignal]) -> list[AllocationPlan]:

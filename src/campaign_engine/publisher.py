@@ -39,20 +39,29 @@ class CampaignDirectory(Protocol):
 
 
 class DatabaseDirectory:
-    """Open campaigns from the PostgreSQL read model (consistent within milliseconds of the
-    decision that created them)."""
+    """Open campaigns from the PostgreSQL read model, cached for ``ttl`` seconds per symbol.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    A campaign the cache does not know yet loses nothing: when it first appears, the
+    publisher sends it every bar since it opened."""
+
+    def __init__(self, engine: AsyncEngine, *, ttl: float = 1.0) -> None:
         self._engine = engine
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, list[OpenCampaign]]] = {}
 
     async def open_campaigns(self, symbol: str) -> Sequence[OpenCampaign]:
+        cached = self._cache.get(symbol)
+        if cached is not None and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
         open_statuses = (CampaignStatus.ACTIVE.value, CampaignStatus.MARKUP.value)
         query = select(campaigns.c.campaign_id, campaigns.c.created_at).where(
             campaigns.c.symbol == symbol, campaigns.c.status.in_(open_statuses)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [OpenCampaign(r.campaign_id, r.created_at) for r in rows]
+        found = [OpenCampaign(r.campaign_id, r.created_at) for r in rows]
+        self._cache[symbol] = (time.monotonic(), found)
+        return found
 
 
 class SendFailed(Exception):
@@ -116,17 +125,17 @@ class PricePublisher:
         while True:
             await asyncio.sleep(self._interval / 2)
             now = self._clock()
-            for symbol, entry in list(self._symbols.items()):
-                if entry.pending is not None and now - entry.last_flush >= self._interval:
-                    await self.flush(symbol)
+            due = [
+                symbol
+                for symbol, entry in self._symbols.items()
+                if entry.pending is not None and now - entry.last_flush >= self._interval
+            ]
+            await asyncio.gather(*(self.flush(symbol) for symbol in due))
 
     async def flush(self, symbol: str | None = None) -> int:
-        """Send what is pending now (one symbol, or all); returns the signals sent."""
+        """Send what is pending now (one symbol, or all at once); returns the signals sent."""
         symbols = [symbol] if symbol is not None else list(self._symbols)
-        sent = 0
-        for name in symbols:
-            sent += await self._flush_symbol(name)
-        return sent
+        return sum(await asyncio.gather(*(self._flush_symbol(name) for name in symbols)))
 
     async def _flush_symbol(self, symbol: str) -> int:
         entry = self._symbols.get(symbol)

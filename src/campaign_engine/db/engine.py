@@ -19,7 +19,10 @@ def async_url(url: str) -> str:
     return _with_driver(url)
 
 
-def create_engine_for(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+DEFAULT_POOL_SIZE = 10
+
+
+def create_engine_for(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
+    # No pre-ping: a connection lost with a database restart fails its activity, and the
+    # activity's retry takes a fresh one; pinging would cost every query a round trip.
+    return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size)

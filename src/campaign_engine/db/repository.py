@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -190,27 +190,34 @@ class CampaignRepository:
         reserved. The answer is stored by signal id: asking again returns the same answer.
         """
         async with self.engine.begin() as conn:
-            equity_row = (
+            # One round trip: lock the portfolio, and find an earlier answer to this signal.
+            head = (
                 await conn.execute(
-                    select(portfolio.c.starting_equity).where(portfolio.c.id == 1).with_for_update()
+                    select(portfolio.c.starting_equity, risk_reservations.c.admission)
+                    .select_from(
+                        portfolio.outerjoin(
+                            risk_reservations,
+                            risk_reservations.c.signal_id == request.signal_id,
+                        )
+                    )
+                    .where(portfolio.c.id == 1)
+                    .with_for_update(of=portfolio)
                 )
             ).first()
-            if equity_row is None:
+            if head is None:
                 raise PortfolioNotInitialised("no portfolio row: run the migrations first")
-            known = (
+            if head.admission is not None:
+                return ADMISSION.validate_python(head.admission)
+            # Every other campaign's risk, summed per symbol by the database.
+            by_symbol = (
                 await conn.execute(
-                    select(risk_reservations.c.admission).where(
-                        risk_reservations.c.signal_id == request.signal_id
+                    select(
+                        campaign_exposure.c.symbol,
+                        func.sum(campaign_exposure.c.open_risk + campaign_exposure.c.reserved_risk),
+                        func.sum(campaign_exposure.c.realized_pnl),
                     )
-                )
-            ).first()
-            if known is not None:
-                return ADMISSION.validate_python(known.admission)
-            others = (
-                await conn.execute(
-                    select(campaign_exposure).where(
-                        campaign_exposure.c.campaign_id != request.campaign_id
-                    )
+                    .where(campaign_exposure.c.campaign_id != request.campaign_id)
+                    .group_by(campaign_exposure.c.symbol)
                 )
             ).all()
             mine = Exposure(
@@ -219,22 +226,12 @@ class CampaignRepository:
                 open_risk=request.open_risk,
                 reserved_risk=request.reserved_risk,
             )
-            realized = sum((r.realized_pnl for r in others), ZERO) + request.realized_pnl
-            view = PortfolioView(
-                equity=equity_row.starting_equity + realized,
-                exposures=(
-                    *(
-                        Exposure(
-                            campaign_id=r.campaign_id,
-                            symbol=r.symbol,
-                            open_risk=r.open_risk,
-                            reserved_risk=r.reserved_risk,
-                        )
-                        for r in others
-                    ),
-                    mine,
-                ),
+            realized = sum((r[2] for r in by_symbol), ZERO) + request.realized_pnl
+            others = (
+                Exposure(campaign_id=f"others:{r[0]}", symbol=r[0], open_risk=r[1])
+                for r in by_symbol
             )
+            view = PortfolioView(equity=head.starting_equity + realized, exposures=(*others, mine))
             admission = admit_entry(
                 view,
                 request.symbol,

@@ -1,0 +1,273 @@
+"""Campaign operations on a real Temporal dev server and PostgreSQL, each next to the raw
+Temporal round trip it is built on, measured in the same run on the same server.
+
+    .venv/bin/python -m bench.temporal_bench [--samples 200] [--campaigns 1000]
+
+- first entry decision (update-with-start creating the campaign) vs a raw update-with-start
+  that creates a workflow whose update returns at once;
+- later entry decision (update on the running campaign) vs a raw update on a running workflow;
+- price fan-out over N campaigns through the publisher vs raw signals to N running workflows,
+  with the number of stop crossings the campaigns missed (must be 0).
+"""
+
+import argparse
+import asyncio
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
+
+from sqlalchemy import func, select
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.raw_anchor import RawAnchor
+from campaign_engine.client import CampaignClient
+from campaign_engine.db.embedded import embedded_database_url
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.migrate import migrate
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.db.schema import campaigns, orders
+from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
+from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.publisher import DatabaseDirectory
+from campaign_engine.settings import Settings
+from campaign_engine.worker import build_worker
+from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
+
+D = Decimal
+RAW_QUEUE = "raw-anchor"
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
+
+
+async def timed(calls: Sequence[Callable[[], Awaitable[object]]]) -> list[float]:
+    latencies = []
+    for call in calls:
+        started = time.perf_counter()
+        await call()
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def trading_range(symbol: str, day: int) -> TradingRange:
+    return TradingRange(
+        id=uuid.uuid5(UUID(int=7), f"{symbol}-{day}"),
+        symbol=symbol,
+        timeframe="1h",
+        start_time=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=day),
+        creek=D("145"),
+        ice=D("150"),
+        jump=D("156"),
+    )
+
+
+def entry(rng: TradingRange, pattern: Pattern) -> EntrySignal:
+    prices = {Pattern.SPRING: ("148.50", "147.00"), Pattern.SOS: ("150.25", "148.75")}
+    entry_price, stop = prices[pattern]
+    return EntrySignal(
+        signal_id=uuid.uuid4(),
+        symbol=rng.symbol,
+        timeframe="1h",
+        trading_range=rng,
+        pattern=pattern,
+        entry_price=D(entry_price),
+        stop_loss=D(stop),
+        confidence=D(80),
+        r_multiple=D(3),
+        # A sliver of risk each, so that a thousand open campaigns stay inside the limits.
+        requested_risk_pct=D("0.005"),
+        generated_at=datetime.now(UTC),
+    )
+
+
+async def raw_update_with_start(client: Client, samples: int) -> list[float]:
+    async def one() -> None:
+        start = WithStartWorkflowOperation(
+            RawAnchor.run,
+            id=f"raw-{uuid.uuid4()}",
+            task_queue=RAW_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await client.execute_update_with_start_workflow(
+            RawAnchor.ping, "x", start_workflow_operation=start
+        )
+
+    return await timed([one] * samples)
+
+
+async def raw_update(client: Client, samples: int) -> list[float]:
+    handle = await client.start_workflow(
+        RawAnchor.run, id=f"raw-{uuid.uuid4()}", task_queue=RAW_QUEUE
+    )
+    return await timed([lambda: handle.execute_update(RawAnchor.ping, "x")] * samples)
+
+
+async def raw_signal_throughput(client: Client, workflows: int, rounds: int) -> float:
+    handles = await asyncio.gather(
+        *(
+            client.start_workflow(RawAnchor.run, id=f"raw-fan-{uuid.uuid4()}", task_queue=RAW_QUEUE)
+            for _ in range(workflows)
+        )
+    )
+    limit = asyncio.Semaphore(64)  # the publisher's default concurrency
+
+    async def send(handle: WorkflowHandle[RawAnchor, int]) -> None:
+        async with limit:
+            await handle.signal(RawAnchor.tick, "x")
+
+    started = time.perf_counter()
+    for _ in range(rounds):
+        await asyncio.gather(*(send(h) for h in handles))
+    elapsed = time.perf_counter() - started
+    await asyncio.gather(*(h.signal(RawAnchor.finish) for h in handles))
+    return workflows * rounds / elapsed
+
+
+async def campaign_decisions(
+    client: CampaignClient, samples: int
+) -> tuple[list[float], list[float]]:
+    ranges = [trading_range(f"D{i % 10}", 5000 + i) for i in range(samples)]
+
+    def submit(rng: TradingRange, pattern: Pattern) -> Callable[[], Awaitable[object]]:
+        return lambda: client.submit(entry(rng, pattern))
+
+    first = await timed([submit(r, Pattern.SPRING) for r in ranges])
+    later = await timed([submit(r, Pattern.SOS) for r in ranges])
+    return first, later
+
+
+async def fan_out(
+    client: CampaignClient, settings: Settings, campaigns_count: int, rounds: int
+) -> tuple[float, int]:
+    """Open N SPRING campaigns over 10 symbols, then publish rounds of prices for the 10
+    symbols (each flush reaches N/10 campaigns), the last one crossing every stop."""
+    engine = create_engine_for(settings.database_url or "", pool_size=5)
+    symbols = [f"F{i}" for i in range(10)]
+    ranges = [trading_range(symbols[i % 10], i) for i in range(campaigns_count)]
+    limit = asyncio.Semaphore(32)
+
+    async def open_one(rng: TradingRange) -> None:
+        async with limit:
+            plan = await client.submit(entry(rng, Pattern.SPRING))
+            assert plan.approved, plan.rejection_reason
+
+    await asyncio.gather(*(open_one(r) for r in ranges))
+    directory = DatabaseDirectory(engine)
+
+    async def opened() -> int:
+        return sum([len(await directory.open_campaigns(s)) for s in symbols])
+
+    while await opened() < campaigns_count:
+        await asyncio.sleep(0.2)
+    # Each round is what the publisher does at every interval: one bar per symbol, flushed to
+    # all of the symbol's campaigns at once. The last round crosses every campaign's stop.
+    publisher = client.publisher(directory, interval=timedelta(hours=1))
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    for n in range(rounds):
+        price = "146.50" if n == rounds - 1 else f"{148.6 + (n % 5) / 10:.2f}"
+        for symbol in symbols:
+            as_of = started_at + timedelta(milliseconds=n + 1)
+            await publisher.publish(PriceUpdate(symbol=symbol, as_of=as_of, price=D(price)))
+        await publisher.flush()
+    elapsed = time.perf_counter() - started
+    # A crossing is missed if a campaign never places its stop order. Give every campaign
+    # time to carry out its exits (a thousand stop-outs at once queue up), then count.
+    deadline = time.monotonic() + 900
+    while True:
+        async with engine.connect() as conn:
+            still_open = (
+                await conn.execute(
+                    select(func.count()).where(
+                        campaigns.c.symbol.in_(symbols), campaigns.c.closed_at.is_(None)
+                    )
+                )
+            ).scalar_one()
+        if still_open == 0 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1)
+    settle = time.perf_counter() - started
+    async with engine.connect() as conn:
+        stopped = (
+            await conn.execute(
+                select(func.count(func.distinct(orders.c.campaign_id))).where(
+                    orders.c.symbol.in_(symbols), orders.c.purpose == "STOP"
+                )
+            )
+        ).scalar_one()
+    await engine.dispose()
+    print(f"  ({campaigns_count} stop-outs carried out {settle:.0f} s after the first price)")
+    return publisher.signals_sent / elapsed, campaigns_count - stopped
+
+
+def line(
+    name: str, ours: list[float], anchor: list[float], goal_p50: float, goal_p95: float
+) -> str:
+    p50, p95 = statistics.median(ours), percentile(ours, 95)
+    a50, a95 = statistics.median(anchor), percentile(anchor, 95)
+    return (
+        f"  {name:<24} p50 {p50:7.1f} ms ({p50 / a50:4.2f}x, goal <= {goal_p50}x)   "
+        f"p95 {p95:7.1f} ms ({p95 / a95:4.2f}x, goal <= {goal_p95}x)   "
+        f"anchor p50 {a50:.1f} / p95 {a95:.1f} ms"
+    )
+
+
+async def main(samples: int, campaign_count: int, rounds: int) -> None:
+    print(
+        f"campaign-engine Temporal benchmark, CPython {sys.version.split()[0]} on "
+        f"{platform.machine()}; {samples} samples per latency, {campaign_count} campaigns"
+    )
+    data_dir = Path(tempfile.mkdtemp(prefix="ce-bench-"))
+    url = embedded_database_url(data_dir)
+    migrate(url)
+    cli = Path(sys.executable).parent / "temporal"
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(cli),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+    )
+    settings = Settings(database_url=url, metrics_port=None, task_queue="campaigns-bench")
+    engine = create_engine_for(url)
+    await CampaignRepository(engine).ensure_portfolio(D("100000"))
+    client = CampaignClient(env.client, policy=settings.policy, task_queue=settings.task_queue)
+    campaign_worker = build_worker(env.client, engine, settings, channels=[])
+    raw_worker = Worker(env.client, task_queue=RAW_QUEUE, workflows=[RawAnchor])
+    async with campaign_worker, raw_worker:
+        await raw_update_with_start(env.client, 20)  # warm up both paths
+        await campaign_decisions(client, 20)
+        anchor_start = await raw_update_with_start(env.client, samples)
+        anchor_update = await raw_update(env.client, samples)
+        first, later = await campaign_decisions(client, samples)
+        raw_rate = await raw_signal_throughput(env.client, campaign_count, rounds)
+        fan_rate, missed = await fan_out(client, settings, campaign_count, rounds)
+    await engine.dispose()
+    await env.shutdown()
+    print(line("first entry decision", first, anchor_start, 1.5, 2))
+    print(line("later entry decision", later, anchor_update, 1.5, 2))
+    print(
+        f"  {'price fan-out':<24} {fan_rate:8.0f} signals/s vs raw signals {raw_rate:8.0f}/s "
+        f"({fan_rate / raw_rate:4.2f}x, goal >= 0.5x), {missed} missed crossings (goal 0)"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--campaigns", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(main(args.samples, args.campaigns, args.rounds))
