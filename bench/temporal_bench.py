@@ -184,7 +184,8 @@ async def fan_out(
             await publisher.publish(PriceUpdate(symbol=symbol, as_of=as_of, price=D(price)))
         await publisher.flush()
     elapsed = time.perf_counter() - started
-    # A crossing is missed if a campaign never places its stop order. Give every campaign
+    # The last price breaks every Spring's stop, which is also its invalidation level: a
+    # crossing is missed if a campaign never places its exit order. Give every campaign
     # time to carry out its exits (a thousand stop-outs at once queue up), then count.
     deadline = time.monotonic() + 900
     while True:
@@ -204,7 +205,7 @@ async def fan_out(
         stopped = (
             await conn.execute(
                 select(func.count(func.distinct(orders.c.campaign_id))).where(
-                    orders.c.symbol.in_(symbols), orders.c.purpose == "STOP"
+                    orders.c.symbol.in_(symbols), orders.c.purpose.in_(("STOP", "INVALIDATION"))
                 )
             )
         ).scalar_one()

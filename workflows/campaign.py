@@ -277,7 +277,6 @@ class CampaignWorkflow:
         self, state: CampaignState, signal: EntrySignal, allocation: Allocation
     ) -> Admission:
         exposure = exposure_of(state)
-        realized = sum((p.realized_pnl for p in state.positions), Decimal(0))
         result: ReserveRiskResult = await workflow.execute_local_activity(
             RESERVE_RISK,
             ReserveRiskRequest(
@@ -289,7 +288,7 @@ class CampaignWorkflow:
                 stop_loss=signal.stop_loss,
                 open_risk=exposure.open_risk,
                 reserved_risk=exposure.reserved_risk,
-                realized_pnl=realized,
+                realized_pnl=state.realized_pnl,
                 version=state.version,
                 policy=self._policy,
             ),

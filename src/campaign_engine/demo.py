@@ -82,7 +82,7 @@ class Walkthrough:
     events: list[CampaignEvent] = field(default_factory=list)
 
     def portfolio(self) -> PortfolioView:
-        realized = sum((p.realized_pnl for p in self.state.positions), D(0))
+        realized = self.state.realized_pnl
         exposures = [exposure_of(self.state)] if self.state.exists else []
         return PortfolioView.of(self.policy.starting_equity + realized, exposures)
 

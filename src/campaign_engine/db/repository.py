@@ -44,10 +44,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _realized(state: CampaignState) -> Decimal:
-    return sum((p.realized_pnl for p in state.positions), ZERO)
-
-
 class CampaignRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -131,7 +127,7 @@ class CampaignRepository:
             total_allocation=state.total_allocation,
             open_risk=state.open_risk,
             reserved_risk=state.reserved_risk,
-            realized_pnl=_realized(state),
+            realized_pnl=state.realized_pnl,
             creek=rng.creek,
             ice=rng.ice,
             jump=rng.jump,
@@ -152,7 +148,7 @@ class CampaignRepository:
         if state.orders:
             rows = insert(orders).values([_order_row(r, state.version) for r in state.orders])
             await conn.execute(_guarded_upsert(rows, orders.c.client_order_id, orders.c.version))
-        await self._write_exposure(conn, exposure_of(state), _realized(state), state.version)
+        await self._write_exposure(conn, exposure_of(state), state.realized_pnl, state.version)
 
     async def _write_exposure(
         self, conn: AsyncConnection, exposure: Exposure, realized: Decimal, version: int

@@ -437,7 +437,7 @@ def _book_exit_fill(
 
 def _finish(state: CampaignState, now: UtcDatetime) -> tuple[CampaignState, Announcement]:
     """Every position is closed: COMPLETED, unless it was invalidated on the way."""
-    realized = sum((p.realized_pnl for p in state.positions), ZERO)
+    realized = state.realized_pnl
     initial_risk = sum((p.initial_risk for p in state.positions), ZERO)
     metrics: dict[str, EventValue] = {
         "realized_pnl": realized,

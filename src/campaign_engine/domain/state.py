@@ -90,6 +90,10 @@ class CampaignState:
         return sum((p.open_risk for p in self.positions), ZERO)
 
     @property
+    def realized_pnl(self) -> Decimal:
+        return sum((p.realized_pnl for p in self.positions), ZERO)
+
+    @property
     def reserved_risk(self) -> Decimal:
         return sum((p.reserved_risk for p in self.positions), ZERO)
 
