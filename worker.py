@@ -7,6 +7,8 @@ Configuration comes from the environment (see campaign_engine.settings and the R
 """
 
 import asyncio
+import logging
+import os
 import signal
 from collections.abc import Sequence
 
@@ -123,6 +125,10 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     asyncio.run(serve(load_settings()))
+    logging.shutdown()
+    # temporalio can abort the interpreter while it finalizes (sdk-python#300): a worker that
+    # stopped cleanly exits 0 rather than with that abort.
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """The ``campaigns`` command."""
 
+import os
+import sys
+
 import typer
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Wyckoff campaign engine.")
@@ -33,4 +36,13 @@ def worker() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+        code = 0
+    except SystemExit as done:  # typer reports errors itself, then exits with their code
+        code = done.code if isinstance(done.code, int) else int(done.code is not None)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio can abort the interpreter while it finalizes (sdk-python#300): leave with our
+    # own exit code once the output is out.
+    os._exit(code)
