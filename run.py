@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The two commands a new user needs, on a machine with nothing but Python 3.11+.
 
-    python3 run.py         # install what is needed, then run the main job (the demo)
+    python3 run.py         # install what is needed, then start the stack and play the demo
     python3 run.py test    # install what is needed, then lint, type-check and run every test
 
 The first run creates ``.venv`` next to this file and installs the project into it; later runs
@@ -52,6 +52,17 @@ def _run(argv: list[str]) -> int:
     return subprocess.run(argv, cwd=ROOT).returncode
 
 
+def _run_foreground(argv: list[str]) -> int:
+    """Run a long-lived child that handles Ctrl-C itself: the terminal sends SIGINT to both of
+    us, and we wait for the child's orderly shutdown instead of killing it."""
+    child = subprocess.Popen(argv, cwd=ROOT)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
+
+
 def run_tests(extra: list[str]) -> int:
     py = str(BIN / "python")
     steps: list[tuple[str, list[str]]] = [
@@ -75,15 +86,15 @@ def run_tests(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    command, extra = (argv[0], argv[1:]) if argv else ("demo", [])
+    command, extra = (argv[0], argv[1:]) if argv else ("dev", [])
     ensure_environment()
     if command == "test":
         return run_tests(extra)
-    if command in {"demo", "campaigns"}:
-        return _run([str(BIN / "campaigns"), *(["demo"] if command == "demo" else []), *extra])
-    sys.stderr.write(
-        f"unknown command {command!r}; use: python3 run.py [demo|test|campaigns ...]\n"
-    )
+    if command == "dev":  # the main job: the whole stack, with the demo played through it
+        return _run_foreground([str(BIN / "campaigns"), "dev", "--demo", *extra])
+    if command == "campaigns":
+        return _run_foreground([str(BIN / "campaigns"), *extra])
+    sys.stderr.write(f"unknown command {command!r}; use: python3 run.py [test|campaigns ...]\n")
     return 2
 
 

@@ -48,35 +48,49 @@ def initial_search_attributes(symbol: str) -> TypedSearchAttributes:
     return TypedSearchAttributes([SearchAttributePair(CAMPAIGN_SYMBOL, symbol)])
 
 
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _signed(value: Decimal) -> str:
+    return f"{value:+,.2f}"
+
+
 def render_details(state: CampaignState, equity: Decimal) -> str:
-    """A short markdown summary: status, positions, risk and P&L."""
+    """A short markdown summary for the Temporal UI: status, positions, risk and P&L. Lists,
+    not tables: the UI draws markdown tables without cell padding."""
     if not state.exists:
         refused = len(state.plans)
         return f"**{state.campaign_id}**: no campaign ({refused} signal(s) refused)"
     summary = summarize(state.positions, state.last_price, equity)
+    r = "-" if summary.r_multiple is None else f"{summary.r_multiple:.2f}"
+    rng = state.trading_range
     lines = [
-        f"**{state.campaign_id}** · {state.status.value} · phase {state.phase.value} · "
-        f"v{state.version}",
+        f"**{state.campaign_id}** · **{state.status.value}** · phase {state.phase.value} · "
+        f"version {state.version}",
         "",
-        "| entry | status | price | shares | open | stop | targets hit | realized |",
-        "|---|---|---|---|---|---|---|---|",
+        f"Range creek {rng.creek} · ice {rng.ice} · jump {rng.jump}"
+        + (f" · last price {state.last_price}" if state.last_price is not None else ""),
+        "",
     ]
     for p in state.positions:
-        hit = f"{p.targets_hit}/{len(p.targets)}"
         lines.append(
-            f"| {p.pattern.value} | {p.status.value} | {p.entry_price} | {p.shares} | "
-            f"{p.open_shares} | {p.stop} | {hit} | {p.realized_pnl} |"
+            f"- **{p.pattern.value}** {p.status.value}: {p.shares.normalize():f} shares @ "
+            f"{p.entry_price}, {p.open_shares.normalize():f} open, stop {p.stop}, "
+            f"targets hit {p.targets_hit} of {len(p.targets)}, "
+            f"realized {_signed(p.realized_pnl)}"
         )
     opened = sum(1 for p in state.positions if p.status is PositionStatus.OPEN)
     lines += [
         "",
-        f"Risk: open {state.open_risk} + reserved {state.reserved_risk} "
-        f"({open_risk_pct(state, equity):.4f}% of equity {equity}) · allocated "
-        f"{state.total_allocation:.4f}% · {opened} open position(s)",
-        f"P&L: realized {summary.realized_pnl} · unrealized {summary.unrealized_pnl} · "
-        f"R {summary.r_multiple if summary.r_multiple is not None else '-'}"
-        + (f" · last {state.last_price}" if state.last_price is not None else ""),
+        f"Risk: {_money(state.open_risk + state.reserved_risk)} "
+        f"({open_risk_pct(state, equity):.2f}% of equity {_money(equity)}) · "
+        f"allocated {state.total_allocation:.2f}% of equity · "
+        f"{opened} open position(s)",
+        "",
+        f"P&L: realized {_signed(summary.realized_pnl)} · "
+        f"unrealized {_signed(summary.unrealized_pnl)} · R {r}",
     ]
     if state.invalidation_reason:
-        lines.append(f"Invalidated: {state.invalidation_reason}")
+        lines += ["", f"Invalidated: {state.invalidation_reason}"]
     return "\n".join(lines)

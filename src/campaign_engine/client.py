@@ -78,7 +78,8 @@ class CampaignClient:
             continue_as_new_after_events=settings.continue_as_new_after_events,
         )
 
-    def _start(self, campaign_id: str, symbol: str) -> WithStartWorkflowOperation[Any, Any]:
+    def _start(self, signal: EntrySignal) -> WithStartWorkflowOperation[Any, Any]:
+        campaign_id, symbol, rng = signal.campaign_id, signal.symbol, signal.trading_range
         return WithStartWorkflowOperation(
             WORKFLOW,
             CampaignWorkflowInput(
@@ -91,6 +92,11 @@ class CampaignClient:
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             search_attributes=initial_search_attributes(symbol),
+            # The line the Temporal UI shows for the workflow.
+            static_summary=(
+                f"{symbol} {rng.timeframe} campaign {campaign_id} · creek {rng.creek} · "
+                f"ice {rng.ice} · jump {rng.jump}"
+            ),
         )
 
     async def submit(self, signal: EntrySignal) -> AllocationPlan:
@@ -118,7 +124,7 @@ class CampaignClient:
             plan = await self.temporal.execute_update_with_start_workflow(
                 "submit_signal",
                 signal,
-                start_workflow_operation=self._start(signal.campaign_id, signal.symbol),
+                start_workflow_operation=self._start(signal),
                 result_type=AllocationPlan,
             )
         except (WorkflowUpdateFailedError, RPCError) as error:

@@ -3,7 +3,7 @@
 import logging
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from temporalio import activity
@@ -14,9 +14,15 @@ from temporalio.worker import (
 )
 
 
-def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
-    """structlog for our lines and the standard library's (Temporal's) alike."""
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
+def configure_logging(
+    level: str = "INFO", *, json: bool = False, stream: TextIO | None = None
+) -> None:
+    """structlog for our lines and the standard library's (Temporal's) alike, to ``stream``
+    (default: standard error)."""
+    stream = stream or sys.stderr
+    logging.basicConfig(format="%(message)s", stream=stream, level=level.upper(), force=True)
+    # One line per HTTP request made by the demo or the webhook channel is noise, not news.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -28,6 +34,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=True,
     )
 

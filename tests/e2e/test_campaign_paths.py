@@ -229,8 +229,16 @@ async def test_operators_see_search_attributes_and_a_summary(stack: Stack) -> No
     # What the Temporal UI shows as the workflow's current details.
     metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
     details = metadata.current_details
-    assert "**AAPL-2024-10-15** · ACTIVE" in details
-    assert "| SPRING | OPEN | 148.50 | 333 | 333 | 147.00 | 0/3 | 0 |" in details
+    assert "**AAPL-2024-10-15** · **ACTIVE**" in details
+    assert (
+        "- **SPRING** OPEN: 333 shares @ 148.50, 333 open, stop 147.00, targets hit 0 of 3, "
+        "realized +0.00" in details
+    )
+    assert "Range creek 145.00 · ice 150.00 · jump 156.00" in details
+    # The one-line summary the UI shows for the workflow, set when the campaign started.
+    assert await description.static_summary() == (
+        "AAPL 1h campaign AAPL-2024-10-15 · creek 145.00 · ice 150.00 · jump 156.00"
+    )
 
 
 async def test_a_price_for_another_symbol_is_ignored(stack: Stack) -> None:

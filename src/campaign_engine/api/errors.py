@@ -1,0 +1,86 @@
+"""Errors as readable JSON: ``{"detail": "..."}``, or for invalid input FastAPI's list with
+one entry per bad field (``loc``, ``msg``, ``type``, and the value when it is a scalar)."""
+
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from temporalio.service import RPCError
+
+from campaign_engine.api.schemas import BRANCH_TAGS
+from campaign_engine.db.repository import PortfolioNotInitialised
+
+log = structlog.get_logger("campaign_engine.api")
+
+_VALUE_ERROR = "Value error, "
+
+
+def readable_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """pydantic's errors, without what only pydantic needs (branch tags in locations, the
+    "Value error, " prefix, context objects, whole objects echoed back)."""
+    readable = []
+    for error in errors:
+        msg = str(error.get("msg", "invalid value"))
+        item: dict[str, Any] = {
+            "loc": [part for part in error.get("loc", ()) if part not in BRANCH_TAGS],
+            "msg": msg.removeprefix(_VALUE_ERROR),
+            "type": str(error.get("type", "value_error")),
+        }
+        value = error.get("input")
+        if isinstance(value, str | int | float | bool):
+            item["input"] = value
+        readable.append(item)
+    return readable
+
+
+async def _invalid(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse(
+        status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+        content={"detail": readable_errors(error.errors())},
+    )
+
+
+async def _temporal_down(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RPCError)
+    log.warning("temporal_unavailable", path=request.url.path, error=str(error))
+    return JSONResponse(
+        status_code=HTTPStatus.SERVICE_UNAVAILABLE,
+        content={"detail": f"Temporal is unavailable: {error.message or error}"},
+    )
+
+
+async def _runtime(request: Request, error: Exception) -> JSONResponse:
+    # temporalio reports a Temporal it cannot connect to as a RuntimeError.
+    if "client connect" in str(error):
+        log.warning("temporal_unavailable", path=request.url.path, error=str(error))
+        return JSONResponse(
+            status_code=HTTPStatus.SERVICE_UNAVAILABLE,
+            content={"detail": f"Temporal is unavailable: {error}"},
+        )
+    log.error("request_failed", path=request.url.path, exc_info=error)
+    return JSONResponse(
+        status_code=HTTPStatus.INTERNAL_SERVER_ERROR, content={"detail": "internal server error"}
+    )
+
+
+async def _database_down(request: Request, error: Exception) -> JSONResponse:
+    log.warning("database_unavailable", path=request.url.path, error=str(error))
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return JSONResponse(
+        status_code=HTTPStatus.SERVICE_UNAVAILABLE,
+        content={"detail": f"the database is unavailable: {reason}"},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(RPCError, _temporal_down)
+    app.add_exception_handler(RuntimeError, _runtime)
+    app.add_exception_handler(DBAPIError, _database_down)
+    app.add_exception_handler(PortfolioNotInitialised, _database_down)

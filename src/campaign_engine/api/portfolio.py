@@ -1,0 +1,55 @@
+"""/portfolio and /healthz."""
+
+import asyncio
+from datetime import timedelta
+from http import HTTPStatus
+
+from fastapi import APIRouter, Response
+
+from campaign_engine.api.schemas import HealthOut, PortfolioOut
+from campaign_engine.api.services import Services, ServicesDep
+
+router = APIRouter(tags=["portfolio"])
+health = APIRouter(tags=["health"])
+
+HEALTH_TIMEOUT = 2.0  # seconds per dependency
+
+
+@router.get("/portfolio", summary="Equity, heat and open risk by campaign and by group")
+async def get_portfolio(services: ServicesDep) -> PortfolioOut:
+    return PortfolioOut.of(await services.read_model.portfolio(services.client.policy))
+
+
+async def _temporal(services: Services) -> str:
+    try:
+        serving = await services.client.temporal.service_client.check_health(
+            timeout=timedelta(seconds=HEALTH_TIMEOUT)
+        )
+    except Exception as error:
+        return f"unreachable: {error}"
+    return "ok" if serving else "not serving"
+
+
+async def _database(services: Services) -> str:
+    try:
+        await asyncio.wait_for(services.read_model.ping(), HEALTH_TIMEOUT)
+    except TimeoutError:
+        return f"unreachable: no answer within {HEALTH_TIMEOUT:g} s"
+    except Exception as error:
+        return f"unreachable: {error}"
+    return "ok"
+
+
+@health.get(
+    "/healthz",
+    summary="200 when Temporal and the database are reachable, else 503",
+    responses={HTTPStatus.SERVICE_UNAVAILABLE.value: {"model": HealthOut}},
+)
+async def healthz(services: ServicesDep, response: Response) -> HealthOut:
+    temporal, database = await asyncio.gather(_temporal(services), _database(services))
+    healthy = temporal == database == "ok"
+    if not healthy:
+        response.status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    return HealthOut(
+        status="ok" if healthy else "unavailable", temporal=temporal, database=database
+    )

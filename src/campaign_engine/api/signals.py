@@ -1,0 +1,80 @@
+"""/signals and /prices: what the orchestrator sends."""
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException
+
+from campaign_engine.api.auth import UNAUTHORIZED, Authorized
+from campaign_engine.api.schemas import AllocationPlanOut, PricesAcceptedOut, PricesIn
+from campaign_engine.api.services import ServicesDep
+from campaign_engine.client import CampaignRefused
+from campaign_engine.domain.market import EntrySignal, PriceUpdate
+
+router = APIRouter(tags=["signals and prices"])
+
+MAX_BATCH = 1_000
+_INVALID: dict[int | str, dict[str, Any]] = {
+    HTTPStatus.UNPROCESSABLE_ENTITY.value: {
+        "description": "invalid input, named field by field; nothing was decided"
+    },
+    **UNAUTHORIZED,
+}
+
+
+def _refused(refusal: CampaignRefused) -> HTTPException:
+    return HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, str(refusal))
+
+
+@router.post(
+    "/signals",
+    summary="Decide one entry signal",
+    description="The AllocationPlan, approved or rejected (a rejection is a decision, 200). "
+    "The same signal_id always gets its first decision back.",
+    dependencies=Authorized,
+    responses=_INVALID,
+)
+async def submit_signal(services: ServicesDep, signal: EntrySignal) -> AllocationPlanOut:
+    try:
+        plan = await services.client.submit(signal)
+    except CampaignRefused as refusal:
+        raise _refused(refusal) from None
+    return AllocationPlanOut.model_validate(plan)
+
+
+@router.post(
+    "/signals/batch",
+    summary="Decide competing entry signals in priority order",
+    description="The plans in decision order (SPEC section 3 rule 11): each decision sees the "
+    "risk the ones before it reserved. An invalid signal refuses the whole batch.",
+    dependencies=Authorized,
+    responses=_INVALID,
+)
+async def submit_batch(
+    services: ServicesDep,
+    signals: Annotated[list[EntrySignal], Body(max_length=MAX_BATCH)],
+) -> list[AllocationPlanOut]:
+    try:
+        plans = await services.client.submit_batch(signals)
+    except CampaignRefused as refusal:
+        raise _refused(refusal) from None
+    return AllocationPlanOut.many(plans)
+
+
+@router.post(
+    "/prices",
+    status_code=HTTPStatus.ACCEPTED,
+    summary="Publish price updates (one or an array)",
+    description="Each update is merged into its symbol's next bar and reaches the open "
+    "campaigns on that symbol within about half a second (SPEC section 9).",
+    dependencies=Authorized,
+    responses=_INVALID,
+)
+async def publish_prices(
+    services: ServicesDep, updates: Annotated[PricesIn, Body()]
+) -> PricesAcceptedOut:
+    batch = [updates] if isinstance(updates, PriceUpdate) else updates
+    async with services.publishing:
+        for update in batch:
+            await services.publisher.publish(update)
+    return PricesAcceptedOut(accepted=len(batch))

