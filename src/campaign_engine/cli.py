@@ -106,9 +106,25 @@ def demo_command(
         "http://127.0.0.1:8000"
     ),
     speed: Annotated[float, typer.Option(help="Bars per second per symbol.")] = 20.0,
+    export: Annotated[
+        Path | None,
+        typer.Option(help="Copy the packaged demo scenario into this folder to edit, and stop."),
+    ] = None,
 ) -> None:
-    """Play a scenario through the running stack (see `campaigns dev`) and print the outcome."""
+    """Play a scenario (a folder or its scenario.json) through the running stack (see
+    `campaigns dev`) and print the outcome."""
     from campaign_engine.demo import run_demo
+
+    if export is not None:
+        from campaign_engine.scenario import ScenarioError, export_demo
+
+        try:
+            folder = export_demo(export)
+        except ScenarioError as error:
+            err.print(f"[red]error:[/red] {error}", highlight=False)
+            raise typer.Exit(2) from None
+        out.print(f"the demo scenario is now in {folder}; play it with --scenario {folder}")
+        raise typer.Exit(0)
 
     raise typer.Exit(
         run_demo(scenario, api_url=api, token=_settings().api_token, speed=speed, console=out)
@@ -132,12 +148,19 @@ def api(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) against TEMPORAL_ADDRESS and DATABASE_URL."""
-    from campaign_engine.api import serve_api
+    from campaign_engine.api import ServeError, serve_api
     from campaign_engine.observability import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    _run(serve_api(settings, host=host, port=port))
+
+    async def main() -> None:
+        try:
+            await serve_api(settings, host=host, port=port)
+        except ServeError as error:
+            raise Failure(str(error)) from None
+
+    _run(main())
 
 
 @app.command()

@@ -10,7 +10,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, Self
 
@@ -77,6 +77,10 @@ class _Symbol:
     pending: PriceUpdate | None = None
     last_flush: float = float("-inf")
     history: deque[PriceUpdate] | None = None
+    # One flush of a symbol at a time: a bar sent while an older one is still on its way could
+    # overtake it, and a campaign drops a bar older than the newest it has (stale), with the
+    # bar's high and low.
+    flushing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class PricePublisher:
@@ -139,7 +143,13 @@ class PricePublisher:
 
     async def _flush_symbol(self, symbol: str) -> int:
         entry = self._symbols.get(symbol)
-        if entry is None or entry.pending is None or entry.history is None:
+        if entry is None:
+            return 0
+        async with entry.flushing:
+            return await self._flush_locked(symbol, entry)
+
+    async def _flush_locked(self, symbol: str, entry: _Symbol) -> int:
+        if entry.pending is None or entry.history is None:
             return 0
         bar, entry.pending = entry.pending, None
         entry.last_flush = self._clock()

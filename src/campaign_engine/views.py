@@ -104,7 +104,7 @@ def campaigns_table(rows: Sequence[Any], *, total: int | None = None) -> Table:
             str(row.phase),
             str(row.version),
             _pct(row.total_allocation),
-            _money(row.current_risk),
+            _money(row.open_risk),
             _money(row.realized_pnl),
         )
     return table

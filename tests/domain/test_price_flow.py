@@ -1,5 +1,6 @@
 """SPEC section 9: prices coalesce into bars that never lose a high or a low."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -127,3 +128,37 @@ async def test_a_new_campaign_gets_the_prices_since_it_opened_and_gone_ones_are_
     clock.now = 3.0
     await publisher.publish(tick("151.00", 6))
     assert len(sender.to("AAPL-old")) == 2  # the first two bars, then it was gone
+
+
+class SlowFirstSend(Recorder):
+    """The first send is slow (a busy server): a later bar must not overtake it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.calls = 0
+
+    async def __call__(self, campaign_id: str, update: PriceUpdate) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            await self.release.wait()
+        await super().__call__(campaign_id, update)
+
+
+async def test_bars_of_a_symbol_reach_a_campaign_in_order_when_flushes_overlap() -> None:
+    clock, sender = Clock(), SlowFirstSend()
+    campaign = _campaign("x")
+    publisher = PricePublisher(sender, Directory([campaign]), clock=clock)
+    first = asyncio.create_task(publisher.publish(tick("140.00", 1)))  # the low, held up
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert sender.sent == [] and not first.done()
+    clock.now = 1.0
+    second = asyncio.create_task(publisher.publish(tick("151.00", 2)))  # flushes at once
+    for _ in range(3):
+        await asyncio.sleep(0)
+    sender.release.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    bars = sender.to(campaign.campaign_id)
+    # A campaign drops a bar older than one it has: the 140 low must arrive first.
+    assert [b.last for b in bars] == [D("140.00"), D("151.00")]

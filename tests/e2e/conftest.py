@@ -4,7 +4,9 @@ and a worker on a task queue of its own, so tests cannot see each other's campai
 
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
@@ -19,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.activities.notifications import Channel
 from campaign_engine.client import CampaignClient
-from campaign_engine.db.embedded import embedded_database_url
+from campaign_engine.db.embedded import start_embedded
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
 from campaign_engine.db.repository import CampaignRepository
@@ -56,10 +58,18 @@ async def temporal() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+def postgres_server() -> Iterator[str]:
     """The server: DATABASE_URL when set (CI also runs against 127.0.0.1:5432), else an
-    embedded one for this test session."""
-    return os.environ.get("DATABASE_URL") or embedded_database_url(tmp_path_factory.mktemp("pg"))
+    embedded one for this test session, in a directory of its own (pytest prunes old
+    ``pytest-N`` directories, which would pull the data from under a session still running)."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    data = Path(tempfile.mkdtemp(prefix="ce-test-pg-"))
+    url, stop = start_embedded(data)
+    yield url
+    stop()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def _admin_dsn(url: str) -> str:

@@ -147,7 +147,8 @@ async def test_rejected_first_signal_leaves_no_campaign_but_its_plan(stack: Stac
     listed = [
         w
         async for w in stack.client.temporal.list_workflows(
-            "CampaignStatus = 'ACTIVE' AND CampaignSymbol = 'AAPL'"
+            f"CampaignStatus = 'ACTIVE' AND CampaignSymbol = 'AAPL' "
+            f"AND TaskQueue = '{stack.settings.task_queue}'"
         )
     ]
     assert listed == []

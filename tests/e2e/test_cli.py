@@ -150,3 +150,20 @@ async def test_unknown_campaign_and_unreachable_temporal_are_clear(stack: Stack)
     bad_env = await campaigns(stack, "list", ACCOUNT_EQUITY="lots")
     assert bad_env.code == 1
     assert "ACCOUNT_EQUITY" in bad_env.err and "Traceback" not in bad_env.err
+
+
+async def test_demo_scenario_exports_for_editing_and_plays_only_against_a_stack(
+    stack: Stack, tmp_path: Path
+) -> None:
+    folder = tmp_path / "my-scenario"
+    exported = await campaigns(stack, "demo", "--export", str(folder))
+    assert exported.code == 0, exported.err
+    assert sorted(p.name for p in folder.iterdir()) == ["prices.csv", "scenario.json"]
+    again = await campaigns(stack, "demo", "--export", str(folder))
+    assert again.code == 2 and "is not empty" in again.err
+
+    nobody = await campaigns(
+        stack, "demo", "--scenario", str(folder), "--api", "http://127.0.0.1:9"
+    )
+    assert nobody.code == 2
+    assert "Traceback" not in nobody.out + nobody.err
