@@ -65,6 +65,7 @@ DEFAULT_API_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
 POLL_SECONDS = 0.1
 WAIT_SECONDS = 60.0  # how long a campaign may take to catch up before the demo gives up
+SETTLE_SECONDS = 30.0  # how long the last bar's exits may take before the outcome is shown
 WATCH_SECONDS = 1.0
 NUDGE_SECONDS = 0.6  # a little over the publisher's flush interval
 _TERMINAL = {ExpectedStatus.COMPLETED.value, ExpectedStatus.INVALIDATED.value}
@@ -431,7 +432,26 @@ class _Player:
             await asyncio.sleep(max(0.0, due - loop.time()))
         self.progress.update(task, description="waiting for campaigns")
         await self.catch_up(len(self.stamps) - 1, WAIT_SECONDS)
+        await self.settle(SETTLE_SECONDS)
         self.progress.update(task, description="done")
+
+    async def settle(self, timeout: float) -> None:
+        """Having taken the last bar is not having carried out what it triggered: the exit
+        orders of a crossing are placed and filled after the price is evaluated. Give the
+        campaigns expected to close the time to do so (on a busy machine, seconds)."""
+        closing = [
+            r.key
+            for r in self.scenario.ranges
+            if r.key in self.created_at_bar and r.expect.status.value in _TERMINAL
+        ]
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            waiting = [key for key in closing if key not in self.closed]
+            if not waiting:
+                return
+            for key in waiting:
+                await self.look(key)
+            await asyncio.sleep(POLL_SECONDS)
 
     async def summary(self, r: ScenarioRange) -> CampaignSummary:
         campaign_id = self.campaign_id(r.key)
