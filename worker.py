@@ -7,30 +7,37 @@ Configuration comes from the environment (see campaign_engine.settings and the R
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import SandboxRestrictions
 
+from campaign_engine import workflows as workflows_package
 from campaign_engine.activities.broker import Broker, BrokerActivities, PaperBroker
+from campaign_engine.activities.effects import EffectActivities
 from campaign_engine.activities.notifications import (
     Channel,
     LogChannel,
     NotificationActivities,
     WebhookChannel,
 )
+from campaign_engine.activities.outbox_relay import OutboxRelay
 from campaign_engine.activities.persistence import PersistenceActivities
 from campaign_engine.db.embedded import embedded_database_url
 from campaign_engine.db.engine import DEFAULT_POOL_SIZE, create_engine_for
 from campaign_engine.db.migrate import migrate
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.observability import CorrelationInterceptor, configure_logging
+from campaign_engine.sandbox import ContextOutsideSandboxRunner, precompile
 from campaign_engine.settings import Settings, load_settings
 from campaign_engine.temporal import connect, runtime_with_metrics
 from campaign_engine.workflows.campaign import CampaignWorkflow
@@ -39,7 +46,22 @@ log = structlog.get_logger("campaign_engine.worker")
 
 # The pure domain and the message models are deterministic and import-safe: share them with
 # the sandbox instead of re-importing them for every workflow run.
-PASSTHROUGH = ("campaign_engine.domain", "campaign_engine.messages", "pydantic", "pydantic_core")
+PASSTHROUGH = (
+    "campaign_engine.converter",
+    "campaign_engine.domain",
+    "campaign_engine.messages",
+    "campaign_engine.workflows.details",
+    "pydantic",
+    "pydantic_core",
+)
+
+
+def workflow_runner() -> ContextOutsideSandboxRunner:
+    """The sandbox every campaign run (and every replay of one) runs in."""
+    precompile(workflows_package)
+    return ContextOutsideSandboxRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
 
 
 def channels_for(settings: Settings) -> list[Channel]:
@@ -49,6 +71,35 @@ def channels_for(settings: Settings) -> list[Channel]:
     return channels
 
 
+class CampaignWorker:
+    """The Temporal worker and the outbox relay, run together (``async with``): wherever
+    campaigns run, their events are announced. ``worker`` is the Temporal worker."""
+
+    def __init__(self, worker: Worker, relay: OutboxRelay) -> None:
+        self.worker = worker
+        self.relay = relay
+        self._running: contextlib.AsyncExitStack | None = None
+
+    async def __aenter__(self) -> Self:
+        async with contextlib.AsyncExitStack() as stack:
+            # The relay outlives the worker on the way out, so that it still announces what
+            # the worker's last activities persisted while shutting down.
+            await stack.enter_async_context(self.relay)
+            await stack.enter_async_context(self.worker)
+            self._running = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            await running.__aexit__(exc_type, exc, traceback)
+
+
 def build_worker(
     client: Client,
     engine: AsyncEngine,
@@ -56,17 +107,19 @@ def build_worker(
     *,
     broker: Broker | None = None,
     channels: Sequence[Channel] | None = None,
-) -> Worker:
-    persistence = PersistenceActivities(CampaignRepository(engine))
-    brokerage = BrokerActivities(broker or PaperBroker(engine))
-    notifications = NotificationActivities(
-        channels if channels is not None else channels_for(settings)
-    )
+) -> CampaignWorker:
+    repository = CampaignRepository(engine)
+    chosen_broker = broker or PaperBroker(engine)
+    persistence = PersistenceActivities(repository)
+    brokerage = BrokerActivities(chosen_broker)
+    effects = EffectActivities(repository, chosen_broker)
+    notifications = NotificationActivities()
+    relay = OutboxRelay(engine, channels if channels is not None else channels_for(settings))
     # No more activities at once than the database pool can serve: an activity's timeout
     # starts when it starts, so one that only waited for a connection would time out for
     # nothing, and its retry would add to the queue it waited in.
     slots = 2 * DEFAULT_POOL_SIZE
-    return Worker(
+    worker = Worker(
         client,
         task_queue=settings.task_queue,
         max_concurrent_activities=slots,
@@ -76,16 +129,17 @@ def build_worker(
             persistence.load_campaign,
             persistence.reserve_risk,
             persistence.persist_campaign,
+            persistence.load_and_reserve,
+            effects.carry_out,
             brokerage.submit_order,
             brokerage.cancel_order,
             brokerage.get_order,
             notifications.notify,
         ],
         interceptors=[CorrelationInterceptor()],
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
+        workflow_runner=workflow_runner(),
     )
+    return CampaignWorker(worker, relay)
 
 
 def database_url(settings: Settings) -> str:

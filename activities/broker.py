@@ -2,16 +2,19 @@
 and the activities that reach whichever broker the worker was given."""
 
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from campaign_engine.db.schema import broker_orders
+from campaign_engine.db.statements import (
+    CANCEL_BROKER_ORDER,
+    GET_BROKER_ORDER,
+    PLACE_BROKER_ORDER,
+    driver,
+)
 from campaign_engine.domain.orders import Fill, Order, paper_fill
 from campaign_engine.domain.vocabulary import OrderStatus
 from campaign_engine.messages import (
@@ -47,62 +50,78 @@ class PaperBroker:
     """Fills every order at once at the price the SPEC fill model gives (the order's
     ``expected_price``), time-stamped with the order's creation, so a replayed scenario fills
     identically. Its book lives in PostgreSQL, so a worker killed between submitting and
-    recording an order finds the order again instead of placing it twice."""
+    recording an order finds the order again instead of placing it twice.
+
+    Each call is on the hot path of a decision, so it runs the ready SQL of
+    ``db/statements.py`` on psycopg, a write and the read of its result in one round trip."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def submit(self, order: Order) -> BrokerOrder:
-        fill = paper_fill(order, order.created_at)
         async with self._engine.begin() as conn:
-            await conn.execute(
-                insert(broker_orders)
-                .values(
-                    client_order_id=order.client_order_id,
-                    symbol=order.symbol,
-                    side=order.side.value,
-                    quantity=order.quantity,
-                    status=OrderStatus.FILLED.value,
-                    filled_quantity=fill.quantity,
-                    order=_ORDER.dump_python(order, mode="json"),
-                    fills=_FILLS.dump_python((fill,), mode="json"),
-                    submitted_at=datetime.now(UTC),
-                    updated_at=datetime.now(UTC),
+            pg = await driver(conn)
+            async with pg.pipeline():
+                await pg.execute(PLACE_BROKER_ORDER.sql, _placed_row(order))
+                # Read back in the same transaction: the row just placed, or the one an earlier
+                # submission placed (this one then changed nothing).
+                found = await pg.execute(
+                    GET_BROKER_ORDER, {"client_order_id": order.client_order_id}
                 )
-                .on_conflict_do_nothing(index_elements=[broker_orders.c.client_order_id])
-            )
-        return await self.get_order(order.client_order_id)
+            return _broker_order(order.client_order_id, await found.fetchone())
 
     async def cancel(self, client_order_id: str) -> BrokerOrder:
+        cancel = {
+            "client_order_id": client_order_id,
+            "open": OrderStatus.OPEN.value,
+            "cancelled": OrderStatus.CANCELLED.value,
+            "now": datetime.now(UTC),
+        }
         async with self._engine.begin() as conn:
-            await conn.execute(
-                update(broker_orders)
-                .where(
-                    broker_orders.c.client_order_id == client_order_id,
-                    broker_orders.c.status == OrderStatus.OPEN.value,
-                )
-                .values(status=OrderStatus.CANCELLED.value, updated_at=datetime.now(UTC))
-            )
-        return await self.get_order(client_order_id)
+            pg = await driver(conn)
+            async with pg.pipeline():
+                await pg.execute(CANCEL_BROKER_ORDER, cancel)
+                found = await pg.execute(GET_BROKER_ORDER, {"client_order_id": client_order_id})
+            return _broker_order(client_order_id, await found.fetchone())
 
     async def get_order(self, client_order_id: str) -> BrokerOrder:
         async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(broker_orders).where(broker_orders.c.client_order_id == client_order_id)
-                )
-            ).first()
-        if row is None:
-            raise UnknownBrokerOrder(f"no order {client_order_id}")
-        return BrokerOrder(
-            client_order_id=row.client_order_id,
-            status=OrderStatus(row.status),
-            filled_quantity=row.filled_quantity,
-            fills=_FILLS.validate_python(row.fills),
-        )
+            pg = await driver(conn)
+            found = await pg.execute(GET_BROKER_ORDER, {"client_order_id": client_order_id})
+            return _broker_order(client_order_id, await found.fetchone())
 
     async def fills(self, client_order_id: str) -> tuple[Fill, ...]:
         return (await self.get_order(client_order_id)).fills
+
+
+def _placed_row(order: Order) -> dict[str, Any]:
+    """The paper fill model fills the whole order at once, at its creation."""
+    fill = paper_fill(order, order.created_at)
+    now = datetime.now(UTC)
+    return {
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "quantity": order.quantity,
+        "status": OrderStatus.FILLED.value,
+        "filled_quantity": fill.quantity,
+        "order": _ORDER.dump_json(order).decode(),
+        "fills": _FILLS.dump_json((fill,)).decode(),
+        "submitted_at": now,
+        "updated_at": now,
+    }
+
+
+def _broker_order(client_order_id: str, row: tuple[Any, ...] | None) -> BrokerOrder:
+    if row is None:
+        raise UnknownBrokerOrder(f"no order {client_order_id}")
+    status, filled_quantity, fills = row
+    return BrokerOrder(
+        client_order_id=client_order_id,
+        status=OrderStatus(status),
+        filled_quantity=filled_quantity,
+        fills=_FILLS.validate_json(fills),
+    )
 
 
 class BrokerActivities:

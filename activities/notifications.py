@@ -1,8 +1,7 @@
-"""Notifications: every campaign event to each configured channel. A failing channel is
-logged and skipped; it never fails the activity, so it can never hold up trading. (The audit
-trail is written by persistence, in the same transaction as the change it records.)"""
+"""Notification channels: where campaign events are announced. The outbox relay
+(activities/outbox_relay.py) sends them every event that persistence recorded; a failing channel
+is logged and skipped, so it can never hold up trading."""
 
-from collections.abc import Sequence
 from typing import Protocol
 
 import httpx
@@ -69,18 +68,11 @@ class NotifyResult(BaseModel):
 
 
 class NotificationActivities:
-    def __init__(self, channels: Sequence[Channel]) -> None:
-        self._channels = tuple(channels)
+    """The NOTIFY activity, kept for the runs that were recorded while it still announced."""
 
     @activity.defn(name=NOTIFY)
     async def notify(self, request: NotifyRequest) -> NotifyResult:
-        delivered, failed = 0, {}
-        for channel in self._channels:
-            try:
-                for event in request.events:
-                    await channel.send(event)
-                    delivered += 1
-            except Exception as error:
-                failed[channel.name] = f"{type(error).__name__}: {error}"
-                log.warning("notification_channel_failed", channel=channel.name, error=str(error))
-        return NotifyResult(delivered=delivered, failed=failed)
+        """Announces nothing: the outbox relay announces every recorded event now. Runs
+        recorded before it still schedule this activity, so it stays registered for them to
+        finish and replay; announcing here as well would announce their events twice."""
+        return NotifyResult(delivered=0, failed={})

@@ -3,15 +3,22 @@
 from temporalio import activity
 
 from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.domain.allocation import Allocation
+from campaign_engine.domain.campaign import state_for_signal
+from campaign_engine.domain.entry import precheck_entry
 from campaign_engine.messages import (
+    LOAD_AND_RESERVE,
     LOAD_CAMPAIGN,
     PERSIST_CAMPAIGN,
     RESERVE_RISK,
+    LoadAndReserveRequest,
     LoadCampaignRequest,
+    LoadedAndReserved,
     LoadedCampaign,
     PersistRequest,
     ReserveRiskRequest,
     ReserveRiskResult,
+    reserve_request,
 )
 
 
@@ -27,6 +34,22 @@ class PersistenceActivities:
     @activity.defn(name=RESERVE_RISK)
     async def reserve_risk(self, request: ReserveRiskRequest) -> ReserveRiskResult:
         return ReserveRiskResult(admission=await self._repository.reserve(request))
+
+    @activity.defn(name=LOAD_AND_RESERVE)
+    async def load_and_reserve(self, request: LoadAndReserveRequest) -> LoadedAndReserved:
+        """The workflow decides the entry again from the same state with the same pure rules,
+        so it reaches the same allocation and takes this admission for it."""
+        state, revision = await self._repository.load_state(request.campaign_id)
+        signal = request.signal
+        candidate = state_for_signal(state, signal)
+        admission = None
+        if candidate.plan_for(signal.signal_id) is None:
+            decided = precheck_entry(candidate, signal, request.policy)
+            if isinstance(decided, Allocation):
+                admission = await self._repository.reserve(
+                    reserve_request(candidate, signal, decided, request.policy)
+                )
+        return LoadedAndReserved(state=state, revision=revision, admission=admission)
 
     @activity.defn(name=PERSIST_CAMPAIGN)
     async def persist_campaign(self, request: PersistRequest) -> None:

@@ -1,8 +1,16 @@
-"""The raw Temporal anchor of the benchmarks: a workflow that does nothing but answer.
+"""The raw Temporal anchor of the benchmarks: a workflow that does nothing but answer (and,
+for a floor, answers through one no-op local activity).
 
 Kept alone in its module so that the workflow sandbox imports nothing else with it."""
 
-from temporalio import workflow
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+
+@activity.defn(name="raw_noop")
+async def raw_noop(value: str) -> str:
+    return value
 
 
 @workflow.defn(name="RawAnchor")
@@ -21,6 +29,14 @@ class RawAnchor:
     @workflow.update
     async def ping(self, value: str) -> str:
         return value
+
+    @workflow.update
+    async def ping_through_local_activity(self, value: str) -> str:
+        """The least a decision that asks a database first can cost."""
+        answer: str = await workflow.execute_local_activity(
+            raw_noop, value, start_to_close_timeout=timedelta(seconds=10)
+        )
+        return answer
 
     @workflow.signal
     def tick(self, value: str) -> None:

@@ -5,9 +5,15 @@ Temporal round trip it is built on, measured in the same run on the same server.
 
 - first entry decision (update-with-start creating the campaign) vs a raw update-with-start
   that creates a workflow whose update returns at once;
-- later entry decision (update on the running campaign) vs a raw update on a running workflow;
+- later entry decision (update on the running campaign) vs a raw update on a running workflow,
+  and vs a raw update that answers through one no-op local activity (the floor of any design
+  that asks the database before it answers);
 - price fan-out over N campaigns through the publisher vs raw signals to N running workflows,
   with the number of stop crossings the campaigns missed (must be 0).
+
+Decisions are measured back to back (the goal figures: each decision then shares the machine
+with the effects of the one before, which the raw anchors do not have) and paced, one every
+``--pause-ms``, ours and the anchors alike (what one decision costs on a machine at rest).
 """
 
 import argparse
@@ -27,12 +33,12 @@ from uuid import UUID
 from sqlalchemy import func, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from bench.raw_anchor import RawAnchor
+from bench.raw_anchor import RawAnchor, raw_noop
 from campaign_engine.client import CampaignClient
+from campaign_engine.converter import data_converter
 from campaign_engine.db.embedded import embedded_database_url
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
@@ -53,9 +59,13 @@ def percentile(samples: Sequence[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
 
 
-async def timed(calls: Sequence[Callable[[], Awaitable[object]]]) -> list[float]:
+async def timed(
+    calls: Sequence[Callable[[], Awaitable[object]]], pause: float = 0.0
+) -> list[float]:
     latencies = []
     for call in calls:
+        if pause:
+            await asyncio.sleep(pause)
         started = time.perf_counter()
         await call()
         latencies.append((time.perf_counter() - started) * 1000)
@@ -93,7 +103,7 @@ def entry(rng: TradingRange, pattern: Pattern) -> EntrySignal:
     )
 
 
-async def raw_update_with_start(client: Client, samples: int) -> list[float]:
+async def raw_update_with_start(client: Client, samples: int, pause: float = 0.0) -> list[float]:
     async def one() -> None:
         start = WithStartWorkflowOperation(
             RawAnchor.run,
@@ -105,14 +115,17 @@ async def raw_update_with_start(client: Client, samples: int) -> list[float]:
             RawAnchor.ping, "x", start_workflow_operation=start
         )
 
-    return await timed([one] * samples)
+    return await timed([one] * samples, pause)
 
 
-async def raw_update(client: Client, samples: int) -> list[float]:
+async def raw_update(
+    client: Client, samples: int, pause: float = 0.0, through_local_activity: bool = False
+) -> list[float]:
     handle = await client.start_workflow(
         RawAnchor.run, id=f"raw-{uuid.uuid4()}", task_queue=RAW_QUEUE
     )
-    return await timed([lambda: handle.execute_update(RawAnchor.ping, "x")] * samples)
+    update = RawAnchor.ping_through_local_activity if through_local_activity else RawAnchor.ping
+    return await timed([lambda: handle.execute_update(update, "x")] * samples, pause)
 
 
 async def raw_signal_throughput(client: Client, workflows: int, rounds: int) -> float:
@@ -137,15 +150,15 @@ async def raw_signal_throughput(client: Client, workflows: int, rounds: int) -> 
 
 
 async def campaign_decisions(
-    client: CampaignClient, samples: int
+    client: CampaignClient, samples: int, first_day: int, pause: float = 0.0
 ) -> tuple[list[float], list[float]]:
-    ranges = [trading_range(f"D{i % 10}", 5000 + i) for i in range(samples)]
+    ranges = [trading_range(f"D{i % 10}", first_day + i) for i in range(samples)]
 
     def submit(rng: TradingRange, pattern: Pattern) -> Callable[[], Awaitable[object]]:
         return lambda: client.submit(entry(rng, pattern))
 
-    first = await timed([submit(r, Pattern.SPRING) for r in ranges])
-    later = await timed([submit(r, Pattern.SOS) for r in ranges])
+    first = await timed([submit(r, Pattern.SPRING) for r in ranges], pause)
+    later = await timed([submit(r, Pattern.SOS) for r in ranges], pause)
     return first, later
 
 
@@ -226,7 +239,7 @@ def line(
     )
 
 
-async def main(samples: int, campaign_count: int, rounds: int) -> None:
+async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) -> None:
     print(
         f"campaign-engine Temporal benchmark, CPython {sys.version.split()[0]} on "
         f"{platform.machine()}; {samples} samples per latency, {campaign_count} campaigns"
@@ -237,7 +250,7 @@ async def main(samples: int, campaign_count: int, rounds: int) -> None:
     cli = Path(sys.executable).parent / "temporal"
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(cli),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
     )
@@ -246,19 +259,34 @@ async def main(samples: int, campaign_count: int, rounds: int) -> None:
     await CampaignRepository(engine).ensure_portfolio(D("100000"))
     client = CampaignClient(env.client, policy=settings.policy, task_queue=settings.task_queue)
     campaign_worker = build_worker(env.client, engine, settings, channels=[])
-    raw_worker = Worker(env.client, task_queue=RAW_QUEUE, workflows=[RawAnchor])
+    raw_worker = Worker(
+        env.client, task_queue=RAW_QUEUE, workflows=[RawAnchor], activities=[raw_noop]
+    )
+    pause = pause_ms / 1000
     async with campaign_worker, raw_worker:
         await raw_update_with_start(env.client, 20)  # warm up both paths
-        await campaign_decisions(client, 20)
+        await campaign_decisions(client, 20, first_day=4000)
         anchor_start = await raw_update_with_start(env.client, samples)
         anchor_update = await raw_update(env.client, samples)
-        first, later = await campaign_decisions(client, samples)
+        floor = await raw_update(env.client, samples, through_local_activity=True)
+        first, later = await campaign_decisions(client, samples, first_day=5000)
+        paced_anchor_start = await raw_update_with_start(env.client, samples, pause)
+        paced_anchor_update = await raw_update(env.client, samples, pause)
+        paced_floor = await raw_update(env.client, samples, pause, through_local_activity=True)
+        paced_first, paced_later = await campaign_decisions(client, samples, 6000, pause)
         raw_rate = await raw_signal_throughput(env.client, campaign_count, rounds)
         fan_rate, missed = await fan_out(client, settings, campaign_count, rounds)
     await engine.dispose()
     await env.shutdown()
+    print("back to back (the goals):")
     print(line("first entry decision", first, anchor_start, 1.5, 2))
     print(line("later entry decision", later, anchor_update, 1.5, 2))
+    print(line("  vs the LA floor", later, floor, 1.5, 2))
+    print(f"paced, one every {pause_ms} ms:")
+    print(line("first entry decision", paced_first, paced_anchor_start, 1.5, 2))
+    print(line("later entry decision", paced_later, paced_anchor_update, 1.5, 2))
+    print(line("  vs the LA floor", paced_later, paced_floor, 1.5, 2))
+    print(line("  (LA floor vs update)", paced_floor, paced_anchor_update, 1.5, 2))
     print(
         f"  {'price fan-out':<24} {fan_rate:8.0f} signals/s vs raw signals {raw_rate:8.0f}/s "
         f"({fan_rate / raw_rate:4.2f}x, goal >= 0.5x), {missed} missed crossings (goal 0)"
@@ -270,5 +298,6 @@ if __name__ == "__main__":
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pause-ms", type=int, default=100)
     args = parser.parse_args()
-    asyncio.run(main(args.samples, args.campaigns, args.rounds))
+    asyncio.run(main(args.samples, args.campaigns, args.rounds, args.pause_ms))

@@ -2,8 +2,14 @@
 
 Handlers decide (through the pure domain) and commit the outcome; the run loop carries out
 each committed outcome in order: persist the snapshot and its events, place and cancel orders,
-book the fills, announce the events. Every state change is serialised by one lock, so a price
-that arrives while an entry waits for the portfolio is applied after that entry, not beside it.
+book the fills. Every state change is serialised by one lock, so a price that arrives while an
+entry waits for the portfolio is applied after that entry, not beside it.
+
+Runs started since the ``batched-effects`` patch carry out a change in one activity (persist,
+cancel, place), leave announcing to the outbox relay (the events are in the audit trail the
+same transaction wrote), load a run's campaign together with its first entry's reservation,
+and publish search attributes and details once the queued changes are carried out. Runs
+recorded before it keep one activity per effect, so they replay and finish as they began.
 """
 
 import asyncio
@@ -22,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
         apply_decision,
         apply_fill,
         change_status,
-        exposure_of,
         invalidate,
         is_stale,
         on_price,
@@ -38,7 +43,9 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.vocabulary import OrderStatus
     from campaign_engine.messages import (
         CANCEL_ORDER,
+        CARRY_OUT,
         GET_ORDER,
+        LOAD_AND_RESERVE,
         LOAD_CAMPAIGN,
         NOTIFY,
         PERSIST_CAMPAIGN,
@@ -46,15 +53,19 @@ with workflow.unsafe.imports_passed_through():
         SUBMIT_ORDER,
         BrokerOrder,
         CampaignWorkflowInput,
+        CarriedOut,
+        CarryOutRequest,
         ChangeStatusRequest,
         InvalidateRequest,
+        LoadAndReserveRequest,
         LoadCampaignRequest,
+        LoadedAndReserved,
         LoadedCampaign,
         NotifyRequest,
         OrderRequest,
         PersistRequest,
-        ReserveRiskRequest,
         ReserveRiskResult,
+        reserve_request,
     )
     from campaign_engine.workflows.details import render_details, search_attributes
 
@@ -67,6 +78,7 @@ _NOTIFY_RETRY = RetryPolicy(maximum_attempts=3)
 _IO_TIMEOUT = timedelta(seconds=10)  # also how soon work of a crashed worker is retried
 _LOCAL_TIMEOUT = timedelta(seconds=10)
 _FILL_POLL = timedelta(seconds=5)
+BATCHED_EFFECTS = "batched-effects"
 
 
 @workflow.defn(name="CampaignWorkflow")
@@ -80,33 +92,47 @@ class CampaignWorkflow:
         self._equity: Decimal = params.equity or params.policy.starting_equity
         self._loaded = params.state is not None
         self._lock = asyncio.Lock()
-        self._pending: deque[Outcome] = deque()
+        # Each committed change, and whether a caller waits on an update for it.
+        self._pending: deque[tuple[Outcome, bool]] = deque()
         self._awaiting_fills: set[str] = set()
         self._prices: PriceUpdate | None = None
         self._notifications: list[asyncio.Task[object]] = []
+        self._load_started = False
+        self._published: tuple[object, ...] | None = None
+
+    @property
+    def _batched(self) -> bool:
+        """Whether this run carries out effects batched (see the module docstring)."""
+        return workflow.patched(BATCHED_EFFECTS)
 
     # --- run ------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, params: CampaignWorkflowInput) -> CampaignState | None:
         if not self._loaded:
-            loaded = await workflow.execute_local_activity(
-                LOAD_CAMPAIGN,
-                LoadCampaignRequest(campaign_id=params.campaign_id),
-                result_type=LoadedCampaign,
-                start_to_close_timeout=_LOCAL_TIMEOUT,
-                retry_policy=_FOREVER,
-            )
-            self._state, self._revision = loaded.state, loaded.revision
-            self._loaded = True
+            if self._load_started:  # an entry loads the campaign with its reservation
+                await workflow.wait_condition(lambda: self._loaded)
+            else:
+                self._load_started = True
+                loaded = await workflow.execute_local_activity(
+                    LOAD_CAMPAIGN,
+                    LoadCampaignRequest(campaign_id=params.campaign_id),
+                    result_type=LoadedCampaign,
+                    start_to_close_timeout=_LOCAL_TIMEOUT,
+                    retry_policy=_FOREVER,
+                )
+                self._state, self._revision = loaded.state, loaded.revision
+                self._loaded = True
             self._publish()
         while True:
             idle = self._state is None or not self._state.exists
             woke = await self._wait_for_work(params, idle)
             while self._pending or self._prices is not None:
                 while self._pending:
-                    await self._carry_out(self._pending.popleft())
+                    await self._carry_out(*self._pending.popleft())
                 await self._evaluate_prices()
+            if self._batched:
+                self._publish()
             if self._awaiting_fills and not self._pending:
                 await self._poll_fills()
             if self._finished() or (idle and not woke):
@@ -166,14 +192,47 @@ class CampaignWorkflow:
 
     # --- carrying out outcomes ------------------------------------------------------------
 
-    def _commit(self, outcome: Outcome) -> None:
+    def _commit(self, outcome: Outcome, *, answering: bool = False) -> None:
         self._state = outcome.state
         if outcome.changed:
-            self._pending.append(outcome)
-            self._publish()
+            self._pending.append((outcome, answering))
+            if not self._batched:
+                self._publish()
 
-    async def _carry_out(self, outcome: Outcome) -> None:
+    async def _carry_out(self, outcome: Outcome, answering: bool) -> None:
         self._revision += 1
+        if self._batched:
+            request = CarryOutRequest(
+                revision=self._revision,
+                state=outcome.state,
+                events=outcome.events,
+                cancellations=outcome.cancellations,
+                orders=outcome.orders,
+            )
+            # A local activity runs inside the workflow task: no activity task, no further
+            # workflow task, a fraction of the server's work. But the task (and with it an
+            # update's answer) completes only once its local activities have, so a change an
+            # update answered for is carried out by a regular activity after the answer.
+            carried: CarriedOut
+            if answering:
+                carried = await workflow.execute_activity(
+                    CARRY_OUT,
+                    request,
+                    result_type=CarriedOut,
+                    start_to_close_timeout=_IO_TIMEOUT,
+                    retry_policy=_FOREVER,
+                )
+            else:
+                carried = await workflow.execute_local_activity(
+                    CARRY_OUT,
+                    request,
+                    result_type=CarriedOut,
+                    start_to_close_timeout=_LOCAL_TIMEOUT,
+                    retry_policy=_FOREVER,
+                )
+            for broker_order in carried.orders:
+                await self._book(broker_order)
+            return
         # The state as of this change, with the events of this change: the read model moves
         # through the same versions as the campaign, never ahead of its audit trail.
         await workflow.execute_activity(
@@ -240,8 +299,15 @@ class CampaignWorkflow:
         """Keep the Temporal UI's view of the campaign current."""
         if self._state is None:
             return
-        workflow.upsert_search_attributes(search_attributes(self._state, self._equity))
+        attributes = search_attributes(self._state, self._equity)
         workflow.set_current_details(render_details(self._state, self._equity))
+        if self._batched:
+            # Each upsert is a command and an event in history: only send a change.
+            seen = tuple((a.key.name, a.value) for a in attributes)
+            if seen == self._published:
+                return
+            self._published = seen
+        workflow.upsert_search_attributes(attributes)
 
     # --- entries ----------------------------------------------------------------------------
 
@@ -250,7 +316,7 @@ class CampaignWorkflow:
         """Decide an entry (SPEC section 3) and return its AllocationPlan; the same signal id
         always gets its first decision back."""
         async with self._lock:
-            await workflow.wait_condition(lambda: self._loaded)
+            reserved = await self._load_with(signal)
             state = state_for_signal(self._state, signal)
             known = state.plan_for(signal.signal_id)
             if known is not None:
@@ -259,10 +325,12 @@ class CampaignWorkflow:
             decided = precheck_entry(state, signal, self._policy)
             admission = None
             if isinstance(decided, Allocation):
-                admission = await self._reserve(state, signal, decided)
+                if reserved is None:
+                    reserved = await self._reserve(state, signal, decided)
+                admission = reserved
                 self._equity = admission.equity
             plan = plan_entry(state, signal, self._policy, now, decided, admission)
-            self._commit(apply_decision(state, signal, plan, self._policy, now))
+            self._commit(apply_decision(state, signal, plan, self._policy, now), answering=True)
             return plan
 
     @submit_signal.validator
@@ -273,25 +341,32 @@ class CampaignWorkflow:
                 f"signal belongs to campaign {signal.campaign_id}, not {self._params.campaign_id}"
             )
 
+    async def _load_with(self, signal: EntrySignal) -> Admission | None:
+        """Wait until the campaign is loaded. The first entry of a run that has not started
+        loading loads it together with this entry's reservation, which it returns."""
+        if self._loaded or self._load_started or not self._batched:
+            await workflow.wait_condition(lambda: self._loaded)
+            return None
+        self._load_started = True
+        loaded: LoadedAndReserved = await workflow.execute_local_activity(
+            LOAD_AND_RESERVE,
+            LoadAndReserveRequest(
+                campaign_id=self._params.campaign_id, signal=signal, policy=self._policy
+            ),
+            result_type=LoadedAndReserved,
+            start_to_close_timeout=_LOCAL_TIMEOUT,
+            retry_policy=_FOREVER,
+        )
+        self._state, self._revision = loaded.state, loaded.revision
+        self._loaded = True
+        return loaded.admission
+
     async def _reserve(
         self, state: CampaignState, signal: EntrySignal, allocation: Allocation
     ) -> Admission:
-        exposure = exposure_of(state)
         result: ReserveRiskResult = await workflow.execute_local_activity(
             RESERVE_RISK,
-            ReserveRiskRequest(
-                campaign_id=state.campaign_id,
-                signal_id=signal.signal_id,
-                symbol=signal.symbol,
-                risk_pct=allocation.risk_pct,
-                entry_price=signal.entry_price,
-                stop_loss=signal.stop_loss,
-                open_risk=exposure.open_risk,
-                reserved_risk=exposure.reserved_risk,
-                realized_pnl=state.realized_pnl,
-                version=state.version,
-                policy=self._policy,
-            ),
+            reserve_request(state, signal, allocation, self._policy),
             result_type=ReserveRiskResult,
             start_to_close_timeout=_LOCAL_TIMEOUT,
             retry_policy=_FOREVER,
@@ -363,7 +438,10 @@ class CampaignWorkflow:
             state = self._refuse_unless_open()
             correlation = f"invalidate:{workflow.uuid4()}"
             try:
-                self._commit(invalidate(state, request.reason, workflow.now(), correlation))
+                self._commit(
+                    invalidate(state, request.reason, workflow.now(), correlation),
+                    answering=True,
+                )
             except CampaignError as error:
                 raise _refusal(error) from None
             assert self._state is not None
@@ -380,7 +458,8 @@ class CampaignWorkflow:
                 self._commit(
                     change_status(
                         state, request.status, request.version, workflow.now(), correlation
-                    )
+                    ),
+                    answering=True,
                 )
             except CampaignError as error:
                 raise _refusal(error) from None

@@ -11,9 +11,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from campaign_engine.domain.allocation import Allocation
+from campaign_engine.domain.campaign import exposure_of
 from campaign_engine.domain.entry import Admission
 from campaign_engine.domain.events import CampaignEvent
-from campaign_engine.domain.orders import Fill
+from campaign_engine.domain.market import EntrySignal
+from campaign_engine.domain.orders import Fill, Order
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import Money, Percent, Price, Symbol
@@ -68,6 +71,8 @@ SUBMIT_ORDER = "submit_order"
 CANCEL_ORDER = "cancel_order"
 GET_ORDER = "get_order"
 NOTIFY = "notify"
+CARRY_OUT = "carry_out"
+LOAD_AND_RESERVE = "load_and_reserve"
 
 
 class LoadCampaignRequest(BaseModel):
@@ -104,6 +109,49 @@ class ReserveRiskRequest(BaseModel):
     policy: Policy
 
 
+def reserve_request(
+    state: CampaignState, signal: EntrySignal, allocation: Allocation, policy: Policy
+) -> ReserveRiskRequest:
+    """What the portfolio is asked to admit for ``allocation`` of ``signal``, decided
+    against ``state``."""
+    exposure = exposure_of(state)
+    return ReserveRiskRequest(
+        campaign_id=state.campaign_id,
+        signal_id=signal.signal_id,
+        symbol=signal.symbol,
+        risk_pct=allocation.risk_pct,
+        entry_price=signal.entry_price,
+        stop_loss=signal.stop_loss,
+        open_risk=exposure.open_risk,
+        reserved_risk=exposure.reserved_risk,
+        realized_pnl=state.realized_pnl,
+        version=state.version,
+        policy=policy,
+    )
+
+
+class LoadAndReserveRequest(BaseModel):
+    """A run's first entry: load the campaign and, if the entry gets as far as the portfolio,
+    reserve its risk, in one local activity instead of two."""
+
+    model_config = _FROZEN
+
+    campaign_id: str
+    signal: EntrySignal
+    policy: Policy
+
+
+class LoadedAndReserved(BaseModel):
+    """The persisted campaign, and the portfolio's answer to the entry (None when the entry
+    was decided without the portfolio: a known signal id or a rejection by rules 1-8)."""
+
+    model_config = _FROZEN
+
+    state: CampaignState | None
+    revision: int = Field(ge=0)
+    admission: Admission | None = None
+
+
 class ReserveRiskResult(BaseModel):
     model_config = _FROZEN
 
@@ -118,6 +166,15 @@ class PersistRequest(BaseModel):
     revision: int = Field(ge=1)
     state: CampaignState
     events: tuple[CampaignEvent, ...] = ()
+
+
+class CarryOutRequest(PersistRequest):
+    """One committed change carried out in one activity: persisted with its events, then its
+    orders cancelled and placed (persisting first, so no order exists that the database does
+    not know of)."""
+
+    cancellations: tuple[str, ...] = ()
+    orders: tuple[Order, ...] = ()
 
 
 class BrokerOrder(BaseModel):
@@ -135,6 +192,14 @@ class OrderRequest(BaseModel):
     model_config = _FROZEN
 
     client_order_id: str
+
+
+class CarriedOut(BaseModel):
+    """The broker's view of each order placed, in the order of the request."""
+
+    model_config = _FROZEN
+
+    orders: tuple[BrokerOrder, ...] = ()
 
 
 class NotifyRequest(BaseModel):

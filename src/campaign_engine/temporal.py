@@ -1,9 +1,9 @@
 """Connecting to Temporal the one way every part of the system does."""
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from campaign_engine.converter import data_converter
 from campaign_engine.settings import Settings
 
 
@@ -21,6 +21,6 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         runtime=runtime,
     )

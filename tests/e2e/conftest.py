@@ -15,12 +15,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.activities.notifications import Channel
 from campaign_engine.client import CampaignClient
+from campaign_engine.converter import data_converter
 from campaign_engine.db.embedded import start_embedded
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
@@ -47,7 +47,7 @@ TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 async def temporal() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(TEMPORAL_CLI),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
     )
@@ -94,8 +94,13 @@ HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 
 
 async def record_histories(temporal: WorkflowEnvironment, task_queue: str, test: str) -> None:
-    """Save the histories a test produced, to replay in every later CI run (RECORD_HISTORIES=1
-    python3 run.py test -m e2e). A change that would break running campaigns fails then."""
+    """Save the histories a test produced, to replay in every later CI run
+    (RECORD_HISTORIES=<label> python3 run.py test -m e2e, the label naming the workflow
+    version, so earlier versions' histories stay). A change that would break running
+    campaigns fails then."""
+    label = os.environ.get("RECORD_HISTORIES", "")
+    if label and label != "1":
+        test = f"{label}_{test}"
     HISTORIES.mkdir(exist_ok=True)
     executions = [e async for e in temporal.client.list_workflows(f"TaskQueue = '{task_queue}'")]
     for n, execution in enumerate(executions[:3]):  # a few of each test's runs are plenty

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from campaign_engine.api import ServeError, create_app, serve_api
 from campaign_engine.client import CampaignClient
+from campaign_engine.converter import data_converter
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import allocation_plans, campaign_snapshots, campaigns
 from campaign_engine.domain.market import EntrySignal
@@ -522,7 +522,7 @@ async def test_live_state_where_fresher_and_the_read_model_when_temporal_is_gone
         ).one()
     assert (row.version, row.last_price) == (2, None)
 
-    gone = await Client.connect("127.0.0.1:1", lazy=True, data_converter=pydantic_data_converter)
+    gone = await Client.connect("127.0.0.1:1", lazy=True, data_converter=data_converter)
     unreachable = CampaignClient(gone, task_queue=stack.settings.task_queue)
     async with api_client(stack.settings, unreachable, stack.engine) as offline:
         stored = await _ok(await offline.get(f"{V1}/campaigns/{CAMPAIGN}"))

@@ -1,10 +1,11 @@
-"""Every event reaches the configured channels; a failing channel never blocks trading."""
+"""Every event reaches the configured channels through the worker's outbox relay; a failing
+channel never blocks trading."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from campaign_engine.activities.notifications import Channel, WebhookChannel, summarize
-from campaign_engine.db.schema import audit_trail
+from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from tests.domain.builders import signal, tick
@@ -53,5 +54,7 @@ async def test_failing_channels_do_not_hold_up_the_campaign(stack: Stack) -> Non
         return {e.event_id for e in RECORDING.events} == set(audited)
 
     await eventually(all_delivered)
+    async with stack.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(outbox)) == 0
     completed = next(e for e in RECORDING.events if e.type.value == "CampaignCompleted")
     assert "realized_pnl=3496.50" in summarize(completed)

@@ -1,5 +1,5 @@
 """A worker killed with SIGKILL mid-scenario and restarted ends in the same state, with no
-order placed twice and no event recorded twice."""
+order placed twice and no event recorded twice, and its outbox relay announces every event."""
 
 import asyncio
 import os
@@ -18,12 +18,19 @@ from temporalio.testing import WorkflowEnvironment
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
-from campaign_engine.db.schema import audit_trail, broker_orders, campaigns, orders, positions
+from campaign_engine.db.schema import (
+    audit_trail,
+    broker_orders,
+    campaigns,
+    orders,
+    outbox,
+    positions,
+)
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.settings import Settings
 from tests.domain.builders import signal, tick
-from tests.e2e.harness import Stack, persisted_status
+from tests.e2e.harness import Stack, eventually, persisted_status
 
 D = Decimal
 
@@ -133,3 +140,10 @@ async def test_sigkill_mid_scenario_then_restart(crash_stack: tuple[Stack, Worke
     assert kinds.count("ExitExecuted") == 9
     assert kinds.count("PositionOpened") == 3
     assert kinds.count("CampaignCompleted") == 1
+
+    # The relay runs in the worker process too: what the killed workers left, it announces.
+    async def announced() -> bool:
+        async with stack.engine.connect() as conn:
+            return await conn.scalar(select(func.count()).select_from(outbox)) == 0
+
+    await eventually(announced)

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from campaign_engine.worker import PASSTHROUGH
+from campaign_engine.converter import data_converter
+from campaign_engine.worker import workflow_runner
 from campaign_engine.workflows.campaign import CampaignWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
@@ -27,10 +26,8 @@ def test_histories_are_recorded() -> None:
 async def test_recorded_history_replays(path: Path) -> None:
     replayer = Replayer(
         workflows=[CampaignWorkflow],
-        data_converter=pydantic_data_converter,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
+        data_converter=data_converter,
+        workflow_runner=workflow_runner(),
     )
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)

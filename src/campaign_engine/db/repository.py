@@ -1,25 +1,34 @@
 """Reads and writes of campaign data. Every write is idempotent: a retried write changes
-nothing, and a stale snapshot never overwrites a newer one."""
+nothing, and a stale snapshot never overwrites a newer one.
 
+The calls on the hot path of a decision (``save``, ``reserve``, ``load_state``) run the ready
+SQL of ``db/statements.py`` on the psycopg connection, inside SQLAlchemy's transaction, with
+the statements of one step pipelined into one round trip."""
+
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import TypeAdapter
-from sqlalchemy import func, select
+from pydantic import JsonValue, TypeAdapter
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.schema import (
-    allocation_plans,
-    audit_trail,
-    campaign_exposure,
-    campaign_snapshots,
-    campaigns,
-    orders,
-    portfolio,
-    positions,
-    risk_reservations,
+from campaign_engine.db.schema import portfolio
+from campaign_engine.db.statements import (
+    LOAD_SNAPSHOT,
+    LOCK_PORTFOLIO,
+    OTHERS_BY_SYMBOL,
+    RECORD_EVENT,
+    RECORD_PLAN,
+    RECORD_RESERVATION,
+    SAVE_CAMPAIGN,
+    SAVE_EXPOSURE,
+    SAVE_ORDER,
+    SAVE_POSITION,
+    SAVE_SNAPSHOT,
+    Write,
+    driver,
 )
 from campaign_engine.domain.campaign import exposure_of
 from campaign_engine.domain.entry import Admission, admit_entry
@@ -34,6 +43,10 @@ from campaign_engine.messages import PersistRequest, ReserveRiskRequest
 
 STATE = TypeAdapter(CampaignState)
 ADMISSION = TypeAdapter(Admission)
+_PRICES = TypeAdapter(tuple[Decimal, ...])
+_EVENT_DATA = TypeAdapter(dict[str, JsonValue])
+
+Row = dict[str, Any]
 
 
 class PortfolioNotInitialised(RuntimeError):
@@ -64,117 +77,23 @@ class CampaignRepository:
     async def load_state(self, campaign_id: str) -> tuple[CampaignState | None, int]:
         """The last persisted state of a campaign id and its revision (None, 0 if never)."""
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(campaign_snapshots.c.state, campaign_snapshots.c.revision).where(
-                        campaign_snapshots.c.campaign_id == campaign_id
-                    )
-                )
-            ).first()
+            pg = await driver(conn)
+            found = await pg.execute(LOAD_SNAPSHOT, {"campaign_id": campaign_id})
+            row = await found.fetchone()
         if row is None:
             return None, 0
-        return STATE.validate_python(row.state), int(row.revision)
+        state, revision = row
+        return STATE.validate_json(state), int(revision)
 
     async def save(self, request: PersistRequest) -> None:
-        """Persist a snapshot with the events of its change, in one transaction."""
-        state, now = request.state, _now()
+        """Persist a snapshot with the events of its change, in one transaction and one round
+        trip before the commit. Each event the audit trail did not hold yet is enqueued in the
+        outbox with it; a retried save records no event again, so it enqueues none again."""
         async with self.engine.begin() as conn:
-            snapshot = insert(campaign_snapshots).values(
-                campaign_id=state.campaign_id,
-                revision=request.revision,
-                version=state.version,
-                state=STATE.dump_python(state, mode="json"),
-                updated_at=now,
-            )
-            await conn.execute(
-                snapshot.on_conflict_do_update(
-                    index_elements=[campaign_snapshots.c.campaign_id],
-                    set_={
-                        c: snapshot.excluded[c]
-                        for c in ("revision", "version", "state", "updated_at")
-                    },
-                    where=campaign_snapshots.c.revision < snapshot.excluded.revision,
-                )
-            )
-            if state.exists:
-                await self._save_campaign(conn, state, now)
-            if state.plans:
-                await conn.execute(
-                    insert(allocation_plans)
-                    .values([_plan_row(p) for p in state.plans])
-                    .on_conflict_do_nothing(index_elements=[allocation_plans.c.signal_id])
-                )
-            if request.events:
-                await conn.execute(
-                    insert(audit_trail)
-                    .values([_event_row(e) for e in request.events])
-                    .on_conflict_do_nothing(index_elements=[audit_trail.c.event_id])
-                )
-
-    async def _save_campaign(
-        self, conn: AsyncConnection, state: CampaignState, now: datetime
-    ) -> None:
-        rng = state.trading_range
-        row = insert(campaigns).values(
-            id=state.id,
-            campaign_id=state.campaign_id,
-            symbol=state.symbol,
-            timeframe=state.timeframe,
-            trading_range_id=rng.id,
-            status=state.status.value,
-            phase=state.phase.value,
-            version=state.version,
-            total_allocation=state.total_allocation,
-            open_risk=state.open_risk,
-            reserved_risk=state.reserved_risk,
-            realized_pnl=state.realized_pnl,
-            creek=rng.creek,
-            ice=rng.ice,
-            jump=rng.jump,
-            spring_low=rng.spring_low,
-            last_price=state.last_price,
-            last_price_at=state.last_price_at,
-            invalidation_reason=state.invalidation_reason,
-            created_at=state.created_at,
-            updated_at=state.updated_at or now,
-            closed_at=state.closed_at,
-        )
-        await conn.execute(_guarded_upsert(row, campaigns.c.campaign_id, campaigns.c.version))
-        if state.positions:
-            rows = insert(positions).values(
-                [_position_row(p, state.version) for p in state.positions]
-            )
-            await conn.execute(_guarded_upsert(rows, positions.c.id, positions.c.version))
-        if state.orders:
-            rows = insert(orders).values([_order_row(r, state.version) for r in state.orders])
-            await conn.execute(_guarded_upsert(rows, orders.c.client_order_id, orders.c.version))
-        await self._write_exposure(conn, exposure_of(state), state.realized_pnl, state.version)
-
-    async def _write_exposure(
-        self, conn: AsyncConnection, exposure: Exposure, realized: Decimal, version: int
-    ) -> None:
-        row = insert(campaign_exposure).values(
-            campaign_id=exposure.campaign_id,
-            symbol=exposure.symbol,
-            open_risk=exposure.open_risk,
-            reserved_risk=exposure.reserved_risk,
-            realized_pnl=realized,
-            version=version,
-            updated_at=_now(),
-        )
-        # <= rather than <: the campaign's own snapshot at the version of a reservation
-        # replaces that reservation's provisional figures.
-        await conn.execute(
-            row.on_conflict_do_update(
-                index_elements=[campaign_exposure.c.campaign_id],
-                set_={
-                    c.name: row.excluded[c.name]
-                    for c in campaign_exposure.c
-                    if c.name != "campaign_id"
-                },
-                where=campaign_exposure.c.version <= row.excluded.version,
-            )
-        )
+            pg = await driver(conn)
+            async with pg.pipeline(), pg.cursor() as cursor:
+                for write, rows in save_writes(request, _now()):
+                    await cursor.executemany(write.sql, rows)
 
     # --- the portfolio ------------------------------------------------------------------
 
@@ -186,87 +105,151 @@ class CampaignRepository:
         reserved. The answer is stored by signal id: asking again returns the same answer.
         """
         async with self.engine.begin() as conn:
-            # One round trip: lock the portfolio, and find an earlier answer to this signal.
-            head = (
-                await conn.execute(
-                    select(portfolio.c.starting_equity, risk_reservations.c.admission)
-                    .select_from(
-                        portfolio.outerjoin(
-                            risk_reservations,
-                            risk_reservations.c.signal_id == request.signal_id,
-                        )
-                    )
-                    .where(portfolio.c.id == 1)
-                    .with_for_update(of=portfolio)
-                )
-            ).first()
-            if head is None:
+            pg = await driver(conn)
+            # One round trip. Statements run in order, and under READ COMMITTED each reads what
+            # was committed when it starts: the sums are read once the lock is held, so they
+            # include what the reservation before this one wrote.
+            async with pg.pipeline():
+                head = await pg.execute(LOCK_PORTFOLIO, {"signal_id": request.signal_id})
+                others = await pg.execute(OTHERS_BY_SYMBOL, {"campaign_id": request.campaign_id})
+            locked = await head.fetchone()
+            if locked is None:
                 raise PortfolioNotInitialised("no portfolio row: run the migrations first")
-            if head.admission is not None:
-                return ADMISSION.validate_python(head.admission)
-            # Every other campaign's risk, summed per symbol by the database.
-            by_symbol = (
-                await conn.execute(
-                    select(
-                        campaign_exposure.c.symbol,
-                        func.sum(campaign_exposure.c.open_risk + campaign_exposure.c.reserved_risk),
-                        func.sum(campaign_exposure.c.realized_pnl),
+            starting_equity, earlier = locked
+            if earlier is not None:
+                return ADMISSION.validate_json(earlier)
+            admission = _admit(request, starting_equity, await others.fetchall())
+            async with pg.pipeline(), pg.cursor() as cursor:
+                if admission.approved:
+                    await cursor.execute(
+                        SAVE_EXPOSURE.sql, _reserved_exposure_row(request, admission)
                     )
-                    .where(campaign_exposure.c.campaign_id != request.campaign_id)
-                    .group_by(campaign_exposure.c.symbol)
-                )
-            ).all()
-            mine = Exposure(
-                campaign_id=request.campaign_id,
-                symbol=request.symbol,
-                open_risk=request.open_risk,
-                reserved_risk=request.reserved_risk,
-            )
-            realized = sum((r[2] for r in by_symbol), ZERO) + request.realized_pnl
-            others = (
-                Exposure(campaign_id=f"others:{r[0]}", symbol=r[0], open_risk=r[1])
-                for r in by_symbol
-            )
-            view = PortfolioView(equity=head.starting_equity + realized, exposures=(*others, mine))
-            admission = admit_entry(
-                view,
-                request.symbol,
-                request.risk_pct,
-                request.entry_price,
-                request.stop_loss,
-                request.policy,
-            )
-            if admission.approved:
-                reserved = Exposure(
-                    campaign_id=mine.campaign_id,
-                    symbol=mine.symbol,
-                    open_risk=mine.open_risk,
-                    reserved_risk=mine.reserved_risk + admission.risk_amount,
-                )
-                await self._write_exposure(
-                    conn, reserved, request.realized_pnl, request.version + 1
-                )
-            await conn.execute(
-                insert(risk_reservations)
-                .values(
-                    signal_id=request.signal_id,
-                    campaign_id=request.campaign_id,
-                    admission=ADMISSION.dump_python(admission, mode="json"),
-                    created_at=_now(),
-                )
-                .on_conflict_do_nothing(index_elements=[risk_reservations.c.signal_id])
-            )
+                await cursor.execute(RECORD_RESERVATION.sql, _reservation_row(request, admission))
             return admission
 
 
-def _guarded_upsert(stmt: Any, key: Any, version: Any) -> Any:
-    """Insert, or update only if the incoming row is newer: a stale write changes nothing."""
-    table = key.table
-    return stmt.on_conflict_do_update(
-        index_elements=[key],
-        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name != key.name},
-        where=version < stmt.excluded[version.name],
+def _admit(
+    request: ReserveRiskRequest, starting_equity: Decimal, by_symbol: Sequence[tuple[Any, ...]]
+) -> Admission:
+    """The domain's decision on the portfolio as the database summed it: every other
+    campaign's risk per symbol, and this campaign's own as the request states it."""
+    mine = Exposure(
+        campaign_id=request.campaign_id,
+        symbol=request.symbol,
+        open_risk=request.open_risk,
+        reserved_risk=request.reserved_risk,
     )
+    realized = sum((pnl for _, _, pnl in by_symbol), ZERO) + request.realized_pnl
+    others = (
+        Exposure(campaign_id=f"others:{symbol}", symbol=symbol, open_risk=risk)
+        for symbol, risk, _ in by_symbol
+    )
+    view = PortfolioView(equity=starting_equity + realized, exposures=(*others, mine))
+    return admit_entry(
+        view,
+        request.symbol,
+        request.risk_pct,
+        request.entry_price,
+        request.stop_loss,
+        request.policy,
+    )
+
+
+def save_writes(request: PersistRequest, now: datetime) -> list[tuple[Write, list[Row]]]:
+    """The statements of one save with their rows, parents before children; none without
+    rows. A campaign that does not exist yet (its first signal refused) has only its snapshot
+    and the plans it remembers."""
+    state = request.state
+    writes: list[tuple[Write, list[Row]]] = [(SAVE_SNAPSHOT, [_snapshot_row(request, now)])]
+    if state.exists:
+        writes += [
+            (SAVE_CAMPAIGN, [_campaign_row(state, now)]),
+            (SAVE_POSITION, [_position_row(p, state.version) for p in state.positions]),
+            (SAVE_ORDER, [_order_row(r, state.version) for r in state.orders]),
+            (SAVE_EXPOSURE, [_exposure_row(exposure_of(state), state.realized_pnl, state.version)]),
+        ]
+    writes += [
+        (RECORD_PLAN, [_plan_row(p) for p in state.plans]),
+        (RECORD_EVENT, [_event_row(e) for e in request.events]),
+    ]
+    return [(write, rows) for write, rows in writes if rows]
+
+
+def _json(adapter: TypeAdapter[Any], value: object) -> str:
+    """JSON text for a ``::jsonb`` parameter (text, as bytes would be sent as bytea)."""
+    return adapter.dump_json(value).decode()
+
+
+def _snapshot_row(request: PersistRequest, now: datetime) -> Row:
+    state = request.state
+    return {
+        "campaign_id": state.campaign_id,
+        "revision": request.revision,
+        "version": state.version,
+        "state": _json(STATE, state),
+        "updated_at": now,
+    }
+
+
+def _campaign_row(state: CampaignState, now: datetime) -> Row:
+    rng = state.trading_range
+    return {
+        "id": state.id,
+        "campaign_id": state.campaign_id,
+        "symbol": state.symbol,
+        "timeframe": state.timeframe,
+        "trading_range_id": rng.id,
+        "status": state.status.value,
+        "phase": state.phase.value,
+        "version": state.version,
+        "total_allocation": state.total_allocation,
+        "open_risk": state.open_risk,
+        "reserved_risk": state.reserved_risk,
+        "realized_pnl": state.realized_pnl,
+        "creek": rng.creek,
+        "ice": rng.ice,
+        "jump": rng.jump,
+        "spring_low": rng.spring_low,
+        "last_price": state.last_price,
+        "last_price_at": state.last_price_at,
+        "invalidation_reason": state.invalidation_reason,
+        "created_at": state.created_at,
+        "updated_at": state.updated_at or now,
+        "closed_at": state.closed_at,
+    }
+
+
+def _exposure_row(exposure: Exposure, realized: Decimal, version: int) -> Row:
+    return {
+        "campaign_id": exposure.campaign_id,
+        "symbol": exposure.symbol,
+        "open_risk": exposure.open_risk,
+        "reserved_risk": exposure.reserved_risk,
+        "realized_pnl": realized,
+        "version": version,
+        "updated_at": _now(),
+    }
+
+
+def _reserved_exposure_row(request: ReserveRiskRequest, admission: Admission) -> Row:
+    """The campaign's exposure with the admitted risk reserved, provisional until its own
+    snapshot at the version this entry gives it (``version + 1``) replaces it."""
+    reserved = Exposure(
+        campaign_id=request.campaign_id,
+        symbol=request.symbol,
+        open_risk=request.open_risk,
+        reserved_risk=request.reserved_risk + admission.risk_amount,
+    )
+    return _exposure_row(reserved, request.realized_pnl, request.version + 1)
+
+
+def _reservation_row(request: ReserveRiskRequest, admission: Admission) -> Row:
+    return {
+        "signal_id": request.signal_id,
+        "campaign_id": request.campaign_id,
+        "admission": _json(ADMISSION, admission),
+        "created_at": _now(),
+    }
 
 
 def _plan_row(plan: AllocationPlan) -> dict[str, Any]:
@@ -305,7 +288,7 @@ def _position_row(p: Position, version: int) -> dict[str, Any]:
         "entry_price": p.entry_price,
         "initial_stop": p.initial_stop,
         "stop": p.stop,
-        "targets": [str(t) for t in p.targets],
+        "targets": _json(_PRICES, p.targets),
         "targets_hit": p.targets_hit,
         "weight": p.weight,
         "risk_pct": p.risk_pct,
@@ -349,5 +332,5 @@ def _event_row(event: CampaignEvent) -> dict[str, Any]:
         "version": event.version,
         "occurred_at": event.occurred_at,
         "correlation_id": event.correlation_id,
-        "data": event.data,
+        "data": _json(_EVENT_DATA, event.data),
     }

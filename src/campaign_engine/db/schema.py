@@ -184,6 +184,19 @@ audit_trail = Table(
     comment="append-only: UPDATE, DELETE and TRUNCATE are refused by triggers",
 )
 
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "audit_seq",
+        BigInteger,
+        ForeignKey("audit_trail.seq", ondelete="RESTRICT"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    comment="audit trail entries not yet announced: written with them, deleted once relayed",
+)
+
 portfolio = Table(
     "portfolio",
     metadata,

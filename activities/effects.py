@@ -1,0 +1,31 @@
+"""Carrying out a committed campaign change in one activity: persist it, then reach the
+broker. One activity instead of one per effect saves a workflow task and an activity task
+per step, which is most of what a decision costs after it is made."""
+
+import structlog
+from temporalio import activity
+
+from campaign_engine.activities.broker import Broker, UnknownBrokerOrder
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.messages import CARRY_OUT, CarriedOut, CarryOutRequest
+
+log = structlog.get_logger("campaign_engine.effects")
+
+
+class EffectActivities:
+    def __init__(self, repository: CampaignRepository, broker: Broker) -> None:
+        self._repository = repository
+        self._broker = broker
+
+    @activity.defn(name=CARRY_OUT)
+    async def carry_out(self, request: CarryOutRequest) -> CarriedOut:
+        """Idempotent end to end, so a retry after any step is safe: the save ignores what it
+        already wrote, and the broker returns an order it already has by client order id."""
+        await self._repository.save(request)
+        for client_order_id in request.cancellations:
+            try:
+                await self._broker.cancel(client_order_id)
+            except UnknownBrokerOrder:  # never reached the broker: nothing to cancel
+                log.warning("cancel_of_unknown_order", client_order_id=client_order_id)
+        placed = [await self._broker.submit(order) for order in request.orders]
+        return CarriedOut(orders=tuple(placed))
