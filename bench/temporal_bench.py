@@ -18,6 +18,7 @@ with the effects of the one before, which the raw anchors do not have) and paced
 
 import argparse
 import asyncio
+import os
 import platform
 import statistics
 import sys
@@ -28,8 +29,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 from uuid import UUID
 
+import psutil
 from sqlalchemy import func, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
@@ -57,6 +60,56 @@ RAW_QUEUE = "raw-anchor"
 
 def percentile(samples: Sequence[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
+
+
+# Where a figure's time goes: CPU of this process (client and worker), of the Temporal dev
+# server, and of PostgreSQL (every postgres process: the embedded server's, and the system's if
+# one runs, idle here).
+CPU_GROUPS = ("bench+worker", "temporal", "postgres")
+T = TypeVar("T")
+
+
+def cpu_seconds() -> dict[str, float]:
+    totals = dict.fromkeys(CPU_GROUPS, 0.0)
+    me = os.getpid()
+    for proc in psutil.process_iter(["pid", "name", "cpu_times"]):
+        times = proc.info["cpu_times"]
+        if times is None:
+            continue
+        name = proc.info["name"] or ""
+        group = (
+            "bench+worker"
+            if proc.info["pid"] == me
+            else "temporal"
+            if name.startswith("temporal")
+            else "postgres"
+            if name.startswith("postgres")
+            else None
+        )
+        if group:
+            totals[group] += times.user + times.system
+    return totals
+
+
+class CpuMeter:
+    """CPU milliseconds per sample of each group over the phases it measures."""
+
+    def __init__(self) -> None:
+        self.per_sample: dict[str, dict[str, float]] = {}
+
+    async def measure(self, name: str, samples: int, phase: Awaitable[T]) -> T:
+        before = cpu_seconds()
+        result = await phase
+        after = cpu_seconds()
+        self.per_sample[name] = {g: 1000 * (after[g] - before[g]) / samples for g in CPU_GROUPS}
+        return result
+
+    def report(self) -> str:
+        lines = ["CPU per sample, ms (" + " / ".join(CPU_GROUPS) + "):"]
+        for name, groups in self.per_sample.items():
+            figures = " / ".join(f"{groups[g]:.1f}" for g in CPU_GROUPS)
+            lines.append(f"  {name:<34} {figures}   total {sum(groups.values()):.1f}")
+        return "\n".join(lines)
 
 
 async def timed(
@@ -266,10 +319,21 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
     async with campaign_worker, raw_worker:
         await raw_update_with_start(env.client, 20)  # warm up both paths
         await campaign_decisions(client, 20, first_day=4000)
-        anchor_start = await raw_update_with_start(env.client, samples)
-        anchor_update = await raw_update(env.client, samples)
-        floor = await raw_update(env.client, samples, through_local_activity=True)
-        first, later = await campaign_decisions(client, samples, first_day=5000)
+        cpu = CpuMeter()
+        anchor_start = await cpu.measure(
+            "raw update-with-start", samples, raw_update_with_start(env.client, samples)
+        )
+        anchor_update = await cpu.measure("raw update", samples, raw_update(env.client, samples))
+        floor = await cpu.measure(
+            "raw update + no-op local activity",
+            samples,
+            raw_update(env.client, samples, through_local_activity=True),
+        )
+        first, later = await cpu.measure(
+            "first + later entry (a pair)",
+            samples,
+            campaign_decisions(client, samples, first_day=5000),
+        )
         paced_anchor_start = await raw_update_with_start(env.client, samples, pause)
         paced_anchor_update = await raw_update(env.client, samples, pause)
         paced_floor = await raw_update(env.client, samples, pause, through_local_activity=True)
@@ -287,6 +351,7 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
     print(line("later entry decision", paced_later, paced_anchor_update, 1.5, 2))
     print(line("  vs the LA floor", paced_later, paced_floor, 1.5, 2))
     print(line("  (LA floor vs update)", paced_floor, paced_anchor_update, 1.5, 2))
+    print(cpu.report())
     print(
         f"  {'price fan-out':<24} {fan_rate:8.0f} signals/s vs raw signals {raw_rate:8.0f}/s "
         f"({fan_rate / raw_rate:4.2f}x, goal >= 0.5x), {missed} missed crossings (goal 0)"

@@ -38,6 +38,9 @@ def _settings() -> Settings:
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine, turning the failures a user can fix into one readable line."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
     from campaign_engine.inputs import InputError
 
     try:
@@ -45,6 +48,10 @@ def _run(work: Coroutine[Any, Any, T]) -> T:
     except (Failure, InputError) as error:
         err.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(2 if isinstance(error, InputError) else 1) from None
+    except (DBAPIError, psycopg.Error) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        err.print(f"[red]error:[/red] the database is unavailable: {reason}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 async def _campaign_client(settings: Settings) -> Any:

@@ -137,7 +137,7 @@ async def test_bad_input_is_explained_and_sends_nothing(stack: Stack, tmp_path: 
     assert bogus.code == 2 and "not one of ACTIVE, MARKUP, COMPLETED, INVALIDATED" in bogus.err
 
 
-async def test_unknown_campaign_and_unreachable_temporal_are_clear(stack: Stack) -> None:
+async def test_unknown_campaign_unreachable_temporal_and_database_are_clear(stack: Stack) -> None:
     unknown = await campaigns(stack, "status", "NOPE-2024-01-01")
     assert unknown.code == 1
     assert "there is no campaign NOPE-2024-01-01" in unknown.err
@@ -150,6 +150,13 @@ async def test_unknown_campaign_and_unreachable_temporal_are_clear(stack: Stack)
     bad_env = await campaigns(stack, "list", ACCOUNT_EQUITY="lots")
     assert bad_env.code == 1
     assert "ACCOUNT_EQUITY" in bad_env.err and "Traceback" not in bad_env.err
+
+    no_database = await campaigns(
+        stack, "list", DATABASE_URL="postgresql://postgres@127.0.0.1:1/postgres"
+    )
+    assert no_database.code == 1
+    assert "the database is unavailable" in no_database.err
+    assert "Traceback" not in no_database.err
 
 
 async def test_demo_scenario_exports_for_editing_and_plays_only_against_a_stack(

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -83,4 +84,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RPCError, _temporal_down)
     app.add_exception_handler(RuntimeError, _runtime)
     app.add_exception_handler(DBAPIError, _database_down)
+    # The hot-path statements run on psycopg's connection directly (db/statements.py).
+    app.add_exception_handler(psycopg.Error, _database_down)
     app.add_exception_handler(PortfolioNotInitialised, _database_down)
