@@ -14,6 +14,7 @@ from campaign_engine.db.statements import (
     GET_BROKER_ORDER,
     PLACE_BROKER_ORDER,
     driver,
+    json_param,
 )
 from campaign_engine.domain.orders import Fill, Order, paper_fill
 from campaign_engine.domain.vocabulary import OrderStatus
@@ -105,8 +106,8 @@ def _placed_row(order: Order) -> dict[str, Any]:
         "quantity": order.quantity,
         "status": OrderStatus.FILLED.value,
         "filled_quantity": fill.quantity,
-        "order": _ORDER.dump_json(order).decode(),
-        "fills": _FILLS.dump_json((fill,)).decode(),
+        "order": json_param(_ORDER, order),
+        "fills": json_param(_FILLS, (fill,)),
         "submitted_at": now,
         "updated_at": now,
     }

@@ -4,8 +4,7 @@ from temporalio import activity
 
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.allocation import Allocation
-from campaign_engine.domain.campaign import state_for_signal
-from campaign_engine.domain.entry import precheck_entry
+from campaign_engine.domain.campaign import prepare_entry
 from campaign_engine.messages import (
     LOAD_AND_RESERVE,
     LOAD_CAMPAIGN,
@@ -40,15 +39,12 @@ class PersistenceActivities:
         """The workflow decides the entry again from the same state with the same pure rules,
         so it reaches the same allocation and takes this admission for it."""
         state, revision = await self._repository.load_state(request.campaign_id)
-        signal = request.signal
-        candidate = state_for_signal(state, signal)
+        decided_against, prepared = prepare_entry(state, request.signal, request.policy)
         admission = None
-        if candidate.plan_for(signal.signal_id) is None:
-            decided = precheck_entry(candidate, signal, request.policy)
-            if isinstance(decided, Allocation):
-                admission = await self._repository.reserve(
-                    reserve_request(candidate, signal, decided, request.policy)
-                )
+        if isinstance(prepared, Allocation):
+            admission = await self._repository.reserve(
+                reserve_request(decided_against, request.signal, prepared, request.policy)
+            )
         return LoadedAndReserved(state=state, revision=revision, admission=admission)
 
     @activity.defn(name=PERSIST_CAMPAIGN)

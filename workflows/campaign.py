@@ -31,9 +31,9 @@ with workflow.unsafe.imports_passed_through():
         invalidate,
         is_stale,
         on_price,
-        state_for_signal,
+        prepare_entry,
     )
-    from campaign_engine.domain.entry import Admission, plan_entry, precheck_entry
+    from campaign_engine.domain.entry import Admission, plan_entry
     from campaign_engine.domain.errors import CampaignError
     from campaign_engine.domain.market import EntrySignal, PriceUpdate
     from campaign_engine.domain.orders import Order
@@ -317,12 +317,10 @@ class CampaignWorkflow:
         always gets its first decision back."""
         async with self._lock:
             reserved = await self._load_with(signal)
-            state = state_for_signal(self._state, signal)
-            known = state.plan_for(signal.signal_id)
-            if known is not None:
-                return known
+            state, decided = prepare_entry(self._state, signal, self._policy)
+            if isinstance(decided, AllocationPlan):  # a known signal id: its first decision
+                return decided
             now = workflow.now()
-            decided = precheck_entry(state, signal, self._policy)
             admission = None
             if isinstance(decided, Allocation):
                 if reserved is None:

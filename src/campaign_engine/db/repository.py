@@ -29,6 +29,7 @@ from campaign_engine.db.statements import (
     SAVE_SNAPSHOT,
     Write,
     driver,
+    json_param,
 )
 from campaign_engine.domain.campaign import exposure_of
 from campaign_engine.domain.entry import Admission, admit_entry
@@ -175,18 +176,13 @@ def save_writes(request: PersistRequest, now: datetime) -> list[tuple[Write, lis
     return [(write, rows) for write, rows in writes if rows]
 
 
-def _json(adapter: TypeAdapter[Any], value: object) -> str:
-    """JSON text for a ``::jsonb`` parameter (text, as bytes would be sent as bytea)."""
-    return adapter.dump_json(value).decode()
-
-
 def _snapshot_row(request: PersistRequest, now: datetime) -> Row:
     state = request.state
     return {
         "campaign_id": state.campaign_id,
         "revision": request.revision,
         "version": state.version,
-        "state": _json(STATE, state),
+        "state": json_param(STATE, state),
         "updated_at": now,
     }
 
@@ -247,12 +243,12 @@ def _reservation_row(request: ReserveRiskRequest, admission: Admission) -> Row:
     return {
         "signal_id": request.signal_id,
         "campaign_id": request.campaign_id,
-        "admission": _json(ADMISSION, admission),
+        "admission": json_param(ADMISSION, admission),
         "created_at": _now(),
     }
 
 
-def _plan_row(plan: AllocationPlan) -> dict[str, Any]:
+def _plan_row(plan: AllocationPlan) -> Row:
     return {
         "signal_id": plan.signal_id,
         "campaign_id": plan.campaign_id,
@@ -277,7 +273,7 @@ def _plan_row(plan: AllocationPlan) -> dict[str, Any]:
     }
 
 
-def _position_row(p: Position, version: int) -> dict[str, Any]:
+def _position_row(p: Position, version: int) -> Row:
     return {
         "id": p.id,
         "campaign_id": p.campaign_id,
@@ -288,7 +284,7 @@ def _position_row(p: Position, version: int) -> dict[str, Any]:
         "entry_price": p.entry_price,
         "initial_stop": p.initial_stop,
         "stop": p.stop,
-        "targets": _json(_PRICES, p.targets),
+        "targets": json_param(_PRICES, p.targets),
         "targets_hit": p.targets_hit,
         "weight": p.weight,
         "risk_pct": p.risk_pct,
@@ -303,7 +299,7 @@ def _position_row(p: Position, version: int) -> dict[str, Any]:
     }
 
 
-def _order_row(record: OrderRecord, version: int) -> dict[str, Any]:
+def _order_row(record: OrderRecord, version: int) -> Row:
     o = record.order
     return {
         "client_order_id": o.client_order_id,
@@ -324,7 +320,7 @@ def _order_row(record: OrderRecord, version: int) -> dict[str, Any]:
     }
 
 
-def _event_row(event: CampaignEvent) -> dict[str, Any]:
+def _event_row(event: CampaignEvent) -> Row:
     return {
         "event_id": event.event_id,
         "campaign_id": event.campaign_id,
@@ -332,5 +328,5 @@ def _event_row(event: CampaignEvent) -> dict[str, Any]:
         "version": event.version,
         "occurred_at": event.occurred_at,
         "correlation_id": event.correlation_id,
-        "data": _json(_EVENT_DATA, event.data),
+        "data": json_param(_EVENT_DATA, event.data),
     }

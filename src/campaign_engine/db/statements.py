@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 from psycopg.sql import Identifier
+from pydantic import TypeAdapter
 from sqlalchemy import Column, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,6 +55,11 @@ async def driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
     if not isinstance(raw, psycopg.AsyncConnection):
         raise TypeError(f"expected a psycopg connection, got {type(raw).__name__}")
     return raw
+
+
+def json_param(adapter: TypeAdapter[Any], value: object) -> str:
+    """A value as JSON text for a ``::jsonb`` placeholder (text: bytes would go as bytea)."""
+    return adapter.dump_json(value).decode()
 
 
 def _written(table: Table) -> tuple[Column[Any], ...]:

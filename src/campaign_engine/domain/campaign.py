@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from campaign_engine.domain.entry import evaluate_entry
+from campaign_engine.domain.allocation import Allocation
+from campaign_engine.domain.entry import Rejection, evaluate_entry, precheck_entry
 from campaign_engine.domain.errors import (
     NoCampaign,
     Overfill,
@@ -140,6 +141,20 @@ def state_for_signal(state: CampaignState | None, signal: EntrySignal) -> Campai
     if renewed:
         return replace(CampaignState.for_range(signal.trading_range), plans=state.plans)
     return state
+
+
+def prepare_entry(
+    state: CampaignState | None, signal: EntrySignal, policy: Policy
+) -> tuple[CampaignState, AllocationPlan | Rejection | Allocation]:
+    """An entry up to the point where the portfolio would be asked: the state it is decided
+    against, and its earlier plan (a known signal id), its rejection by rules 1-8, or the
+    allocation to ask the portfolio to admit (rules 9-10). The workflow and the activity that
+    reserves a run's first entry ask the portfolio on exactly this."""
+    state = state_for_signal(state, signal)
+    known = state.plan_for(signal.signal_id)
+    if known is not None:
+        return state, known
+    return state, precheck_entry(state, signal, policy)
 
 
 def apply_decision(
