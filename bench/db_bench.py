@@ -28,7 +28,7 @@ from uuid import UUID
 
 import psycopg
 from sqlalchemy.engine import make_url
-from tests.domain.builders import Book, signal, tick, trading_range
+from tests.support.builders import Book, signal, tick, trading_range
 
 from campaign_engine.db.embedded import start_embedded
 from campaign_engine.db.engine import create_engine_for

@@ -1,11 +1,33 @@
-"""Session-wide test settings."""
+"""Session-wide test settings, and the tiers: a test's folder says what it needs.
+
+- ``tests/unit``: pure, no I/O (marker ``unit``);
+- ``tests/integration``: PostgreSQL only (marker ``integration``);
+- ``tests/e2e``: the Temporal dev server and PostgreSQL (marker ``e2e``);
+- ``tests/replay``: recorded workflow histories replayed with today's code (marker ``replay``).
+
+``tests/support`` holds what the tiers share: builders, the stack harness, PostgreSQL fixtures.
+"""
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.support.postgres"]
+
+_HERE = Path(__file__).resolve().parent
+_TIERS = ("unit", "integration", "e2e", "replay")
 _exit_status = 0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, so ``-m e2e`` or ``-m "not e2e"`` selects by need."""
+    for item in items:
+        relative = item.path.resolve().relative_to(_HERE)
+        tier = relative.parts[0]
+        if tier in _TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

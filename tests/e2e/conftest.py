@@ -4,40 +4,27 @@ and a worker on a task queue of its own, so tests cannot see each other's campai
 
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.activities.notifications import Channel
 from campaign_engine.client import CampaignClient
 from campaign_engine.converter import data_converter
-from campaign_engine.db.embedded import start_embedded
 from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.migrate import migrate
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
-from tests.e2e.harness import Stack
+from tests.support.harness import Stack
 
 _HERE = Path(__file__).resolve().parent
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything here needs the real parts: ``-m e2e`` selects it, ``-m "not e2e"`` skips."""
-    for item in items:
-        if _HERE in item.path.resolve().parents:
-            item.add_marker(pytest.mark.e2e)
 
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
@@ -57,40 +44,7 @@ async def temporal() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """The server: DATABASE_URL when set (CI also runs against 127.0.0.1:5432), else an
-    embedded one for this test session, in a directory of its own (pytest prunes old
-    ``pytest-N`` directories, which would pull the data from under a session still running)."""
-    if os.environ.get("DATABASE_URL"):
-        yield os.environ["DATABASE_URL"]
-        return
-    data = Path(tempfile.mkdtemp(prefix="ce-test-pg-"))
-    url, stop = start_embedded(data)
-    yield url
-    stop()
-    shutil.rmtree(data, ignore_errors=True)
-
-
-def _admin_dsn(url: str) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def database_url(postgres_server: str) -> Iterator[str]:
-    name = f"ce_test_{uuid.uuid4().hex[:12]}"
-    admin = _admin_dsn(postgres_server)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+HISTORIES = Path(__file__).resolve().parent.parent / "replay" / "histories"
 
 
 async def record_histories(temporal: WorkflowEnvironment, task_queue: str, test: str) -> None:

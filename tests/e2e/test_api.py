@@ -24,9 +24,9 @@ from campaign_engine.domain.money import to_price_precision
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.settings import Settings
-from tests.domain.builders import signal, trading_range
 from tests.e2e.api_fixtures import V1, api_client, app_client, body, dec, tick_now
-from tests.e2e.harness import Stack, eventually, persisted_status, settled
+from tests.support.builders import signal, trading_range
+from tests.support.harness import Stack, eventually, persisted_status, settled
 
 D = Decimal
 CAMPAIGN = "AAPL-2024-10-15"

@@ -23,8 +23,8 @@ from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.messages import workflow_id_for
 from campaign_engine.workflows.details import CAMPAIGN_STATUS, CAMPAIGN_SYMBOL
-from tests.domain.builders import bar, signal, tick, trading_range
-from tests.e2e.harness import Stack, eventually, persisted_status
+from tests.support.builders import bar, signal, tick, trading_range
+from tests.support.harness import Stack, eventually, persisted_status
 
 D = Decimal
 

@@ -6,8 +6,8 @@ from sqlalchemy import select, text
 
 from campaign_engine.db.schema import allocation_plans, audit_trail, campaigns, orders, positions
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from tests.domain.builders import signal, tick
-from tests.e2e.harness import Stack, persisted_status, settled
+from tests.support.builders import signal, tick
+from tests.support.harness import Stack, persisted_status, settled
 
 D = Decimal
 

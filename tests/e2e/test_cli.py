@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from campaign_engine.db import schema
 from campaign_engine.domain.vocabulary import Pattern
-from tests.domain.builders import signal
-from tests.e2e.harness import Stack, eventually
+from tests.support.builders import signal
+from tests.support.harness import Stack, eventually
 
 CLI = Path(sys.executable).parent / "campaigns"
 CAMPAIGN = "AAPL-2024-10-15"

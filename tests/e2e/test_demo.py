@@ -15,7 +15,7 @@ from rich.console import Console
 from campaign_engine.demo import DemoError, play, run_demo
 from campaign_engine.scenario import load_scenario
 from campaign_engine.settings import Settings
-from tests.e2e.harness import Stack
+from tests.support.harness import Stack
 
 SPEED = 40.0  # bars per second: 300 bars in under 10 s, plus the waits for campaigns
 

@@ -15,7 +15,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
 from campaign_engine.domain.vocabulary import Pattern
-from tests.domain.builders import signal
+from tests.support.builders import signal
 
 CLI = Path(sys.executable).parent / "campaigns"
 CAMPAIGN = "AAPL-2024-10-15"

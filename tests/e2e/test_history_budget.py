@@ -10,8 +10,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.messages import workflow_id_for
-from tests.domain.builders import signal, tick
-from tests.e2e.harness import Stack, persisted_status, settled
+from tests.support.builders import signal, tick
+from tests.support.harness import Stack, persisted_status, settled
 
 
 async def test_the_whole_story_in_a_short_history(

@@ -8,8 +8,8 @@ from campaign_engine.activities.notifications import Channel, WebhookChannel, su
 from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from tests.domain.builders import signal, tick
-from tests.e2e.harness import Stack, eventually, persisted_status
+from tests.support.builders import signal, tick
+from tests.support.harness import Stack, eventually, persisted_status
 
 
 class Recording:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from campaign_engine.db.schema import orders
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.publisher import DatabaseDirectory
-from tests.domain.builders import signal, tick
-from tests.e2e.harness import Stack, persisted_status
+from tests.support.builders import signal, tick
+from tests.support.harness import Stack, persisted_status
 
 D = Decimal
 

@@ -29,8 +29,8 @@ from campaign_engine.db.schema import (
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.settings import Settings
-from tests.domain.builders import signal, tick
-from tests.e2e.harness import Stack, eventually, persisted_status
+from tests.support.builders import signal, tick
+from tests.support.harness import Stack, eventually, persisted_status
 
 D = Decimal
 

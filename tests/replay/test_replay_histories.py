@@ -15,7 +15,7 @@ from campaign_engine.converter import data_converter
 from campaign_engine.worker import workflow_runner
 from campaign_engine.workflows.campaign import CampaignWorkflow
 
-HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
 
 
 def test_histories_are_recorded() -> None:

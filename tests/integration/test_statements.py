@@ -26,7 +26,7 @@ from campaign_engine.db.schema import (
 )
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.messages import PersistRequest
-from tests.domain.builders import Book, signal, tick
+from tests.support.builders import Book, signal, tick
 
 SAVED = (
     campaign_snapshots,

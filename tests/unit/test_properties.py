@@ -14,8 +14,7 @@ from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.priority import prioritize
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern, PositionStatus
-
-from .builders import T0, Book, signal, trading_range
+from tests.support.builders import T0, Book, signal, trading_range
 
 D = Decimal
 cents = st.integers(min_value=1, max_value=10**6).map(lambda c: D(c) / 100)

@@ -22,8 +22,7 @@ from campaign_engine.domain.vocabulary import (
     Pattern,
     PositionStatus,
 )
-
-from .builders import T0, Book, signal, tick, trading_range
+from tests.support.builders import T0, Book, signal, tick, trading_range
 
 D = Decimal
 SPRING, SOS, LPS = Pattern.SPRING, Pattern.SOS, Pattern.LPS

@@ -10,7 +10,7 @@ from campaign_engine.converter import _PYDANTIC_JSON, data_converter
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern
-from tests.domain.builders import Book, signal
+from tests.support.builders import Book, signal
 
 
 def _campaign() -> tuple[CampaignState, AllocationPlan]:

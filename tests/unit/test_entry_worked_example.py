@@ -8,8 +8,7 @@ from campaign_engine.domain.allocation import allocate, bmad_weight
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.sizing import size_position
 from campaign_engine.domain.vocabulary import Pattern
-
-from .builders import EQUITY, Book, signal, trading_range
+from tests.support.builders import EQUITY, Book, signal, trading_range
 
 D = Decimal
 SPRING, SOS, LPS = Pattern.SPRING, Pattern.SOS, Pattern.LPS

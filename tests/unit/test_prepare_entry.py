@@ -9,8 +9,7 @@ from campaign_engine.domain.campaign import prepare_entry
 from campaign_engine.domain.entry import Rejection
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
-
-from .builders import Book, signal
+from tests.support.builders import Book, signal
 
 
 def test_a_known_signal_gets_its_first_plan_and_asks_nothing() -> None:

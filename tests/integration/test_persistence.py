@@ -20,7 +20,7 @@ from campaign_engine.db.schema import audit_trail, campaigns, metadata, orders
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import OrderStatus, Pattern, RejectionCode
 from campaign_engine.messages import PersistRequest, ReserveRiskRequest
-from tests.domain.builders import Book, signal, tick
+from tests.support.builders import Book, signal, tick
 
 D = Decimal
 

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.prices import merge, merge_all
 from campaign_engine.publisher import Gone, OpenCampaign, PricePublisher, SendFailed
-
-from .builders import T0, tick
+from tests.support.builders import T0, tick
 
 D = Decimal
 

@@ -8,8 +8,7 @@ import pytest
 from campaign_engine.domain.ledger import position_r_multiple, summarize, weighted_avg_entry
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.vocabulary import Pattern, PositionStatus
-
-from .builders import T0
+from tests.support.builders import T0
 
 D = Decimal
 

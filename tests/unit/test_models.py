@@ -10,8 +10,7 @@ from pydantic import ValidationError
 from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern
-
-from .builders import signal, trading_range
+from tests.support.builders import signal, trading_range
 
 D = Decimal
 

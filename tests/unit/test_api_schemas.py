@@ -22,7 +22,7 @@ from campaign_engine.db.read_model import CampaignPage, CampaignRecord
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from tests.domain.builders import EQUITY, Book, signal, tick
+from tests.support.builders import EQUITY, Book, signal, tick
 
 D = Decimal
 

@@ -15,7 +15,7 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent, make_event
 from campaign_engine.domain.vocabulary import EventType
-from tests.e2e.harness import eventually
+from tests.support.harness import eventually
 
 FAST = timedelta(milliseconds=20)
 T0 = datetime(2024, 10, 15, 14, 30, tzinfo=UTC)
