@@ -24,12 +24,7 @@ from temporalio.worker.workflow_sandbox import SandboxRestrictions
 from campaign_engine import workflows as workflows_package
 from campaign_engine.activities.broker import Broker, BrokerActivities, PaperBroker
 from campaign_engine.activities.effects import EffectActivities
-from campaign_engine.activities.notifications import (
-    Channel,
-    LogChannel,
-    NotificationActivities,
-    WebhookChannel,
-)
+from campaign_engine.activities.notifications import Channel, LogChannel, WebhookChannel
 from campaign_engine.activities.outbox_relay import OutboxRelay
 from campaign_engine.activities.persistence import PersistenceActivities
 from campaign_engine.db.embedded import embedded_database_url
@@ -113,7 +108,6 @@ def build_worker(
     persistence = PersistenceActivities(repository)
     brokerage = BrokerActivities(chosen_broker)
     effects = EffectActivities(repository, chosen_broker)
-    notifications = NotificationActivities()
     relay = OutboxRelay(engine, channels if channels is not None else channels_for(settings))
     # No more activities at once than the database pool can serve: an activity's timeout
     # starts when it starts, so one that only waited for a connection would time out for
@@ -127,14 +121,10 @@ def build_worker(
         workflows=[CampaignWorkflow],
         activities=[
             persistence.load_campaign,
-            persistence.reserve_risk,
-            persistence.persist_campaign,
             persistence.load_and_reserve,
+            persistence.reserve_risk,
             effects.carry_out,
-            brokerage.submit_order,
-            brokerage.cancel_order,
             brokerage.get_order,
-            notifications.notify,
         ],
         interceptors=[CorrelationInterceptor()],
         workflow_runner=workflow_runner(),

@@ -7,7 +7,6 @@ from typing import Any, Protocol
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from campaign_engine.db.statements import (
     CANCEL_BROKER_ORDER,
@@ -18,13 +17,7 @@ from campaign_engine.db.statements import (
 )
 from campaign_engine.domain.orders import Fill, Order, paper_fill
 from campaign_engine.domain.vocabulary import OrderStatus
-from campaign_engine.messages import (
-    CANCEL_ORDER,
-    GET_ORDER,
-    SUBMIT_ORDER,
-    BrokerOrder,
-    OrderRequest,
-)
+from campaign_engine.messages import GET_ORDER, BrokerOrder, OrderRequest
 
 _ORDER = TypeAdapter(Order)
 _FILLS = TypeAdapter(tuple[Fill, ...])
@@ -126,21 +119,11 @@ def _broker_order(client_order_id: str, row: tuple[Any, ...] | None) -> BrokerOr
 
 
 class BrokerActivities:
+    """What a campaign asks its broker outside ``carry_out``: how an order placed earlier
+    stands now (its fills, for a run that waits on an order left open)."""
+
     def __init__(self, broker: Broker) -> None:
         self._broker = broker
-
-    @activity.defn(name=SUBMIT_ORDER)
-    async def submit_order(self, order: Order) -> BrokerOrder:
-        return await self._broker.submit(order)
-
-    @activity.defn(name=CANCEL_ORDER)
-    async def cancel_order(self, request: OrderRequest) -> BrokerOrder:
-        try:
-            return await self._broker.cancel(request.client_order_id)
-        except UnknownBrokerOrder as error:  # never submitted: nothing to cancel
-            raise ApplicationError(
-                str(error), type="UnknownBrokerOrder", non_retryable=True
-            ) from None
 
     @activity.defn(name=GET_ORDER)
     async def get_order(self, request: OrderRequest) -> BrokerOrder:

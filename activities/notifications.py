@@ -6,11 +6,9 @@ from typing import Protocol
 
 import httpx
 import structlog
-from pydantic import BaseModel, ConfigDict, TypeAdapter
-from temporalio import activity
+from pydantic import TypeAdapter
 
 from campaign_engine.domain.events import CampaignEvent
-from campaign_engine.messages import NOTIFY, NotifyRequest
 
 log = structlog.get_logger("campaign_engine.notifications")
 _EVENT = TypeAdapter(CampaignEvent)
@@ -58,21 +56,3 @@ class WebhookChannel:
         async with httpx.AsyncClient(timeout=self._timeout) as client:
             response = await client.post(self._url, json=body)
             response.raise_for_status()
-
-
-class NotifyResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    delivered: int
-    failed: dict[str, str]
-
-
-class NotificationActivities:
-    """The NOTIFY activity, kept for the runs that were recorded while it still announced."""
-
-    @activity.defn(name=NOTIFY)
-    async def notify(self, request: NotifyRequest) -> NotifyResult:
-        """Announces nothing: the outbox relay announces every recorded event now. Runs
-        recorded before it still schedule this activity, so it stays registered for them to
-        finish and replay; announcing here as well would announce their events twice."""
-        return NotifyResult(delivered=0, failed={})

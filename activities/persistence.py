@@ -1,4 +1,5 @@
-"""Persistence activities: load a campaign, reserve portfolio risk, persist a snapshot."""
+"""Persistence activities: load a campaign, reserve portfolio risk (snapshots are persisted
+by ``carry_out``, with the orders of the same change)."""
 
 from temporalio import activity
 
@@ -8,13 +9,11 @@ from campaign_engine.domain.campaign import prepare_entry
 from campaign_engine.messages import (
     LOAD_AND_RESERVE,
     LOAD_CAMPAIGN,
-    PERSIST_CAMPAIGN,
     RESERVE_RISK,
     LoadAndReserveRequest,
     LoadCampaignRequest,
     LoadedAndReserved,
     LoadedCampaign,
-    PersistRequest,
     ReserveRiskRequest,
     ReserveRiskResult,
     reserve_request,
@@ -46,7 +45,3 @@ class PersistenceActivities:
                 reserve_request(decided_against, request.signal, prepared, request.policy)
             )
         return LoadedAndReserved(state=state, revision=revision, admission=admission)
-
-    @activity.defn(name=PERSIST_CAMPAIGN)
-    async def persist_campaign(self, request: PersistRequest) -> None:
-        await self._repository.save(request)

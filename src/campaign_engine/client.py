@@ -12,6 +12,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
@@ -34,10 +35,9 @@ _RUNNING_MEMORY = 100_000
 
 
 class CampaignRefused(Exception):
-    """The campaign refused the request; ``kind`` says why (e.g. CampaignClosed,
-    VersionConflict, NoCampaign) and nothing was changed."""
+    """The campaign refused the request; ``kind`` says why and nothing was changed."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: Refusal, message: str) -> None:
         super().__init__(message)
         self.kind = kind
 
@@ -45,9 +45,9 @@ class CampaignRefused(Exception):
 def _refusal(error: WorkflowUpdateFailedError | RPCError) -> CampaignRefused:
     cause: Any = error.cause if isinstance(error, WorkflowUpdateFailedError) else None
     if isinstance(cause, ApplicationError):
-        return CampaignRefused(cause.type or "Refused", cause.message)
+        return CampaignRefused(Refusal.of(cause.type), cause.message)
     message = getattr(cause, "message", None) or str(error)
-    return CampaignRefused("Refused", message)
+    return CampaignRefused(Refusal.REFUSED, message)
 
 
 class CampaignClient:
@@ -60,13 +60,11 @@ class CampaignClient:
         policy: Policy | None = None,
         task_queue: str = TASK_QUEUE,
         continue_as_new_after_events: int = 2_000,
-        idle_timeout_seconds: int = 3_600,
     ) -> None:
         self.temporal = client
         self.policy = policy or Policy()
         self.task_queue = task_queue
         self.continue_as_new_after_events = continue_as_new_after_events
-        self.idle_timeout_seconds = idle_timeout_seconds
         self._running: set[str] = set()  # campaign ids whose workflow we have seen running
 
     @classmethod
@@ -86,7 +84,6 @@ class CampaignClient:
                 campaign_id=campaign_id,
                 policy=self.policy,
                 continue_as_new_after_events=self.continue_as_new_after_events,
-                idle_timeout_seconds=self.idle_timeout_seconds,
             ),
             id=workflow_id_for(campaign_id),
             task_queue=self.task_queue,
@@ -179,9 +176,9 @@ class CampaignClient:
         except RPCError:
             state = None
         if state is None or not state.exists:
-            return CampaignRefused("NoCampaign", f"there is no campaign {campaign_id}")
+            return CampaignRefused(Refusal.NO_CAMPAIGN, f"there is no campaign {campaign_id}")
         return CampaignRefused(
-            "CampaignClosed", f"campaign {campaign_id} is already {state.status.value}"
+            Refusal.CAMPAIGN_CLOSED, f"campaign {campaign_id} is already {state.status.value}"
         )
 
     async def send_price(self, campaign_id: str, update: PriceUpdate) -> None:

@@ -41,9 +41,6 @@ class CampaignWorkflowInput(BaseModel):
     revision: int = Field(default=0, ge=0, description="count of changes persisted so far")
     equity: Price | None = Field(default=None, description="equity at the last decision")
     continue_as_new_after_events: int = Field(default=2_000, ge=50)
-    idle_timeout_seconds: int = Field(
-        default=3_600, ge=1, description="how long a run without a campaign waits for signals"
-    )
 
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -65,14 +62,10 @@ class ChangeStatusRequest(BaseModel):
 # --- activities --------------------------------------------------------------------------
 
 LOAD_CAMPAIGN = "load_campaign"
-RESERVE_RISK = "reserve_risk"
-PERSIST_CAMPAIGN = "persist_campaign"
-SUBMIT_ORDER = "submit_order"
-CANCEL_ORDER = "cancel_order"
-GET_ORDER = "get_order"
-NOTIFY = "notify"
-CARRY_OUT = "carry_out"
 LOAD_AND_RESERVE = "load_and_reserve"
+RESERVE_RISK = "reserve_risk"
+CARRY_OUT = "carry_out"
+GET_ORDER = "get_order"
 
 
 class LoadCampaignRequest(BaseModel):
@@ -200,9 +193,3 @@ class CarriedOut(BaseModel):
     model_config = _FROZEN
 
     orders: tuple[BrokerOrder, ...] = ()
-
-
-class NotifyRequest(BaseModel):
-    model_config = _FROZEN
-
-    events: tuple[CampaignEvent, ...]

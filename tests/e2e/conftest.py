@@ -90,7 +90,6 @@ async def stack(
         temporal.client,
         policy=settings.policy,
         task_queue=settings.task_queue,
-        idle_timeout_seconds=2,
     )
     async with worker:
         yield Stack(client, engine, repository, settings)

@@ -246,7 +246,6 @@ async def test_batch_order_list_pagination_filters_and_groups(stack: Stack) -> N
         stack.client.temporal,
         policy=Policy(starting_equity=D("100000"), correlation_groups=tech),
         task_queue=stack.settings.task_queue,
-        idle_timeout_seconds=2,
     )
     async with api_client(stack.settings, grouped, stack.engine) as api:
         batch = [

@@ -2,10 +2,6 @@
 order placed twice and no event recorded twice, and its outbox relay announces every event."""
 
 import asyncio
-import os
-import signal as signals
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -31,39 +27,9 @@ from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.settings import Settings
 from tests.support.builders import signal, tick
 from tests.support.harness import Stack, eventually, persisted_status
+from tests.support.worker_process import WorkerProcess, worker_environment
 
 D = Decimal
-
-
-class WorkerProcess:
-    """``python -m campaign_engine.worker`` configured by the environment, as in production."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self._env = env
-        self._log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self._log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "campaign_engine.worker"],
-                env=self._env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self._log.read_text(errors="replace") if self._log.exists() else ""
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signals.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -71,15 +37,7 @@ def crash_stack(
     temporal: WorkflowEnvironment, database_url: str, tmp_path: Path
 ) -> Iterator[tuple[Stack, WorkerProcess]]:
     queue = f"campaigns-crash-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
-        "TEMPORAL_NAMESPACE": temporal.client.namespace,
-        "DATABASE_URL": database_url,
-        "CAMPAIGNS_TASK_QUEUE": queue,
-        "METRICS_PORT": "off",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = worker_environment(temporal, database_url, queue)
     worker = WorkerProcess(env, tmp_path / "worker.log")
     settings = Settings(database_url=database_url, task_queue=queue, metrics_port=None)
     engine = create_engine_for(database_url, pool_size=2)

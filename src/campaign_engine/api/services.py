@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, assert_never
 
 import structlog
 from fastapi import Depends, HTTPException, Request
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.api.schemas import Source
 from campaign_engine.client import CampaignClient, CampaignRefused
 from campaign_engine.db.read_model import CampaignRecord, ReadModel
+from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.publisher import PricePublisher
@@ -106,7 +107,7 @@ class Services:
 
     async def refusal_error(self, campaign_id: str, refusal: CampaignRefused) -> HTTPException:
         """The HTTP answer to a refused operator command."""
-        if refusal.kind == "NoCampaign":
+        if refusal.kind is Refusal.NO_CAMPAIGN:
             # The workflow may be gone while the read model still knows the campaign.
             stored = await self.read_model.campaign(campaign_id)
             if stored is not None and stored.status.is_terminal:
@@ -115,15 +116,25 @@ class Services:
                     f"campaign {campaign_id} is already {stored.status.value}",
                 )
             return not_found(campaign_id)
-        return HTTPException(_REFUSAL_STATUS.get(refusal.kind, _UNPROCESSABLE), str(refusal))
+        return HTTPException(http_status(refusal.kind), str(refusal))
 
 
-_UNPROCESSABLE = HTTPStatus.UNPROCESSABLE_ENTITY
-_REFUSAL_STATUS = {
-    "VersionConflict": HTTPStatus.CONFLICT,
-    "CampaignClosed": _UNPROCESSABLE,
-    "InvalidTransition": _UNPROCESSABLE,
-}
+def http_status(refusal: Refusal) -> HTTPStatus:
+    """The answer to each refusal; mypy checks that every member of the enum has one."""
+    match refusal:
+        case Refusal.NO_CAMPAIGN:
+            return HTTPStatus.NOT_FOUND
+        case Refusal.VERSION_CONFLICT:
+            return HTTPStatus.CONFLICT
+        case (
+            Refusal.CAMPAIGN_CLOSED
+            | Refusal.INVALID_TRANSITION
+            | Refusal.INVALID_COMMAND
+            | Refusal.REFUSED
+        ):
+            return HTTPStatus.UNPROCESSABLE_ENTITY
+        case _:
+            assert_never(refusal)
 
 
 def not_found(campaign_id: str) -> HTTPException:

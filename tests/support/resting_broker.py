@@ -1,0 +1,79 @@
+"""A broker double that leaves entry orders resting, as a real broker does with a limit order
+the market has not traded through yet. Exits fill at once as at the paper broker.
+
+It keeps its book in the paper broker's table, so a worker killed and restarted finds the
+resting order again, and a test fills it "at the broker" while no worker looks
+(``fill_at_broker``). Run a worker with it: ``python -m tests.support.resting_broker``.
+"""
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from pydantic import TypeAdapter
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from campaign_engine.activities.broker import PaperBroker
+from campaign_engine.db.schema import broker_orders
+from campaign_engine.domain.orders import Fill, Order
+from campaign_engine.domain.vocabulary import OrderPurpose, OrderStatus
+from campaign_engine.messages import BrokerOrder
+from campaign_engine.settings import load_settings
+from campaign_engine.temporal import connect
+from campaign_engine.worker import build_worker, prepare_database
+
+_ORDER = TypeAdapter(Order)
+_FILLS = TypeAdapter(tuple[Fill, ...])
+
+
+class RestingEntryBroker(PaperBroker):
+    async def submit(self, order: Order) -> BrokerOrder:
+        if order.purpose is not OrderPurpose.ENTRY:
+            return await super().submit(order)
+        now = datetime.now(UTC)
+        row = {
+            "client_order_id": order.client_order_id,
+            "symbol": order.symbol,
+            "side": order.side.value,
+            "quantity": order.quantity,
+            "status": OrderStatus.OPEN.value,
+            "filled_quantity": Decimal(0),
+            "order": _ORDER.dump_python(order, mode="json"),
+            "fills": [],
+            "submitted_at": now,
+            "updated_at": now,
+        }
+        async with self._engine.begin() as conn:
+            # A resubmission (a retried activity) finds the order already resting.
+            await conn.execute(insert(broker_orders).values(row).on_conflict_do_nothing())
+        return await self.get_order(order.client_order_id)
+
+
+async def fill_at_broker(engine: AsyncEngine, client_order_id: str, fill: Fill) -> None:
+    """The market trades through the resting order: the broker fills it whole."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(broker_orders)
+            .where(broker_orders.c.client_order_id == client_order_id)
+            .values(
+                status=OrderStatus.FILLED.value,
+                filled_quantity=fill.quantity,
+                fills=_FILLS.dump_python((fill,), mode="json"),
+                updated_at=datetime.now(UTC),
+            )
+        )
+
+
+async def _serve() -> None:
+    """The production worker, composed with this broker instead of the paper broker."""
+    settings = load_settings()
+    engine = await prepare_database(settings)
+    client = await connect(settings)
+    async with build_worker(client, engine, settings, broker=RestingEntryBroker(engine)):
+        await asyncio.Event().wait()  # until the test kills the process
+
+
+if __name__ == "__main__":
+    asyncio.run(_serve())
