@@ -1,0 +1,220 @@
+"""Entries (SPEC sections 3-4): deciding an entry signal and applying the decision."""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from campaign_engine.domain.allocation import Allocation
+from campaign_engine.domain.campaign.outcome import Announcement, Outcome, announce, exposure_of
+from campaign_engine.domain.entry import Rejection, evaluate_entry, precheck_entry
+from campaign_engine.domain.events import EventValue
+from campaign_engine.domain.exits import default_targets
+from campaign_engine.domain.limits import PortfolioView, heat_alert_level
+from campaign_engine.domain.market import EntrySignal
+from campaign_engine.domain.orders import Order, OrderRecord, client_order_id
+from campaign_engine.domain.plans import AllocationPlan
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.positions import Position
+from campaign_engine.domain.state import CampaignState, position_uuid
+from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.vocabulary import EventType, OrderPurpose, OrderSide, OrderType
+
+
+def decide_entry(
+    state: CampaignState,
+    signal: EntrySignal,
+    portfolio: PortfolioView,
+    policy: Policy,
+    now: UtcDatetime,
+) -> Outcome:
+    """Decide an entry signal (SPEC section 3) and apply the decision.
+
+    A rejection changes nothing about the campaign; the plan is still remembered so the same
+    ``signal_id`` always returns its first decision, with no new effects.
+    """
+    previous = state.plan_for(signal.signal_id)
+    if previous is not None:
+        return Outcome(state, plan=previous)
+    state = state_for_signal(state, signal)
+    return apply_decision(
+        state, signal, evaluate_entry(state, signal, portfolio, policy, now), policy, now
+    )
+
+
+def state_for_signal(state: CampaignState | None, signal: EntrySignal) -> CampaignState:
+    """The state a signal is decided against: the campaign's own, or a blank one for the
+    signal's range while no campaign holds the id (then the newest range defines it)."""
+    if state is None:
+        return CampaignState.for_range(signal.trading_range)
+    renewed = (
+        not state.exists
+        and signal.campaign_id == state.campaign_id
+        and signal.trading_range.id != state.trading_range.id
+    )
+    if renewed:
+        return replace(CampaignState.for_range(signal.trading_range), plans=state.plans)
+    return state
+
+
+def prepare_entry(
+    state: CampaignState | None, signal: EntrySignal, policy: Policy
+) -> tuple[CampaignState, AllocationPlan | Rejection | Allocation]:
+    """An entry up to the point where the portfolio would be asked: the state it is decided
+    against, and its earlier plan (a known signal id), its rejection by rules 1-8, or the
+    allocation to ask the portfolio to admit (rules 9-10). The workflow and the activity that
+    reserves a run's first entry ask the portfolio on exactly this."""
+    state = state_for_signal(state, signal)
+    known = state.plan_for(signal.signal_id)
+    if known is not None:
+        return state, known
+    return state, precheck_entry(state, signal, policy)
+
+
+def apply_decision(
+    state: CampaignState,
+    signal: EntrySignal,
+    plan: AllocationPlan,
+    policy: Policy,
+    now: UtcDatetime,
+) -> Outcome:
+    """Carry out a decided plan: an approval books a pending position and its entry order; a
+    rejection changes nothing but remembering the plan."""
+    if plan.approved:
+        return _approve(state, signal, plan, policy, now)
+    return _reject(state, signal, plan, now)
+
+
+def _reject(
+    state: CampaignState, signal: EntrySignal, plan: AllocationPlan, now: UtcDatetime
+) -> Outcome:
+    new_state = replace(state, plans=(*state.plans, plan))
+    correlation_id = str(signal.signal_id)
+    events = announce(
+        new_state,
+        now,
+        correlation_id,
+        [
+            (
+                EventType.ALLOCATION_REJECTED,
+                {
+                    "signal_id": correlation_id,
+                    "pattern": signal.pattern.value,
+                    "code": plan.rejection_code.value if plan.rejection_code else None,
+                    "reason": plan.rejection_reason,
+                },
+            )
+        ],
+    )
+    return Outcome(new_state, events=events, plan=plan)
+
+
+def _approve(
+    state: CampaignState,
+    signal: EntrySignal,
+    plan: AllocationPlan,
+    policy: Policy,
+    now: UtcDatetime,
+) -> Outcome:
+    shares, actual_risk_pct = plan.shares, plan.actual_risk_pct
+    assert plan.weight is not None
+    position = Position(
+        id=position_uuid(state.id, signal.pattern),
+        campaign_id=state.campaign_id,
+        signal_id=signal.signal_id,
+        pattern=signal.pattern,
+        symbol=signal.symbol,
+        entry_price=signal.entry_price,
+        initial_stop=signal.stop_loss,
+        stop=signal.stop_loss,
+        targets=signal.targets or default_targets(signal.entry_price, state.trading_range),
+        weight=plan.weight,
+        risk_pct=actual_risk_pct,
+        planned_shares=shares,
+        approved_at=now,
+    )
+    correlation_id = str(signal.signal_id)
+    order = Order(
+        client_order_id=client_order_id(state.campaign_id, signal.pattern, OrderPurpose.ENTRY),
+        campaign_id=state.campaign_id,
+        position_id=position.id,
+        symbol=signal.symbol,
+        side=OrderSide.BUY,
+        order_type=OrderType.LIMIT,
+        purpose=OrderPurpose.ENTRY,
+        quantity=shares,
+        limit_price=signal.entry_price,
+        expected_price=signal.entry_price,
+        created_at=now,
+        correlation_id=correlation_id,
+    )
+    created = not state.exists
+    new_state = replace(
+        state,
+        positions=(*state.positions, position),
+        orders=(*state.orders, OrderRecord(order=order)),
+        plans=(*state.plans, plan),
+        total_allocation=state.total_allocation + actual_risk_pct,
+        version=state.version + 1,
+        created_at=state.created_at or now,
+        updated_at=now,
+    )
+    entry: dict[str, EventValue] = {
+        "pattern": signal.pattern.value,
+        "signal_id": correlation_id,
+        "shares": shares,
+        "entry_price": signal.entry_price,
+        "stop_loss": signal.stop_loss,
+        "risk_pct": actual_risk_pct,
+        "weight": plan.weight,
+        "total_allocation": new_state.total_allocation,
+    }
+    announcements: list[Announcement] = [
+        (
+            EventType.CAMPAIGN_CREATED,
+            {**entry, "symbol": state.symbol, "trading_range_id": str(state.trading_range.id)},
+        )
+        if created
+        else (EventType.CAMPAIGN_UPDATED, {**entry, "change": "entry approved"})
+    ]
+    heat_after = plan.heat_after_pct if plan.heat_after_pct is not None else actual_risk_pct
+    before = heat_alert_level(heat_after - actual_risk_pct, policy)
+    after = heat_alert_level(heat_after, policy)
+    if after.severity > before.severity:
+        announcements.append(
+            (
+                EventType.PORTFOLIO_HEAT_ALERT,
+                {"level": after.value, "heat_pct": heat_after, "previous": before.value},
+            )
+        )
+    events = announce(new_state, now, correlation_id, announcements)
+    return Outcome(new_state, orders=(order,), events=events, plan=plan)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """Decisions of a batch, in the order they were made (priority order)."""
+
+    outcomes: tuple[Outcome, ...]
+    states: Mapping[str, CampaignState] = field(default_factory=dict)
+    portfolio: PortfolioView | None = None
+
+
+def decide_batch(
+    states: Mapping[str, CampaignState],
+    signals: Sequence[EntrySignal],
+    portfolio: PortfolioView,
+    policy: Policy,
+    now: UtcDatetime,
+    order: Callable[[Sequence[EntrySignal]], list[EntrySignal]],
+) -> BatchOutcome:
+    """Decide competing signals one by one in ``order`` (FR28 prioritisation), each seeing
+    the risk the ones before it reserved, so the best signals get the budget."""
+    current = dict(states)
+    outcomes: list[Outcome] = []
+    for signal in order(signals):
+        state = current.get(signal.campaign_id) or CampaignState.for_range(signal.trading_range)
+        outcome = decide_entry(state, signal, portfolio, policy, now)
+        current[signal.campaign_id] = outcome.state
+        if outcome.state.exists:
+            portfolio = portfolio.with_exposure(exposure_of(outcome.state))
+        outcomes.append(outcome)
+    return BatchOutcome(tuple(outcomes), current, portfolio)

@@ -1,0 +1,35 @@
+"""The sell orders a campaign places for a position: stops, targets and invalidation."""
+
+from decimal import Decimal
+
+from campaign_engine.domain.orders import Order, client_order_id
+from campaign_engine.domain.positions import Position
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderType
+
+
+def exit_order(
+    state: CampaignState,
+    position: Position,
+    purpose: OrderPurpose,
+    quantity: Decimal,
+    expected_price: Decimal,
+    limit_price: Decimal | None,
+    now: UtcDatetime,
+    correlation_id: str,
+) -> Order:
+    return Order(
+        client_order_id=client_order_id(state.campaign_id, position.pattern, purpose),
+        campaign_id=state.campaign_id,
+        position_id=position.id,
+        symbol=state.symbol,
+        side=OrderSide.SELL,
+        order_type=OrderType.LIMIT if limit_price is not None else OrderType.MARKET,
+        purpose=purpose,
+        quantity=quantity,
+        limit_price=limit_price,
+        expected_price=expected_price,
+        created_at=now,
+        correlation_id=correlation_id,
+    )
