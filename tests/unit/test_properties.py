@@ -12,7 +12,6 @@ from campaign_engine.domain.ledger import weighted_avg_entry
 from campaign_engine.domain.limits import Exposure, PortfolioView
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
-from campaign_engine.domain.priority import prioritize
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern, PositionStatus
 from tests.support.builders import T0, Book, signal, trading_range
 
@@ -176,7 +175,7 @@ def test_heat_and_groups_hold_after_every_approval(
 ) -> None:
     signals, exposures = batch
     start = PortfolioView(equity=D(100000), exposures=tuple(exposures))
-    outcome = decide_batch({}, signals, start, GROUPED, T0, prioritize)
+    outcome = decide_batch({}, signals, start, GROUPED, T0)
     view = start
     for decided in outcome.outcomes:
         assert decided.plan is not None
@@ -213,7 +212,7 @@ def test_a_batch_is_decided_in_priority_order_so_heat_goes_to_the_best() -> None
         rng=trading_range(symbol="NVDA", range_id=UUID(int=3)),
     )
     view = PortfolioView(equity=D(100000), exposures=(hot,))
-    result = decide_batch({}, [weak, strong], view, DEFAULT_POLICY, T0, prioritize)
+    result = decide_batch({}, [weak, strong], view, DEFAULT_POLICY, T0)
     plans = [o.plan for o in result.outcomes if o.plan]
     assert [p.signal_id for p in plans] == [strong.signal_id, weak.signal_id]
     assert [p.approved for p in plans] == [True, False]

@@ -9,7 +9,8 @@ One module per kind of input: entries, fills, prices, and the operator's command
 
 from campaign_engine.domain.campaign.entries import (
     BatchOutcome,
-    apply_decision,
+    PreparedEntry,
+    conclude_entry,
     decide_batch,
     decide_entry,
     prepare_entry,
@@ -23,9 +24,10 @@ from campaign_engine.domain.campaign.prices import is_stale, on_price
 __all__ = [
     "BatchOutcome",
     "Outcome",
-    "apply_decision",
+    "PreparedEntry",
     "apply_fill",
     "change_status",
+    "conclude_entry",
     "decide_batch",
     "decide_entry",
     "exposure_of",

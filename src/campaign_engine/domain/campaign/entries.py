@@ -1,11 +1,26 @@
-"""Entries (SPEC sections 3-4): deciding an entry signal and applying the decision."""
+"""Entries (SPEC sections 3-4) in one pipeline, the same in production and in tests:
 
-from collections.abc import Callable, Mapping, Sequence
+1. ``prepare_entry`` (pure): rules 1-8 on the campaign alone. Either the final answer (the
+   earlier plan of a known signal id, or a rejection) or the ``AdmissionRequest`` to put to the
+   portfolio.
+2. ``admit_entry`` (the one reservation, rules 9-10): in production the database does it
+   under a lock on the portfolio row; ``decide_entry`` does it on an in-memory PortfolioView.
+3. ``conclude_entry`` (pure): the AllocationPlan and the outcome of applying it.
+"""
+
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from campaign_engine.domain.allocation import Allocation
 from campaign_engine.domain.campaign.outcome import Announcement, Outcome, announce, exposure_of
-from campaign_engine.domain.entry import Rejection, evaluate_entry, precheck_entry
+from campaign_engine.domain.entry import (
+    Admission,
+    AdmissionRequest,
+    Rejection,
+    admit_entry,
+    plan_entry,
+    precheck_entry,
+)
 from campaign_engine.domain.events import EventValue
 from campaign_engine.domain.exits import default_targets
 from campaign_engine.domain.limits import PortfolioView, heat_alert_level
@@ -14,30 +29,41 @@ from campaign_engine.domain.orders import Order, OrderRecord, client_order_id
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.positions import Position
+from campaign_engine.domain.priority import prioritize
 from campaign_engine.domain.state import CampaignState, position_uuid
 from campaign_engine.domain.types import UtcDatetime
 from campaign_engine.domain.vocabulary import EventType, OrderPurpose, OrderSide, OrderType
 
 
-def decide_entry(
-    state: CampaignState,
-    signal: EntrySignal,
-    portfolio: PortfolioView,
-    policy: Policy,
-    now: UtcDatetime,
-) -> Outcome:
-    """Decide an entry signal (SPEC section 3) and apply the decision.
+@dataclass(frozen=True, slots=True)
+class PreparedEntry:
+    """An entry decided as far as the campaign can decide it alone."""
 
-    A rejection changes nothing about the campaign; the plan is still remembered so the same
-    ``signal_id`` always returns its first decision, with no new effects.
-    """
-    previous = state.plan_for(signal.signal_id)
-    if previous is not None:
-        return Outcome(state, plan=previous)
-    state = state_for_signal(state, signal)
-    return apply_decision(
-        state, signal, evaluate_entry(state, signal, portfolio, policy, now), policy, now
-    )
+    state: CampaignState  # what the entry is decided against
+    signal: EntrySignal
+    policy: Policy
+    decided: AllocationPlan | Rejection | Allocation
+
+    @property
+    def admission_request(self) -> AdmissionRequest | None:
+        """What to ask the portfolio; None when the answer does not depend on it."""
+        if not isinstance(self.decided, Allocation):
+            return None
+        state, signal = self.state, self.signal
+        exposure = exposure_of(state)
+        return AdmissionRequest(
+            campaign_id=state.campaign_id,
+            signal_id=signal.signal_id,
+            symbol=signal.symbol,
+            risk_pct=self.decided.risk_pct,
+            entry_price=signal.entry_price,
+            stop_loss=signal.stop_loss,
+            open_risk=exposure.open_risk,
+            reserved_risk=exposure.reserved_risk,
+            realized_pnl=state.realized_pnl,
+            version=state.version,
+            policy=self.policy,
+        )
 
 
 def state_for_signal(state: CampaignState | None, signal: EntrySignal) -> CampaignState:
@@ -57,30 +83,74 @@ def state_for_signal(state: CampaignState | None, signal: EntrySignal) -> Campai
 
 def prepare_entry(
     state: CampaignState | None, signal: EntrySignal, policy: Policy
-) -> tuple[CampaignState, AllocationPlan | Rejection | Allocation]:
-    """An entry up to the point where the portfolio would be asked: the state it is decided
-    against, and its earlier plan (a known signal id), its rejection by rules 1-8, or the
-    allocation to ask the portfolio to admit (rules 9-10). The workflow and the activity that
-    reserves a run's first entry ask the portfolio on exactly this."""
+) -> PreparedEntry:
+    """Step 1: a known signal id gets its first plan back, against the state unchanged;
+    otherwise rules 1-8 reject, or give the allocation the portfolio is asked to admit."""
+    known = state.plan_for(signal.signal_id) if state is not None else None
+    if state is not None and known is not None:
+        return PreparedEntry(state, signal, policy, known)
     state = state_for_signal(state, signal)
-    known = state.plan_for(signal.signal_id)
-    if known is not None:
-        return state, known
-    return state, precheck_entry(state, signal, policy)
+    return PreparedEntry(state, signal, policy, precheck_entry(state, signal, policy))
 
 
-def apply_decision(
-    state: CampaignState,
-    signal: EntrySignal,
-    plan: AllocationPlan,
-    policy: Policy,
-    now: UtcDatetime,
-) -> Outcome:
-    """Carry out a decided plan: an approval books a pending position and its entry order; a
-    rejection changes nothing but remembering the plan."""
+def conclude_entry(entry: PreparedEntry, admission: Admission | None, now: UtcDatetime) -> Outcome:
+    """Step 3: the plan, applied. An approval books a pending position and its entry order;
+    a rejection changes nothing but remembering the plan, so the same ``signal_id`` always
+    returns its first decision."""
+    state, signal, policy, decided = entry.state, entry.signal, entry.policy, entry.decided
+    if isinstance(decided, AllocationPlan):
+        return Outcome(state, plan=decided)
+    if isinstance(decided, Allocation) and admission is None:
+        raise ValueError(f"entry {signal.signal_id} needs the portfolio's admission")
+    plan = plan_entry(state, signal, policy, now, decided, admission)
     if plan.approved:
         return _approve(state, signal, plan, policy, now)
     return _reject(state, signal, plan, now)
+
+
+def decide_entry(
+    state: CampaignState | None,
+    signal: EntrySignal,
+    portfolio: PortfolioView,
+    policy: Policy,
+    now: UtcDatetime,
+) -> Outcome:
+    """The whole pipeline in one process, the portfolio admitting from ``portfolio``: the
+    steps production takes, with the reservation in memory instead of in the database."""
+    entry = prepare_entry(state, signal, policy)
+    request = entry.admission_request
+    admission = admit_entry(portfolio, request) if request is not None else None
+    return conclude_entry(entry, admission, now)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """Decisions of a batch, in the order they were made (priority order)."""
+
+    outcomes: tuple[Outcome, ...]
+    states: Mapping[str, CampaignState] = field(default_factory=dict)
+    portfolio: PortfolioView | None = None
+
+
+def decide_batch(
+    states: Mapping[str, CampaignState],
+    signals: Sequence[EntrySignal],
+    portfolio: PortfolioView,
+    policy: Policy,
+    now: UtcDatetime,
+) -> BatchOutcome:
+    """Competing signals (FR28) decided one by one in ``prioritize`` order, as the client
+    submits a batch, each seeing the risk the ones before it reserved, so the best signals get
+    the budget."""
+    current = dict(states)
+    outcomes: list[Outcome] = []
+    for signal in prioritize(signals):
+        outcome = decide_entry(current.get(signal.campaign_id), signal, portfolio, policy, now)
+        current[signal.campaign_id] = outcome.state
+        if outcome.state.exists:
+            portfolio = portfolio.with_exposure(exposure_of(outcome.state))
+        outcomes.append(outcome)
+    return BatchOutcome(tuple(outcomes), current, portfolio)
 
 
 def _reject(
@@ -187,34 +257,3 @@ def _approve(
         )
     events = announce(new_state, now, correlation_id, announcements)
     return Outcome(new_state, orders=(order,), events=events, plan=plan)
-
-
-@dataclass(frozen=True, slots=True)
-class BatchOutcome:
-    """Decisions of a batch, in the order they were made (priority order)."""
-
-    outcomes: tuple[Outcome, ...]
-    states: Mapping[str, CampaignState] = field(default_factory=dict)
-    portfolio: PortfolioView | None = None
-
-
-def decide_batch(
-    states: Mapping[str, CampaignState],
-    signals: Sequence[EntrySignal],
-    portfolio: PortfolioView,
-    policy: Policy,
-    now: UtcDatetime,
-    order: Callable[[Sequence[EntrySignal]], list[EntrySignal]],
-) -> BatchOutcome:
-    """Decide competing signals one by one in ``order`` (FR28 prioritisation), each seeing
-    the risk the ones before it reserved, so the best signals get the budget."""
-    current = dict(states)
-    outcomes: list[Outcome] = []
-    for signal in order(signals):
-        state = current.get(signal.campaign_id) or CampaignState.for_range(signal.trading_range)
-        outcome = decide_entry(state, signal, portfolio, policy, now)
-        current[signal.campaign_id] = outcome.state
-        if outcome.state.exists:
-            portfolio = portfolio.with_exposure(exposure_of(outcome.state))
-        outcomes.append(outcome)
-    return BatchOutcome(tuple(outcomes), current, portfolio)
