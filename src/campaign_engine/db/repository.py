@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import JsonValue, TypeAdapter
+from pydantic import TypeAdapter
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -41,12 +41,12 @@ from campaign_engine.domain.orders import OrderRecord
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.event_json import EVENT_DATA
 from campaign_engine.messages import PersistRequest
 
 STATE = TypeAdapter(CampaignState)
 ADMISSION = TypeAdapter(Admission)
 _PRICES = TypeAdapter(tuple[Decimal, ...])
-_EVENT_DATA = TypeAdapter(dict[str, JsonValue])
 
 Row = dict[str, Any]
 
@@ -312,5 +312,5 @@ def _event_row(event: CampaignEvent) -> Row:
         "version": event.version,
         "occurred_at": event.occurred_at,
         "correlation_id": event.correlation_id,
-        "data": json_param(_EVENT_DATA, event.data),
+        "data": json_param(EVENT_DATA, event.data),
     }

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from campaign_engine.domain.allocation import Allocation
-from campaign_engine.domain.campaign.outcome import Announcement, Outcome, announce, exposure_of
+from campaign_engine.domain.campaign.outcome import Outcome, announce, exposure_of
 from campaign_engine.domain.entry import (
     Admission,
     AdmissionRequest,
@@ -21,7 +21,13 @@ from campaign_engine.domain.entry import (
     plan_entry,
     precheck_entry,
 )
-from campaign_engine.domain.events import EventValue
+from campaign_engine.domain.events import (
+    AllocationRejected,
+    CampaignCreated,
+    EntryApproved,
+    EventData,
+    PortfolioHeatAlert,
+)
 from campaign_engine.domain.exits import default_targets
 from campaign_engine.domain.limits import PortfolioView, heat_alert_level
 from campaign_engine.domain.market import EntrySignal
@@ -32,7 +38,7 @@ from campaign_engine.domain.positions import Position
 from campaign_engine.domain.priority import prioritize
 from campaign_engine.domain.state import CampaignState, position_uuid
 from campaign_engine.domain.types import UtcDatetime
-from campaign_engine.domain.vocabulary import EventType, OrderPurpose, OrderSide, OrderType
+from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderType
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,23 +163,13 @@ def _reject(
     state: CampaignState, signal: EntrySignal, plan: AllocationPlan, now: UtcDatetime
 ) -> Outcome:
     new_state = replace(state, plans=(*state.plans, plan))
-    correlation_id = str(signal.signal_id)
-    events = announce(
-        new_state,
-        now,
-        correlation_id,
-        [
-            (
-                EventType.ALLOCATION_REJECTED,
-                {
-                    "signal_id": correlation_id,
-                    "pattern": signal.pattern.value,
-                    "code": plan.rejection_code.value if plan.rejection_code else None,
-                    "reason": plan.rejection_reason,
-                },
-            )
-        ],
+    rejected = AllocationRejected(
+        signal_id=signal.signal_id,
+        pattern=signal.pattern,
+        code=plan.rejection_code,
+        reason=plan.rejection_reason,
     )
+    events = announce(new_state, now, str(signal.signal_id), [rejected])
     return Outcome(new_state, events=events, plan=plan)
 
 
@@ -227,33 +223,23 @@ def _approve(
         created_at=state.created_at or now,
         updated_at=now,
     )
-    entry: dict[str, EventValue] = {
-        "pattern": signal.pattern.value,
-        "signal_id": correlation_id,
-        "shares": shares,
-        "entry_price": signal.entry_price,
-        "stop_loss": signal.stop_loss,
-        "risk_pct": actual_risk_pct,
-        "weight": plan.weight,
-        "total_allocation": new_state.total_allocation,
-    }
-    announcements: list[Announcement] = [
-        (
-            EventType.CAMPAIGN_CREATED,
-            {**entry, "symbol": state.symbol, "trading_range_id": str(state.trading_range.id)},
-        )
-        if created
-        else (EventType.CAMPAIGN_UPDATED, {**entry, "change": "entry approved"})
+    approved = EntryApproved(
+        signal_id=signal.signal_id,
+        pattern=signal.pattern,
+        shares=shares,
+        entry_price=signal.entry_price,
+        stop_loss=signal.stop_loss,
+        risk_pct=actual_risk_pct,
+        weight=plan.weight,
+        total_allocation=new_state.total_allocation,
+    )
+    announcements: list[EventData] = [
+        CampaignCreated.by(approved, state.symbol, state.trading_range.id) if created else approved
     ]
     heat_after = plan.heat_after_pct if plan.heat_after_pct is not None else actual_risk_pct
     before = heat_alert_level(heat_after - actual_risk_pct, policy)
     after = heat_alert_level(heat_after, policy)
     if after.severity > before.severity:
-        announcements.append(
-            (
-                EventType.PORTFOLIO_HEAT_ALERT,
-                {"level": after.value, "heat_pct": heat_after, "previous": before.value},
-            )
-        )
+        announcements.append(PortfolioHeatAlert(level=after, previous=before, heat_pct=heat_after))
     events = announce(new_state, now, correlation_id, announcements)
     return Outcome(new_state, orders=(order,), events=events, plan=plan)

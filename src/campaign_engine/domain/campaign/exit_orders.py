@@ -1,7 +1,9 @@
 """The sell orders a campaign places for a position: stops, targets and invalidation."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
+from campaign_engine.domain.events import OrderLeg
 from campaign_engine.domain.orders import Order, client_order_id
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
@@ -33,3 +35,8 @@ def exit_order(
         created_at=now,
         correlation_id=correlation_id,
     )
+
+
+def legs(orders: Iterable[Order]) -> tuple[OrderLeg, ...]:
+    """Orders as their events name them."""
+    return tuple(OrderLeg(client_order_id=o.client_order_id, quantity=o.quantity) for o in orders)

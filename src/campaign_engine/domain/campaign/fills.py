@@ -2,9 +2,17 @@
 
 from dataclasses import replace
 
-from campaign_engine.domain.campaign.outcome import Announcement, Outcome, announce
+from campaign_engine.domain.campaign.outcome import Outcome, announce
 from campaign_engine.domain.errors import Overfill, UnknownOrder
-from campaign_engine.domain.events import EventValue
+from campaign_engine.domain.events import (
+    AllPositionsExited,
+    CampaignCompleted,
+    EntryFilled,
+    EventData,
+    ExitExecuted,
+    PositionOpened,
+    StatusChanged,
+)
 from campaign_engine.domain.ledger import r_multiple
 from campaign_engine.domain.lifecycle import phase_for, status_after_entry_fill
 from campaign_engine.domain.money import ZERO
@@ -14,7 +22,6 @@ from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import UtcDatetime
 from campaign_engine.domain.vocabulary import (
     CampaignStatus,
-    EventType,
     OrderPurpose,
     OrderStatus,
     PositionStatus,
@@ -80,27 +87,19 @@ def _book_entry_fill(
         version=state.version + 1,
         updated_at=now,
     )
-    announcements: list[Announcement] = [
-        (
-            EventType.POSITION_OPENED if first_fill else EventType.CAMPAIGN_UPDATED,
-            {
-                "position_id": str(position.id),
-                "pattern": position.pattern.value,
-                "shares": fill.quantity,
-                "price": fill.price,
-                "stop": position.stop,
-                "targets": ", ".join(str(t) for t in position.targets),
-                "change": "entry filled",
-            },
+    filled = PositionOpened if first_fill else EntryFilled
+    announcements: list[EventData] = [
+        filled(
+            position_id=position.id,
+            pattern=position.pattern,
+            shares=fill.quantity,
+            price=fill.price,
+            stop=position.stop,
+            targets=position.targets,
         )
     ]
     if status is not state.status:
-        announcements.append(
-            (
-                EventType.CAMPAIGN_UPDATED,
-                {"change": "status", "status": status.value, "phase": new_state.phase.value},
-            )
-        )
+        announcements.append(StatusChanged(status=status, phase=new_state.phase, by="fill"))
     events = announce(new_state, now, record.order.correlation_id, announcements)
     return Outcome(new_state, events=events)
 
@@ -137,18 +136,15 @@ def _book_exit_fill(
         version=state.version + 1,
         updated_at=now,
     )
-    announcements: list[Announcement] = [
-        (
-            EventType.EXIT_EXECUTED,
-            {
-                "position_id": str(position.id),
-                "pattern": position.pattern.value,
-                "purpose": order.purpose.value,
-                "quantity": fill.quantity,
-                "price": fill.price,
-                "realized_pnl": pnl,
-                "open_shares": open_shares,
-            },
+    announcements: list[EventData] = [
+        ExitExecuted(
+            position_id=position.id,
+            pattern=position.pattern,
+            purpose=order.purpose,
+            quantity=fill.quantity,
+            price=fill.price,
+            realized_pnl=pnl,
+            open_shares=open_shares,
         )
     ]
     finished = new_state.all_positions_closed and not any(
@@ -160,18 +156,17 @@ def _book_exit_fill(
     return Outcome(new_state, events=announce(new_state, now, order.correlation_id, announcements))
 
 
-def _finish(state: CampaignState, now: UtcDatetime) -> tuple[CampaignState, Announcement]:
+def _finish(state: CampaignState, now: UtcDatetime) -> tuple[CampaignState, EventData]:
     """Every position is closed: COMPLETED, unless it was invalidated on the way."""
     realized = state.realized_pnl
     initial_risk = sum((p.initial_risk for p in state.positions), ZERO)
-    metrics: dict[str, EventValue] = {
-        "realized_pnl": realized,
-        "r_multiple": r_multiple(realized, initial_risk),
-        "total_allocation": state.total_allocation,
-        "positions": len(state.positions),
-    }
-    if state.status is CampaignStatus.INVALIDATED:
-        closed = replace(state, closed_at=now)
-        return closed, (EventType.CAMPAIGN_UPDATED, {"change": "all positions exited", **metrics})
-    completed = replace(state, status=CampaignStatus.COMPLETED, closed_at=now)
-    return completed, (EventType.CAMPAIGN_COMPLETED, {"status": "COMPLETED", **metrics})
+    closed = state.status is CampaignStatus.INVALIDATED
+    final = AllPositionsExited if closed else CampaignCompleted
+    metrics = final(
+        realized_pnl=realized,
+        r_multiple=r_multiple(realized, initial_risk),
+        total_allocation=state.total_allocation,
+        positions=len(state.positions),
+    )
+    status = state.status if closed else CampaignStatus.COMPLETED
+    return replace(state, status=status, closed_at=now), metrics

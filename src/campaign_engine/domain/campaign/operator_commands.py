@@ -4,9 +4,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
-from campaign_engine.domain.campaign.exit_orders import exit_order
+from campaign_engine.domain.campaign.exit_orders import exit_order, legs
 from campaign_engine.domain.campaign.outcome import Outcome, announce
 from campaign_engine.domain.errors import NoCampaign
+from campaign_engine.domain.events import CampaignInvalidated, OrderLeg, StatusChanged
 from campaign_engine.domain.lifecycle import (
     phase_for,
     require_open,
@@ -20,7 +21,6 @@ from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import UtcDatetime
 from campaign_engine.domain.vocabulary import (
     CampaignStatus,
-    EventType,
     OrderPurpose,
     OrderStatus,
     PositionStatus,
@@ -36,7 +36,7 @@ def exit_everything(
 ) -> Outcome:
     """Exit every open share at once and cancel entries that have not filled."""
     orders: list[Order] = []
-    cancellations: list[str] = []
+    cancellations: list[OrderLeg] = []
     positions: list[Position] = []
     records = list(state.orders)
     for position in state.positions:
@@ -59,7 +59,9 @@ def exit_everything(
             )
         if position.unfilled_shares > ZERO:
             entry_id = client_order_id(state.campaign_id, position.pattern, OrderPurpose.ENTRY)
-            cancellations.append(entry_id)
+            cancellations.append(
+                OrderLeg(client_order_id=entry_id, quantity=position.unfilled_shares)
+            )
             records = [
                 replace(r, status=OrderStatus.CANCELLED)
                 if r.order.client_order_id == entry_id
@@ -85,22 +87,12 @@ def exit_everything(
     )
     if not orders:
         new_state = replace(new_state, closed_at=now)
-    events = announce(
-        new_state,
-        now,
-        correlation_id,
-        [
-            (
-                EventType.CAMPAIGN_INVALIDATED,
-                {
-                    "reason": reason,
-                    "exit_orders": ", ".join(f"{o.client_order_id} x{o.quantity}" for o in orders),
-                    "cancelled_orders": ", ".join(cancellations),
-                },
-            )
-        ],
+    invalidated = CampaignInvalidated(
+        reason=reason, exit_orders=legs(orders), cancelled_orders=tuple(cancellations)
     )
-    return Outcome(new_state, tuple(orders), tuple(cancellations), events)
+    events = announce(new_state, now, correlation_id, [invalidated])
+    cancelled = tuple(leg.client_order_id for leg in cancellations)
+    return Outcome(new_state, tuple(orders), cancelled, events)
 
 
 def invalidate(state: CampaignState, reason: str, now: UtcDatetime, correlation_id: str) -> Outcome:
@@ -138,19 +130,5 @@ def change_status(
         version=state.version + 1,
         updated_at=now,
     )
-    events = announce(
-        new_state,
-        now,
-        correlation_id,
-        [
-            (
-                EventType.CAMPAIGN_UPDATED,
-                {
-                    "change": "status (operator)",
-                    "status": status.value,
-                    "phase": new_state.phase.value,
-                },
-            )
-        ],
-    )
-    return Outcome(new_state, events=events)
+    changed = StatusChanged(status=status, phase=new_state.phase, by="operator")
+    return Outcome(new_state, events=announce(new_state, now, correlation_id, [changed]))

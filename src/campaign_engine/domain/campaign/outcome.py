@@ -1,16 +1,15 @@
 """What a campaign command gives back: the new state and the effects to carry out, and the
 helpers every command shares to announce its events and state its exposure."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from campaign_engine.domain.events import CampaignEvent, EventValue, make_event
+from campaign_engine.domain.events import CampaignEvent, EventData, make_event
 from campaign_engine.domain.limits import Exposure
 from campaign_engine.domain.orders import Order
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import UtcDatetime
-from campaign_engine.domain.vocabulary import EventType
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,23 +27,20 @@ class Outcome:
         return bool(self.orders or self.cancellations or self.events)
 
 
-Announcement = tuple[EventType, Mapping[str, EventValue]]
-
-
 def announce(
-    state: CampaignState, now: UtcDatetime, correlation_id: str, items: Sequence[Announcement]
+    state: CampaignState, now: UtcDatetime, correlation_id: str, items: Sequence[EventData]
 ) -> tuple[CampaignEvent, ...]:
+    """The events of one change to ``state``, in the order given (which numbers their ids)."""
     return tuple(
         make_event(
-            event_type,
+            data,
             campaign_id=state.campaign_id,
             version=state.version,
             occurred_at=now,
             correlation_id=correlation_id,
             sequence=index,
-            data=data,
         )
-        for index, (event_type, data) in enumerate(items)
+        for index, data in enumerate(items)
     )
 
 

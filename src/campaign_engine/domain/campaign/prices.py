@@ -2,10 +2,11 @@
 
 from dataclasses import replace
 
-from campaign_engine.domain.campaign.exit_orders import exit_order
+from campaign_engine.domain.campaign.exit_orders import exit_order, legs
 from campaign_engine.domain.campaign.operator_commands import exit_everything
 from campaign_engine.domain.campaign.outcome import Outcome, announce
 from campaign_engine.domain.errors import WrongSymbol
+from campaign_engine.domain.events import EventData, ExitsTriggered, StopMove, StopsTrailed
 from campaign_engine.domain.exits import (
     downside_fill_price,
     invalidation_level,
@@ -20,7 +21,7 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import UtcDatetime
-from campaign_engine.domain.vocabulary import EventType, OrderPurpose, Pattern
+from campaign_engine.domain.vocabulary import OrderPurpose, Pattern
 
 
 def is_stale(state: CampaignState, update: PriceUpdate) -> bool:
@@ -106,25 +107,15 @@ def on_price(
     new_state = replace(
         new_state, orders=(*new_state.orders, *(OrderRecord(order=o) for o in orders))
     )
-    moved = [
-        f"{after.pattern.value} stop {before.stop} -> {after.stop}"
+    moved = tuple(
+        StopMove(pattern=after.pattern, previous_stop=before.stop, stop=after.stop)
         for before, after in zip(state.positions, positions, strict=True)
         if after.stop != before.stop
-    ]
-    events = announce(
-        new_state,
-        now,
-        correlation_id,
-        [
-            (
-                EventType.CAMPAIGN_UPDATED,
-                {
-                    "change": "exits triggered" if orders else "stops trailed",
-                    "exit_orders": ", ".join(f"{o.client_order_id} x{o.quantity}" for o in orders),
-                    "stops": "; ".join(moved),
-                    "price": update.last,
-                },
-            )
-        ],
     )
+    reaction: EventData = (
+        ExitsTriggered(price=update.last, stops_moved=moved, exit_orders=legs(orders))
+        if orders
+        else StopsTrailed(price=update.last, stops_moved=moved)
+    )
+    events = announce(new_state, now, correlation_id, [reaction])
     return Outcome(new_state, orders=tuple(orders), events=events)
