@@ -12,6 +12,7 @@ from campaign_engine.domain.ledger import weighted_avg_entry
 from campaign_engine.domain.limits import Exposure, PortfolioView
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
+from campaign_engine.domain.priority import prioritize
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern, PositionStatus
 from tests.support.builders import T0, Book, signal, trading_range
 
@@ -176,6 +177,9 @@ def test_heat_and_groups_hold_after_every_approval(
     signals, exposures = batch
     start = PortfolioView(equity=D(100000), exposures=tuple(exposures))
     outcome = decide_batch({}, signals, start, GROUPED, T0)
+    # The order the client submits a batch in, whatever order the signals came in.
+    decided_ids = [o.plan.signal_id for o in outcome.outcomes if o.plan]
+    assert decided_ids == [s.signal_id for s in prioritize(signals)]
     view = start
     for decided in outcome.outcomes:
         assert decided.plan is not None

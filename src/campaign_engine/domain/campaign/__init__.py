@@ -14,7 +14,6 @@ from campaign_engine.domain.campaign.entries import (
     decide_batch,
     decide_entry,
     prepare_entry,
-    state_for_signal,
 )
 from campaign_engine.domain.campaign.fills import apply_fill
 from campaign_engine.domain.campaign.operator_commands import change_status, invalidate
@@ -35,5 +34,4 @@ __all__ = [
     "is_stale",
     "on_price",
     "prepare_entry",
-    "state_for_signal",
 ]
