@@ -6,12 +6,12 @@ from typing import Protocol
 
 import httpx
 import structlog
-from pydantic import TypeAdapter
+from pydantic import JsonValue
 
 from campaign_engine.domain.events import CampaignEvent
+from campaign_engine.event_json import event_data, event_to_json
 
 log = structlog.get_logger("campaign_engine.notifications")
-_EVENT = TypeAdapter(CampaignEvent)
 
 
 class Channel(Protocol):
@@ -33,13 +33,25 @@ class LogChannel:
             version=event.version,
             correlation_id=event.correlation_id,
             event_id=event.event_id,
-            **{f"data_{k}": v for k, v in event.data.items()},
+            **{f"data_{k}": v for k, v in event_data(event).items()},
         )
 
 
+def _text(value: JsonValue) -> str:
+    """A JSON value as a person reads it: an order as "id x quantity", a list joined."""
+    if isinstance(value, list):
+        return "; ".join(_text(item) for item in value)
+    if isinstance(value, dict):
+        return " ".join(_text(item) for item in value.values())
+    return str(value)
+
+
 def summarize(event: CampaignEvent) -> str:
-    details = ", ".join(f"{k}={v}" for k, v in event.data.items() if v not in (None, ""))
-    return f"[{event.campaign_id}] {event.type.value} (v{event.version}): {details}"
+    """One line for a chat: the kind of change and what it carries, empty fields left out."""
+    data = event_data(event)
+    kind = data.pop("kind")
+    details = ", ".join(f"{k}={_text(v)}" for k, v in data.items() if v not in (None, "", []))
+    return f"[{event.campaign_id}] {event.type.value} {kind} (v{event.version}): {details}"
 
 
 class WebhookChannel:
@@ -52,7 +64,7 @@ class WebhookChannel:
         self._timeout = timeout_seconds
 
     async def send(self, event: CampaignEvent) -> None:
-        body = {"text": summarize(event), "event": _EVENT.dump_python(event, mode="json")}
+        body = {"text": summarize(event), "event": event_to_json(event)}
         async with httpx.AsyncClient(timeout=self._timeout) as client:
             response = await client.post(self._url, json=body)
             response.raise_for_status()

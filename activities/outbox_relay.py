@@ -28,7 +28,6 @@ from types import TracebackType
 from typing import Self
 
 import structlog
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,9 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.activities.notifications import Channel
 from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent
+from campaign_engine.event_json import event_from_json
 
 log = structlog.get_logger("campaign_engine.outbox_relay")
-_EVENT = TypeAdapter(CampaignEvent)
 
 # Any fixed bigint will do so long as every relay of the deployment uses the same one and
 # nothing else in the database takes it: "campaign outbox" squeezed into 8 ASCII bytes.
@@ -155,7 +154,7 @@ class OutboxRelay:
 
 def _event_of(row: RowMapping) -> CampaignEvent | None:
     try:
-        return _EVENT.validate_python(
+        return event_from_json(
             {
                 "event_id": row["event_id"],
                 "type": row["event_type"],
@@ -166,9 +165,10 @@ def _event_of(row: RowMapping) -> CampaignEvent | None:
                 "data": row["data"],
             }
         )
-    except ValidationError as error:
-        # Not announceable by this version (an event type it does not know): keeping the row
-        # would stop every event after it for good. The audit trail still has it.
+    except ValueError as error:
+        # Not announceable by this version (a kind it does not know, or a row written before
+        # events had a ``kind``): keeping the row would stop every event after it for good.
+        # The audit trail still has it.
         log.error(
             "outbox_event_unreadable",
             audit_seq=row["audit_seq"],

@@ -4,8 +4,8 @@ by ``carry_out``, with the orders of the same change)."""
 from temporalio import activity
 
 from campaign_engine.db.repository import CampaignRepository
-from campaign_engine.domain.allocation import Allocation
 from campaign_engine.domain.campaign import prepare_entry
+from campaign_engine.domain.entry import AdmissionRequest
 from campaign_engine.messages import (
     LOAD_AND_RESERVE,
     LOAD_CAMPAIGN,
@@ -14,9 +14,7 @@ from campaign_engine.messages import (
     LoadCampaignRequest,
     LoadedAndReserved,
     LoadedCampaign,
-    ReserveRiskRequest,
     ReserveRiskResult,
-    reserve_request,
 )
 
 
@@ -30,18 +28,14 @@ class PersistenceActivities:
         return LoadedCampaign(state=state, revision=revision)
 
     @activity.defn(name=RESERVE_RISK)
-    async def reserve_risk(self, request: ReserveRiskRequest) -> ReserveRiskResult:
+    async def reserve_risk(self, request: AdmissionRequest) -> ReserveRiskResult:
         return ReserveRiskResult(admission=await self._repository.reserve(request))
 
     @activity.defn(name=LOAD_AND_RESERVE)
     async def load_and_reserve(self, request: LoadAndReserveRequest) -> LoadedAndReserved:
-        """The workflow decides the entry again from the same state with the same pure rules,
-        so it reaches the same allocation and takes this admission for it."""
+        """The workflow prepares the entry again from the same state with the same pure step,
+        so it reaches the same admission request and takes this admission for it."""
         state, revision = await self._repository.load_state(request.campaign_id)
-        decided_against, prepared = prepare_entry(state, request.signal, request.policy)
-        admission = None
-        if isinstance(prepared, Allocation):
-            admission = await self._repository.reserve(
-                reserve_request(decided_against, request.signal, prepared, request.policy)
-            )
+        asked = prepare_entry(state, request.signal, request.policy).admission_request
+        admission = await self._repository.reserve(asked) if asked is not None else None
         return LoadedAndReserved(state=state, revision=revision, admission=admission)

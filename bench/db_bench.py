@@ -33,11 +33,12 @@ from tests.support.builders import Book, signal, tick, trading_range
 from campaign_engine.db.embedded import start_embedded
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
+from campaign_engine.domain.entry import AdmissionRequest
 from campaign_engine.domain.orders import Order
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.messages import PersistRequest, ReserveRiskRequest
+from campaign_engine.messages import PersistRequest
 
 D = Decimal
 WARMUP = 20
@@ -85,9 +86,9 @@ def campaign_saves(campaigns: int) -> list[PersistRequest]:
     return saves
 
 
-def reservations(count: int) -> list[ReserveRiskRequest]:
+def reservations(count: int) -> list[AdmissionRequest]:
     return [
-        ReserveRiskRequest(
+        AdmissionRequest(
             campaign_id=f"R{i}-2024-10-15",
             signal_id=uuid.uuid4(),
             symbol=f"R{i}",

@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from campaign_engine.domain.entry import AdmissionRequest
     from campaign_engine.messages import (
         CARRY_OUT,
         GET_ORDER,
@@ -27,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
         LoadedAndReserved,
         LoadedCampaign,
         OrderRequest,
-        ReserveRiskRequest,
         ReserveRiskResult,
     )
 
@@ -70,7 +70,7 @@ async def load_and_reserve(request: LoadAndReserveRequest) -> LoadedAndReserved:
     return await _local(LOAD_AND_RESERVE, request, LoadedAndReserved)
 
 
-async def reserve_risk(request: ReserveRiskRequest) -> ReserveRiskResult:
+async def reserve_risk(request: AdmissionRequest) -> ReserveRiskResult:
     return await _local(RESERVE_RISK, request, ReserveRiskResult)
 
 

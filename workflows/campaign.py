@@ -20,18 +20,17 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from campaign_engine.domain.allocation import Allocation
     from campaign_engine.domain.campaign import (
         Outcome,
-        apply_decision,
         apply_fill,
         change_status,
+        conclude_entry,
         invalidate,
         is_stale,
         on_price,
         prepare_entry,
     )
-    from campaign_engine.domain.entry import Admission, plan_entry
+    from campaign_engine.domain.entry import Admission, AdmissionRequest
     from campaign_engine.domain.errors import CampaignError, Refusal
     from campaign_engine.domain.market import EntrySignal, PriceUpdate
     from campaign_engine.domain.plans import AllocationPlan
@@ -46,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
         InvalidateRequest,
         LoadAndReserveRequest,
         LoadCampaignRequest,
-        reserve_request,
     )
     from campaign_engine.workflows import activities
     from campaign_engine.workflows.details import render_details, search_attributes
@@ -228,19 +226,16 @@ class CampaignWorkflow:
         always gets its first decision back."""
         async with self._lock:
             reserved = await self._load_with(signal)
-            state, decided = prepare_entry(self._state, signal, self._policy)
-            if isinstance(decided, AllocationPlan):  # a known signal id: its first decision
-                return decided
-            now = workflow.now()
+            entry = prepare_entry(self._state, signal, self._policy)
             admission = None
-            if isinstance(decided, Allocation):
-                if reserved is None:
-                    reserved = await self._reserve(state, signal, decided)
-                admission = reserved
+            request = entry.admission_request
+            if request is not None:
+                admission = reserved if reserved is not None else await self._reserve(request)
                 self._equity = admission.equity
-            plan = plan_entry(state, signal, self._policy, now, decided, admission)
-            self._commit(apply_decision(state, signal, plan, self._policy, now), answering=True)
-            return plan
+            outcome = conclude_entry(entry, admission, workflow.now())
+            self._commit(outcome, answering=True)
+            assert outcome.plan is not None
+            return outcome.plan
 
     @submit_signal.validator
     def _validate_signal(self, signal: EntrySignal) -> None:
@@ -266,13 +261,8 @@ class CampaignWorkflow:
         self._loaded = True
         return loaded.admission
 
-    async def _reserve(
-        self, state: CampaignState, signal: EntrySignal, allocation: Allocation
-    ) -> Admission:
-        result = await activities.reserve_risk(
-            reserve_request(state, signal, allocation, self._policy)
-        )
-        return result.admission
+    async def _reserve(self, request: AdmissionRequest) -> Admission:
+        return (await activities.reserve_risk(request)).admission
 
     # --- prices and operator commands -------------------------------------------------------
 

@@ -7,19 +7,16 @@ an activity's implementation (and with it a database driver).
 
 from decimal import Decimal
 from typing import Annotated
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from campaign_engine.domain.allocation import Allocation
-from campaign_engine.domain.campaign import exposure_of
 from campaign_engine.domain.entry import Admission
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.market import EntrySignal
 from campaign_engine.domain.orders import Fill, Order
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import Money, Percent, Price, Symbol
+from campaign_engine.domain.types import Price
 from campaign_engine.domain.vocabulary import CampaignStatus, OrderStatus
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -81,46 +78,6 @@ class LoadedCampaign(BaseModel):
 
     state: CampaignState | None
     revision: int = Field(ge=0)
-
-
-class ReserveRiskRequest(BaseModel):
-    """Ask the portfolio to admit an entry (SPEC section 3, rules 9-10) and, if it does,
-    reserve its risk, atomically across every campaign."""
-
-    model_config = _FROZEN
-
-    campaign_id: str
-    signal_id: UUID
-    symbol: Symbol
-    risk_pct: Percent
-    entry_price: Price
-    stop_loss: Price
-    open_risk: Money
-    reserved_risk: Money
-    realized_pnl: Money
-    version: int = Field(ge=0, description="the campaign's version before this entry")
-    policy: Policy
-
-
-def reserve_request(
-    state: CampaignState, signal: EntrySignal, allocation: Allocation, policy: Policy
-) -> ReserveRiskRequest:
-    """What the portfolio is asked to admit for ``allocation`` of ``signal``, decided
-    against ``state``."""
-    exposure = exposure_of(state)
-    return ReserveRiskRequest(
-        campaign_id=state.campaign_id,
-        signal_id=signal.signal_id,
-        symbol=signal.symbol,
-        risk_pct=allocation.risk_pct,
-        entry_price=signal.entry_price,
-        stop_loss=signal.stop_loss,
-        open_risk=exposure.open_risk,
-        reserved_risk=exposure.reserved_risk,
-        realized_pnl=state.realized_pnl,
-        version=state.version,
-        policy=policy,
-    )
 
 
 class LoadAndReserveRequest(BaseModel):

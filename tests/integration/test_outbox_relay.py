@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.activities.outbox_relay import OutboxRelay
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import audit_trail, outbox
-from campaign_engine.domain.events import CampaignEvent, make_event
-from campaign_engine.domain.vocabulary import EventType
+from campaign_engine.domain.events import CampaignEvent, StopsTrailed, make_event
+from campaign_engine.event_json import event_data
 from tests.support.harness import eventually
 
 FAST = timedelta(milliseconds=20)
@@ -88,13 +88,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 def _event(n: int, campaign: str = "AAPL-2024-10-15") -> CampaignEvent:
     return make_event(
-        EventType.CAMPAIGN_UPDATED,
+        StopsTrailed(price=Decimal("150.25") + n),
         campaign_id=campaign,
         version=n,
         occurred_at=T0 + timedelta(minutes=n),
         correlation_id=f"price-{n}",
         sequence=0,
-        data={"open_risk": Decimal("1.25"), "n": n, "note": None},
     )
 
 
@@ -112,7 +111,7 @@ async def record(engine: AsyncEngine, events: list[CampaignEvent]) -> list[str]:
                     version=event.version,
                     occurred_at=event.occurred_at,
                     correlation_id=event.correlation_id,
-                    data=event.data,
+                    data=event_data(event),
                 )
                 .returning(audit_trail.c.seq)
             )
@@ -144,7 +143,11 @@ async def test_events_go_out_in_audit_order_to_every_channel(engine: AsyncEngine
     assert first.ids == ids
     assert second.ids == ids
     assert first.events[0] == _event(1, "AAPL-1")  # every field survives the round trip
-    assert first.events[0].data == {"open_risk": "1.25", "n": 1, "note": None}
+    assert event_data(first.events[0]) == {
+        "kind": "StopsTrailed",
+        "price": "151.25",
+        "stops_moved": [],
+    }
     assert first.events[0].occurred_at.tzinfo == UTC
     assert await outbox_size(engine) == 0
 

@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from pydantic import TypeAdapter
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,9 +18,10 @@ from campaign_engine.activities.broker import PaperBroker
 from campaign_engine.db.engine import create_engine_for, sync_url
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, campaigns, metadata, orders
+from campaign_engine.domain.entry import AdmissionRequest
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import OrderStatus, Pattern, RejectionCode
-from campaign_engine.messages import PersistRequest, ReserveRiskRequest
+from campaign_engine.messages import PersistRequest
 from tests.support.builders import Book, signal, tick
 
 D = Decimal
@@ -103,7 +105,7 @@ async def test_the_paper_broker_returns_the_existing_order_on_resubmission(
     assert await broker.cancel(order.client_order_id) == first  # filled: nothing to cancel
 
 
-def _reservation(campaign: str, symbol: str = "AAPL", **changes: object) -> ReserveRiskRequest:
+def _reservation(campaign: str, symbol: str = "AAPL", **changes: object) -> AdmissionRequest:
     values: dict[str, object] = {
         "campaign_id": campaign,
         "signal_id": uuid4(),
@@ -117,7 +119,7 @@ def _reservation(campaign: str, symbol: str = "AAPL", **changes: object) -> Rese
         "version": 0,
         "policy": Policy(),
     }
-    return ReserveRiskRequest.model_validate(values | changes)
+    return TypeAdapter(AdmissionRequest).validate_python(values | changes)
 
 
 async def test_reservations_are_idempotent_and_bounded_by_heat(engine: AsyncEngine) -> None:

@@ -13,6 +13,7 @@ from campaign_engine.domain.errors import (
     UnknownOrder,
     VersionConflict,
 )
+from campaign_engine.domain.events import CampaignCompleted
 from campaign_engine.domain.orders import Fill, paper_fill
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import (
@@ -182,8 +183,9 @@ def test_completed_event_carries_final_metrics() -> None:
     book.price(tick("159.00", 1))
     completed = book.events[-1]
     assert completed.type is EventType.CAMPAIGN_COMPLETED
-    assert completed.data["realized_pnl"] == str(D(333) * D("10.50"))
-    assert completed.data["r_multiple"] == "7.0000"  # 10.50 gained per 1.50 risked
+    assert isinstance(completed.data, CampaignCompleted)
+    assert completed.data.realized_pnl == D(333) * D("10.50")
+    assert completed.data.r_multiple == D("7.0000")  # 10.50 gained per 1.50 risked
 
 
 def test_event_ids_are_unique_and_deterministic() -> None:

@@ -176,7 +176,10 @@ def test_heat_and_groups_hold_after_every_approval(
 ) -> None:
     signals, exposures = batch
     start = PortfolioView(equity=D(100000), exposures=tuple(exposures))
-    outcome = decide_batch({}, signals, start, GROUPED, T0, prioritize)
+    outcome = decide_batch({}, signals, start, GROUPED, T0)
+    # The order the client submits a batch in, whatever order the signals came in.
+    decided_ids = [o.plan.signal_id for o in outcome.outcomes if o.plan]
+    assert decided_ids == [s.signal_id for s in prioritize(signals)]
     view = start
     for decided in outcome.outcomes:
         assert decided.plan is not None
@@ -213,7 +216,7 @@ def test_a_batch_is_decided_in_priority_order_so_heat_goes_to_the_best() -> None
         rng=trading_range(symbol="NVDA", range_id=UUID(int=3)),
     )
     view = PortfolioView(equity=D(100000), exposures=(hot,))
-    result = decide_batch({}, [weak, strong], view, DEFAULT_POLICY, T0, prioritize)
+    result = decide_batch({}, [weak, strong], view, DEFAULT_POLICY, T0)
     plans = [o.plan for o in result.outcomes if o.plan]
     assert [p.signal_id for p in plans] == [strong.signal_id, weak.signal_id]
     assert [p.approved for p in plans] == [True, False]

@@ -6,11 +6,12 @@ SQL of ``db/statements.py`` on the psycopg connection, inside SQLAlchemy's trans
 the statements of one step pipelined into one round trip."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import JsonValue, TypeAdapter
+from pydantic import TypeAdapter
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,7 +33,7 @@ from campaign_engine.db.statements import (
     json_param,
 )
 from campaign_engine.domain.campaign import exposure_of
-from campaign_engine.domain.entry import Admission, admit_entry
+from campaign_engine.domain.entry import Admission, AdmissionRequest, admit_entry
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.limits import Exposure, PortfolioView
 from campaign_engine.domain.money import ZERO
@@ -40,12 +41,12 @@ from campaign_engine.domain.orders import OrderRecord
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.messages import PersistRequest, ReserveRiskRequest
+from campaign_engine.event_json import EVENT_DATA
+from campaign_engine.messages import PersistRequest
 
 STATE = TypeAdapter(CampaignState)
 ADMISSION = TypeAdapter(Admission)
 _PRICES = TypeAdapter(tuple[Decimal, ...])
-_EVENT_DATA = TypeAdapter(dict[str, JsonValue])
 
 Row = dict[str, Any]
 
@@ -98,7 +99,7 @@ class CampaignRepository:
 
     # --- the portfolio ------------------------------------------------------------------
 
-    async def reserve(self, request: ReserveRiskRequest) -> Admission:
+    async def reserve(self, request: AdmissionRequest) -> Admission:
         """Admit an entry against every campaign's risk and reserve it, atomically.
 
         The portfolio row is locked for the transaction, so concurrent entries from any number
@@ -130,30 +131,16 @@ class CampaignRepository:
 
 
 def _admit(
-    request: ReserveRiskRequest, starting_equity: Decimal, by_symbol: Sequence[tuple[Any, ...]]
+    request: AdmissionRequest, starting_equity: Decimal, by_symbol: Sequence[tuple[Any, ...]]
 ) -> Admission:
-    """The domain's decision on the portfolio as the database summed it: every other
-    campaign's risk per symbol, and this campaign's own as the request states it."""
-    mine = Exposure(
-        campaign_id=request.campaign_id,
-        symbol=request.symbol,
-        open_risk=request.open_risk,
-        reserved_risk=request.reserved_risk,
-    )
+    """The domain's admission on the portfolio as the database summed it: every other
+    campaign's risk per symbol (the requesting campaign's own is in the request)."""
     realized = sum((pnl for _, _, pnl in by_symbol), ZERO) + request.realized_pnl
-    others = (
+    others = tuple(
         Exposure(campaign_id=f"others:{symbol}", symbol=symbol, open_risk=risk)
         for symbol, risk, _ in by_symbol
     )
-    view = PortfolioView(equity=starting_equity + realized, exposures=(*others, mine))
-    return admit_entry(
-        view,
-        request.symbol,
-        request.risk_pct,
-        request.entry_price,
-        request.stop_loss,
-        request.policy,
-    )
+    return admit_entry(PortfolioView(equity=starting_equity + realized, exposures=others), request)
 
 
 def save_writes(request: PersistRequest, now: datetime) -> list[tuple[Write, list[Row]]]:
@@ -227,19 +214,16 @@ def _exposure_row(exposure: Exposure, realized: Decimal, version: int) -> Row:
     }
 
 
-def _reserved_exposure_row(request: ReserveRiskRequest, admission: Admission) -> Row:
+def _reserved_exposure_row(request: AdmissionRequest, admission: Admission) -> Row:
     """The campaign's exposure with the admitted risk reserved, provisional until its own
     snapshot at the version this entry gives it (``version + 1``) replaces it."""
-    reserved = Exposure(
-        campaign_id=request.campaign_id,
-        symbol=request.symbol,
-        open_risk=request.open_risk,
-        reserved_risk=request.reserved_risk + admission.risk_amount,
+    reserved = replace(
+        request.exposure, reserved_risk=request.reserved_risk + admission.risk_amount
     )
     return _exposure_row(reserved, request.realized_pnl, request.version + 1)
 
 
-def _reservation_row(request: ReserveRiskRequest, admission: Admission) -> Row:
+def _reservation_row(request: AdmissionRequest, admission: Admission) -> Row:
     return {
         "signal_id": request.signal_id,
         "campaign_id": request.campaign_id,
@@ -328,5 +312,5 @@ def _event_row(event: CampaignEvent) -> Row:
         "version": event.version,
         "occurred_at": event.occurred_at,
         "correlation_id": event.correlation_id,
-        "data": json_param(_EVENT_DATA, event.data),
+        "data": json_param(EVENT_DATA, event.data),
     }

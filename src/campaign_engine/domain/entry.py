@@ -1,15 +1,20 @@
 """The entry decision: SPEC section 3's rules, in their order, turned into an AllocationPlan.
 
-Deciding is separate from applying the decision (``campaign.decide_entry``) so that the rules
-read top to bottom in one place and can be evaluated without building any new state.
+Deciding is separate from applying the decision (``campaign.entries``) so that the rules read
+top to bottom in one place. Rules 1-8 need only the campaign (``precheck_entry``); rules 9-10
+need the whole portfolio (``admit_entry``), which production asks under a database lock.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import Field
 
 from campaign_engine.domain.allocation import Allocation, allocate
 from campaign_engine.domain.exits import has_default_target
-from campaign_engine.domain.limits import PortfolioView, check_portfolio_limits
+from campaign_engine.domain.limits import Exposure, PortfolioView, check_portfolio_limits
 from campaign_engine.domain.market import EntrySignal
 from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.plans import AllocationPlan
@@ -17,7 +22,7 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.priority import priority_score
 from campaign_engine.domain.sizing import size_position
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.types import Money, Percent, Price, Symbol, UtcDatetime
 from campaign_engine.domain.vocabulary import AFTER, Pattern, RejectionCode
 
 
@@ -133,15 +138,46 @@ def precheck_entry(
     return allocation
 
 
-def admit_entry(
-    portfolio: PortfolioView,
-    symbol: str,
-    risk_pct: Decimal,
-    entry_price: Decimal,
-    stop_loss: Decimal,
-    policy: Policy,
-) -> Admission:
-    """Rules 9-10: portfolio heat and correlated risk, then the size on current equity."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdmissionRequest:
+    """What an entry that passed rules 1-8 asks of the portfolio (rules 9-10): admit
+    ``risk_pct`` of equity on ``symbol`` at this entry and stop. The campaign states its own
+    exposure, realized P&L and version itself, because the portfolio's copy of them may lag
+    behind the campaign; the portfolio sums every other campaign's risk.
+
+    Plain data that serialises: in production the database admits it under a lock."""
+
+    campaign_id: str
+    signal_id: UUID
+    symbol: Symbol
+    risk_pct: Percent
+    entry_price: Price
+    stop_loss: Price
+    open_risk: Money
+    reserved_risk: Money
+    realized_pnl: Money
+    version: Annotated[int, Field(ge=0)]  # the campaign's, before this entry
+    policy: Policy
+
+    @property
+    def exposure(self) -> Exposure:
+        """The campaign's own risk, as it states it."""
+        return Exposure(
+            campaign_id=self.campaign_id,
+            symbol=self.symbol,
+            open_risk=self.open_risk,
+            reserved_risk=self.reserved_risk,
+        )
+
+
+def admit_entry(portfolio: PortfolioView, request: AdmissionRequest) -> Admission:
+    """Rules 9-10, the one reservation: portfolio heat and correlated risk, then the size on
+    current equity. ``portfolio`` is every campaign's risk; the requesting campaign's is
+    taken from the request."""
+    policy = request.policy
+    symbol, risk_pct = request.symbol, request.risk_pct
+    entry_price, stop_loss = request.entry_price, request.stop_loss
+    portfolio = portfolio.with_exposure(request.exposure)
     heat = portfolio.heat_pct()
     equity = portfolio.equity
     breach = check_portfolio_limits(portfolio, symbol, risk_pct, policy, heat)
@@ -210,25 +246,3 @@ def plan_entry(
         rejection_reason=rejection.reason if rejection else None,
         decided_at=now,
     )
-
-
-def evaluate_entry(
-    state: CampaignState,
-    signal: EntrySignal,
-    portfolio: PortfolioView,
-    policy: Policy,
-    now: UtcDatetime,
-) -> AllocationPlan:
-    """Rules 1-10 of SPEC section 3 in one process; the first failing rule decides."""
-    decided = precheck_entry(state, signal, policy)
-    if isinstance(decided, Rejection):
-        admission = Admission(
-            rejection=decided,
-            equity=portfolio.equity,
-            heat_before_pct=portfolio.heat_pct(),
-        )
-        return plan_entry(state, signal, policy, now, decided, admission)
-    admission = admit_entry(
-        portfolio, signal.symbol, decided.risk_pct, signal.entry_price, signal.stop_loss, policy
-    )
-    return plan_entry(state, signal, policy, now, decided, admission)

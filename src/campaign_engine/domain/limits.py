@@ -50,9 +50,22 @@ class PortfolioView:
         return percent_of(risk, self.equity)
 
     def with_exposure(self, exposure: Exposure) -> "PortfolioView":
-        """This view with ``exposure`` replacing the campaign's previous one."""
-        others = tuple(e for e in self.exposures if e.campaign_id != exposure.campaign_id)
-        return PortfolioView(equity=self.equity, exposures=(*others, exposure))
+        """This view with ``exposure`` replacing the campaign's previous one. Every entry
+        decision asks for it, so the sums are adjusted, not summed again."""
+        kept: list[Exposure] = []
+        by_symbol = dict(self._by_symbol)
+        for e in self.exposures:
+            if e.campaign_id == exposure.campaign_id:
+                by_symbol[e.symbol] -= e.total
+            else:
+                kept.append(e)
+        by_symbol[exposure.symbol] = by_symbol.get(exposure.symbol, ZERO) + exposure.total
+        view = object.__new__(PortfolioView)
+        object.__setattr__(view, "equity", self.equity)
+        object.__setattr__(view, "exposures", (*kept, exposure))
+        object.__setattr__(view, "_by_symbol", by_symbol)
+        object.__setattr__(view, "_total", sum(by_symbol.values(), ZERO))
+        return view
 
     @classmethod
     def of(cls, equity: Decimal, exposures: Iterable[Exposure]) -> "PortfolioView":

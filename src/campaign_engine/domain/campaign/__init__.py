@@ -1,0 +1,37 @@
+"""The campaign aggregate: every command takes a state and an input and returns an
+``Outcome``, the new state with the effects to carry out (orders to place or cancel, events to
+announce).
+
+The functions are pure and deterministic: the same state and input always give the same
+outcome, ids included. That is what lets a Temporal workflow be a thin shell around them.
+One module per kind of input: entries, fills, prices, and the operator's commands.
+"""
+
+from campaign_engine.domain.campaign.entries import (
+    BatchOutcome,
+    PreparedEntry,
+    conclude_entry,
+    decide_batch,
+    decide_entry,
+    prepare_entry,
+)
+from campaign_engine.domain.campaign.fills import apply_fill
+from campaign_engine.domain.campaign.operator_commands import change_status, invalidate
+from campaign_engine.domain.campaign.outcome import Outcome, exposure_of
+from campaign_engine.domain.campaign.prices import is_stale, on_price
+
+__all__ = [
+    "BatchOutcome",
+    "Outcome",
+    "PreparedEntry",
+    "apply_fill",
+    "change_status",
+    "conclude_entry",
+    "decide_batch",
+    "decide_entry",
+    "exposure_of",
+    "invalidate",
+    "is_stale",
+    "on_price",
+    "prepare_entry",
+]

@@ -1,0 +1,42 @@
+"""The sell orders a campaign places for a position: stops, targets and invalidation."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from campaign_engine.domain.events import OrderLeg
+from campaign_engine.domain.orders import Order, client_order_id
+from campaign_engine.domain.positions import Position
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderType
+
+
+def exit_order(
+    state: CampaignState,
+    position: Position,
+    purpose: OrderPurpose,
+    quantity: Decimal,
+    expected_price: Decimal,
+    limit_price: Decimal | None,
+    now: UtcDatetime,
+    correlation_id: str,
+) -> Order:
+    return Order(
+        client_order_id=client_order_id(state.campaign_id, position.pattern, purpose),
+        campaign_id=state.campaign_id,
+        position_id=position.id,
+        symbol=state.symbol,
+        side=OrderSide.SELL,
+        order_type=OrderType.LIMIT if limit_price is not None else OrderType.MARKET,
+        purpose=purpose,
+        quantity=quantity,
+        limit_price=limit_price,
+        expected_price=expected_price,
+        created_at=now,
+        correlation_id=correlation_id,
+    )
+
+
+def legs(orders: Iterable[Order]) -> tuple[OrderLeg, ...]:
+    """Orders as their events name them."""
+    return tuple(OrderLeg(client_order_id=o.client_order_id, quantity=o.quantity) for o in orders)

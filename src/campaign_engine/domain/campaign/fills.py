@@ -1,0 +1,172 @@
+"""Fills: positions open, grow and close on broker fills, never on intentions (SPEC 5)."""
+
+from dataclasses import replace
+
+from campaign_engine.domain.campaign.outcome import Outcome, announce
+from campaign_engine.domain.errors import Overfill, UnknownOrder
+from campaign_engine.domain.events import (
+    AllPositionsExited,
+    CampaignCompleted,
+    EntryFilled,
+    EventData,
+    ExitExecuted,
+    PositionOpened,
+    StatusChanged,
+)
+from campaign_engine.domain.ledger import r_multiple
+from campaign_engine.domain.lifecycle import phase_for, status_after_entry_fill
+from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.orders import Fill, OrderRecord
+from campaign_engine.domain.positions import ExitRecord, Position
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.vocabulary import (
+    CampaignStatus,
+    OrderPurpose,
+    OrderStatus,
+    PositionStatus,
+)
+
+
+def replace_position(state: CampaignState, position: Position) -> tuple[Position, ...]:
+    return tuple(position if p.id == position.id else p for p in state.positions)
+
+
+def replace_order(state: CampaignState, record: OrderRecord) -> tuple[OrderRecord, ...]:
+    cid = record.order.client_order_id
+    return tuple(record if o.order.client_order_id == cid else o for o in state.orders)
+
+
+def apply_fill(state: CampaignState, fill: Fill, now: UtcDatetime) -> Outcome:
+    """Book a broker fill: positions open and close on fills, never on intentions.
+
+    A fill delivered twice (same ``fill_id``) changes nothing the second time.
+    """
+    record = state.order(fill.client_order_id)
+    if record is None:
+        raise UnknownOrder(f"campaign {state.campaign_id} placed no order {fill.client_order_id}")
+    if fill.fill_id in record.fill_ids:
+        return Outcome(state)
+    if fill.quantity > record.remaining:
+        raise Overfill(
+            f"fill {fill.fill_id} of {fill.quantity} exceeds the {record.remaining} left on "
+            f"order {fill.client_order_id}"
+        )
+    order = record.order
+    filled = record.filled_quantity + fill.quantity
+    record = replace(
+        record,
+        filled_quantity=filled,
+        fill_ids=(*record.fill_ids, fill.fill_id),
+        status=OrderStatus.FILLED if filled == order.quantity else record.status,
+    )
+    position = next(p for p in state.positions if p.id == order.position_id)
+    if order.purpose is OrderPurpose.ENTRY:
+        return _book_entry_fill(state, record, position, fill, now)
+    return _book_exit_fill(state, record, position, fill, now)
+
+
+def _book_entry_fill(
+    state: CampaignState, record: OrderRecord, position: Position, fill: Fill, now: UtcDatetime
+) -> Outcome:
+    first_fill = position.status is PositionStatus.PENDING
+    position = replace(
+        position,
+        shares=position.shares + fill.quantity,
+        open_shares=position.open_shares + fill.quantity,
+        status=PositionStatus.OPEN,
+        opened_at=position.opened_at or fill.filled_at,
+    )
+    status = status_after_entry_fill(state.status, position.pattern)
+    new_state = replace(
+        state,
+        positions=replace_position(state, position),
+        orders=replace_order(state, record),
+        status=status,
+        phase=phase_for(status, state.phase),
+        version=state.version + 1,
+        updated_at=now,
+    )
+    filled = PositionOpened if first_fill else EntryFilled
+    announcements: list[EventData] = [
+        filled(
+            position_id=position.id,
+            pattern=position.pattern,
+            shares=fill.quantity,
+            price=fill.price,
+            stop=position.stop,
+            targets=position.targets,
+        )
+    ]
+    if status is not state.status:
+        announcements.append(StatusChanged(status=status, phase=new_state.phase, by="fill"))
+    events = announce(new_state, now, record.order.correlation_id, announcements)
+    return Outcome(new_state, events=events)
+
+
+def _book_exit_fill(
+    state: CampaignState, record: OrderRecord, position: Position, fill: Fill, now: UtcDatetime
+) -> Outcome:
+    order = record.order
+    pnl = (fill.price - position.entry_price) * fill.quantity
+    open_shares = position.open_shares - fill.quantity
+    closes = open_shares == ZERO and position.unfilled_shares == ZERO
+    position = replace(
+        position,
+        open_shares=open_shares,
+        pending_exit_shares=max(ZERO, position.pending_exit_shares - fill.quantity),
+        realized_pnl=position.realized_pnl + pnl,
+        exits=(
+            *position.exits,
+            ExitRecord(
+                purpose=order.purpose,
+                quantity=fill.quantity,
+                price=fill.price,
+                realized_pnl=pnl,
+                at=fill.filled_at,
+            ),
+        ),
+        status=PositionStatus.CLOSED if closes else position.status,
+        closed_at=fill.filled_at if closes else position.closed_at,
+    )
+    new_state = replace(
+        state,
+        positions=replace_position(state, position),
+        orders=replace_order(state, record),
+        version=state.version + 1,
+        updated_at=now,
+    )
+    announcements: list[EventData] = [
+        ExitExecuted(
+            position_id=position.id,
+            pattern=position.pattern,
+            purpose=order.purpose,
+            quantity=fill.quantity,
+            price=fill.price,
+            realized_pnl=pnl,
+            open_shares=open_shares,
+        )
+    ]
+    finished = new_state.all_positions_closed and not any(
+        o.status is OrderStatus.OPEN for o in new_state.orders
+    )
+    if finished and new_state.closed_at is None:
+        new_state, final = _finish(new_state, now)
+        announcements.append(final)
+    return Outcome(new_state, events=announce(new_state, now, order.correlation_id, announcements))
+
+
+def _finish(state: CampaignState, now: UtcDatetime) -> tuple[CampaignState, EventData]:
+    """Every position is closed: COMPLETED, unless it was invalidated on the way."""
+    realized = state.realized_pnl
+    initial_risk = sum((p.initial_risk for p in state.positions), ZERO)
+    closed = state.status is CampaignStatus.INVALIDATED
+    final = AllPositionsExited if closed else CampaignCompleted
+    metrics = final(
+        realized_pnl=realized,
+        r_multiple=r_multiple(realized, initial_risk),
+        total_allocation=state.total_allocation,
+        positions=len(state.positions),
+    )
+    status = state.status if closed else CampaignStatus.COMPLETED
+    return replace(state, status=status, closed_at=now), metrics

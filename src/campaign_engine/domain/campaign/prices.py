@@ -1,0 +1,121 @@
+"""Prices (SPEC section 5): each update checked for invalidation, stops, then targets."""
+
+from dataclasses import replace
+
+from campaign_engine.domain.campaign.exit_orders import exit_order, legs
+from campaign_engine.domain.campaign.operator_commands import exit_everything
+from campaign_engine.domain.campaign.outcome import Outcome, announce
+from campaign_engine.domain.errors import WrongSymbol
+from campaign_engine.domain.events import EventData, ExitsTriggered, StopMove, StopsTrailed
+from campaign_engine.domain.exits import (
+    downside_fill_price,
+    invalidation_level,
+    is_invalidated,
+    is_stopped,
+    reach_targets,
+)
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.orders import Order, OrderRecord
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.positions import Position
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.vocabulary import OrderPurpose, Pattern
+
+
+def is_stale(state: CampaignState, update: PriceUpdate) -> bool:
+    """Not newer than the last update seen (by time, and by sequence when both carry one)."""
+    if state.last_price_at is not None and update.as_of <= state.last_price_at:
+        return True
+    return (
+        update.sequence is not None
+        and state.last_sequence is not None
+        and update.sequence <= state.last_sequence
+    )
+
+
+def on_price(
+    state: CampaignState,
+    update: PriceUpdate,
+    policy: Policy,
+    now: UtcDatetime,
+    correlation_id: str,
+) -> Outcome:
+    """Evaluate one price update: stale -> ignored; then invalidation; then stops; then
+    targets. A bar's low is looked at before its high, so a bar touching both a stop and a
+    target is a stop."""
+    if update.symbol != state.symbol:
+        raise WrongSymbol(
+            f"campaign {state.campaign_id} trades {state.symbol}, not {update.symbol}"
+        )
+    if is_stale(state, update):
+        return Outcome(state)
+    state = replace(
+        state,
+        last_price=update.last,
+        last_price_at=update.as_of,
+        last_sequence=update.sequence if update.sequence is not None else state.last_sequence,
+    )
+    if not state.exists or state.is_closed:
+        return Outcome(state)
+
+    level = invalidation_level(state.trading_range, state.position_for(Pattern.SPRING))
+    if level is not None and is_invalidated(level, update):
+        price = downside_fill_price(level, update)
+        reason = f"invalidation level {level} breached (low {update.bar_low})"
+        return exit_everything(state, reason, lambda _: price, now, correlation_id)
+
+    orders: list[Order] = []
+    positions: list[Position] = []
+    for position in state.positions:
+        if not position.is_open or position.sellable_shares <= ZERO:
+            positions.append(position)
+        elif is_stopped(position, update):
+            quantity = position.sellable_shares
+            price = downside_fill_price(position.stop, update)
+            orders.append(
+                exit_order(
+                    state, position, OrderPurpose.STOP, quantity, price, None, now, correlation_id
+                )
+            )
+            positions.append(
+                replace(position, pending_exit_shares=position.pending_exit_shares + quantity)
+            )
+        else:
+            reached = reach_targets(position, update, policy)
+            for intent in reached.exits:
+                orders.append(
+                    exit_order(
+                        state,
+                        position,
+                        intent.purpose,
+                        intent.quantity,
+                        intent.price,
+                        intent.level,
+                        now,
+                        correlation_id,
+                    )
+                )
+            positions.append(reached.position)
+
+    if tuple(positions) == state.positions:
+        return Outcome(state)
+    new_state = replace(
+        state, positions=tuple(positions), version=state.version + 1, updated_at=now
+    )
+    new_state = replace(
+        new_state, orders=(*new_state.orders, *(OrderRecord(order=o) for o in orders))
+    )
+    moved = tuple(
+        StopMove(pattern=after.pattern, previous_stop=before.stop, stop=after.stop)
+        for before, after in zip(state.positions, positions, strict=True)
+        if after.stop != before.stop
+    )
+    reaction: EventData = (
+        ExitsTriggered(price=update.last, stops_moved=moved, exit_orders=legs(orders))
+        if orders
+        else StopsTrailed(price=update.last, stops_moved=moved)
+    )
+    events = announce(new_state, now, correlation_id, [reaction])
+    return Outcome(new_state, orders=tuple(orders), events=events)
