@@ -22,6 +22,7 @@ from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.messages import ReserveRiskRequest
 
 D = Decimal
 T0 = datetime(2024, 10, 15, 14, 30, tzinfo=UTC)
@@ -164,3 +165,22 @@ class Book:
         found = self.state.position_for(pattern)
         assert found is not None, f"no {pattern} position"
         return found
+
+
+def reservation(campaign: str, symbol: str = "AAPL", **changes: object) -> ReserveRiskRequest:
+    """A first entry of ``campaign`` (nothing open, nothing reserved) asking the portfolio
+    for 2% at the worked SOS's prices, unless ``changes`` say otherwise."""
+    values: dict[str, object] = {
+        "campaign_id": campaign,
+        "signal_id": uuid4(),
+        "symbol": symbol,
+        "risk_pct": D("2.0"),
+        "entry_price": D("150.25"),
+        "stop_loss": D("148.75"),
+        "open_risk": D(0),
+        "reserved_risk": D(0),
+        "realized_pnl": D(0),
+        "version": 0,
+        "policy": DEFAULT_POLICY,
+    }
+    return ReserveRiskRequest.model_validate(values | changes)

@@ -25,7 +25,7 @@ from campaign_engine.db.schema import (
     portfolio,
     positions,
 )
-from campaign_engine.domain.limits import heat_alert_level
+from campaign_engine.domain.limits import Exposure, PortfolioView, heat_alert_level
 from campaign_engine.domain.money import ZERO, risk_percent_of
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
@@ -440,21 +440,34 @@ class ReadModel:
         async with self.engine.connect() as conn:
             starting, realized, equity = await self._equity(conn)
             rows = (await conn.execute(query)).all()
+        # The view entry decisions are checked against: heat and group risk are its figures.
+        view = PortfolioView.of(
+            equity,
+            (
+                Exposure(
+                    campaign_id=r.campaign_id,
+                    symbol=r.symbol,
+                    open_risk=r.open_risk,
+                    reserved_risk=r.reserved_risk,
+                )
+                for r in rows
+            ),
+        )
         by_campaign = tuple(
             CampaignRisk(
-                campaign_id=r.campaign_id,
-                symbol=r.symbol,
-                correlation_group=policy.correlation_group(r.symbol),
-                open_risk=r.open_risk,
-                reserved_risk=r.reserved_risk,
-                total_risk=r.open_risk + r.reserved_risk,
-                risk_pct=risk_percent_of(r.open_risk + r.reserved_risk, equity),
+                campaign_id=e.campaign_id,
+                symbol=e.symbol,
+                correlation_group=policy.correlation_group(e.symbol),
+                open_risk=e.open_risk,
+                reserved_risk=e.reserved_risk,
+                total_risk=e.total,
+                risk_pct=risk_percent_of(e.total, equity),
             )
-            for r in rows
+            for e in view.exposures
         )
-        open_risk = sum((c.open_risk for c in by_campaign), ZERO)
-        reserved = sum((c.reserved_risk for c in by_campaign), ZERO)
-        heat = risk_percent_of(open_risk + reserved, equity)
+        open_risk = sum((e.open_risk for e in view.exposures), ZERO)
+        reserved = sum((e.reserved_risk for e in view.exposures), ZERO)
+        heat = view.heat_pct()
         return PortfolioSnapshot(
             starting_equity=starting,
             realized_pnl=realized,
@@ -466,12 +479,12 @@ class ReadModel:
             max_heat_pct=policy.portfolio_max_heat_pct,
             alert_level=heat_alert_level(heat, policy),
             by_campaign=by_campaign,
-            by_group=_by_group(by_campaign, equity, policy),
+            by_group=_by_group(view, by_campaign, policy),
         )
 
 
 def _by_group(
-    by_campaign: Sequence[CampaignRisk], equity: Decimal, policy: Policy
+    view: PortfolioView, by_campaign: Sequence[CampaignRisk], policy: Policy
 ) -> tuple[GroupRisk, ...]:
     groups: dict[str, list[CampaignRisk]] = {}
     for risk in by_campaign:
@@ -488,7 +501,7 @@ def _by_group(
                 open_risk=open_risk,
                 reserved_risk=reserved,
                 total_risk=open_risk + reserved,
-                risk_pct=risk_percent_of(open_risk + reserved, equity),
+                risk_pct=view.group_risk_pct(group, policy),
                 limit_pct=policy.correlated_max_risk_pct,
             )
         )
