@@ -27,10 +27,9 @@ from campaign_engine.activities.effects import EffectActivities
 from campaign_engine.activities.notifications import Channel, LogChannel, WebhookChannel
 from campaign_engine.activities.outbox_relay import OutboxRelay
 from campaign_engine.activities.persistence import PersistenceActivities
-from campaign_engine.db.embedded import embedded_database_url
-from campaign_engine.db.engine import DEFAULT_POOL_SIZE, create_engine_for
-from campaign_engine.db.migrate import migrate
+from campaign_engine.db.engine import DEFAULT_POOL_SIZE
 from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.db.settings import prepare_database
 from campaign_engine.observability import CorrelationInterceptor, configure_logging
 from campaign_engine.sandbox import ContextOutsideSandboxRunner, precompile
 from campaign_engine.settings import Settings, load_settings
@@ -130,19 +129,6 @@ def build_worker(
         workflow_runner=workflow_runner(),
     )
     return CampaignWorker(worker, relay)
-
-
-def database_url(settings: Settings) -> str:
-    return settings.database_url or embedded_database_url(settings.data_dir)
-
-
-async def prepare_database(settings: Settings) -> AsyncEngine:
-    """Migrate, record the account's equity, and hand back an engine."""
-    url = database_url(settings)
-    await asyncio.to_thread(migrate, url)
-    engine = create_engine_for(url)
-    await CampaignRepository(engine).ensure_portfolio(settings.account_equity)
-    return engine
 
 
 async def serve(settings: Settings) -> None:

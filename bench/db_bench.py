@@ -28,7 +28,7 @@ from uuid import UUID
 
 import psycopg
 from sqlalchemy.engine import make_url
-from tests.support.builders import Book, signal, tick, trading_range
+from tests.support.builders import Book, reservation, signal, tick, trading_range
 
 from campaign_engine.db.embedded import start_embedded
 from campaign_engine.db.engine import create_engine_for
@@ -88,19 +88,7 @@ def campaign_saves(campaigns: int) -> list[PersistRequest]:
 
 def reservations(count: int) -> list[AdmissionRequest]:
     return [
-        AdmissionRequest(
-            campaign_id=f"R{i}-2024-10-15",
-            signal_id=uuid.uuid4(),
-            symbol=f"R{i}",
-            risk_pct=D("0.01"),
-            entry_price=D("150.25"),
-            stop_loss=D("148.75"),
-            open_risk=D(0),
-            reserved_risk=D(0),
-            realized_pnl=D(0),
-            version=0,
-            policy=Policy(),
-        )
+        reservation(f"R{i}-2024-10-15", f"R{i}", risk_pct=D("0.01"), policy=Policy())
         for i in range(count)
     ]
 

@@ -207,9 +207,9 @@ def prices(
     ],
 ) -> None:
     """Publish price updates to the open campaigns on their symbols (coalesced per symbol)."""
+    from campaign_engine.db.settings import database_url
     from campaign_engine.inputs import parse_prices, read_text
     from campaign_engine.publisher import DatabaseDirectory
-    from campaign_engine.worker import database_url
 
     updates = _parse(lambda: parse_prices(read_text(file), file))
 
@@ -262,7 +262,7 @@ def status(
 async def _stored_state(settings: Settings, campaign_id: str) -> Any:
     from campaign_engine.db.engine import create_engine_for
     from campaign_engine.db.repository import CampaignRepository
-    from campaign_engine.worker import database_url
+    from campaign_engine.db.settings import database_url
 
     engine = create_engine_for(database_url(settings), pool_size=1)
     try:
@@ -284,9 +284,9 @@ def list_campaigns(
     """List campaigns from the database, newest first."""
     from campaign_engine.db.engine import create_engine_for
     from campaign_engine.db.read_model import ReadModel
+    from campaign_engine.db.settings import database_url
     from campaign_engine.domain.vocabulary import CampaignStatus
     from campaign_engine.views import campaigns_table
-    from campaign_engine.worker import database_url
 
     wanted: CampaignStatus | None = None
     if status is not None:

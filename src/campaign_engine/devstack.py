@@ -163,7 +163,8 @@ def _tail(path: Path, lines: int = 15) -> str:
 async def run_dev(settings: Settings, options: DevOptions, console: Console) -> int:
     """Run the stack until Ctrl-C (or SIGTERM); with ``options.demo``, play the demo once the
     stack is up and keep running so the campaigns can be looked at."""
-    from campaign_engine.worker import build_worker, prepare_database
+    from campaign_engine.db.settings import prepare_database
+    from campaign_engine.worker import build_worker
 
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

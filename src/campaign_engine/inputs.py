@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
+from campaign_engine.validation_errors import problem_lines
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -56,9 +57,7 @@ def _validate(model: type[M], records: Sequence[Any], source: str) -> list[M]:
         try:
             parsed.append(model.model_validate(record))
         except ValidationError as error:
-            for e in error.errors():
-                where = ".".join(str(part) for part in e["loc"]) or "(record)"
-                problems.append(f"  record {n}, {where}: {e['msg']}")
+            problems += problem_lines(error, prefix=f"  record {n}, ", whole="(record)")
     if problems:
         head = f"{source}: {len(problems)} problem(s), nothing was sent"
         raise InputError("\n".join([head, *problems[:20]]))

@@ -24,11 +24,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from pydantic_core import ErrorDetails
 
 from campaign_engine.domain.market import EntrySignal, PriceUpdate, Targets, TradingRange
 from campaign_engine.domain.types import Percent, Price, Symbol, Timeframe, UtcDatetime
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
+from campaign_engine.validation_errors import error_message, problem_lines
 
 SCENARIO_FILE = "scenario.json"
 PRICE_COLUMNS = ("bar", "symbol", "as_of", "open", "high", "low", "close")
@@ -226,22 +226,6 @@ def export_demo(destination: Path) -> Path:
     return destination
 
 
-def _location(loc: Sequence[int | str]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(file)"
-
-
-def _message(error: ErrorDetails) -> str:
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
-
-
-def _problems(error: ValidationError, prefix: str = "") -> list[str]:
-    return [f"{prefix}{_location(e['loc'])}: {_message(e)}" for e in error.errors()]
-
-
 def _refuse(origin: str, problems: Sequence[str]) -> ScenarioError:
     shown = list(problems[:_MAX_PROBLEMS])
     if len(problems) > _MAX_PROBLEMS:
@@ -259,7 +243,7 @@ def _parse_document(text: str, origin: str) -> ScenarioFile:
     try:
         spec = ScenarioFile.model_validate(raw)
     except ValidationError as error:
-        raise _refuse(origin, _problems(error)) from None
+        raise _refuse(origin, problem_lines(error, whole="(file)")) from None
     problems = list(_cross_check(spec))
     if problems:
         raise _refuse(origin, problems)
@@ -295,7 +279,7 @@ def _cross_check(spec: ScenarioFile) -> Iterable[str]:
         try:
             s.entry_signal(trading_range, UUID(int=n), scenario_range.start_time)
         except ValidationError as error:
-            yield from (f"{where}: {_message(e)}" for e in error.errors())
+            yield from (f"{where}: {error_message(e)}" for e in error.errors())
     batches: dict[str, set[int]] = {}
     for s in spec.signals:
         if s.batch is not None:
@@ -308,7 +292,7 @@ def _cross_check(spec: ScenarioFile) -> Iterable[str]:
         try:
             r.trading_range(UUID(int=0))
         except ValidationError as error:
-            yield from (f"{where}: {_message(e)}" for e in error.errors())
+            yield from (f"{where}: {error_message(e)}" for e in error.errors())
         patterns = {s.pattern for s in spec.signals if s.range == r.key}
         if r.expect.status is ExpectedStatus.NOT_CREATED and r.expect.entries:
             yield f"{where}.expect: a campaign that is not created has no entries"
@@ -350,7 +334,7 @@ def parse_prices(
                 {k: values[k] or None for k in ("symbol", "as_of", "open", "high", "low", "close")}
             )
         except ValidationError as error:
-            problems.extend(_problems(error, f"{line}: "))
+            problems.extend(problem_lines(error, prefix=f"{line}: ", whole="(file)"))
             continue
         if update.symbol not in symbols:
             problems.append(f"{line}: no range trades {update.symbol}")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.types import Price
+from campaign_engine.validation_errors import problem_lines
 
 TASK_QUEUE = "campaigns"  # SPEC section 8
 
@@ -68,7 +69,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         return Settings.model_validate(values)
     except ValidationError as error:
         names = {field: var for var, field in _ENV.items()}
-        problems = "; ".join(
-            f"{names.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in error.errors()
-        )
+        problems = "; ".join(problem_lines(error, names=names))
         raise SettingsError(f"invalid configuration: {problems}") from None

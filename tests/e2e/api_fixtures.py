@@ -6,7 +6,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import httpx
@@ -20,6 +20,8 @@ from campaign_engine.domain.market import EntrySignal
 from campaign_engine.settings import Settings
 
 V1 = "/api/v1"
+CAMPAIGN = "AAPL-2024-10-15"  # the worked story's campaign (tests.support.builders)
+UNKNOWN = "NOPE-2024-01-01"
 
 
 @contextlib.asynccontextmanager
@@ -87,3 +89,25 @@ def tick_now(price: str, seconds: float = 0.0, symbol: str = "AAPL") -> dict[str
 def dec(value: Any) -> Decimal:
     assert isinstance(value, str), f"{value!r} is not a decimal string"
     return Decimal(value)
+
+
+async def ok(response: httpx.Response, status: int = 200) -> Any:
+    """The JSON of an answer that must have ``status``."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def locs(response: httpx.Response) -> list[list[Any]]:
+    """The locations of a 422's errors."""
+    assert response.status_code == 422, response.text
+    return [e["loc"] for e in response.json()["detail"]]
+
+
+def pct(amount: Decimal, equity: Decimal) -> Decimal:
+    """Risk as a % of equity, rounded up to 8 places like every risk figure."""
+    return (amount * 100 / equity).quantize(Decimal("0.00000001"), rounding=ROUND_CEILING)
+
+
+async def submit(api: httpx.AsyncClient, entry: EntrySignal) -> dict[str, Any]:
+    plan: dict[str, Any] = await ok(await api.post(f"{V1}/signals", json=body(entry)))
+    return plan

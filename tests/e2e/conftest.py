@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -22,6 +23,7 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
+from tests.e2e.api_fixtures import api_client
 from tests.support.harness import Stack
 
 _HERE = Path(__file__).resolve().parent
@@ -103,3 +105,10 @@ async def stack(
             with contextlib.suppress(RPCError):
                 await handle.terminate("end of test")
     await engine.dispose()
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """The REST API served over the test's stack, and a client talking to it."""
+    async with api_client(stack.settings, stack.client, stack.engine) as http:
+        yield http

@@ -4,12 +4,10 @@ broker, and the portfolio reservation."""
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
-from uuid import uuid4
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from pydantic import TypeAdapter
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,11 +16,9 @@ from campaign_engine.activities.broker import PaperBroker
 from campaign_engine.db.engine import create_engine_for, sync_url
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, campaigns, metadata, orders
-from campaign_engine.domain.entry import AdmissionRequest
-from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import OrderStatus, Pattern, RejectionCode
 from campaign_engine.messages import PersistRequest
-from tests.support.builders import Book, signal, tick
+from tests.support.builders import Book, reservation, signal, tick
 
 D = Decimal
 
@@ -105,26 +101,9 @@ async def test_the_paper_broker_returns_the_existing_order_on_resubmission(
     assert await broker.cancel(order.client_order_id) == first  # filled: nothing to cancel
 
 
-def _reservation(campaign: str, symbol: str = "AAPL", **changes: object) -> AdmissionRequest:
-    values: dict[str, object] = {
-        "campaign_id": campaign,
-        "signal_id": uuid4(),
-        "symbol": symbol,
-        "risk_pct": D("2.0"),
-        "entry_price": D("150.25"),
-        "stop_loss": D("148.75"),
-        "open_risk": D(0),
-        "reserved_risk": D(0),
-        "realized_pnl": D(0),
-        "version": 0,
-        "policy": Policy(),
-    }
-    return TypeAdapter(AdmissionRequest).validate_python(values | changes)
-
-
 async def test_reservations_are_idempotent_and_bounded_by_heat(engine: AsyncEngine) -> None:
     repository = CampaignRepository(engine)
-    requests = [_reservation(f"S{i}-2024-10-15", f"S{i}") for i in range(6)]
+    requests = [reservation(f"S{i}-2024-10-15", f"S{i}") for i in range(6)]
     admissions = [await repository.reserve(r) for r in requests]
     assert [a.approved for a in admissions] == [True] * 5 + [False]
     assert admissions[-1].rejection is not None
@@ -135,7 +114,7 @@ async def test_reservations_are_idempotent_and_bounded_by_heat(engine: AsyncEngi
 
 async def test_equity_for_sizing_includes_realized_pnl(engine: AsyncEngine) -> None:
     repository = CampaignRepository(engine)
-    winner = _reservation("W-2024-10-15", "W", realized_pnl=D("50000"))
+    winner = reservation("W-2024-10-15", "W", realized_pnl=D("50000"))
     admission = await repository.reserve(winner)
     assert admission.equity == D("150000")
     assert admission.shares == D(2000)  # 2% of 150,000 / 1.50

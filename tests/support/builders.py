@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from pydantic import TypeAdapter
+
 from campaign_engine.domain.campaign import (
     Outcome,
     apply_fill,
@@ -13,6 +15,7 @@ from campaign_engine.domain.campaign import (
     exposure_of,
     on_price,
 )
+from campaign_engine.domain.entry import AdmissionRequest
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.limits import Exposure, PortfolioView
 from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
@@ -164,3 +167,22 @@ class Book:
         found = self.state.position_for(pattern)
         assert found is not None, f"no {pattern} position"
         return found
+
+
+def reservation(campaign: str, symbol: str = "AAPL", **changes: object) -> AdmissionRequest:
+    """A first entry of ``campaign`` (nothing open, nothing reserved) asking the portfolio
+    for 2% at the worked SOS's prices, unless ``changes`` say otherwise."""
+    values: dict[str, object] = {
+        "campaign_id": campaign,
+        "signal_id": uuid4(),
+        "symbol": symbol,
+        "risk_pct": D("2.0"),
+        "entry_price": D("150.25"),
+        "stop_loss": D("148.75"),
+        "open_risk": D(0),
+        "reserved_risk": D(0),
+        "realized_pnl": D(0),
+        "version": 0,
+        "policy": DEFAULT_POLICY,
+    }
+    return TypeAdapter(AdmissionRequest).validate_python(values | changes)

@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.activities.broker import PaperBroker
 from campaign_engine.db.schema import broker_orders
+from campaign_engine.db.settings import prepare_database
 from campaign_engine.domain.orders import Fill, Order
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderStatus
 from campaign_engine.messages import BrokerOrder
 from campaign_engine.settings import load_settings
 from campaign_engine.temporal import connect
-from campaign_engine.worker import build_worker, prepare_database
+from campaign_engine.worker import build_worker
 
 _ORDER = TypeAdapter(Order)
 _FILLS = TypeAdapter(tuple[Fill, ...])

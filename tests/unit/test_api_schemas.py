@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from campaign_engine.api.errors import readable_errors
 from campaign_engine.api.schemas import (
+    BRANCH_TAGS,
     AllocationPlanOut,
     CampaignDetailOut,
     MetricsOut,
@@ -22,6 +22,7 @@ from campaign_engine.db.read_model import CampaignPage, CampaignRecord
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
+from campaign_engine.validation_errors import readable_errors
 from tests.support.builders import EQUITY, Book, signal, tick
 
 D = Decimal
@@ -112,7 +113,7 @@ def test_a_page_is_the_sequence_of_its_items() -> None:
 def _errors(adapter: TypeAdapter[object], value: object) -> list[dict[str, object]]:
     with pytest.raises(ValidationError) as caught:
         adapter.validate_python(value)
-    return readable_errors(caught.value.errors())
+    return readable_errors(caught.value.errors(), hidden=BRANCH_TAGS)
 
 
 def test_one_price_or_many_names_only_the_shape_that_was_sent() -> None:

@@ -19,9 +19,9 @@ from campaign_engine.api import campaigns, portfolio, signals
 from campaign_engine.api.errors import install_error_handlers
 from campaign_engine.api.services import Services
 from campaign_engine.client import CampaignClient
+from campaign_engine.db.settings import prepare_database
 from campaign_engine.publisher import DatabaseDirectory
 from campaign_engine.settings import Settings
-from campaign_engine.worker import prepare_database
 
 log = structlog.get_logger("campaign_engine.api")
 

@@ -1,9 +1,7 @@
 """Errors as readable JSON: ``{"detail": "..."}``, or for invalid input FastAPI's list with
 one entry per bad field (``loc``, ``msg``, ``type``, and the value when it is a scalar)."""
 
-from collections.abc import Iterable, Mapping
 from http import HTTPStatus
-from typing import Any
 
 import psycopg
 import structlog
@@ -15,35 +13,16 @@ from temporalio.service import RPCError
 
 from campaign_engine.api.schemas import BRANCH_TAGS
 from campaign_engine.db.repository import PortfolioNotInitialised
+from campaign_engine.validation_errors import readable_errors
 
 log = structlog.get_logger("campaign_engine.api")
-
-_VALUE_ERROR = "Value error, "
-
-
-def readable_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """pydantic's errors, without what only pydantic needs (branch tags in locations, the
-    "Value error, " prefix, context objects, whole objects echoed back)."""
-    readable = []
-    for error in errors:
-        msg = str(error.get("msg", "invalid value"))
-        item: dict[str, Any] = {
-            "loc": [part for part in error.get("loc", ()) if part not in BRANCH_TAGS],
-            "msg": msg.removeprefix(_VALUE_ERROR),
-            "type": str(error.get("type", "value_error")),
-        }
-        value = error.get("input")
-        if isinstance(value, str | int | float | bool):
-            item["input"] = value
-        readable.append(item)
-    return readable
 
 
 async def _invalid(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     return JSONResponse(
         status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
-        content={"detail": readable_errors(error.errors())},
+        content={"detail": readable_errors(error.errors(), hidden=BRANCH_TAGS)},
     )
 
 

@@ -1,10 +1,13 @@
-"""Portfolio limits: heat and correlated risk against a view of every campaign's exposure."""
+"""Portfolio limits: heat and correlated risk against a view of every campaign's exposure.
+
+The view is the one place heat is computed: entry admission checks it and ``GET /portfolio``
+shows it, so what the API reports is what the next decision will see."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from campaign_engine.domain.money import ZERO, percent_of
+from campaign_engine.domain.money import ZERO, risk_percent_of
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.types import Money, Price, Symbol
 from campaign_engine.domain.vocabulary import HeatAlertLevel, RejectionCode
@@ -43,11 +46,13 @@ class PortfolioView:
         object.__setattr__(self, "_total", sum(by_symbol.values(), ZERO))
 
     def heat_pct(self) -> Decimal:
-        return percent_of(self._total, self.equity)
+        """Open plus reserved risk of every campaign, % of equity, rounded up to 8 places
+        like every risk figure held against a limit."""
+        return risk_percent_of(self._total, self.equity)
 
     def group_risk_pct(self, group: str, policy: Policy) -> Decimal:
         risk = sum((self._by_symbol.get(s, ZERO) for s in policy.group_members(group)), ZERO)
-        return percent_of(risk, self.equity)
+        return risk_percent_of(risk, self.equity)
 
     def with_exposure(self, exposure: Exposure) -> "PortfolioView":
         """This view with ``exposure`` replacing the campaign's previous one. Every entry

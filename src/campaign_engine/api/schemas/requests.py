@@ -1,0 +1,66 @@
+"""What the API accepts: operator commands and price updates (one or an array), and the
+answer to the prices."""
+
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
+
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.vocabulary import CampaignStatus
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+StatusName = Annotated[CampaignStatus, BeforeValidator(_upper)]
+"""A campaign status, case-insensitive (``active`` is ACTIVE)."""
+
+
+class StatusChangeIn(BaseModel):
+    """An operator's status change at the campaign's current version."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"status": "MARKUP", "version": 2}]}
+    )
+
+    status: StatusName
+    version: int = Field(ge=1, description="the campaign's current version")
+
+
+class InvalidateIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "range broken"}]}
+    )
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+# One update or an array: the shape picks the branch, so an error names only the fields of
+# the shape that was sent. The tags appear in error locations; the error handler drops them.
+ONE_PRICE = "__one__"
+MANY_PRICES = "__many__"
+BRANCH_TAGS = frozenset({ONE_PRICE, MANY_PRICES})
+
+
+def _price_shape(value: Any) -> str:
+    return MANY_PRICES if isinstance(value, list) else ONE_PRICE
+
+
+PricesIn = Annotated[
+    Annotated[PriceUpdate, Tag(ONE_PRICE)]
+    | Annotated[list[PriceUpdate], Field(max_length=10_000), Tag(MANY_PRICES)],
+    Discriminator(_price_shape),
+]
+
+
+class PricesAcceptedOut(BaseModel):
+    accepted: int = Field(description="updates taken for publishing to the open campaigns")
