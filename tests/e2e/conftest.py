@@ -2,7 +2,6 @@
 (the embedded pgserver, or DATABASE_URL when it is set). Each test gets a database of its own
 and a worker on a task queue of its own, so tests cannot see each other's campaigns."""
 
-import contextlib
 import os
 import sys
 import uuid
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.activities.notifications import Channel
@@ -24,7 +22,7 @@ from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 from tests.e2e.api_fixtures import api_client
-from tests.support.harness import Stack
+from tests.support.harness import Stack, end_running_campaigns
 
 _HERE = Path(__file__).resolve().parent
 
@@ -97,13 +95,7 @@ async def stack(
         yield Stack(client, engine, repository, settings)
         if os.environ.get("RECORD_HISTORIES"):
             await record_histories(temporal, settings.task_queue, request.node.name)
-        # Tests reuse campaign ids (the worked example's AAPL-2024-10-15): end this test's
-        # campaigns so that the next test starts its own instead of finding these.
-        query = f"TaskQueue = '{settings.task_queue}' AND ExecutionStatus = 'Running'"
-        async for execution in temporal.client.list_workflows(query):
-            handle = temporal.client.get_workflow_handle(execution.id, run_id=execution.run_id)
-            with contextlib.suppress(RPCError):
-                await handle.terminate("end of test")
+        await end_running_campaigns(temporal.client, settings.task_queue)
     await engine.dispose()
 
 

@@ -24,7 +24,7 @@ from campaign_engine.domain.vocabulary import Pattern, PositionStatus
 from campaign_engine.messages import workflow_id_for
 from campaign_engine.settings import Settings
 from tests.support.builders import T0, signal, tick
-from tests.support.harness import Stack, eventually
+from tests.support.harness import Stack, end_running_campaigns, eventually
 from tests.support.resting_broker import fill_at_broker
 from tests.support.worker_process import WorkerProcess, worker_environment
 
@@ -54,6 +54,7 @@ async def resting(
         yield RestingStack(Stack(client, engine, CampaignRepository(engine), settings), worker)
     finally:
         worker.stop()
+        await end_running_campaigns(temporal.client, queue)
         await engine.dispose()
         print(worker.output()[-5000:])  # shown by pytest when the test fails
 

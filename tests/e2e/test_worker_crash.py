@@ -3,7 +3,7 @@ order placed twice and no event recorded twice, and its outbox relay announces e
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,16 +26,16 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.settings import Settings
 from tests.support.builders import signal, tick
-from tests.support.harness import Stack, eventually, persisted_status
+from tests.support.harness import Stack, end_running_campaigns, eventually, persisted_status
 from tests.support.worker_process import WorkerProcess, worker_environment
 
 D = Decimal
 
 
 @pytest.fixture
-def crash_stack(
+async def crash_stack(
     temporal: WorkflowEnvironment, database_url: str, tmp_path: Path
-) -> Iterator[tuple[Stack, WorkerProcess]]:
+) -> AsyncIterator[tuple[Stack, WorkerProcess]]:
     queue = f"campaigns-crash-{uuid.uuid4().hex[:8]}"
     env = worker_environment(temporal, database_url, queue)
     worker = WorkerProcess(env, tmp_path / "worker.log")
@@ -46,6 +46,8 @@ def crash_stack(
         yield Stack(client, engine, CampaignRepository(engine), settings), worker
     finally:
         worker.stop()
+        await end_running_campaigns(temporal.client, queue)
+        await engine.dispose()
         print(worker.output()[-5000:])  # shown by pytest when the test fails
 
 

@@ -1,11 +1,14 @@
 """Helpers for end-to-end tests: the running stack and waiting on its read model."""
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.repository import CampaignRepository
@@ -13,6 +16,17 @@ from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus
 from campaign_engine.settings import Settings
+
+
+async def end_running_campaigns(client: Client, task_queue: str) -> None:
+    """Tests reuse campaign ids (the worked example's AAPL-2024-10-15): end a test's campaigns
+    so that the next test starts its own instead of finding these (an update-with-start would
+    join a running one, on a task queue nobody serves any more)."""
+    query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+    async for execution in client.list_workflows(query):
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        with contextlib.suppress(RPCError):
+            await handle.terminate("end of test")
 
 
 @dataclass
