@@ -12,7 +12,6 @@ continued run or one loaded from the database keeps waiting for their fills.
 """
 
 import asyncio
-from collections import deque
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         change_status,
         conclude_entry,
         invalidate,
-        is_stale,
         on_price,
         prepare_entry,
     )
@@ -34,20 +32,20 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.errors import CampaignError, Refusal
     from campaign_engine.domain.market import EntrySignal, PriceUpdate
     from campaign_engine.domain.plans import AllocationPlan
-    from campaign_engine.domain.prices import merge
+    from campaign_engine.domain.prices import price_correlation_id
     from campaign_engine.domain.state import CampaignState
-    from campaign_engine.domain.vocabulary import OrderStatus
     from campaign_engine.messages import (
         BrokerOrder,
         CampaignWorkflowInput,
-        CarryOutRequest,
         ChangeStatusRequest,
         InvalidateRequest,
         LoadAndReserveRequest,
         LoadCampaignRequest,
     )
     from campaign_engine.workflows import activities
+    from campaign_engine.workflows.changes import ChangeQueue
     from campaign_engine.workflows.details import render_details, search_attributes
+    from campaign_engine.workflows.price_inbox import PriceInbox
     from campaign_engine.workflows.refusals import refusal, refusal_for, require_open
 
 # How often a run asks the broker about orders it placed that have not filled yet.
@@ -61,15 +59,12 @@ class CampaignWorkflow:
         self._params = params
         self._policy = params.policy
         self._state: CampaignState | None = params.state
-        self._revision = params.revision
         self._equity: Decimal = params.equity or params.policy.starting_equity
         self._loaded = params.state is not None
         self._load_started = False
         self._lock = asyncio.Lock()
-        # Each committed change, and whether a caller waits on an update for it.
-        self._pending: deque[tuple[Outcome, bool]] = deque()
-        self._carrying = False  # a change is being carried out (it has left the queue)
-        self._prices: PriceUpdate | None = None
+        self._changes = ChangeQueue(params.revision)
+        self._prices = PriceInbox()
         self._published: tuple[object, ...] | None = None
 
     # --- run ------------------------------------------------------------------------------
@@ -79,15 +74,12 @@ class CampaignWorkflow:
         await self._load()
         while True:
             await self._wait_for_work()
-            while self._pending or self._prices is not None:
-                self._carrying = True
-                while self._pending:
-                    await self._carry_out(*self._pending.popleft())
-                self._carrying = False
+            while not self._idle():
+                await self._changes.carry_out(self._book)
                 await self._evaluate_prices()
             self._publish()
-            if self._awaiting_fills() and not self._pending:
-                await self._poll_fills()
+            for client_order_id in self._awaiting_fills():
+                await self._book(await activities.get_order(client_order_id))
             if self._finished() or self._holds_no_campaign():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self._idle():
@@ -99,7 +91,7 @@ class CampaignWorkflow:
                         params.model_copy(
                             update={
                                 "state": self._state,
-                                "revision": self._revision,
+                                "revision": self._changes.revision,
                                 "equity": self._equity,
                             }
                         )
@@ -116,7 +108,7 @@ class CampaignWorkflow:
                 loaded = await activities.load_campaign(
                     LoadCampaignRequest(campaign_id=self._params.campaign_id)
                 )
-                self._state, self._revision = loaded.state, loaded.revision
+                self._state, self._changes.revision = loaded.state, loaded.revision
                 self._loaded = True
         self._publish()
 
@@ -135,21 +127,20 @@ class CampaignWorkflow:
             return
 
     def _idle(self) -> bool:
-        return not self._pending and self._prices is None
+        return not self._changes.queued and self._prices.empty
 
     async def _settled(self) -> None:
         """Until the campaign is loaded and every change before now is carried out, with the
         fills the broker reported for it booked: an operator's command then applies to the
         positions those fills opened, as a price does."""
-        await workflow.wait_condition(
-            lambda: self._loaded and not self._pending and not self._carrying
-        )
+        await workflow.wait_condition(lambda: self._loaded and not self._changes.busy)
 
-    def _awaiting_fills(self) -> list[str]:
-        """Orders placed at the broker and not filled, cancelled or refused there yet."""
-        if self._state is None or self._pending:
-            return []
-        return [r.order.client_order_id for r in self._state.orders if r.status is OrderStatus.OPEN]
+    def _awaiting_fills(self) -> tuple[str, ...]:
+        """Orders placed at the broker whose fills are still to come (an order still queued
+        in a change is not placed yet)."""
+        if self._state is None or self._changes.queued:
+            return ()
+        return self._state.open_order_ids
 
     def _finished(self) -> bool:
         state = self._state
@@ -174,25 +165,11 @@ class CampaignWorkflow:
             or info.get_current_history_length() > self._params.continue_as_new_after_events
         )
 
-    # --- carrying out outcomes ------------------------------------------------------------
+    # --- committing and booking ------------------------------------------------------------
 
     def _commit(self, outcome: Outcome, *, answering: bool = False) -> None:
         self._state = outcome.state
-        if outcome.changed:
-            self._pending.append((outcome, answering))
-
-    async def _carry_out(self, outcome: Outcome, answering: bool) -> None:
-        self._revision += 1
-        request = CarryOutRequest(
-            revision=self._revision,
-            state=outcome.state,
-            events=outcome.events,
-            cancellations=outcome.cancellations,
-            orders=outcome.orders,
-        )
-        carried = await activities.carry_out(request, answering=answering)
-        for broker_order in carried.orders:
-            await self._book(broker_order)
+        self._changes.add(outcome, answering=answering)
 
     async def _book(self, broker_order: BrokerOrder) -> None:
         """Positions open and close on fills: book every fill not booked yet (the domain
@@ -201,10 +178,6 @@ class CampaignWorkflow:
             for fill in broker_order.fills:
                 assert self._state is not None
                 self._commit(apply_fill(self._state, fill, workflow.now()))
-
-    async def _poll_fills(self) -> None:
-        for client_order_id in self._awaiting_fills():
-            await self._book(await activities.get_order(client_order_id))
 
     def _publish(self) -> None:
         """Keep the Temporal UI's view of the campaign current. Each upsert is a command and
@@ -257,7 +230,7 @@ class CampaignWorkflow:
                 campaign_id=self._params.campaign_id, signal=signal, policy=self._policy
             )
         )
-        self._state, self._revision = loaded.state, loaded.revision
+        self._state, self._changes.revision = loaded.state, loaded.revision
         self._loaded = True
         return loaded.admission
 
@@ -268,24 +241,11 @@ class CampaignWorkflow:
 
     @workflow.signal
     def price_update(self, update: PriceUpdate) -> None:
-        """Queue a price; the run loop evaluates it once the effects before it (orders placed,
-        fills booked) are carried out. Prices that queue up meanwhile merge into one bar, so a
-        backlog never loses a high or a low."""
-        state = self._state
-        if state is not None and update.symbol != state.symbol:
-            workflow.logger.warning(
-                "price for %s refused: campaign trades %s", update.symbol, state.symbol
-            )
-            return
-        if state is not None and is_stale(state, update):
-            return
-        try:
-            self._prices = merge(self._prices, update)
-        except ValueError as error:  # a symbol that differs from the queued bar's
-            workflow.logger.warning("price update refused: %s", error)
+        """Queue a price for the run loop (see ``PriceInbox``)."""
+        self._prices.offer(self._state, update)
 
     async def _evaluate_prices(self) -> None:
-        update, self._prices = self._prices, None
+        update = self._prices.take()
         if update is None:
             return
         async with self._lock:
@@ -293,7 +253,7 @@ class CampaignWorkflow:
                 return
             try:
                 outcome = on_price(
-                    self._state, update, self._policy, workflow.now(), _correlation(update)
+                    self._state, update, self._policy, workflow.now(), price_correlation_id(update)
                 )
             except CampaignError as error:  # e.g. another symbol: ignore, loudly
                 workflow.logger.warning("price update refused: %s", error)
@@ -360,8 +320,3 @@ class CampaignWorkflow:
     @workflow.query
     def get_status(self) -> CampaignState | None:
         return self._state
-
-
-def _correlation(update: PriceUpdate) -> str:
-    suffix = f"#{update.sequence}" if update.sequence is not None else ""
-    return f"price:{update.symbol}@{update.as_of.isoformat()}{suffix}"

@@ -40,3 +40,10 @@ def merge_all(updates: Iterable[PriceUpdate]) -> PriceUpdate | None:
     for update in updates:
         bar = merge(bar, update)
     return bar
+
+
+def price_correlation_id(update: PriceUpdate) -> str:
+    """What the events a price causes are correlated with (and their ids derived from): the
+    symbol, the market time and the feed's sequence number when it sends one."""
+    suffix = f"#{update.sequence}" if update.sequence is not None else ""
+    return f"price:{update.symbol}@{update.as_of.isoformat()}{suffix}"

@@ -15,7 +15,13 @@ from campaign_engine.domain.orders import OrderRecord
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.types import Percent, Price, UtcDatetime
-from campaign_engine.domain.vocabulary import CampaignPhase, CampaignStatus, Pattern, PositionStatus
+from campaign_engine.domain.vocabulary import (
+    CampaignPhase,
+    CampaignStatus,
+    OrderStatus,
+    Pattern,
+    PositionStatus,
+)
 
 _CAMPAIGN_NAMESPACE = UUID("0b7e4c52-9d0e-4a4b-8f4e-5a6c1d2e3f40")
 
@@ -84,6 +90,11 @@ class CampaignState:
 
     def order(self, client_order_id: str) -> OrderRecord | None:
         return next((o for o in self.orders if o.order.client_order_id == client_order_id), None)
+
+    @property
+    def open_order_ids(self) -> tuple[str, ...]:
+        """Orders placed and not yet filled or cancelled: their fills are still to come."""
+        return tuple(r.order.client_order_id for r in self.orders if r.status is OrderStatus.OPEN)
 
     @property
     def open_risk(self) -> Decimal:
