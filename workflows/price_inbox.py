@@ -1,27 +1,31 @@
-"""Prices waiting for a campaign run to evaluate them, merged into one bar.
+"""Prices waiting for a campaign run to evaluate them, in the order they arrived.
 
-A price signal is queued, not evaluated at once: the run evaluates it once the effects before it
-(orders placed, fills booked) are carried out. Prices that queue up meanwhile merge into one
-bar, so a backlog never loses a high or a low. A price the campaign cannot use is refused
-with a warning in the worker's log, never silently.
+A price signal is queued, not evaluated at once: the run evaluates each once the effects before
+it (orders placed, fills booked) are carried out, one bar at a time. They are not merged here:
+which signals a workflow task happens to see together depends on timing, and a task lost with
+a killed worker is run again with more of them, so merging would let the same prices decide
+differently on a retry than they did the first time (and than a backtest does). The publisher
+coalesces upstream, so a campaign gets a few bars a second at most. A price the campaign
+cannot use is refused with a warning in the worker's log, never silently.
 """
+
+from collections import deque
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign import is_stale
     from campaign_engine.domain.market import PriceUpdate
-    from campaign_engine.domain.prices import merge
     from campaign_engine.domain.state import CampaignState
 
 
 class PriceInbox:
     def __init__(self) -> None:
-        self._bar: PriceUpdate | None = None
+        self._bars: deque[PriceUpdate] = deque()
 
     @property
     def empty(self) -> bool:
-        return self._bar is None
+        return not self._bars
 
     def offer(self, state: CampaignState | None, update: PriceUpdate) -> None:
         """Queue ``update`` unless it is for another symbol or older than what the campaign
@@ -32,13 +36,15 @@ class PriceInbox:
             )
             return
         if state is not None and is_stale(state, update):
+            workflow.logger.warning(
+                "price for %s at %s ignored: the campaign has taken %s already",
+                update.symbol,
+                update.as_of.isoformat(),
+                state.last_price_at.isoformat() if state.last_price_at else "a newer one",
+            )
             return
-        try:
-            self._bar = merge(self._bar, update)
-        except ValueError as error:  # a symbol that differs from the queued bar's
-            workflow.logger.warning("price update refused: %s", error)
+        self._bars.append(update)
 
     def take(self) -> PriceUpdate | None:
-        """The bar queued so far, leaving the inbox empty."""
-        bar, self._bar = self._bar, None
-        return bar
+        """The oldest bar queued, or None."""
+        return self._bars.popleft() if self._bars else None
