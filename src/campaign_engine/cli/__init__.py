@@ -1,0 +1,45 @@
+"""The ``campaigns`` command: the embedded stack, the demo, and the commands for real use against
+any Temporal and PostgreSQL given by the environment (TEMPORAL_ADDRESS, DATABASE_URL, ...).
+
+The commands live by what they do: ``stack`` (dev, demo, worker, api), ``inputs`` (submit,
+prices), ``reads`` (status, list); ``common`` holds what they share. Each loads what it needs
+when it runs, so that ``campaigns --help`` and the read commands stay light."""
+
+import os
+import sys
+
+import typer
+
+from campaign_engine.cli import inputs, reads, stack
+from campaign_engine.cli.common import Failure
+
+__all__ = ["Failure", "app", "main"]
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Wyckoff campaign engine: durable campaigns on Temporal.",
+    pretty_exceptions_enable=False,
+)
+# Registered in the order `campaigns --help` lists them.
+app.command()(stack.dev)
+app.command("demo")(stack.demo)
+app.command()(stack.worker)
+app.command()(stack.api)
+app.command()(inputs.submit)
+app.command()(inputs.prices)
+app.command()(reads.status)
+app.command("list")(reads.list_campaigns)
+
+
+def main() -> None:
+    try:
+        app()
+        code = 0
+    except SystemExit as done:  # typer reports errors itself, then exits with their code
+        code = done.code if isinstance(done.code, int) else int(done.code is not None)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio can abort the interpreter while it finalizes (sdk-python#300): leave with our
+    # own exit code once the output is out.
+    os._exit(code)

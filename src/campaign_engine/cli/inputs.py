@@ -1,0 +1,76 @@
+"""The commands that feed campaigns: ``submit`` (entry signals) and ``prices`` (price updates),
+each read from a file or stdin."""
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from campaign_engine.cli.common import (
+    Failure,
+    campaign_client,
+    dump,
+    out,
+    parse,
+    read_settings,
+    run,
+)
+
+
+def submit(
+    file: Annotated[
+        str, typer.Argument(help="JSON file with one signal or an array; - reads stdin")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plans as JSON.")] = False,
+) -> None:
+    """Submit entry signals; several are decided as a batch, in priority order."""
+    from campaign_engine.client import CampaignRefused
+    from campaign_engine.inputs import parse_signals, read_text
+    from campaign_engine.views import plans_table
+
+    signals = parse(lambda: parse_signals(read_text(file), file))
+
+    async def main() -> list[Any]:
+        client = await campaign_client(read_settings())
+        try:
+            if len(signals) == 1:
+                return [await client.submit(signals[0])]
+            return list(await client.submit_batch(signals))
+        except CampaignRefused as error:
+            raise Failure(f"refused ({error.kind}): {error}") from None
+
+    plans = run(main())
+    if as_json:
+        out.print_json(json.dumps([dump(plan) for plan in plans]))
+    else:
+        out.print(plans_table(plans))
+
+
+def prices(
+    file: Annotated[
+        str, typer.Argument(help="JSON (object or array) or CSV of price updates; - reads stdin")
+    ],
+) -> None:
+    """Publish price updates to the open campaigns on their symbols (coalesced per symbol)."""
+    from campaign_engine.db.settings import database_url
+    from campaign_engine.inputs import parse_prices, read_text
+    from campaign_engine.publisher import DatabaseDirectory
+
+    updates = parse(lambda: parse_prices(read_text(file), file))
+
+    async def main() -> tuple[int, int]:
+        from campaign_engine.db.engine import create_engine_for
+
+        settings = read_settings()
+        client = await campaign_client(settings)
+        engine = create_engine_for(database_url(settings), pool_size=2)
+        try:
+            async with client.publisher(DatabaseDirectory(engine)) as publisher:
+                for update in updates:
+                    await publisher.publish(update)
+            return publisher.updates_received, publisher.signals_sent
+        finally:
+            await engine.dispose()
+
+    received, sent = run(main())
+    out.print(f"published {received} update(s) as {sent} signal(s) to campaigns")
