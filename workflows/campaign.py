@@ -1,5 +1,10 @@
 """CampaignWorkflow: one durable workflow per campaign, a thin shell over the domain.
 
+The campaign's clock is the market's: a decision happens at its signal's ``generated_at``, a
+bar at its ``as_of``, a fill at its ``filled_at``, an operator's command at the campaign's
+market time. ``workflow.now()`` (the server's clock) decides nothing, so the same data played
+live, replayed next year or backtested gives the same outcome.
+
 Handlers decide (through the pure domain) and commit the outcome; the run loop carries out
 each committed outcome in order, one ``carry_out`` activity per change (persist the snapshot
 with its events, then cancel and place its orders), and books the fills the broker reports.
@@ -12,7 +17,7 @@ continued run or one loaded from the database keeps waiting for their fills.
 """
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
@@ -177,7 +182,7 @@ class CampaignWorkflow:
         async with self._lock:
             for fill in broker_order.fills:
                 assert self._state is not None
-                self._commit(apply_fill(self._state, fill, workflow.now()))
+                self._commit(apply_fill(self._state, fill, fill.filled_at))
 
     def _publish(self) -> None:
         """Keep the Temporal UI's view of the campaign current. Each upsert is a command and
@@ -205,7 +210,7 @@ class CampaignWorkflow:
             if request is not None:
                 admission = reserved if reserved is not None else await self._reserve(request)
                 self._equity = admission.equity
-            outcome = conclude_entry(entry, admission, workflow.now())
+            outcome = conclude_entry(entry, admission, signal.generated_at)
             self._commit(outcome, answering=True)
             assert outcome.plan is not None
             return outcome.plan
@@ -253,7 +258,7 @@ class CampaignWorkflow:
                 return
             try:
                 outcome = on_price(
-                    self._state, update, self._policy, workflow.now(), price_correlation_id(update)
+                    self._state, update, self._policy, update.as_of, price_correlation_id(update)
                 )
             except CampaignError as error:  # e.g. another symbol: ignore, loudly
                 workflow.logger.warning("price update refused: %s", error)
@@ -284,7 +289,7 @@ class CampaignWorkflow:
             state = require_open(self._state, self._params.campaign_id)
             correlation = f"invalidate:{workflow.uuid4()}"
             try:
-                outcome = invalidate(state, request.reason, workflow.now(), correlation)
+                outcome = invalidate(state, request.reason, _market_now(state), correlation)
             except CampaignError as error:
                 raise refusal_for(error) from None
             self._commit(outcome, answering=True)
@@ -299,7 +304,7 @@ class CampaignWorkflow:
             correlation = f"operator:{workflow.uuid4()}"
             try:
                 outcome = change_status(
-                    state, request.status, request.version, workflow.now(), correlation
+                    state, request.status, request.version, _market_now(state), correlation
                 )
             except CampaignError as error:
                 raise refusal_for(error) from None
@@ -320,3 +325,9 @@ class CampaignWorkflow:
     @workflow.query
     def get_status(self) -> CampaignState | None:
         return self._state
+
+
+def _market_now(state: CampaignState) -> datetime:
+    """When an operator's command happens on the campaign's clock (see ``market_time``)."""
+    assert state.market_time is not None  # an open campaign has acted at least once
+    return state.market_time

@@ -1,8 +1,13 @@
 """Client-side price flow (SPEC section 9): coalesce a symbol's updates into bars and fan each
 bar out to the open campaigns on that symbol, a few times a second at most.
 
-A campaign that missed a bar (it opened meanwhile, or a send failed) gets the bars it missed
-merged into its next one, so every high and low reaches every campaign, however prices flood.
+Which bars a campaign gets is decided by market time alone: every bar stamped after the entry
+signal that opened it (``OpenCampaign.opened_at``) and after the last bar sent to it. A
+campaign that missed bars (it opened meanwhile, or a send failed) gets them merged into one,
+so every high and low reaches every campaign, however prices flood; the publisher looks for
+such campaigns again every ``catch_up`` interval, so the last bar before a quiet spell reaches
+a campaign approved just after it too. An update older than the bar its symbol has already
+sent is counted and logged (``updates_too_old``), never dropped in silence.
 """
 
 import asyncio
@@ -31,7 +36,8 @@ Sender = Callable[[str, PriceUpdate], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class OpenCampaign:
     campaign_id: str
-    created_at: datetime
+    opened_at: datetime
+    """The market time of the entry signal that opened the campaign."""
 
 
 class CampaignDirectory(Protocol):
@@ -59,6 +65,7 @@ class DatabaseDirectory:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
+        # A campaign's created_at is its first entry signal's market time.
         found = [OpenCampaign(r.campaign_id, r.created_at) for r in rows]
         self._cache[symbol] = (time.monotonic(), found)
         return found
@@ -74,9 +81,11 @@ class Gone(Exception):
 
 @dataclass
 class _Symbol:
+    history: deque[PriceUpdate]
     pending: PriceUpdate | None = None
     last_flush: float = float("-inf")
-    history: deque[PriceUpdate] | None = None
+    # Campaigns announced by ``opened`` that the directory may not list yet.
+    announced: dict[str, OpenCampaign] = field(default_factory=dict)
     # One flush of a symbol at a time: a bar sent while an older one is still on its way could
     # overtake it, and a campaign drops a bar older than the newest it has (stale), with the
     # bar's high and low.
@@ -90,14 +99,16 @@ class PricePublisher:
         directory: CampaignDirectory,
         *,
         interval: timedelta = timedelta(milliseconds=500),
-        retention: timedelta = timedelta(minutes=10),
+        retention: int = 10_000,
+        catch_up: timedelta = timedelta(seconds=1),
         concurrency: int = 64,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._send = send
         self._directory = directory
         self._interval = interval.total_seconds()
-        self._retention = retention
+        self._retention = retention  # bars kept per symbol for campaigns that missed some
+        self._catch_up = catch_up.total_seconds()
         self._limit = asyncio.Semaphore(concurrency)
         self._clock = clock
         self._symbols: dict[str, _Symbol] = {}
@@ -105,6 +116,7 @@ class PricePublisher:
         self._flusher: asyncio.Task[None] | None = None
         self.signals_sent = 0
         self.updates_received = 0
+        self.updates_too_old = 0
 
     async def __aenter__(self) -> Self:
         self._flusher = asyncio.create_task(self._flush_when_due())
@@ -117,15 +129,40 @@ class PricePublisher:
                 await self._flusher
         await self.flush()
 
-    async def publish(self, update: PriceUpdate) -> None:
-        """Take one update; it reaches the campaigns with the symbol's next bar."""
+    def _entry(self, symbol: str) -> _Symbol:
+        return self._symbols.setdefault(symbol, _Symbol(history=deque(maxlen=self._retention)))
+
+    async def publish(self, update: PriceUpdate) -> bool:
+        """Take one update; it reaches the campaigns with the symbol's next bar. False when it
+        is older than a bar its symbol has sent already (no campaign could use it)."""
         self.updates_received += 1
-        entry = self._symbols.setdefault(update.symbol, _Symbol(history=deque()))
+        entry = self._entry(update.symbol)
+        if entry.history and update.as_of <= entry.history[-1].as_of:
+            # Every campaign has been sent (or will be) the newer bar; this one would be
+            # refused as stale by each of them.
+            self.updates_too_old += 1
+            log.warning(
+                "price_too_old",
+                symbol=update.symbol,
+                as_of=update.as_of.isoformat(),
+                newest_sent=entry.history[-1].as_of.isoformat(),
+                count=self.updates_too_old,
+            )
+            return False
         entry.pending = merge(entry.pending, update)
         if self._clock() - entry.last_flush >= self._interval:
             await self.flush(update.symbol)
+        return True
+
+    async def opened(self, symbol: str, campaign: OpenCampaign) -> int:
+        """A campaign just opened on ``symbol``: send it the bars after its opening signal now,
+        without waiting for the directory to list it or for the symbol's next update."""
+        entry = self._entry(symbol)
+        entry.announced[campaign.campaign_id] = campaign
+        return await self.flush(symbol, catch_up=True)
 
     async def _flush_when_due(self) -> None:
+        last_catch_up = self._clock()
         while True:
             await asyncio.sleep(self._interval / 2)
             now = self._clock()
@@ -135,36 +172,44 @@ class PricePublisher:
                 if entry.pending is not None and now - entry.last_flush >= self._interval
             ]
             await asyncio.gather(*(self.flush(symbol) for symbol in due))
+            if now - last_catch_up >= self._catch_up:
+                last_catch_up = now
+                await self.flush(catch_up=True)
 
-    async def flush(self, symbol: str | None = None) -> int:
-        """Send what is pending now (one symbol, or all at once); returns the signals sent."""
+    async def flush(self, symbol: str | None = None, *, catch_up: bool = False) -> int:
+        """Send what is pending now (one symbol, or all at once); with ``catch_up``, also the
+        bars a campaign has not had yet when nothing new is pending. Returns the signals sent."""
         symbols = [symbol] if symbol is not None else list(self._symbols)
-        return sum(await asyncio.gather(*(self._flush_symbol(name) for name in symbols)))
+        sent = await asyncio.gather(*(self._flush_symbol(name, catch_up) for name in symbols))
+        return sum(sent)
 
-    async def _flush_symbol(self, symbol: str) -> int:
+    async def _flush_symbol(self, symbol: str, catch_up: bool) -> int:
         entry = self._symbols.get(symbol)
         if entry is None:
             return 0
         async with entry.flushing:
-            return await self._flush_locked(symbol, entry)
+            return await self._flush_locked(symbol, entry, catch_up)
 
-    async def _flush_locked(self, symbol: str, entry: _Symbol) -> int:
-        if entry.pending is None or entry.history is None:
+    async def _flush_locked(self, symbol: str, entry: _Symbol, catch_up: bool) -> int:
+        if entry.pending is not None:
+            entry.history.append(entry.pending)
+            entry.pending = None
+            entry.last_flush = self._clock()
+        elif not (catch_up and entry.history):
             return 0
-        bar, entry.pending = entry.pending, None
-        entry.last_flush = self._clock()
-        history = entry.history
-        history.append(bar)
-        while history and history[0].as_of < bar.as_of - self._retention:
-            history.popleft()
-        targets = await self._directory.open_campaigns(symbol)
-        results = await asyncio.gather(*(self._deliver(c, history) for c in targets))
+        listed = await self._directory.open_campaigns(symbol)
+        targets = {c.campaign_id: c for c in listed}
+        for campaign_id in [c for c in entry.announced if c in targets]:
+            del entry.announced[campaign_id]  # the directory knows it now
+        targets |= entry.announced
+        results = await asyncio.gather(*(self._deliver(c, entry) for c in targets.values()))
         sent = sum(results)
         self.signals_sent += sent
         return sent
 
-    async def _deliver(self, campaign: OpenCampaign, history: deque[PriceUpdate]) -> int:
-        since = self._sent_until.get(campaign.campaign_id, campaign.created_at)
+    async def _deliver(self, campaign: OpenCampaign, entry: _Symbol) -> int:
+        history = entry.history
+        since = self._sent_until.get(campaign.campaign_id, campaign.opened_at)
         missed = []
         for bar in reversed(history):  # usually only the newest bar is missing
             if bar.as_of <= since:
@@ -181,6 +226,7 @@ class PricePublisher:
                 await self._send(campaign.campaign_id, update)
             except Gone:
                 self._sent_until.pop(campaign.campaign_id, None)
+                entry.announced.pop(campaign.campaign_id, None)
                 return 0
             except SendFailed as error:
                 log.warning("price_send_failed", campaign_id=campaign.campaign_id, error=str(error))

@@ -81,7 +81,7 @@ def body(signal: EntrySignal) -> dict[str, Any]:
 
 
 def tick_now(price: str, seconds: float = 0.0, symbol: str = "AAPL") -> dict[str, str]:
-    """A tick stamped in wall-clock time: a campaign takes the bars after its creation."""
+    """A tick stamped now: later than every signal of the builders (market time 2024)."""
     as_of = datetime.now(UTC) + timedelta(seconds=seconds)
     return {"symbol": symbol, "as_of": as_of.isoformat(), "price": price}
 

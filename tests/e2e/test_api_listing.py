@@ -4,6 +4,7 @@ pagination and filters, risk by correlation group.
 
 The ``api`` fixture (tests/e2e/conftest.py) serves the app over the test's stack."""
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -20,7 +21,7 @@ from tests.e2e.api_fixtures import (
     locs,
     ok,
 )
-from tests.support.builders import signal, trading_range
+from tests.support.builders import T0, signal, trading_range
 from tests.support.harness import Stack, settled
 
 D = Decimal
@@ -29,9 +30,14 @@ D = Decimal
 # --- listing -------------------------------------------------------------------------------
 
 
-def _entry(symbol: str, pattern: Pattern, confidence: int, r_multiple: str) -> EntrySignal:
+def _entry(
+    symbol: str, pattern: Pattern, confidence: int, r_multiple: str, minutes: int
+) -> EntrySignal:
+    """A signal ``minutes`` into the session: the list shows campaigns newest first by the
+    market time of the signal that opened them."""
     rng = trading_range(symbol=symbol, range_id=uuid4())
-    return signal(pattern, rng=rng, confidence=confidence, r_multiple=r_multiple)
+    at = T0 + timedelta(minutes=minutes)
+    return signal(pattern, rng=rng, confidence=confidence, r_multiple=r_multiple, at=at)
 
 
 async def test_batch_order_list_pagination_filters_and_groups(stack: Stack) -> None:
@@ -43,11 +49,11 @@ async def test_batch_order_list_pagination_filters_and_groups(stack: Stack) -> N
     )
     async with api_client(stack.settings, grouped, stack.engine) as api:
         batch = [
-            _entry("MSFT", Pattern.SOS, 85, "2.8"),  # score 60.4
-            _entry("NVDA", Pattern.LPS, 80, "3.5"),  # 66.5
-            _entry("AAPL", Pattern.SPRING, 75, "3.0"),  # 69.0
-            _entry("AMD", Pattern.SPRING, 80, "3.0"),  # 71.0
-            _entry("TSLA", Pattern.SPRING, 90, "3.0"),  # 75.0
+            _entry("MSFT", Pattern.SOS, 85, "2.8", 5),  # score 60.4
+            _entry("NVDA", Pattern.LPS, 80, "3.5", 4),  # 66.5
+            _entry("AAPL", Pattern.SPRING, 75, "3.0", 3),  # 69.0
+            _entry("AMD", Pattern.SPRING, 80, "3.0", 2),  # 71.0
+            _entry("TSLA", Pattern.SPRING, 90, "3.0", 1),  # 75.0
         ]
         plans = await ok(await api.post(f"{V1}/signals/batch", json=[body(s) for s in batch]))
         assert [p["symbol"] for p in plans] == ["TSLA", "AMD", "AAPL", "NVDA", "MSFT"]

@@ -116,7 +116,8 @@ async def test_health_and_openapi(stack: Stack, api: httpx.AsyncClient) -> None:
     async with app_client(create_app(alone)) as app:
         assert await ok(await app.get("/healthz")) == healthy
         assert await ok(await app.post(f"{V1}/prices", json=tick_now("149")), 202) == {
-            "accepted": 1
+            "accepted": 1,
+            "too_old": 0,
         }
     docs = await api.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Body, HTTPException
 
 from campaign_engine.api.auth import UNAUTHORIZED, Authorized
 from campaign_engine.api.schemas import AllocationPlanOut, PricesAcceptedOut, PricesIn
-from campaign_engine.api.services import ServicesDep
+from campaign_engine.api.services import Services, ServicesDep
 from campaign_engine.client import CampaignRefused
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
+from campaign_engine.domain.plans import AllocationPlan
+from campaign_engine.publisher import OpenCampaign
 
 router = APIRouter(tags=["signals and prices"])
 
@@ -26,6 +28,18 @@ def _refused(refusal: CampaignRefused) -> HTTPException:
     return HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, str(refusal))
 
 
+async def _announce_approvals(
+    services: Services, decided: list[tuple[EntrySignal, AllocationPlan]]
+) -> None:
+    """Hand every approved campaign to the price publisher at once: the bars it already holds
+    from after the signal reach the campaign now, not when the read model lists it and its
+    symbol's next price arrives (on a quiet symbol, or after a replay's last bar, never)."""
+    for signal, plan in decided:
+        if plan.approved:
+            opened = OpenCampaign(plan.campaign_id, opened_at=signal.generated_at)
+            await services.publisher.opened(signal.symbol, opened)
+
+
 @router.post(
     "/signals",
     summary="Decide one entry signal",
@@ -39,6 +53,7 @@ async def submit_signal(services: ServicesDep, signal: EntrySignal) -> Allocatio
         plan = await services.client.submit(signal)
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
+    await _announce_approvals(services, [(signal, plan)])
     return AllocationPlanOut.model_validate(plan)
 
 
@@ -58,6 +73,8 @@ async def submit_batch(
         plans = await services.client.submit_batch(signals)
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
+    by_id = {s.signal_id: s for s in signals}
+    await _announce_approvals(services, [(by_id[p.signal_id], p) for p in plans])
     return AllocationPlanOut.many(plans)
 
 
@@ -74,7 +91,8 @@ async def publish_prices(
     services: ServicesDep, updates: Annotated[PricesIn, Body()]
 ) -> PricesAcceptedOut:
     batch = [updates] if isinstance(updates, PriceUpdate) else updates
+    too_old = 0
     async with services.publishing:
         for update in batch:
-            await services.publisher.publish(update)
-    return PricesAcceptedOut(accepted=len(batch))
+            too_old += not await services.publisher.publish(update)
+    return PricesAcceptedOut(accepted=len(batch), too_old=too_old)

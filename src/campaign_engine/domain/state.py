@@ -92,6 +92,14 @@ class CampaignState:
         return next((o for o in self.orders if o.order.client_order_id == client_order_id), None)
 
     @property
+    def market_time(self) -> UtcDatetime | None:
+        """The campaign's clock: the newest market time it has acted on (a signal's, a bar's
+        or a fill's), never a server's. An operator's command is stamped with it, so a campaign
+        replayed from past data reads the same as it did live."""
+        times = [t for t in (self.updated_at, self.last_price_at) if t is not None]
+        return max(times) if times else None
+
+    @property
     def open_order_ids(self) -> tuple[str, ...]:
         """Orders placed and not yet filled or cancelled: their fills are still to come."""
         return tuple(r.order.client_order_id for r in self.orders if r.status is OrderStatus.OPEN)

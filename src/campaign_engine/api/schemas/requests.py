@@ -64,3 +64,8 @@ PricesIn = Annotated[
 
 class PricesAcceptedOut(BaseModel):
     accepted: int = Field(description="updates taken for publishing to the open campaigns")
+    too_old: int = Field(
+        default=0,
+        description="of those, updates no campaign can use: not newer than a bar their symbol "
+        "has already sent (counted and logged, not published)",
+    )

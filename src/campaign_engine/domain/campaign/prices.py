@@ -25,7 +25,11 @@ from campaign_engine.domain.vocabulary import OrderPurpose, Pattern
 
 
 def is_stale(state: CampaignState, update: PriceUpdate) -> bool:
-    """Not newer than the last update seen (by time, and by sequence when both carry one)."""
+    """Not for this campaign by market time (SPEC sections 5 and 9): not later than the entry
+    signal that opened the campaign, or not newer than the last bar it took (by time, and by
+    sequence when both carry one). No server clock takes part."""
+    if state.created_at is not None and update.as_of <= state.created_at:
+        return True
     if state.last_price_at is not None and update.as_of <= state.last_price_at:
         return True
     return (
