@@ -131,9 +131,10 @@ class Book:
         mine = (exposure_of(self.state),) if self.state.exists else ()
         return PortfolioView(equity=self.equity, exposures=(*self.others, *mine))
 
-    def _now(self) -> datetime:
+    def _tick(self) -> int:
+        """Numbers the commands, for their correlation ids."""
         self.clock += 1
-        return T0 + timedelta(seconds=self.clock)
+        return self.clock
 
     def carry_out(self, outcome: Outcome) -> Outcome:
         self.state = outcome.state
@@ -141,23 +142,27 @@ class Book:
         self.events.extend(outcome.events)
         if self.fill_orders:
             for order in outcome.orders:
-                now = self._now()
-                filled = apply_fill(self.state, paper_fill(order, now), now)
+                self._tick()
+                # The paper fill model: at once, at the market time the order was made.
+                fill = paper_fill(order, order.created_at)
+                filled = apply_fill(self.state, fill, fill.filled_at)
                 self.state = filled.state
                 self.events.extend(filled.events)
         return outcome
 
     def submit(self, entry: EntrySignal) -> AllocationPlan:
+        """Decided at the signal's market time, as the workflow decides it."""
+        self._tick()
         outcome = self.carry_out(
-            decide_entry(self.state, entry, self.portfolio(), self.policy, self._now())
+            decide_entry(self.state, entry, self.portfolio(), self.policy, entry.generated_at)
         )
         assert outcome.plan is not None
         return outcome.plan
 
     def price(self, update: PriceUpdate) -> Outcome:
-        return self.carry_out(
-            on_price(self.state, update, self.policy, self._now(), f"px-{self.clock}")
-        )
+        """Evaluated at the bar's market time."""
+        n = self._tick()
+        return self.carry_out(on_price(self.state, update, self.policy, update.as_of, f"px-{n}"))
 
     def feed(self, updates: Iterable[PriceUpdate]) -> None:
         for update in updates:

@@ -1,6 +1,7 @@
 """Exits (SPEC section 5): targets, the ladder, trailing stops, invalidation, check order,
 gap-aware fills."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -176,6 +177,18 @@ def test_stale_updates_are_ignored() -> None:
     assert outcome.state is state and not outcome.changed
     older = on_price(state, tick("140.00", 5), DEFAULT_POLICY, T0, "older")
     assert older.state is state
+
+
+def test_a_bar_not_later_than_the_opening_signal_is_not_the_campaigns() -> None:
+    book = Book()
+    book.submit(signal(SOS, at=T0 + timedelta(minutes=30)))
+    state = book.state
+    assert state.created_at == T0 + timedelta(minutes=30)  # market time, not a clock's
+    for minutes in (10, 30):  # before the signal, and at its very instant
+        outcome = on_price(state, tick("140.00", minutes), DEFAULT_POLICY, T0, "early")
+        assert outcome.state is state and not outcome.changed
+    later = on_price(state, tick("140.00", 31), DEFAULT_POLICY, T0, "later")
+    assert [o.purpose for o in later.orders] == [OrderPurpose.STOP]  # through the stop
 
 
 def test_sequence_numbers_guard_against_reordering() -> None:

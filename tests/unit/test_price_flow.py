@@ -161,3 +161,50 @@ async def test_bars_of_a_symbol_reach_a_campaign_in_order_when_flushes_overlap()
     bars = sender.to(campaign.campaign_id)
     # A campaign drops a bar older than one it has: the 140 low must arrive first.
     assert [b.last for b in bars] == [D("140.00"), D("151.00")]
+
+
+async def test_a_campaign_the_directory_lists_late_gets_the_last_bar_without_a_later_one() -> None:
+    clock, sender = Clock(), Recorder()
+    directory = Directory([])
+    publisher = PricePublisher(sender, directory, clock=clock)
+    await publisher.publish(tick("149.00", 1))  # nobody listed yet: kept, not lost
+    directory.campaigns.append(_campaign("late"))
+    assert await publisher.flush() == 0  # nothing new pending: a plain flush sends nothing
+    assert await publisher.flush(catch_up=True) == 1  # what the publisher does every second
+    (bar,) = sender.to("AAPL-late")
+    assert bar.last == D("149.00")
+    assert await publisher.flush(catch_up=True) == 0  # had it already
+
+
+async def test_an_announced_campaign_gets_the_bars_after_its_signal_at_once() -> None:
+    clock, sender = Clock(), Recorder()
+    publisher = PricePublisher(sender, Directory([]), clock=clock)
+    await publisher.publish(tick("149.00", 1))
+    clock.now = 1.0
+    await publisher.publish(tick("148.00", 3))
+    opened = OpenCampaign("AAPL-new", opened_at=T0 + timedelta(minutes=2))
+    assert await publisher.opened("AAPL", opened) == 1
+    (bar,) = sender.to("AAPL-new")
+    assert (bar.bar_low, bar.last) == (D("148.00"), D("148.00"))  # market time, not 149
+
+
+async def test_an_update_older_than_a_bar_sent_is_counted_and_refused() -> None:
+    clock, sender = Clock(), Recorder()
+    publisher = PricePublisher(sender, Directory([_campaign("x")]), clock=clock)
+    assert await publisher.publish(tick("150.00", 5)) is True
+    clock.now = 1.0
+    assert await publisher.publish(tick("140.00", 3)) is False
+    assert publisher.updates_too_old == 1
+    assert [b.last for b in sender.to("AAPL-x")] == [D("150.00")]
+
+
+async def test_bars_are_kept_by_count_whatever_their_spacing_in_market_time() -> None:
+    clock, sender = Clock(), Recorder()
+    publisher = PricePublisher(sender, Directory([]), clock=clock, retention=3)
+    for day in range(5):  # daily bars: a retention by time would keep one
+        clock.now = float(day)
+        await publisher.publish(tick(f"15{day}.00", day * 24 * 60))
+    opened = OpenCampaign("AAPL-d", opened_at=T0)
+    await publisher.opened("AAPL", opened)
+    (bar,) = sender.to("AAPL-d")
+    assert (bar.bar_open, bar.last) == (D("152.00"), D("154.00"))  # the last three days
