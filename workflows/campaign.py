@@ -14,7 +14,6 @@ continued run or one loaded from the database keeps waiting for their fills.
 import asyncio
 from collections import deque
 from datetime import timedelta
-from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -36,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.plans import AllocationPlan
     from campaign_engine.domain.prices import merge
     from campaign_engine.domain.state import CampaignState
+    from campaign_engine.domain.types import MoneyValue
     from campaign_engine.domain.vocabulary import OrderStatus
     from campaign_engine.messages import (
         BrokerOrder,
@@ -62,7 +62,7 @@ class CampaignWorkflow:
         self._policy = params.policy
         self._state: CampaignState | None = params.state
         self._revision = params.revision
-        self._equity: Decimal = params.equity or params.policy.starting_equity
+        self._equity: MoneyValue = params.equity or params.policy.starting_equity
         self._loaded = params.state is not None
         self._load_started = False
         self._lock = asyncio.Lock()
