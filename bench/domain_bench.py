@@ -30,6 +30,7 @@ from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
 from campaign_engine.domain.orders import paper_fill
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import Pattern
 
 D = Decimal
@@ -44,9 +45,10 @@ RANGE = TradingRange(
     jump=D("156.00"),
 )
 OTHERS = tuple(
-    Exposure(campaign_id=f"S{i}-2024-01-01", symbol=f"S{i}", open_risk=D(400)) for i in range(20)
+    Exposure(campaign_id=f"S{i}-2024-01-01", symbol=f"S{i}", open_risk=MoneyValue(D(400)))
+    for i in range(20)
 )
-PORTFOLIO = PortfolioView(equity=D(100000), exposures=OTHERS)
+PORTFOLIO = PortfolioView(equity=MoneyValue(D(100000)), exposures=OTHERS)
 
 
 def _signal(pattern: Pattern, entry: str, stop: str, n: int) -> EntrySignal:

@@ -18,7 +18,6 @@ continued run or one loaded from the database keeps waiting for their fills.
 
 import asyncio
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -39,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.plans import AllocationPlan
     from campaign_engine.domain.prices import price_correlation_id
     from campaign_engine.domain.state import CampaignState
+    from campaign_engine.domain.types import MoneyValue
     from campaign_engine.messages import (
         BrokerOrder,
         CampaignWorkflowInput,
@@ -64,7 +64,7 @@ class CampaignWorkflow:
         self._params = params
         self._policy = params.policy
         self._state: CampaignState | None = params.state
-        self._equity: Decimal = params.equity or params.policy.starting_equity
+        self._equity: MoneyValue = params.equity or params.policy.starting_equity
         self._loaded = params.state is not None
         self._load_started = False
         self._lock = asyncio.Lock()

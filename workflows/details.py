@@ -12,8 +12,9 @@ from temporalio.common import (
 )
 
 from campaign_engine.domain.ledger import summarize
-from campaign_engine.domain.money import percent_of
+from campaign_engine.domain.money import percent_of, plus
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import MoneyValue, PercentValue
 from campaign_engine.domain.vocabulary import PositionStatus
 
 CAMPAIGN_SYMBOL = SearchAttributeKey.for_keyword("CampaignSymbol")
@@ -25,11 +26,11 @@ SEARCH_ATTRIBUTES = (CAMPAIGN_SYMBOL, CAMPAIGN_STATUS, CAMPAIGN_PHASE, CAMPAIGN_
 """Registered by the dev stack and the tests; production registers them once (README)."""
 
 
-def open_risk_pct(state: CampaignState, equity: Decimal) -> Decimal:
-    return percent_of(state.open_risk + state.reserved_risk, equity)
+def open_risk_pct(state: CampaignState, equity: MoneyValue) -> PercentValue:
+    return percent_of(part=plus(state.open_risk, state.reserved_risk), whole=equity)
 
 
-def search_attributes(state: CampaignState, equity: Decimal) -> list[SearchAttributeUpdate[Any]]:
+def search_attributes(state: CampaignState, equity: MoneyValue) -> list[SearchAttributeUpdate[Any]]:
     """The attributes a campaign is found by. A campaign id whose signals were all refused has
     no status: it is not a campaign."""
     updates: list[SearchAttributeUpdate[Any]] = [CAMPAIGN_SYMBOL.value_set(state.symbol)]
@@ -56,13 +57,13 @@ def _signed(value: Decimal) -> str:
     return f"{value:+,.2f}"
 
 
-def render_details(state: CampaignState, equity: Decimal) -> str:
+def render_details(state: CampaignState, equity: MoneyValue) -> str:
     """A short markdown summary for the Temporal UI: status, positions, risk and P&L. Lists,
     not tables: the UI draws markdown tables without cell padding."""
     if not state.exists:
         refused = len(state.plans)
         return f"**{state.campaign_id}**: no campaign ({refused} signal(s) refused)"
-    summary = summarize(state.positions, state.last_price, equity)
+    summary = summarize(state.positions, mark=state.last_price, equity=equity)
     r = "-" if summary.r_multiple is None else f"{summary.r_multiple:.2f}"
     rng = state.trading_range
     lines = [

@@ -16,7 +16,7 @@ from campaign_engine.domain.market import EntrySignal
 from campaign_engine.domain.orders import Fill, Order
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import Price
+from campaign_engine.domain.types import Equity
 from campaign_engine.domain.vocabulary import CampaignStatus, OrderStatus
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -36,7 +36,7 @@ class CampaignWorkflowInput(BaseModel):
     policy: Policy
     state: CampaignState | None = None
     revision: int = Field(default=0, ge=0, description="count of changes persisted so far")
-    equity: Price | None = Field(default=None, description="equity at the last decision")
+    equity: Equity | None = Field(default=None, description="equity at the last decision")
     continue_as_new_after_events: int = Field(default=2_000, ge=50)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from campaign_engine.domain.policy import Policy
-from campaign_engine.domain.types import Price
+from campaign_engine.domain.types import Equity, MoneyValue
 from campaign_engine.validation_errors import problem_lines
 
 TASK_QUEUE = "campaigns"  # SPEC section 8
@@ -29,7 +29,7 @@ class Settings(BaseModel):
     )
     data_dir: Path = Path(".data")
     api_token: str | None = None
-    account_equity: Price = Decimal("100000")
+    account_equity: Equity = MoneyValue(Decimal("100000"))
     notify_webhook_url: str | None = None
     metrics_port: int | None = Field(default=9464, ge=0, le=65535)
     continue_as_new_after_events: int = Field(default=2_000, ge=50)

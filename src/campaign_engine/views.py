@@ -11,6 +11,7 @@ from rich.table import Table
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import CampaignStatus
 
 _STATUS_STYLE = {
@@ -56,8 +57,8 @@ def plans_table(plans: Iterable[AllocationPlan]) -> Table:
     return table
 
 
-def campaign_panel(state: CampaignState, equity: Decimal) -> Panel:
-    summary = summarize(state.positions, state.last_price, equity)
+def campaign_panel(state: CampaignState, equity: MoneyValue) -> Panel:
+    summary = summarize(state.positions, mark=state.last_price, equity=equity)
     head = Table.grid(padding=(0, 2))
     head.add_row("status", status_text(state.status.value), "phase", state.phase.value)
     head.add_row("symbol", state.symbol, "version", str(state.version))

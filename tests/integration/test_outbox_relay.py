@@ -4,7 +4,6 @@ every channel, at least once, by one relay at a time, and leaves the outbox empt
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -15,6 +14,7 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent, StopsTrailed, make_event
 from campaign_engine.event_json import event_data
+from tests.support.builders import D, as_price
 from tests.support.harness import eventually
 
 FAST = timedelta(milliseconds=20)
@@ -88,7 +88,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 def _event(n: int, campaign: str = "AAPL-2024-10-15") -> CampaignEvent:
     return make_event(
-        StopsTrailed(price=Decimal("150.25") + n),
+        StopsTrailed(price=as_price(D("150.25") + n)),
         campaign_id=campaign,
         version=n,
         occurred_at=T0 + timedelta(minutes=n),

@@ -18,7 +18,7 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, campaigns, metadata, orders
 from campaign_engine.domain.vocabulary import OrderStatus, Pattern, RejectionCode
 from campaign_engine.messages import PersistRequest
-from tests.support.builders import Book, reservation, signal, tick
+from tests.support.builders import Book, as_shares, reservation, signal, tick
 
 D = Decimal
 
@@ -93,7 +93,7 @@ async def test_the_paper_broker_returns_the_existing_order_on_resubmission(
     (order,) = book.orders
     broker = PaperBroker(engine)
     first = await broker.submit(order)
-    again = await broker.submit(replace(order, quantity=D(1)))  # same id: the same order
+    again = await broker.submit(replace(order, quantity=as_shares(1)))  # same id: the same order
     assert first == again
     assert (first.status, first.filled_quantity) == (OrderStatus.FILLED, D(1333))
     (fill,) = first.fills

@@ -71,7 +71,7 @@ async def test_the_portfolio_shows_the_heat_admission_checks_on_thirds(
 
     assert shown.equity == admission.equity == D("300001")
     assert shown.heat_pct == admission.heat_before_pct
-    exact = percent_of(shown.total_risk, shown.equity)
+    exact = percent_of(part=shown.total_risk, whole=shown.equity)
     assert exact != shown.heat_pct  # a third of a percent does not end in 8 places ...
     assert D(0) < shown.heat_pct - exact < D("0.00000001")  # ... and is rounded up, once
     assert shown.heat_pct == D("1.07818571")  # 1.0781857033... up

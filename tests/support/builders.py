@@ -24,11 +24,31 @@ from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import MoneyValue, PercentValue, PriceValue, QuantityValue
 from campaign_engine.domain.vocabulary import Pattern
 
 D = Decimal
+
+
+# Numbers of a kind, for tests that build domain values by hand.
+def as_price(value: Decimal | str | int) -> PriceValue:
+    return PriceValue(D(value))
+
+
+def as_money(value: Decimal | str | int) -> MoneyValue:
+    return MoneyValue(D(value))
+
+
+def as_percent(value: Decimal | str | int) -> PercentValue:
+    return PercentValue(D(value))
+
+
+def as_shares(value: Decimal | str | int) -> QuantityValue:
+    return QuantityValue(D(value))
+
+
 T0 = datetime(2024, 10, 15, 14, 30, tzinfo=UTC)
-EQUITY = D("100000")
+EQUITY = as_money("100000")
 RANGE_ID = UUID("00000000-0000-4000-8000-000000000001")
 
 # The worked example's entries: (entry, stop).
@@ -108,7 +128,7 @@ def bar(o: str, h: str, low: str, c: str, minutes: int, symbol: str = "AAPL") ->
     )
 
 
-def empty_portfolio(equity: Decimal = EQUITY, *exposures: Exposure) -> PortfolioView:
+def empty_portfolio(equity: MoneyValue = EQUITY, *exposures: Exposure) -> PortfolioView:
     return PortfolioView(equity=equity, exposures=exposures)
 
 
@@ -120,7 +140,7 @@ class Book:
 
     state: CampaignState = field(default_factory=lambda: CampaignState.for_range(trading_range()))
     policy: Policy = DEFAULT_POLICY
-    equity: Decimal = EQUITY
+    equity: MoneyValue = EQUITY
     others: tuple[Exposure, ...] = ()
     fill_orders: bool = True
     orders: list[Order] = field(default_factory=list)

@@ -11,7 +11,7 @@ from campaign_engine.domain.campaign import Outcome, apply_fill, decide_entry, e
 from campaign_engine.domain.ledger import r_multiple
 from campaign_engine.domain.limits import PortfolioView
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.money import ZERO, plus, total
 from campaign_engine.domain.orders import paper_fill
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
@@ -53,9 +53,9 @@ class DomainPlay:
 
     def portfolio(self) -> PortfolioView:
         existing = [s for s in self.states.values() if s.exists]
-        realized = sum((s.realized_pnl for s in existing), ZERO)
+        realized = total(s.realized_pnl for s in existing)
         return PortfolioView.of(
-            self.policy.starting_equity + realized, (exposure_of(s) for s in existing)
+            plus(self.policy.starting_equity, realized), (exposure_of(s) for s in existing)
         )
 
     def carry_out(self, key: str, outcome: Outcome) -> None:
@@ -125,13 +125,13 @@ class DomainPlay:
         if state is None or not state.exists:
             return Result(ExpectedStatus.NOT_CREATED.value, (), {}, ZERO, None)
         filled = {p.pattern: p for p in state.positions if p.shares > ZERO}
-        initial_risk = sum((p.initial_risk for p in filled.values()), ZERO)
+        initial_risk = total(p.initial_risk for p in filled.values())
         return Result(
             status=state.status.value,
             entries=tuple(p for p in LONG_SEQUENCE if p in filled),
             shares={pattern: p.shares for pattern, p in filled.items()},
             realized_pnl=state.realized_pnl,
-            r_multiple=r_multiple(state.realized_pnl, initial_risk),
+            r_multiple=r_multiple(pnl=state.realized_pnl, initial_risk=initial_risk),
         )
 
     def results(self) -> dict[str, Result]:

@@ -21,6 +21,7 @@ from campaign_engine.api.schemas import (
 from campaign_engine.db.read_model import CampaignPage, CampaignRecord
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.money import plus
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.validation_errors import readable_errors
 from tests.support.builders import EQUITY, Book, signal, tick
@@ -61,9 +62,9 @@ def _story() -> Book:
 
 def test_a_live_state_reads_like_the_read_model() -> None:
     state = _story().state
-    record = CampaignRecord.from_state(state, EQUITY + state.realized_pnl)
+    record = CampaignRecord.from_state(state, plus(EQUITY, state.realized_pnl))
     mark = record.last_price
-    summary = summarize(state.positions, mark, EQUITY)
+    summary = summarize(state.positions, mark=mark, equity=EQUITY)
     detail = CampaignDetailOut(
         **campaign_fields(record),
         source="workflow",

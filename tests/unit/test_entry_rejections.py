@@ -10,7 +10,7 @@ from campaign_engine.domain.campaign import decide_entry, invalidate
 from campaign_engine.domain.limits import Exposure
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, EventType, Pattern, RejectionCode
-from tests.support.builders import T0, Book, empty_portfolio, signal, tick, trading_range
+from tests.support.builders import T0, Book, as_money, empty_portfolio, signal, tick, trading_range
 
 D = Decimal
 SPRING, SOS, LPS, UTAD = Pattern.SPRING, Pattern.SOS, Pattern.LPS, Pattern.UTAD
@@ -121,18 +121,18 @@ def test_campaign_budget() -> None:
 
 
 def test_portfolio_heat() -> None:
-    hot = Exposure(campaign_id="MSFT-2024-10-01", symbol="MSFT", open_risk=D("9600"))
+    hot = Exposure(campaign_id="MSFT-2024-10-01", symbol="MSFT", open_risk=as_money("9600"))
     _assert_rejected(
         Book(others=(hot,)), SPRING, RejectionCode.PORTFOLIO_HEAT, "would exceed the 10.0% limit"
     )
-    just_fits = Exposure(campaign_id="MSFT-2024-10-01", symbol="MSFT", open_risk=D("9500"))
+    just_fits = Exposure(campaign_id="MSFT-2024-10-01", symbol="MSFT", open_risk=as_money("9500"))
     plan = Book(others=(just_fits,)).submit(signal(SPRING))
     assert plan.approved and plan.heat_after_pct == D("9.9995")
 
 
 def test_correlated_risk() -> None:
     policy = Policy(correlation_groups={"AAPL": "big-tech", "MSFT": "big-tech"})
-    related = Exposure(campaign_id="MSFT-2024-10-01", symbol="MSFT", reserved_risk=D("5600"))
+    related = Exposure(campaign_id="MSFT-2024-10-01", symbol="MSFT", reserved_risk=as_money("5600"))
     _assert_rejected(
         Book(policy=policy, others=(related,)),
         SPRING,
@@ -145,7 +145,7 @@ def test_correlated_risk() -> None:
 
 def test_position_too_small() -> None:
     _assert_rejected(
-        Book(equity=D("100")), SPRING, RejectionCode.POSITION_TOO_SMALL, "position too small"
+        Book(equity=as_money("100")), SPRING, RejectionCode.POSITION_TOO_SMALL, "position too small"
     )
 
 

@@ -8,7 +8,16 @@ from campaign_engine.domain.allocation import allocate, bmad_weight
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.sizing import size_position
 from campaign_engine.domain.vocabulary import Pattern
-from tests.support.builders import EQUITY, Book, signal, trading_range
+from tests.support.builders import (
+    EQUITY,
+    Book,
+    as_money,
+    as_percent,
+    as_price,
+    as_shares,
+    signal,
+    trading_range,
+)
 
 D = Decimal
 SPRING, SOS, LPS = Pattern.SPRING, Pattern.SOS, Pattern.LPS
@@ -66,7 +75,9 @@ def test_bmad_weight_table(
     rebalanced: bool,
 ) -> None:
     taken_weights = {p: D(w) for p, w in taken.items()}
-    allocation = allocate(pattern, taken_weights, trading_range(), None, DEFAULT_POLICY)
+    allocation = allocate(
+        pattern, taken_weights, trading_range(), requested_risk_pct=None, policy=DEFAULT_POLICY
+    )
     assert allocation.weight == D(weight)
     assert allocation.target_risk_pct == D(target)
     assert allocation.risk_pct == D(risk)
@@ -85,10 +96,16 @@ def test_weights_of_a_full_campaign_sum_to_the_whole_budget() -> None:
 
 def test_requested_risk_replaces_the_pattern_default_and_is_still_capped() -> None:
     rng = trading_range()
-    assert allocate(SPRING, {}, rng, D("1.0"), DEFAULT_POLICY).risk_pct == D("1.0")
-    assert allocate(SPRING, {}, rng, D("3.0"), DEFAULT_POLICY).risk_pct == D("2.0")  # trade cap
+    assert allocate(
+        SPRING, {}, rng, requested_risk_pct=as_percent("1.0"), policy=DEFAULT_POLICY
+    ).risk_pct == D("1.0")
+    assert allocate(
+        SPRING, {}, rng, requested_risk_pct=as_percent("3.0"), policy=DEFAULT_POLICY
+    ).risk_pct == D("2.0")  # trade cap
     tight = Policy(per_trade_max_risk_pct=D("5"))
-    assert allocate(SPRING, {}, rng, D("3.0"), tight).risk_pct == D("2.0")  # target 40% of 5%
+    assert allocate(
+        SPRING, {}, rng, requested_risk_pct=as_percent("3.0"), policy=tight
+    ).risk_pct == D("2.0")  # target 40% of 5%
 
 
 @pytest.mark.parametrize(
@@ -103,8 +120,8 @@ def test_requested_risk_replaces_the_pattern_default_and_is_still_capped() -> No
 def test_range_width_adaptation(creek: str, adaptation: bool, spring: str, sos_first: str) -> None:
     policy = Policy(range_width_adaptation=adaptation)
     rng = trading_range(creek=creek)
-    assert allocate(SPRING, {}, rng, None, policy).weight == D(spring)
-    assert allocate(SOS, {}, rng, None, policy).weight == D(sos_first)
+    assert allocate(SPRING, {}, rng, requested_risk_pct=None, policy=policy).weight == D(spring)
+    assert allocate(SOS, {}, rng, requested_risk_pct=None, policy=policy).weight == D(sos_first)
 
 
 @pytest.mark.parametrize(
@@ -122,12 +139,18 @@ def test_range_width_adaptation(creek: str, adaptation: bool, spring: str, sos_f
 def test_sizing_floors_to_the_quantity_step(
     equity: str, risk_pct: str, entry: str, stop: str, step: str, shares: str
 ) -> None:
-    size = size_position(D(equity), D(risk_pct), D(entry), D(stop), D(step))
+    size = size_position(
+        equity=as_money(equity),
+        risk_pct=as_percent(risk_pct),
+        entry=as_price(entry),
+        stop=as_price(stop),
+        step=as_shares(step),
+    )
     assert size.shares == D(shares)
     assert size.risk_amount == D(shares) * (D(entry) - D(stop))
     assert size.risk_amount <= D(equity) * D(risk_pct) / 100
 
 
 def test_equity_drives_size() -> None:
-    plan = Book(equity=EQUITY * 2).submit(signal(SPRING))
+    plan = Book(equity=as_money(EQUITY * 2)).submit(signal(SPRING))
     assert plan.shares == D(666)

@@ -45,14 +45,14 @@ from campaign_engine.domain.vocabulary import (
 )
 from campaign_engine.event_json import event_from_json, event_to_json
 from campaign_engine.messages import PersistRequest
-from tests.support.builders import T0, Book, signal, tick
+from tests.support.builders import T0, Book, as_money, as_percent, as_price, as_shares, signal, tick
 
 D = Decimal
 SIGNAL = UUID("5f0c3a52-2d7e-4b8e-9a43-3e1d8a7b9c01")
 POSITION = UUID("f1a114b4-ac32-5b29-9335-e219fed5c607")
 RANGE = UUID("00000000-0000-4000-8000-000000000001")
-LEG = OrderLeg(client_order_id="AAPL-2024-10-15:SPRING:TARGET_1", quantity=D(166))
-MOVE = StopMove(pattern=Pattern.SPRING, previous_stop=D("147.00"), stop=D("148.50"))
+LEG = OrderLeg(client_order_id="AAPL-2024-10-15:SPRING:TARGET_1", quantity=as_shares(166))
+MOVE = StopMove(pattern=Pattern.SPRING, previous_stop=as_price("147.00"), stop=as_price("148.50"))
 ENTRY: dict[str, Any] = {
     "signal_id": SIGNAL,
     "pattern": Pattern.SPRING,
@@ -93,7 +93,9 @@ KINDS: list[tuple[EventData, EventType]] = [
     ),
     (
         PortfolioHeatAlert(
-            level=HeatAlertLevel.WARNING, previous=HeatAlertLevel.NORMAL, heat_pct=D("7.0995")
+            level=HeatAlertLevel.WARNING,
+            previous=HeatAlertLevel.NORMAL,
+            heat_pct=as_percent("7.0995"),
         ),
         EventType.PORTFOLIO_HEAT_ALERT,
     ),
@@ -104,19 +106,19 @@ KINDS: list[tuple[EventData, EventType]] = [
         EventType.CAMPAIGN_UPDATED,
     ),
     (
-        ExitsTriggered(price=D("150.00"), stops_moved=(MOVE,), exit_orders=(LEG,)),
+        ExitsTriggered(price=as_price("150.00"), stops_moved=(MOVE,), exit_orders=(LEG,)),
         EventType.CAMPAIGN_UPDATED,
     ),
-    (StopsTrailed(price=D("150.00"), stops_moved=(MOVE,)), EventType.CAMPAIGN_UPDATED),
+    (StopsTrailed(price=as_price("150.00"), stops_moved=(MOVE,)), EventType.CAMPAIGN_UPDATED),
     (
         ExitExecuted(
             position_id=POSITION,
             pattern=Pattern.SPRING,
             purpose=OrderPurpose.TARGET_1,
-            quantity=D(166),
-            price=D("150.00"),
-            realized_pnl=D("249.00"),
-            open_shares=D(167),
+            quantity=as_shares(166),
+            price=as_price("150.00"),
+            realized_pnl=as_money("249.00"),
+            open_shares=as_shares(167),
         ),
         EventType.EXIT_EXECUTED,
     ),

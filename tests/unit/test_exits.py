@@ -18,7 +18,7 @@ from campaign_engine.domain.vocabulary import (
     Pattern,
     PositionStatus,
 )
-from tests.support.builders import T0, Book, bar, signal, tick, trading_range
+from tests.support.builders import T0, Book, as_money, as_price, bar, signal, tick, trading_range
 
 D = Decimal
 SPRING, SOS, LPS = Pattern.SPRING, Pattern.SOS, Pattern.LPS
@@ -35,7 +35,7 @@ SPRING, SOS, LPS = Pattern.SPRING, Pattern.SOS, Pattern.LPS
     ],
 )
 def test_default_targets(entry: str, targets: list[str]) -> None:
-    assert list(default_targets(D(entry), trading_range())) == [D(t) for t in targets]
+    assert list(default_targets(as_price(entry), trading_range())) == [D(t) for t in targets]
 
 
 def test_signal_targets_override_the_defaults() -> None:
@@ -244,7 +244,7 @@ def test_invalidation_cancels_unfilled_entries() -> None:
 
 
 def test_leg_too_small_to_sell_still_trails_the_stop() -> None:
-    book = Book(equity=D("450"))  # 0.5% of 450 / 1.50 = 1 share
+    book = Book(equity=as_money("450"))  # 0.5% of 450 / 1.50 = 1 share
     book.submit(signal(SPRING))
     book.price(tick("150.00", 1))  # 50% of 1 share floors to 0: nothing sold, stop trailed
     assert book.position(SPRING).open_shares == D(1)

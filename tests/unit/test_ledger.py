@@ -8,7 +8,7 @@ import pytest
 from campaign_engine.domain.ledger import position_r_multiple, summarize, weighted_avg_entry
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.vocabulary import Pattern, PositionStatus
-from tests.support.builders import T0
+from tests.support.builders import EQUITY, T0, as_money, as_percent, as_price, as_shares
 
 D = Decimal
 
@@ -22,8 +22,8 @@ def _position(
     realized: str = "0",
     status: PositionStatus = PositionStatus.OPEN,
 ) -> Position:
-    entry_d = D(entry)
-    stop_d = D(stop) if stop else entry_d - 2
+    entry_d = as_price(entry)
+    stop_d = as_price(stop) if stop else as_price(entry_d - 2)
     return Position(
         id=uuid4(),
         campaign_id="AAPL-2024-10-15",
@@ -31,17 +31,17 @@ def _position(
         pattern=Pattern.SOS,
         symbol="AAPL",
         entry_price=entry_d,
-        initial_stop=entry_d - 2,
+        initial_stop=as_price(entry_d - 2),
         stop=stop_d,
-        targets=(entry_d + 5,),
+        targets=(as_price(entry_d + 5),),
         weight=D("0.3"),
-        risk_pct=D("1"),
-        planned_shares=D(shares),
-        shares=D(shares),
-        open_shares=D(open_shares if open_shares is not None else shares),
+        risk_pct=as_percent("1"),
+        planned_shares=as_shares(shares),
+        shares=as_shares(shares),
+        open_shares=as_shares(open_shares if open_shares is not None else shares),
         status=status,
         approved_at=T0,
-        realized_pnl=D(realized),
+        realized_pnl=as_money(realized),
     )
 
 
@@ -56,12 +56,12 @@ def _position(
 def test_weighted_average_entry(holdings: list[tuple[str, str]], average: str) -> None:
     positions = [_position(e, s) for e, s in holdings]
     assert weighted_avg_entry(positions) == D(average)
-    assert summarize(positions, None, D(100000)).weighted_avg_entry == D(average)
+    assert summarize(positions, mark=None, equity=EQUITY).weighted_avg_entry == D(average)
 
 
 def test_flat_ledger_has_no_average_and_zero_totals() -> None:
     closed = _position("100", "10", open_shares="0", realized="50", status=PositionStatus.CLOSED)
-    summary = summarize([closed], D("120"), D(100000))
+    summary = summarize([closed], mark=as_price("120"), equity=EQUITY)
     assert summary.weighted_avg_entry is None
     assert (summary.total_shares, summary.total_risk, summary.unrealized_pnl) == (D(0), D(0), D(0))
     assert summary.total_pnl == D(50)
@@ -75,7 +75,7 @@ def test_totals_risk_and_pnl_over_open_and_closed() -> None:
         _position("103", "60", stop="104"),  # stop above entry: risk 0, never negative
         _position("90", "50", open_shares="0", realized="-100", status=PositionStatus.CLOSED),
     ]
-    summary = summarize(positions, D("105"), D(100000))
+    summary = summarize(positions, mark=as_price("105"), equity=EQUITY)
     assert summary.total_shares == D(240)
     assert summary.total_risk == D(200)
     assert summary.current_risk_pct == D("0.2")
@@ -88,4 +88,4 @@ def test_totals_risk_and_pnl_over_open_and_closed() -> None:
 
 def test_position_r_multiple() -> None:
     half_out = _position("100", "100", open_shares="50", realized="250")  # 1R = 200
-    assert position_r_multiple(half_out, D("104")) == D("2.25")  # (250 + 200) / 200
+    assert position_r_multiple(half_out, as_price("104")) == D("2.25")  # (250 + 200) / 200

@@ -14,7 +14,7 @@ from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.priority import prioritize
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern, PositionStatus
-from tests.support.builders import T0, Book, signal, trading_range
+from tests.support.builders import T0, Book, as_money, signal, trading_range
 
 D = Decimal
 cents = st.integers(min_value=1, max_value=10**6).map(lambda c: D(c) / 100)
@@ -157,7 +157,7 @@ def competing_batches(draw: st.DrawFn) -> tuple[list[EntrySignal], list[Exposure
         Exposure(
             campaign_id=f"OLD{i}-2024-01-01",
             symbol=draw(st.sampled_from(SYMBOLS)),
-            open_risk=D(draw(st.integers(0, 3000))),
+            open_risk=as_money(draw(st.integers(0, 3000))),
         )
         for i in range(draw(st.integers(0, 4)))
     ]
@@ -175,7 +175,7 @@ def test_heat_and_groups_hold_after_every_approval(
     batch: tuple[list[EntrySignal], list[Exposure]],
 ) -> None:
     signals, exposures = batch
-    start = PortfolioView(equity=D(100000), exposures=tuple(exposures))
+    start = PortfolioView(equity=as_money(100000), exposures=tuple(exposures))
     outcome = decide_batch({}, signals, start, GROUPED, T0)
     # The order the client submits a batch in, whatever order the signals came in.
     decided_ids = [o.plan.signal_id for o in outcome.outcomes if o.plan]
@@ -202,7 +202,7 @@ def test_heat_and_groups_hold_after_every_approval(
 
 def test_a_batch_is_decided_in_priority_order_so_heat_goes_to_the_best() -> None:
     """Heat is the binding limit: only the best of three competing entries fits."""
-    hot = Exposure(campaign_id="OLD-2024-01-01", symbol="XOM", open_risk=D("9400"))
+    hot = Exposure(campaign_id="OLD-2024-01-01", symbol="XOM", open_risk=as_money("9400"))
     weak = signal(
         Pattern.SOS,
         confidence=80,
@@ -215,7 +215,7 @@ def test_a_batch_is_decided_in_priority_order_so_heat_goes_to_the_best() -> None
         r_multiple="3.0",
         rng=trading_range(symbol="NVDA", range_id=UUID(int=3)),
     )
-    view = PortfolioView(equity=D(100000), exposures=(hot,))
+    view = PortfolioView(equity=as_money(100000), exposures=(hot,))
     result = decide_batch({}, [weak, strong], view, DEFAULT_POLICY, T0)
     plans = [o.plan for o in result.outcomes if o.plan]
     assert [p.signal_id for p in plans] == [strong.signal_id, weak.signal_id]

@@ -54,7 +54,7 @@ _REFUSED: Responses = {
 
 
 def _metrics(view: CampaignView) -> MetricsOut:
-    summary = summarize(view.positions, view.campaign.last_price, view.equity)
+    summary = summarize(view.positions, mark=view.campaign.last_price, equity=view.equity)
     return MetricsOut(**MetricsOut.fields_of(summary, view.equity))
 
 
@@ -125,7 +125,7 @@ async def get_positions(
         for p in view.positions
         if include_closed or p.status is not PositionStatus.CLOSED
     ]
-    summary = summarize(view.positions, mark, view.equity)
+    summary = summarize(view.positions, mark=mark, equity=view.equity)
     return PositionsOut(
         campaign_id=view.campaign.campaign_id,
         source=view.source,

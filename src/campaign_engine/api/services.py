@@ -4,7 +4,6 @@ model, the read model where the workflow is gone, slow or unreachable."""
 
 import asyncio
 from dataclasses import dataclass
-from decimal import Decimal
 from http import HTTPStatus
 from typing import Annotated, assert_never
 
@@ -18,6 +17,7 @@ from campaign_engine.db.read_model import CampaignRecord, ReadModel
 from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import MoneyValue
 from campaign_engine.publisher import PricePublisher
 from campaign_engine.settings import Settings
 
@@ -30,7 +30,7 @@ LIVE_STATE_TIMEOUT = 1.0  # seconds; a GET never waits longer than this for Temp
 class CampaignView:
     campaign: CampaignRecord
     positions: tuple[Position, ...]
-    equity: Decimal
+    equity: MoneyValue
     source: Source
     state: CampaignState | None = None  # the live state, when that is what was read
 

@@ -35,9 +35,10 @@ from campaign_engine.db.schema import (
     positions,
 )
 from campaign_engine.domain.limits import Exposure
-from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.money import ZERO, plus
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import CampaignStatus
 
 __all__ = [  # the records are read from here too
@@ -75,12 +76,12 @@ class ReadModel:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    async def equity(self) -> Decimal:
+    async def equity(self) -> MoneyValue:
         async with self.engine.connect() as conn:
             return (await self._equity(conn))[2]
 
     @staticmethod
-    async def _equity(conn: AsyncConnection) -> tuple[Decimal, Decimal, Decimal]:
+    async def _equity(conn: AsyncConnection) -> tuple[MoneyValue, MoneyValue, MoneyValue]:
         """(starting equity, realized P&L of every campaign, equity)."""
         realized = select(func.coalesce(func.sum(campaign_exposure.c.realized_pnl), ZERO))
         row = (
@@ -92,8 +93,8 @@ class ReadModel:
         ).first()
         if row is None:
             raise PortfolioNotInitialised("no portfolio row: run the migrations first")
-        starting, pnl = Decimal(row[0]), Decimal(row[1])
-        return starting, pnl, starting + pnl
+        starting, pnl = MoneyValue(Decimal(row[0])), MoneyValue(Decimal(row[1]))
+        return starting, pnl, plus(starting, pnl)
 
     # --- campaigns ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from campaign_engine.domain.money import risk_percent_of
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import MoneyValue, PercentValue, PriceValue
 from campaign_engine.domain.vocabulary import (
     CampaignPhase,
     CampaignStatus,
@@ -44,16 +45,16 @@ class CampaignRecord:
     status: CampaignStatus
     phase: CampaignPhase
     version: int
-    total_allocation: Decimal
-    open_risk: Decimal
-    reserved_risk: Decimal
-    current_risk: Decimal  # open risk as a percentage of equity (SPEC section 6)
-    realized_pnl: Decimal
-    creek: Decimal
-    ice: Decimal
-    jump: Decimal
-    spring_low: Decimal | None
-    last_price: Decimal | None
+    total_allocation: PercentValue
+    open_risk: MoneyValue
+    reserved_risk: MoneyValue
+    current_risk: PercentValue  # open risk as a percentage of equity (SPEC section 6)
+    realized_pnl: MoneyValue
+    creek: PriceValue
+    ice: PriceValue
+    jump: PriceValue
+    spring_low: PriceValue | None
+    last_price: PriceValue | None
     last_price_at: datetime | None
     invalidation_reason: str | None
     created_at: datetime
@@ -66,7 +67,7 @@ class CampaignRecord:
         return self.status.is_terminal and self.closed_at is not None
 
     @classmethod
-    def from_row(cls, row: Row[Any], equity: Decimal) -> "CampaignRecord":
+    def from_row(cls, row: Row[Any], equity: MoneyValue) -> "CampaignRecord":
         return cls(
             id=row.id,
             campaign_id=row.campaign_id,
@@ -79,7 +80,7 @@ class CampaignRecord:
             total_allocation=row.total_allocation,
             open_risk=row.open_risk,
             reserved_risk=row.reserved_risk,
-            current_risk=risk_percent_of(row.open_risk, equity),
+            current_risk=risk_percent_of(risk=row.open_risk, equity=equity),
             realized_pnl=row.realized_pnl,
             creek=row.creek,
             ice=row.ice,
@@ -94,7 +95,7 @@ class CampaignRecord:
         )
 
     @classmethod
-    def from_state(cls, state: CampaignState, equity: Decimal) -> "CampaignRecord":
+    def from_state(cls, state: CampaignState, equity: MoneyValue) -> "CampaignRecord":
         """The same view of a live workflow's state; ``state`` must be a campaign (exists)."""
         if state.created_at is None:
             raise ValueError(f"{state.campaign_id} is not a campaign yet (no approved entry)")
@@ -111,7 +112,7 @@ class CampaignRecord:
             total_allocation=state.total_allocation,
             open_risk=state.open_risk,
             reserved_risk=state.reserved_risk,
-            current_risk=risk_percent_of(state.open_risk, equity),
+            current_risk=risk_percent_of(risk=state.open_risk, equity=equity),
             realized_pnl=state.realized_pnl,
             creek=rng.creek,
             ice=rng.ice,
@@ -167,7 +168,7 @@ class CampaignPage(Sequence[CampaignRecord]):
 class CampaignWithPositions:
     campaign: CampaignRecord
     positions: tuple[Position, ...]
-    equity: Decimal
+    equity: MoneyValue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,7 +210,7 @@ def position_from_row(row: Row[Any]) -> Position:
         entry_price=row.entry_price,
         initial_stop=row.initial_stop,
         stop=row.stop,
-        targets=tuple(Decimal(t) for t in row.targets),
+        targets=tuple(PriceValue(Decimal(t)) for t in row.targets),
         targets_hit=row.targets_hit,
         weight=row.weight,
         risk_pct=row.risk_pct,

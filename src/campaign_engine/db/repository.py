@@ -36,11 +36,12 @@ from campaign_engine.domain.campaign import exposure_of
 from campaign_engine.domain.entry import Admission, AdmissionRequest, admit_entry
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.limits import Exposure, PortfolioView
-from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.money import plus, total
 from campaign_engine.domain.orders import OrderRecord
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import MoneyValue
 from campaign_engine.event_json import EVENT_DATA
 from campaign_engine.messages import PersistRequest
 
@@ -131,16 +132,17 @@ class CampaignRepository:
 
 
 def _admit(
-    request: AdmissionRequest, starting_equity: Decimal, by_symbol: Sequence[tuple[Any, ...]]
+    request: AdmissionRequest, starting_equity: MoneyValue, by_symbol: Sequence[tuple[Any, ...]]
 ) -> Admission:
     """The domain's admission on the portfolio as the database summed it: every other
     campaign's risk per symbol (the requesting campaign's own is in the request)."""
-    realized = sum((pnl for _, _, pnl in by_symbol), ZERO) + request.realized_pnl
+    realized = plus(total(pnl for _, _, pnl in by_symbol), request.realized_pnl)
     others = tuple(
         Exposure(campaign_id=f"others:{symbol}", symbol=symbol, open_risk=risk)
         for symbol, risk, _ in by_symbol
     )
-    return admit_entry(PortfolioView(equity=starting_equity + realized, exposures=others), request)
+    equity = plus(starting_equity, realized)
+    return admit_entry(PortfolioView(equity=equity, exposures=others), request)
 
 
 def save_writes(request: PersistRequest, now: datetime) -> list[tuple[Write, list[Row]]]:
@@ -218,7 +220,7 @@ def _reserved_exposure_row(request: AdmissionRequest, admission: Admission) -> R
     """The campaign's exposure with the admitted risk reserved, provisional until its own
     snapshot at the version this entry gives it (``version + 1``) replaces it."""
     reserved = replace(
-        request.exposure, reserved_risk=request.reserved_risk + admission.risk_amount
+        request.exposure, reserved_risk=plus(request.reserved_risk, admission.risk_amount)
     )
     return _exposure_row(reserved, request.realized_pnl, request.version + 1)
 

@@ -5,18 +5,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from campaign_engine.domain.market import TradingRange
-from campaign_engine.domain.money import ONE, ZERO
+from campaign_engine.domain.money import ONE, ZERO, scaled
 from campaign_engine.domain.policy import Policy, Weights
+from campaign_engine.domain.types import PercentValue
 from campaign_engine.domain.vocabulary import AFTER, BEFORE, Pattern
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Allocation:
     weight: Decimal
     base_weight: Decimal
-    target_risk_pct: Decimal
-    base_risk_pct: Decimal
-    risk_pct: Decimal
+    target_risk_pct: PercentValue
+    base_risk_pct: PercentValue
+    risk_pct: PercentValue
     is_rebalanced: bool
     rebalance_reason: str | None
 
@@ -45,18 +46,21 @@ def allocate(
     pattern: Pattern,
     taken: Mapping[Pattern, Decimal],
     trading_range: TradingRange,
-    requested_risk_pct: Decimal | None,
+    *,
+    requested_risk_pct: PercentValue | None,
     policy: Policy,
 ) -> Allocation:
     """Weight, target and risk % of an entry (FR16 sizing scaled by the BMAD weight, capped)."""
     weights = base_weights(trading_range, policy)
     weight = bmad_weight(pattern, taken, weights)
     base_weight = weights[pattern]
-    target = weight * policy.campaign_max_risk_pct
+    target = scaled(policy.campaign_max_risk_pct, by=weight)
     base_risk = (
         requested_risk_pct if requested_risk_pct is not None else policy.pattern_risk_pct[pattern]
     )
-    risk = min(base_risk * weight / base_weight, target, policy.per_trade_max_risk_pct)
+    risk = min(
+        scaled(base_risk, by=weight, over=base_weight), target, policy.per_trade_max_risk_pct
+    )
     rebalanced = weight > base_weight
     reason = None
     if rebalanced:
@@ -65,4 +69,12 @@ def allocate(
             f"{' and '.join(p.value for p in skipped)} skipped: {pattern.value} takes weight "
             f"{weight} instead of {base_weight}"
         )
-    return Allocation(weight, base_weight, target, base_risk, risk, rebalanced, reason)
+    return Allocation(
+        weight=weight,
+        base_weight=base_weight,
+        target_risk_pct=target,
+        base_risk_pct=base_risk,
+        risk_pct=risk,
+        is_rebalanced=rebalanced,
+        rebalance_reason=reason,
+    )

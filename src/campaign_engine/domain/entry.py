@@ -6,7 +6,6 @@ need the whole portfolio (``admit_entry``), which production asks under a databa
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -16,13 +15,22 @@ from campaign_engine.domain.allocation import Allocation, allocate
 from campaign_engine.domain.exits import has_default_target
 from campaign_engine.domain.limits import Exposure, PortfolioView, check_portfolio_limits
 from campaign_engine.domain.market import EntrySignal
-from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.money import NO_MONEY, NO_PERCENT, NO_SHARES, difference, plus
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.priority import priority_score
 from campaign_engine.domain.sizing import size_position
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import Money, Percent, Price, Symbol, UtcDatetime
+from campaign_engine.domain.types import (
+    Money,
+    MoneyValue,
+    Percent,
+    PercentValue,
+    Price,
+    QuantityValue,
+    Symbol,
+    UtcDatetime,
+)
 from campaign_engine.domain.vocabulary import AFTER, Pattern, RejectionCode
 
 
@@ -102,11 +110,11 @@ class Admission:
     campaign, so it is plain data that serialises."""
 
     rejection: Rejection | None = None
-    shares: Decimal = ZERO
-    risk_amount: Decimal = ZERO
-    risk_pct: Decimal = ZERO
-    equity: Decimal
-    heat_before_pct: Decimal
+    shares: QuantityValue = NO_SHARES
+    risk_amount: MoneyValue = NO_MONEY
+    risk_pct: PercentValue = NO_PERCENT
+    equity: MoneyValue
+    heat_before_pct: PercentValue
 
     @property
     def approved(self) -> bool:
@@ -127,9 +135,13 @@ def precheck_entry(
         return rejection
     taken = {p.pattern: p.weight for p in state.positions}
     allocation = allocate(
-        signal.pattern, taken, state.trading_range, signal.requested_risk_pct, policy
+        signal.pattern,
+        taken,
+        state.trading_range,
+        requested_risk_pct=signal.requested_risk_pct,
+        policy=policy,
     )
-    if state.total_allocation + allocation.risk_pct > policy.campaign_max_risk_pct:
+    if plus(state.total_allocation, allocation.risk_pct) > policy.campaign_max_risk_pct:
         return Rejection(
             RejectionCode.CAMPAIGN_BUDGET,
             f"exceeds remaining budget: {state.total_allocation}% allocated + "
@@ -180,19 +192,26 @@ def admit_entry(portfolio: PortfolioView, request: AdmissionRequest) -> Admissio
     portfolio = portfolio.with_exposure(request.exposure)
     heat = portfolio.heat_pct()
     equity = portfolio.equity
-    breach = check_portfolio_limits(portfolio, symbol, risk_pct, policy, heat)
+    breach = check_portfolio_limits(portfolio, symbol, risk_pct=risk_pct, policy=policy, heat=heat)
     if breach:
         return Admission(
             rejection=Rejection(breach.code, breach.reason),
             equity=equity,
             heat_before_pct=heat,
         )
-    size = size_position(equity, risk_pct, entry_price, stop_loss, policy.quantity_step)
-    if size.shares <= ZERO:
+    size = size_position(
+        equity=equity,
+        risk_pct=risk_pct,
+        entry=entry_price,
+        stop=stop_loss,
+        step=policy.quantity_step,
+    )
+    if size.shares <= NO_SHARES:
         return Admission(
             rejection=Rejection(
                 RejectionCode.POSITION_TOO_SMALL,
-                f"position too small: {risk_pct}% of {equity} at {entry_price - stop_loss} "
+                f"position too small: {risk_pct}% of {equity} at "
+                f"{difference(high=entry_price, low=stop_loss)} "
                 f"risk per share is less than {policy.quantity_step} share",
             ),
             equity=equity,
@@ -222,7 +241,7 @@ def plan_entry(
     if admission is not None and admission.rejection is not None:
         rejection = admission.rejection
     approved = rejection is None and admission is not None
-    actual = admission.risk_pct if approved and admission else ZERO
+    actual = admission.risk_pct if approved and admission else NO_PERCENT
     heat = admission.heat_before_pct if admission else None
     return AllocationPlan(
         campaign_id=state.campaign_id,
@@ -234,10 +253,13 @@ def plan_entry(
         requested_risk_pct=allocation.base_risk_pct if allocation else signal.requested_risk_pct,
         approved_risk_pct=allocation.risk_pct if allocation and approved else None,
         actual_risk_pct=actual,
-        shares=admission.shares if approved and admission else ZERO,
-        risk_amount=admission.risk_amount if approved and admission else ZERO,
-        remaining_budget_pct=policy.campaign_max_risk_pct - state.total_allocation - actual,
-        heat_after_pct=heat + actual if heat is not None else None,
+        shares=admission.shares if approved and admission else NO_SHARES,
+        risk_amount=admission.risk_amount if approved and admission else NO_MONEY,
+        remaining_budget_pct=difference(
+            high=difference(high=policy.campaign_max_risk_pct, low=state.total_allocation),
+            low=actual,
+        ),
+        heat_after_pct=plus(heat, actual) if heat is not None else None,
         priority_score=priority_score(signal),
         is_rebalanced=allocation.is_rebalanced if allocation else False,
         rebalance_reason=allocation.rebalance_reason if allocation else None,

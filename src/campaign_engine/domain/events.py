@@ -15,7 +15,13 @@ from uuid import UUID
 
 from pydantic import Field
 
-from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.types import (
+    MoneyValue,
+    PercentValue,
+    PriceValue,
+    QuantityValue,
+    UtcDatetime,
+)
 from campaign_engine.domain.vocabulary import (
     CampaignPhase,
     CampaignStatus,
@@ -32,7 +38,7 @@ class OrderLeg:
     """An order an event speaks of: placed (exits) or cancelled (the unfilled rest)."""
 
     client_order_id: str
-    quantity: Decimal
+    quantity: QuantityValue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,8 +46,8 @@ class StopMove:
     """A position's stop trailed by a target: to breakeven at t1, to t1 at t2."""
 
     pattern: Pattern
-    previous_stop: Decimal
-    stop: Decimal
+    previous_stop: PriceValue
+    stop: PriceValue
 
 
 # --- what several kinds share --------------------------------------------------------------
@@ -53,12 +59,12 @@ class _EntryTerms:
 
     signal_id: UUID
     pattern: Pattern
-    shares: Decimal
-    entry_price: Decimal
-    stop_loss: Decimal
-    risk_pct: Decimal
+    shares: QuantityValue
+    entry_price: PriceValue
+    stop_loss: PriceValue
+    risk_pct: PercentValue
     weight: Decimal
-    total_allocation: Decimal
+    total_allocation: PercentValue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,19 +73,19 @@ class _FillTerms:
 
     position_id: UUID
     pattern: Pattern
-    shares: Decimal
-    price: Decimal
-    stop: Decimal
-    targets: tuple[Decimal, ...]
+    shares: QuantityValue
+    price: PriceValue
+    stop: PriceValue
+    targets: tuple[PriceValue, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _FinalMetrics:
     """A campaign whose every position is closed: what it made, in money and in R."""
 
-    realized_pnl: Decimal
+    realized_pnl: MoneyValue
     r_multiple: Decimal | None
-    total_allocation: Decimal
+    total_allocation: PercentValue
     positions: int
 
 
@@ -87,7 +93,7 @@ class _FinalMetrics:
 class _PriceReaction:
     """What one price update changed: the stops it trailed (and the exits it triggered)."""
 
-    price: Decimal
+    price: PriceValue
     stops_moved: tuple[StopMove, ...] = ()
 
 
@@ -139,7 +145,7 @@ class PortfolioHeatAlert:
     kind: Literal["PortfolioHeatAlert"] = "PortfolioHeatAlert"
     level: HeatAlertLevel
     previous: HeatAlertLevel
-    heat_pct: Decimal
+    heat_pct: PercentValue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,10 +202,10 @@ class ExitExecuted:
     position_id: UUID
     pattern: Pattern
     purpose: OrderPurpose
-    quantity: Decimal
-    price: Decimal
-    realized_pnl: Decimal
-    open_shares: Decimal
+    quantity: QuantityValue
+    price: PriceValue
+    realized_pnl: MoneyValue
+    open_shares: QuantityValue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

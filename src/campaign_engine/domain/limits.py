@@ -5,11 +5,10 @@ shows it, so what the API reports is what the next decision will see."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from campaign_engine.domain.money import ZERO, risk_percent_of
+from campaign_engine.domain.money import NO_MONEY, difference, plus, risk_percent_of, total
 from campaign_engine.domain.policy import Policy
-from campaign_engine.domain.types import Money, Price, Symbol
+from campaign_engine.domain.types import Money, MoneyValue, PercentValue, Symbol
 from campaign_engine.domain.vocabulary import HeatAlertLevel, RejectionCode
 
 
@@ -20,39 +19,41 @@ class Exposure:
 
     campaign_id: str
     symbol: Symbol
-    open_risk: Money = ZERO
-    reserved_risk: Money = ZERO
+    open_risk: Money = NO_MONEY
+    reserved_risk: Money = NO_MONEY
 
     @property
-    def total(self) -> Decimal:
-        return self.open_risk + self.reserved_risk
+    def total(self) -> MoneyValue:
+        return plus(self.open_risk, self.reserved_risk)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PortfolioView:
     """What an entry decision needs to know of the rest of the portfolio."""
 
-    equity: Price
+    equity: MoneyValue
     exposures: tuple[Exposure, ...] = ()
     # Summed once per view: every entry decision reads them, some several times.
-    _total: Decimal = field(init=False, repr=False, compare=False)
-    _by_symbol: dict[str, Decimal] = field(init=False, repr=False, compare=False)
+    _total: MoneyValue = field(init=False, repr=False, compare=False)
+    _by_symbol: dict[str, MoneyValue] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        by_symbol: dict[str, Decimal] = {}
+        by_symbol: dict[str, MoneyValue] = {}
         for exposure in self.exposures:
-            by_symbol[exposure.symbol] = by_symbol.get(exposure.symbol, ZERO) + exposure.total
+            by_symbol[exposure.symbol] = plus(
+                by_symbol.get(exposure.symbol, NO_MONEY), exposure.total
+            )
         object.__setattr__(self, "_by_symbol", by_symbol)
-        object.__setattr__(self, "_total", sum(by_symbol.values(), ZERO))
+        object.__setattr__(self, "_total", total(by_symbol.values()))
 
-    def heat_pct(self) -> Decimal:
+    def heat_pct(self) -> PercentValue:
         """Open plus reserved risk of every campaign, % of equity, rounded up to 8 places
         like every risk figure held against a limit."""
-        return risk_percent_of(self._total, self.equity)
+        return risk_percent_of(risk=self._total, equity=self.equity)
 
-    def group_risk_pct(self, group: str, policy: Policy) -> Decimal:
-        risk = sum((self._by_symbol.get(s, ZERO) for s in policy.group_members(group)), ZERO)
-        return risk_percent_of(risk, self.equity)
+    def group_risk_pct(self, group: str, policy: Policy) -> PercentValue:
+        risk = total(self._by_symbol.get(s, NO_MONEY) for s in policy.group_members(group))
+        return risk_percent_of(risk=risk, equity=self.equity)
 
     def with_exposure(self, exposure: Exposure) -> "PortfolioView":
         """This view with ``exposure`` replacing the campaign's previous one. Every entry
@@ -61,19 +62,19 @@ class PortfolioView:
         by_symbol = dict(self._by_symbol)
         for e in self.exposures:
             if e.campaign_id == exposure.campaign_id:
-                by_symbol[e.symbol] -= e.total
+                by_symbol[e.symbol] = difference(high=by_symbol[e.symbol], low=e.total)
             else:
                 kept.append(e)
-        by_symbol[exposure.symbol] = by_symbol.get(exposure.symbol, ZERO) + exposure.total
+        by_symbol[exposure.symbol] = plus(by_symbol.get(exposure.symbol, NO_MONEY), exposure.total)
         view = object.__new__(PortfolioView)
         object.__setattr__(view, "equity", self.equity)
         object.__setattr__(view, "exposures", (*kept, exposure))
         object.__setattr__(view, "_by_symbol", by_symbol)
-        object.__setattr__(view, "_total", sum(by_symbol.values(), ZERO))
+        object.__setattr__(view, "_total", total(by_symbol.values()))
         return view
 
     @classmethod
-    def of(cls, equity: Decimal, exposures: Iterable[Exposure]) -> "PortfolioView":
+    def of(cls, equity: MoneyValue, exposures: Iterable[Exposure]) -> "PortfolioView":
         return cls(equity=equity, exposures=tuple(exposures))
 
 
@@ -86,9 +87,10 @@ class LimitBreach:
 def check_portfolio_limits(
     view: PortfolioView,
     symbol: str,
-    risk_pct: Decimal,
+    *,
+    risk_pct: PercentValue,
     policy: Policy,
-    heat: Decimal | None = None,
+    heat: PercentValue | None = None,
 ) -> LimitBreach | None:
     """Heat first, then the symbol's correlation group (SPEC section 3 rule 9). ``heat`` is
     the view's heat when the caller has it already."""
@@ -110,7 +112,7 @@ def check_portfolio_limits(
     return None
 
 
-def heat_alert_level(heat_pct: Decimal, policy: Policy) -> HeatAlertLevel:
+def heat_alert_level(heat_pct: PercentValue, policy: Policy) -> HeatAlertLevel:
     if heat_pct >= policy.portfolio_max_heat_pct:
         return HeatAlertLevel.EXCEEDED
     if heat_pct >= policy.heat_critical_pct:

@@ -6,7 +6,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from campaign_engine.domain.types import Percent, Price, Symbol, Timeframe, UtcDatetime
+from campaign_engine.domain.money import difference, percent_of
+from campaign_engine.domain.types import (
+    Percent,
+    PercentValue,
+    Price,
+    PriceValue,
+    Symbol,
+    Timeframe,
+    UtcDatetime,
+)
 from campaign_engine.domain.vocabulary import Pattern
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -43,14 +52,14 @@ class TradingRange(BaseModel):
         return self
 
     @property
-    def measured_move(self) -> Decimal:
+    def measured_move(self) -> PriceValue:
         """M = jump - ice."""
-        return self.jump - self.ice
+        return difference(high=self.jump, low=self.ice)
 
     @property
-    def width_pct(self) -> Decimal:
+    def width_pct(self) -> PercentValue:
         """Range width (ice - creek) / creek, in percent."""
-        return (self.ice - self.creek) * 100 / self.creek
+        return percent_of(part=difference(high=self.ice, low=self.creek), whole=self.creek)
 
     @property
     def campaign_id(self) -> str:
@@ -75,7 +84,9 @@ class EntrySignal(BaseModel):
     targets: Targets | None = None
     confidence: Percent
     r_multiple: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-    requested_risk_pct: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    requested_risk_pct: Annotated[PercentValue, Field(gt=0, le=100, allow_inf_nan=False)] | None = (
+        None
+    )
     generated_at: UtcDatetime
 
     @model_validator(mode="after")
@@ -108,8 +119,8 @@ class EntrySignal(BaseModel):
         return self.trading_range.campaign_id
 
     @property
-    def risk_per_share(self) -> Decimal:
-        return self.entry_price - self.stop_loss
+    def risk_per_share(self) -> PriceValue:
+        return difference(high=self.entry_price, low=self.stop_loss)
 
 
 class PriceUpdate(BaseModel):
@@ -141,7 +152,7 @@ class PriceUpdate(BaseModel):
 
     @classmethod
     def tick(
-        cls, symbol: str, as_of: UtcDatetime, price: Decimal, sequence: int | None = None
+        cls, symbol: str, as_of: UtcDatetime, price: PriceValue, sequence: int | None = None
     ) -> Self:
         return cls(symbol=symbol, as_of=as_of, price=price, sequence=sequence)
 
@@ -151,23 +162,23 @@ class PriceUpdate(BaseModel):
 
     # A tick is a bar whose four prices are equal, which lets every rule read one shape.
     @property
-    def bar_open(self) -> Decimal:
+    def bar_open(self) -> PriceValue:
         return self._pick(self.open)
 
     @property
-    def bar_high(self) -> Decimal:
+    def bar_high(self) -> PriceValue:
         return self._pick(self.high)
 
     @property
-    def bar_low(self) -> Decimal:
+    def bar_low(self) -> PriceValue:
         return self._pick(self.low)
 
     @property
-    def last(self) -> Decimal:
+    def last(self) -> PriceValue:
         """The mark: the tick price or the bar's close."""
         return self._pick(self.close)
 
-    def _pick(self, bar_value: Decimal | None) -> Decimal:
+    def _pick(self, bar_value: PriceValue | None) -> PriceValue:
         value = self.price if self.price is not None else bar_value
         assert value is not None  # guaranteed by _tick_or_bar
         return value

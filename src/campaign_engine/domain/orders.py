@@ -1,12 +1,12 @@
 """Orders the campaign asks the broker for, and the fills that come back."""
 
 from dataclasses import dataclass
-from decimal import Decimal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from campaign_engine.domain.types import Price, Quantity, Symbol, UtcDatetime
+from campaign_engine.domain.money import NO_SHARES, difference
+from campaign_engine.domain.types import Price, Quantity, QuantityValue, Symbol, UtcDatetime
 from campaign_engine.domain.vocabulary import (
     OrderPurpose,
     OrderSide,
@@ -56,12 +56,12 @@ class OrderRecord:
 
     order: Order
     status: OrderStatus = OrderStatus.OPEN
-    filled_quantity: Quantity = Decimal(0)
+    filled_quantity: Quantity = NO_SHARES
     fill_ids: tuple[str, ...] = ()
 
     @property
-    def remaining(self) -> Decimal:
-        return self.order.quantity - self.filled_quantity
+    def remaining(self) -> QuantityValue:
+        return difference(high=self.order.quantity, low=self.filled_quantity)
 
 
 class Fill(BaseModel):

@@ -4,7 +4,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-from campaign_engine.domain.types import Money, Percent, Quantity, Symbol, UtcDatetime
+from campaign_engine.domain.types import (
+    Money,
+    Percent,
+    PercentValue,
+    Quantity,
+    Symbol,
+    UtcDatetime,
+)
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
 
 
@@ -21,8 +28,8 @@ class AllocationPlan:
     actual_risk_pct: Percent
     shares: Quantity
     risk_amount: Money
-    remaining_budget_pct: Decimal
-    heat_after_pct: Decimal | None  # None when refused before the portfolio was asked
+    remaining_budget_pct: PercentValue
+    heat_after_pct: PercentValue | None  # None when refused before the portfolio was asked
     priority_score: Decimal
     is_rebalanced: bool
     rebalance_reason: str | None

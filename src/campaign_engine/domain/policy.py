@@ -7,7 +7,14 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from campaign_engine.domain.money import ONE, ZERO
-from campaign_engine.domain.types import Percent, Price
+from campaign_engine.domain.types import (
+    Equity,
+    MoneyValue,
+    Percent,
+    PercentValue,
+    QuantityStep,
+    QuantityValue,
+)
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
 
 Weights = dict[Pattern, Decimal]
@@ -17,39 +24,44 @@ def _weights(spring: str, sos: str, lps: str) -> Weights:
     return {Pattern.SPRING: Decimal(spring), Pattern.SOS: Decimal(sos), Pattern.LPS: Decimal(lps)}
 
 
+def _risks(spring: str, sos: str, lps: str) -> dict[Pattern, PercentValue]:
+    weights = _weights(spring, sos, lps)
+    return {pattern: PercentValue(risk) for pattern, risk in weights.items()}
+
+
 class Policy(BaseModel):
     """Risk policy with the SPEC defaults; percentages are of account equity unless named."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    campaign_max_risk_pct: Percent = Decimal("5.0")
-    per_trade_max_risk_pct: Percent = Decimal("2.0")
-    portfolio_max_heat_pct: Percent = Decimal("10.0")
-    heat_warning_pct: Percent = Decimal("7.0")
-    heat_critical_pct: Percent = Decimal("9.0")
-    correlated_max_risk_pct: Percent = Decimal("6.0")
+    campaign_max_risk_pct: Percent = PercentValue(Decimal("5.0"))
+    per_trade_max_risk_pct: Percent = PercentValue(Decimal("2.0"))
+    portfolio_max_heat_pct: Percent = PercentValue(Decimal("10.0"))
+    heat_warning_pct: Percent = PercentValue(Decimal("7.0"))
+    heat_critical_pct: Percent = PercentValue(Decimal("9.0"))
+    correlated_max_risk_pct: Percent = PercentValue(Decimal("6.0"))
     correlation_groups: dict[str, str] = Field(
         default_factory=dict,
         description="symbol -> correlation group; a symbol not listed is its own group",
     )
     bmad_weights: Weights = Field(default_factory=lambda: _weights("0.40", "0.30", "0.30"))
     pattern_risk_pct: dict[Pattern, Percent] = Field(
-        default_factory=lambda: _weights("0.5", "1.0", "0.6")
+        default_factory=lambda: _risks("0.5", "1.0", "0.6")
     )
     range_width_adaptation: bool = False
-    wide_range_min_width_pct: Percent = Decimal("20")
-    narrow_range_max_width_pct: Percent = Decimal("8")
+    wide_range_min_width_pct: Percent = PercentValue(Decimal("20"))
+    narrow_range_max_width_pct: Percent = PercentValue(Decimal("8"))
     wide_range_weights: Weights = Field(default_factory=lambda: _weights("0.50", "0.25", "0.25"))
     narrow_range_weights: Weights = Field(default_factory=lambda: _weights("0.35", "0.35", "0.30"))
-    min_confidence: Percent = Decimal("70")
-    lps_sole_min_confidence: Percent = Decimal("75")
+    min_confidence: Percent = PercentValue(Decimal("70"))
+    lps_sole_min_confidence: Percent = PercentValue(Decimal("75"))
     exit_fractions: tuple[Decimal, ...] = Field(
         default=(Decimal("0.50"), Decimal("0.30")),
         description="share of the original size sold at each target but the last, which sells "
         "the rest",
     )
-    quantity_step: Price = Decimal("1")
-    starting_equity: Price = Decimal("100000")
+    quantity_step: QuantityStep = QuantityValue(Decimal("1"))
+    starting_equity: Equity = MoneyValue(Decimal("100000"))
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:

@@ -4,8 +4,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-from campaign_engine.domain.money import ZERO
-from campaign_engine.domain.types import Money, Percent, Price, Quantity, UtcDatetime
+from campaign_engine.domain.money import (
+    NO_MONEY,
+    NO_PRICE,
+    NO_SHARES,
+    ZERO,
+    difference,
+    value_of,
+)
+from campaign_engine.domain.types import (
+    Money,
+    MoneyValue,
+    Percent,
+    Price,
+    PriceValue,
+    Quantity,
+    QuantityValue,
+    UtcDatetime,
+)
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern, PositionStatus
 
 
@@ -37,14 +53,14 @@ class Position:
     weight: Decimal
     risk_pct: Percent
     planned_shares: Quantity
-    shares: Quantity = ZERO
-    open_shares: Quantity = ZERO
-    pending_exit_shares: Quantity = ZERO
+    shares: Quantity = NO_SHARES
+    open_shares: Quantity = NO_SHARES
+    pending_exit_shares: Quantity = NO_SHARES
     status: PositionStatus = PositionStatus.PENDING
     approved_at: UtcDatetime
     opened_at: UtcDatetime | None = None
     closed_at: UtcDatetime | None = None
-    realized_pnl: Money = ZERO
+    realized_pnl: Money = NO_MONEY
     exits: tuple[ExitRecord, ...] = ()
 
     @property
@@ -52,31 +68,35 @@ class Position:
         return self.status is PositionStatus.OPEN
 
     @property
-    def sellable_shares(self) -> Decimal:
+    def sellable_shares(self) -> QuantityValue:
         """Open shares no exit order has claimed yet."""
-        return self.open_shares - self.pending_exit_shares
+        return difference(high=self.open_shares, low=self.pending_exit_shares)
 
     @property
-    def unfilled_shares(self) -> Decimal:
+    def unfilled_shares(self) -> QuantityValue:
         """Approved shares the entry order has not filled yet (0 once filled or cancelled)."""
-        return self.planned_shares - self.shares
+        return difference(high=self.planned_shares, low=self.shares)
 
     @property
-    def initial_risk(self) -> Decimal:
+    def initial_risk(self) -> MoneyValue:
         """1R in money: what the position risked at its initial stop."""
-        return (self.entry_price - self.initial_stop) * self.shares
+        per_share = difference(high=self.entry_price, low=self.initial_stop)
+        return value_of(shares=self.shares, price=per_share)
 
     @property
-    def open_risk(self) -> Decimal:
+    def open_risk(self) -> MoneyValue:
         """Money lost if the open shares stop out at the current stop (0 once trailed up)."""
-        return max(ZERO, self.entry_price - self.stop) * self.open_shares
+        per_share = max(NO_PRICE, difference(high=self.entry_price, low=self.stop))
+        return value_of(shares=self.open_shares, price=per_share)
 
     @property
-    def reserved_risk(self) -> Decimal:
+    def reserved_risk(self) -> MoneyValue:
         """Risk held for the part of the entry that has not filled yet."""
-        return (self.entry_price - self.stop) * self.unfilled_shares
+        per_share = difference(high=self.entry_price, low=self.stop)
+        return value_of(shares=self.unfilled_shares, price=per_share)
 
-    def unrealized_pnl(self, mark: Decimal | None) -> Decimal:
+    def unrealized_pnl(self, mark: PriceValue | None) -> MoneyValue:
         if mark is None or self.open_shares == ZERO:
-            return ZERO
-        return (mark - self.entry_price) * self.open_shares
+            return NO_MONEY
+        per_share = difference(high=mark, low=self.entry_price)
+        return value_of(shares=self.open_shares, price=per_share)

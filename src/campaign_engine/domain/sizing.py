@@ -1,25 +1,35 @@
 """Position size from risk (FR16, SPEC section 3 rule 10)."""
 
 from dataclasses import dataclass
-from decimal import Decimal
 
-from campaign_engine.domain.money import HUNDRED, floor_to_step, risk_percent_of
+from campaign_engine.domain.money import difference, risk_percent_of, shares_risking, value_of
+from campaign_engine.domain.types import MoneyValue, PercentValue, PriceValue, QuantityValue
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Size:
-    shares: Decimal
-    risk_amount: Decimal
-    risk_pct: Decimal
+    shares: QuantityValue
+    risk_amount: MoneyValue
+    risk_pct: PercentValue
 
 
 def size_position(
-    equity: Decimal, risk_pct: Decimal, entry: Decimal, stop: Decimal, step: Decimal
+    *,
+    equity: MoneyValue,
+    risk_pct: PercentValue,
+    entry: PriceValue,
+    stop: PriceValue,
+    step: QuantityValue,
 ) -> Size:
     """shares = floor_to_step(equity * risk% / 100 / (entry - stop)); the risk actually taken
     is what those shares lose at the stop, never more than was allowed."""
     if entry <= stop:
         raise ValueError(f"entry {entry} must be above stop {stop}")
-    shares = floor_to_step(equity * risk_pct / (HUNDRED * (entry - stop)), step)
-    risk_amount = shares * (entry - stop)
-    return Size(shares, risk_amount, risk_percent_of(risk_amount, equity))
+    per_share = difference(high=entry, low=stop)
+    shares = shares_risking(percent=risk_pct, equity=equity, per_share=per_share, step=step)
+    risk_amount = value_of(shares=shares, price=per_share)
+    return Size(
+        shares=shares,
+        risk_amount=risk_amount,
+        risk_pct=risk_percent_of(risk=risk_amount, equity=equity),
+    )

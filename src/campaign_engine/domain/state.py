@@ -6,15 +6,14 @@ It is created blank for a trading range and becomes a campaign with its first ap
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
 from uuid import UUID, uuid5
 
 from campaign_engine.domain.market import TradingRange
-from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.money import NO_PERCENT, total
 from campaign_engine.domain.orders import OrderRecord
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.positions import Position
-from campaign_engine.domain.types import Percent, Price, UtcDatetime
+from campaign_engine.domain.types import MoneyValue, Percent, Price, UtcDatetime
 from campaign_engine.domain.vocabulary import (
     CampaignPhase,
     CampaignStatus,
@@ -46,7 +45,7 @@ class CampaignState:
     status: CampaignStatus = CampaignStatus.ACTIVE
     phase: CampaignPhase = CampaignPhase.ACCUMULATION
     version: int = 0
-    total_allocation: Percent = ZERO
+    total_allocation: Percent = NO_PERCENT
     positions: tuple[Position, ...] = ()
     orders: tuple[OrderRecord, ...] = ()
     plans: tuple[AllocationPlan, ...] = ()
@@ -105,16 +104,16 @@ class CampaignState:
         return tuple(r.order.client_order_id for r in self.orders if r.status is OrderStatus.OPEN)
 
     @property
-    def open_risk(self) -> Decimal:
-        return sum((p.open_risk for p in self.positions), ZERO)
+    def open_risk(self) -> MoneyValue:
+        return total(p.open_risk for p in self.positions)
 
     @property
-    def realized_pnl(self) -> Decimal:
-        return sum((p.realized_pnl for p in self.positions), ZERO)
+    def realized_pnl(self) -> MoneyValue:
+        return total(p.realized_pnl for p in self.positions)
 
     @property
-    def reserved_risk(self) -> Decimal:
-        return sum((p.reserved_risk for p in self.positions), ZERO)
+    def reserved_risk(self) -> MoneyValue:
+        return total(p.reserved_risk for p in self.positions)
 
     @property
     def all_positions_closed(self) -> bool:

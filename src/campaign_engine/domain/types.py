@@ -1,8 +1,17 @@
-"""Validated scalar types used at every boundary: prices, percentages, UTC times, symbols."""
+"""Scalar types: what a number is (a price, money, a percentage, shares), validated where it
+crosses a boundary; UTC times; symbols.
+
+Each kind of number is a ``NewType`` over ``Decimal`` (``PriceValue``, ``MoneyValue``,
+``PercentValue``, ``QuantityValue``), so mypy tells a price from money, a percentage or a number
+of shares, while at run time every one of them is a plain ``Decimal``: exact, and validated and
+serialised by pydantic exactly as a ``Decimal``. The names without ``Value`` (``Price``,
+``Money``, ``Percent``, ``Quantity``) are the same kinds with the range a boundary accepts.
+Arithmetic that makes a new number of a kind lives in ``campaign_engine.domain.money``.
+"""
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, NewType
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
@@ -17,16 +26,34 @@ def _finite(value: Decimal) -> Decimal:
     return value
 
 
-Price = Annotated[Decimal, AfterValidator(_finite), Field(gt=0)]
+PriceValue = NewType("PriceValue", Decimal)
+"""Account currency per share: a price, or a distance between prices (risk per share)."""
+
+MoneyValue = NewType("MoneyValue", Decimal)
+"""An amount of account currency: equity, risk, P&L."""
+
+PercentValue = NewType("PercentValue", Decimal)
+"""A percentage (of equity, or a confidence): 0.5 is half a percent."""
+
+QuantityValue = NewType("QuantityValue", Decimal)
+"""A number of shares (fractional when the policy's quantity step allows)."""
+
+Price = Annotated[PriceValue, AfterValidator(_finite), Field(gt=0)]
 """A strictly positive, finite price."""
 
-Quantity = Annotated[Decimal, AfterValidator(_finite), Field(ge=0)]
-"""A non-negative number of shares (fractional when the policy's quantity step allows)."""
+Quantity = Annotated[QuantityValue, AfterValidator(_finite), Field(ge=0)]
+"""A non-negative number of shares."""
 
-Money = Annotated[Decimal, AfterValidator(_finite)]
+QuantityStep = Annotated[QuantityValue, AfterValidator(_finite), Field(gt=0)]
+"""The smallest number of shares traded: 1, or 0.0001 for crypto and FX."""
+
+Money = Annotated[MoneyValue, AfterValidator(_finite)]
 """A finite amount of account currency; may be negative (a loss)."""
 
-Percent = Annotated[Decimal, AfterValidator(_finite), Field(ge=0, le=100)]
+Equity = Annotated[MoneyValue, AfterValidator(_finite), Field(gt=0)]
+"""A strictly positive, finite amount of account currency: the account's equity."""
+
+Percent = Annotated[PercentValue, AfterValidator(_finite), Field(ge=0, le=100)]
 """A percentage between 0 and 100 (of equity, or a confidence)."""
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]

@@ -1,6 +1,5 @@
 """Campaigns, their positions and metrics, and pages of them."""
 
-from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -11,6 +10,7 @@ from campaign_engine.db.records import CampaignPage, CampaignRecord
 from campaign_engine.domain.ledger import PositionsSummary, position_r_multiple
 from campaign_engine.domain.money import risk_percent_of
 from campaign_engine.domain.positions import Position
+from campaign_engine.domain.types import MoneyValue, PriceValue
 from campaign_engine.domain.vocabulary import CampaignPhase, CampaignStatus, Pattern, PositionStatus
 
 
@@ -68,7 +68,7 @@ class PositionOut(BaseModel):
     closed_at: UtcTime | None
 
     @classmethod
-    def of(cls, position: Position, mark: Decimal | None) -> "PositionOut":
+    def of(cls, position: Position, mark: PriceValue | None) -> "PositionOut":
         return cls(
             id=position.id,
             campaign_id=position.campaign_id,
@@ -111,12 +111,12 @@ class MetricsOut(BaseModel):
     closed_positions_count: int
 
     @classmethod
-    def fields_of(cls, summary: PositionsSummary, equity: Decimal) -> dict[str, Any]:
+    def fields_of(cls, summary: PositionsSummary, equity: MoneyValue) -> dict[str, Any]:
         return {
             "total_shares": summary.total_shares,
             "weighted_avg_entry": summary.weighted_avg_entry,
             "total_risk": summary.total_risk,
-            "current_risk": risk_percent_of(summary.total_risk, equity),
+            "current_risk": risk_percent_of(risk=summary.total_risk, equity=equity),
             "realized_pnl": summary.realized_pnl,
             "unrealized_pnl": summary.unrealized_pnl,
             "total_pnl": summary.total_pnl,

@@ -31,6 +31,7 @@ from campaign_engine.domain.events import (
 from campaign_engine.domain.exits import default_targets
 from campaign_engine.domain.limits import PortfolioView, heat_alert_level
 from campaign_engine.domain.market import EntrySignal
+from campaign_engine.domain.money import difference, plus
 from campaign_engine.domain.orders import Order, OrderRecord, client_order_id
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
@@ -218,7 +219,7 @@ def _approve(
         positions=(*state.positions, position),
         orders=(*state.orders, OrderRecord(order=order)),
         plans=(*state.plans, plan),
-        total_allocation=state.total_allocation + actual_risk_pct,
+        total_allocation=plus(state.total_allocation, actual_risk_pct),
         version=state.version + 1,
         created_at=state.created_at or now,
         updated_at=now,
@@ -237,7 +238,7 @@ def _approve(
         CampaignCreated.by(approved, state.symbol, state.trading_range.id) if created else approved
     ]
     heat_after = plan.heat_after_pct if plan.heat_after_pct is not None else actual_risk_pct
-    before = heat_alert_level(heat_after - actual_risk_pct, policy)
+    before = heat_alert_level(difference(high=heat_after, low=actual_risk_pct), policy)
     after = heat_alert_level(heat_after, policy)
     if after.severity > before.severity:
         announcements.append(PortfolioHeatAlert(level=after, previous=before, heat_pct=heat_after))

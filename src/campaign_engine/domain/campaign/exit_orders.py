@@ -1,13 +1,12 @@
 """The sell orders a campaign places for a position: stops, targets and invalidation."""
 
 from collections.abc import Iterable
-from decimal import Decimal
 
 from campaign_engine.domain.events import OrderLeg
 from campaign_engine.domain.orders import Order, client_order_id
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.types import PriceValue, QuantityValue, UtcDatetime
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderType
 
 
@@ -15,9 +14,10 @@ def exit_order(
     state: CampaignState,
     position: Position,
     purpose: OrderPurpose,
-    quantity: Decimal,
-    expected_price: Decimal,
-    limit_price: Decimal | None,
+    *,
+    quantity: QuantityValue,
+    expected_price: PriceValue,
+    limit_price: PriceValue | None,
     now: UtcDatetime,
     correlation_id: str,
 ) -> Order:

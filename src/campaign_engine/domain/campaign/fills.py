@@ -15,7 +15,7 @@ from campaign_engine.domain.events import (
 )
 from campaign_engine.domain.ledger import r_multiple
 from campaign_engine.domain.lifecycle import phase_for, status_after_entry_fill
-from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.money import NO_SHARES, difference, plus, total, value_of
 from campaign_engine.domain.orders import Fill, OrderRecord
 from campaign_engine.domain.positions import ExitRecord, Position
 from campaign_engine.domain.state import CampaignState
@@ -53,7 +53,7 @@ def apply_fill(state: CampaignState, fill: Fill, now: UtcDatetime) -> Outcome:
             f"order {fill.client_order_id}"
         )
     order = record.order
-    filled = record.filled_quantity + fill.quantity
+    filled = plus(record.filled_quantity, fill.quantity)
     record = replace(
         record,
         filled_quantity=filled,
@@ -72,8 +72,8 @@ def _book_entry_fill(
     first_fill = position.status is PositionStatus.PENDING
     position = replace(
         position,
-        shares=position.shares + fill.quantity,
-        open_shares=position.open_shares + fill.quantity,
+        shares=plus(position.shares, fill.quantity),
+        open_shares=plus(position.open_shares, fill.quantity),
         status=PositionStatus.OPEN,
         opened_at=position.opened_at or fill.filled_at,
     )
@@ -108,14 +108,17 @@ def _book_exit_fill(
     state: CampaignState, record: OrderRecord, position: Position, fill: Fill, now: UtcDatetime
 ) -> Outcome:
     order = record.order
-    pnl = (fill.price - position.entry_price) * fill.quantity
-    open_shares = position.open_shares - fill.quantity
-    closes = open_shares == ZERO and position.unfilled_shares == ZERO
+    per_share = difference(high=fill.price, low=position.entry_price)
+    pnl = value_of(shares=fill.quantity, price=per_share)
+    open_shares = difference(high=position.open_shares, low=fill.quantity)
+    closes = open_shares == NO_SHARES and position.unfilled_shares == NO_SHARES
     position = replace(
         position,
         open_shares=open_shares,
-        pending_exit_shares=max(ZERO, position.pending_exit_shares - fill.quantity),
-        realized_pnl=position.realized_pnl + pnl,
+        pending_exit_shares=max(
+            NO_SHARES, difference(high=position.pending_exit_shares, low=fill.quantity)
+        ),
+        realized_pnl=plus(position.realized_pnl, pnl),
         exits=(
             *position.exits,
             ExitRecord(
@@ -159,12 +162,12 @@ def _book_exit_fill(
 def _finish(state: CampaignState, now: UtcDatetime) -> tuple[CampaignState, EventData]:
     """Every position is closed: COMPLETED, unless it was invalidated on the way."""
     realized = state.realized_pnl
-    initial_risk = sum((p.initial_risk for p in state.positions), ZERO)
+    initial_risk = total(p.initial_risk for p in state.positions)
     closed = state.status is CampaignStatus.INVALIDATED
     final = AllPositionsExited if closed else CampaignCompleted
     metrics = final(
         realized_pnl=realized,
-        r_multiple=r_multiple(realized, initial_risk),
+        r_multiple=r_multiple(pnl=realized, initial_risk=initial_risk),
         total_allocation=state.total_allocation,
         positions=len(state.positions),
     )

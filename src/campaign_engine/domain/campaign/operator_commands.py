@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from dataclasses import replace
-from decimal import Decimal
 
 from campaign_engine.domain.campaign.exit_orders import exit_order, legs
 from campaign_engine.domain.campaign.outcome import Outcome, announce
@@ -14,11 +13,11 @@ from campaign_engine.domain.lifecycle import (
     require_operator_transition,
     require_version,
 )
-from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.money import NO_SHARES, plus
 from campaign_engine.domain.orders import Order, OrderRecord, client_order_id
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import UtcDatetime
+from campaign_engine.domain.types import PriceValue, UtcDatetime
 from campaign_engine.domain.vocabulary import (
     CampaignStatus,
     OrderPurpose,
@@ -30,7 +29,7 @@ from campaign_engine.domain.vocabulary import (
 def exit_everything(
     state: CampaignState,
     reason: str,
-    exit_price: Callable[[Position], Decimal],
+    exit_price: Callable[[Position], PriceValue],
     now: UtcDatetime,
     correlation_id: str,
 ) -> Outcome:
@@ -40,24 +39,24 @@ def exit_everything(
     positions: list[Position] = []
     records = list(state.orders)
     for position in state.positions:
-        if position.sellable_shares > ZERO:
+        if position.sellable_shares > NO_SHARES:
             quantity = position.sellable_shares
             orders.append(
                 exit_order(
                     state,
                     position,
                     OrderPurpose.INVALIDATION,
-                    quantity,
-                    exit_price(position),
-                    None,
-                    now,
-                    correlation_id,
+                    quantity=quantity,
+                    expected_price=exit_price(position),
+                    limit_price=None,
+                    now=now,
+                    correlation_id=correlation_id,
                 )
             )
             position = replace(
-                position, pending_exit_shares=position.pending_exit_shares + quantity
+                position, pending_exit_shares=plus(position.pending_exit_shares, quantity)
             )
-        if position.unfilled_shares > ZERO:
+        if position.unfilled_shares > NO_SHARES:
             entry_id = client_order_id(state.campaign_id, position.pattern, OrderPurpose.ENTRY)
             cancellations.append(
                 OrderLeg(client_order_id=entry_id, quantity=position.unfilled_shares)
@@ -68,7 +67,7 @@ def exit_everything(
                 else r
                 for r in records
             ]
-            nothing_held = position.open_shares == ZERO
+            nothing_held = position.open_shares == NO_SHARES
             position = replace(
                 position,
                 planned_shares=position.shares,

@@ -15,7 +15,7 @@ from campaign_engine.domain.exits import (
     reach_targets,
 )
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.money import NO_SHARES, plus
 from campaign_engine.domain.orders import Order, OrderRecord
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.positions import Position
@@ -73,18 +73,25 @@ def on_price(
     orders: list[Order] = []
     positions: list[Position] = []
     for position in state.positions:
-        if not position.is_open or position.sellable_shares <= ZERO:
+        if not position.is_open or position.sellable_shares <= NO_SHARES:
             positions.append(position)
         elif is_stopped(position, update):
             quantity = position.sellable_shares
             price = downside_fill_price(position.stop, update)
             orders.append(
                 exit_order(
-                    state, position, OrderPurpose.STOP, quantity, price, None, now, correlation_id
+                    state,
+                    position,
+                    OrderPurpose.STOP,
+                    quantity=quantity,
+                    expected_price=price,
+                    limit_price=None,
+                    now=now,
+                    correlation_id=correlation_id,
                 )
             )
             positions.append(
-                replace(position, pending_exit_shares=position.pending_exit_shares + quantity)
+                replace(position, pending_exit_shares=plus(position.pending_exit_shares, quantity))
             )
         else:
             reached = reach_targets(position, update, policy)
@@ -94,11 +101,11 @@ def on_price(
                         state,
                         position,
                         intent.purpose,
-                        intent.quantity,
-                        intent.price,
-                        intent.level,
-                        now,
-                        correlation_id,
+                        quantity=intent.quantity,
+                        expected_price=intent.price,
+                        limit_price=intent.level,
+                        now=now,
+                        correlation_id=correlation_id,
                     )
                 )
             positions.append(reached.position)
