@@ -185,7 +185,7 @@ class Backtest:
                 equity=self.policy.starting_equity + realized + unrealized,
                 realized_pnl=realized,
                 unrealized_pnl=unrealized,
-                heat_pct=self.portfolio().heat_pct(),
+                heat_pct=self.portfolio().heat_pct() or ZERO,  # 0, not 0E-8
             )
         )
 
