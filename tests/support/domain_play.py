@@ -1,27 +1,21 @@
-"""A scenario played through the pure domain, the way the stack plays it: signals decided
-against the whole portfolio (heat, equity with realized P&L), orders filled by the paper
-model, bars delivered to the open campaigns of their symbol, merged as the publisher may."""
+"""A scenario played through the in-process player of the backtest (``Backtest``), with the
+bars of each symbol merged ``coalesce`` at a time as the price publisher may merge them; with
+``coalesce=1`` it is the backtest itself, bar by bar."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
-from uuid import UUID, uuid5
 
-from campaign_engine.domain.campaign import Outcome, apply_fill, decide_entry, exposure_of, on_price
+from campaign_engine.backtest.engine import Backtest
+from campaign_engine.backtest.inputs import scenario_timeline
+from campaign_engine.backtest.timeline import Decision
 from campaign_engine.domain.ledger import r_multiple
-from campaign_engine.domain.limits import PortfolioView
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.domain.money import ZERO, plus, total
-from campaign_engine.domain.orders import paper_fill
+from campaign_engine.domain.money import ZERO, total
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.prices import merge
-from campaign_engine.domain.priority import prioritize
-from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
-from campaign_engine.scenario import ExpectedStatus, Scenario, ScenarioSignal
-
-IDS = UUID("3d1c1f0e-5b8a-4c55-9a57-1f2b3c4d5e6f")
+from campaign_engine.scenario import ExpectedStatus, Scenario
 
 
 @dataclass(frozen=True)
@@ -47,72 +41,31 @@ class DomainPlay:
     coalesce: int = 1
     offset: int = 0
     policy: Policy = DEFAULT_POLICY
-    states: dict[str, CampaignState] = field(default_factory=dict)
-    plans: list[AllocationPlan] = field(default_factory=list)
     pending: dict[str, PriceUpdate] = field(default_factory=dict)
+    engine: Backtest = field(init=False)
 
-    def portfolio(self) -> PortfolioView:
-        existing = [s for s in self.states.values() if s.exists]
-        realized = total(s.realized_pnl for s in existing)
-        return PortfolioView.of(
-            plus(self.policy.starting_equity, realized), (exposure_of(s) for s in existing)
-        )
+    def __post_init__(self) -> None:
+        self.engine = Backtest(self.policy)
 
-    def carry_out(self, key: str, outcome: Outcome) -> None:
-        state = outcome.state
-        for order in outcome.orders:
-            fill = paper_fill(order, order.created_at)
-            state = apply_fill(state, fill, order.created_at).state
-        self.states[key] = state
-
-    def decide(self, signal: ScenarioSignal, bar: int) -> None:
-        scenario_range = self.scenario.range(signal.range)
-        now = self.scenario.bars[bar][0].as_of - timedelta(minutes=1)
-        trading_range = scenario_range.trading_range(uuid5(IDS, scenario_range.key))
-        entry = signal.entry_signal(trading_range, uuid5(IDS, signal.id), now)
-        state = self.states.get(signal.range) or CampaignState.for_range(trading_range)
-        outcome = decide_entry(state, entry, self.portfolio(), self.policy, now)
-        assert outcome.plan is not None
-        self.plans.append(outcome.plan)
-        self.carry_out(signal.range, outcome)
-
-    def open_on(self, symbol: str) -> list[str]:
-        return [
-            key
-            for key, s in self.states.items()
-            if s.symbol == symbol and s.exists and not s.is_closed
-        ]
+    @property
+    def plans(self) -> list[AllocationPlan]:
+        return self.engine.plans
 
     def flush(self, symbol: str) -> None:
         update = self.pending.pop(symbol, None)
-        if update is None:
-            return
-        for key in self.open_on(symbol):
-            outcome = on_price(self.states[key], update, self.policy, update.as_of, "px")
-            self.carry_out(key, outcome)
+        if update is not None:
+            self.engine.take_bar(update)
 
     def play(self) -> "DomainPlay":
-        steps = self.scenario.steps()
-        for bar, updates in enumerate(self.scenario.bars):
-            if bar in steps:
-                for symbol in [s for s in self.pending if self.open_on(s)]:
+        bar = -1
+        for step in scenario_timeline(self.scenario).steps:
+            if isinstance(step, Decision):
+                for symbol in [s for s in self.pending if self.engine.open_campaigns(s)]:
                     self.flush(symbol)
-                for step in steps[bar]:
-                    by_id = {s.id: s for s in step.signals}
-                    ranges = {s.id: self.scenario.range(s.range) for s in step.signals}
-                    # The stack decides a batch in FR28 priority order, one after the other.
-                    order = prioritize(
-                        s.entry_signal(
-                            ranges[s.id].trading_range(uuid5(IDS, ranges[s.id].key)),
-                            uuid5(IDS, s.id),
-                            updates[0].as_of,
-                        )
-                        for s in step.signals
-                    )
-                    names = {uuid5(IDS, s.id): s.id for s in step.signals}
-                    for entry in order:
-                        self.decide(by_id[names[entry.signal_id]], bar)
-            for update in updates:
+                self.engine.decide(step.signals, step.at)
+                continue
+            bar += 1
+            for update in step.updates:
                 self.pending[update.symbol] = merge(self.pending.get(update.symbol), update)
                 if (bar + self.offset) % self.coalesce == self.coalesce - 1:
                     self.flush(update.symbol)
@@ -121,7 +74,7 @@ class DomainPlay:
         return self
 
     def result(self, key: str) -> Result:
-        state = self.states.get(key)
+        state = self.engine.states.get(self.scenario.range(key).campaign_id())
         if state is None or not state.exists:
             return Result(ExpectedStatus.NOT_CREATED.value, (), {}, ZERO, None)
         filled = {p.pattern: p for p in state.positions if p.shares > ZERO}

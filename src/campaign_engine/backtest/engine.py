@@ -1,0 +1,221 @@
+"""The in-process player: signals and bars through the domain's commands, in market time, the
+way the stack plays them (SPEC section 10).
+
+- Signals of one instant are one submission, decided with ``decide_batch`` (priority order)
+  against the whole portfolio: heat of every campaign, equity = starting equity + realized P&L.
+- Orders fill by the paper broker's model (``paper_fill``): an entry at once at its price,
+  stamped with the decision's market time; the exits a bar triggers, stamped with the bar's.
+- A bar goes to every campaign open on its symbol that an entry signal stamped before the bar
+  opened (SPEC section 9), one bar at a time, never merged.
+- After every instant of bars the portfolio is marked to market at the closes; after every
+  decision its heat is noted too.
+
+No clock, no I/O: the same timeline always plays the same way.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from campaign_engine.backtest.timeline import Bars, Decision, Timeline
+from campaign_engine.domain.campaign import (
+    Outcome,
+    apply_fill,
+    decide_batch,
+    exposure_of,
+    on_price,
+)
+from campaign_engine.domain.events import CampaignEvent
+from campaign_engine.domain.limits import PortfolioView
+from campaign_engine.domain.market import EntrySignal, PriceUpdate
+from campaign_engine.domain.money import NO_MONEY, ZERO, plus, total
+from campaign_engine.domain.orders import Order, paper_fill
+from campaign_engine.domain.plans import AllocationPlan
+from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
+from campaign_engine.domain.prices import price_correlation_id
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import MoneyValue, PriceValue
+
+Progress = Callable[[int], None]
+"""Told how many bars have been played so far."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The portfolio at one market time: after the bars of an instant (marked to market at
+    their closes) or after a decision (heat changed, equity did not)."""
+
+    at: datetime
+    after: Literal["start", "bars", "signals"]
+    equity: Decimal  # starting equity + realized + unrealized
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    heat_pct: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestRun:
+    """What a play left: every campaign's final state, every decision in the order made, every
+    event announced, the portfolio over time, and the last close of each symbol."""
+
+    policy: Policy
+    states: dict[str, CampaignState]
+    plans: tuple[AllocationPlan, ...]
+    events: tuple[CampaignEvent, ...]
+    snapshots: tuple[Snapshot, ...]
+    marks: dict[str, PriceValue]
+
+    @property
+    def campaigns(self) -> list[CampaignState]:
+        """The campaigns that came to exist, in the order they were created."""
+        return [s for s in self.states.values() if s.exists]
+
+
+@dataclass
+class Backtest:
+    """The portfolio of campaigns being played. ``decide`` and ``take_bar`` are the two
+    inputs; ``play`` feeds a whole timeline through them."""
+
+    policy: Policy = DEFAULT_POLICY
+    states: dict[str, CampaignState] = field(default_factory=dict)
+    plans: list[AllocationPlan] = field(default_factory=list)
+    events: list[CampaignEvent] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
+    marks: dict[str, PriceValue] = field(default_factory=dict)
+    # The campaigns open on each symbol, in creation order, and the P&L of those closed.
+    _open: dict[str, dict[str, None]] = field(default_factory=dict)
+    _closed_realized: MoneyValue = NO_MONEY
+
+    # --- the portfolio ---------------------------------------------------------------------
+
+    def open_campaigns(self, symbol: str | None = None) -> list[CampaignState]:
+        symbols = self._open if symbol is None else {symbol: self._open.get(symbol, {})}
+        return [self.states[cid] for ids in symbols.values() for cid in ids]
+
+    def realized_pnl(self) -> MoneyValue:
+        return plus(self._closed_realized, *(s.realized_pnl for s in self.open_campaigns()))
+
+    def portfolio(self) -> PortfolioView:
+        """What an entry decision sees, as live: every open campaign's exposure, and equity
+        = starting equity + realized P&L (closed campaigns have no exposure left)."""
+        return PortfolioView.of(
+            plus(self.policy.starting_equity, self.realized_pnl()),
+            (exposure_of(s) for s in self.open_campaigns()),
+        )
+
+    # --- the two inputs --------------------------------------------------------------------
+
+    def decide(self, signals: Sequence[EntrySignal], now: datetime) -> list[AllocationPlan]:
+        """One submission at market time ``now``: decided in priority order, each approved
+        entry filled at once at its price (the paper broker), stamped ``now``."""
+        batch = decide_batch(self.states, signals, self.portfolio(), self.policy, now)
+        plans = [o.plan for o in batch.outcomes if o.plan is not None]
+        touched: dict[str, list[Order]] = {}
+        for outcome in batch.outcomes:
+            self.events.extend(outcome.events)
+            touched.setdefault(outcome.state.campaign_id, []).extend(outcome.orders)
+        for campaign_id, orders in touched.items():
+            self._carry_out(batch.states[campaign_id], orders)
+        known = {p.signal_id for p in self.plans}
+        self.plans.extend(p for p in plans if p.signal_id not in known)  # a repeat: same plan
+        self.snapshot(now, "signals")
+        return plans
+
+    def take_bar(self, update: PriceUpdate) -> None:
+        """One bar, to each campaign open on its symbol (the domain leaves a bar alone that
+        is not later than the signal that opened the campaign: ``is_stale``)."""
+        self.marks[update.symbol] = update.last
+        for state in self.open_campaigns(update.symbol):
+            outcome = on_price(
+                state, update, self.policy, update.as_of, price_correlation_id(update)
+            )
+            self._carry_out_outcome(outcome)
+
+    def take_bars(self, bars: Bars) -> None:
+        for update in bars.updates:
+            self.take_bar(update)
+        self.snapshot(bars.at, "bars")
+
+    # --- carrying out ----------------------------------------------------------------------
+
+    def _carry_out_outcome(self, outcome: Outcome) -> None:
+        self.events.extend(outcome.events)
+        self._carry_out(outcome.state, outcome.orders)
+
+    def _carry_out(self, state: CampaignState, orders: Iterable[Order]) -> None:
+        """The paper broker: every order fills whole at its expected price, at the market
+        time it was placed."""
+        for order in orders:
+            filled = apply_fill(state, paper_fill(order, order.created_at), order.created_at)
+            self.events.extend(filled.events)
+            state = filled.state
+        self._store(state)
+
+    def _store(self, state: CampaignState) -> None:
+        self.states[state.campaign_id] = state
+        if not state.exists:
+            return
+        on_symbol = self._open.setdefault(state.symbol, {})
+        if not state.is_closed:
+            on_symbol[state.campaign_id] = None
+        elif state.campaign_id in on_symbol:  # it has just closed
+            del on_symbol[state.campaign_id]
+            self._closed_realized = plus(self._closed_realized, state.realized_pnl)
+
+    # --- the portfolio over time -----------------------------------------------------------
+
+    def unrealized_pnl(self) -> MoneyValue:
+        return total(
+            p.unrealized_pnl(self.marks.get(s.symbol))
+            for s in self.open_campaigns()
+            for p in s.positions
+        )
+
+    def snapshot(self, at: datetime, after: Literal["start", "bars", "signals"]) -> None:
+        realized, unrealized = self.realized_pnl(), self.unrealized_pnl()
+        self.snapshots.append(
+            Snapshot(
+                at=at,
+                after=after,
+                equity=self.policy.starting_equity + realized + unrealized,
+                realized_pnl=realized,
+                unrealized_pnl=unrealized,
+                heat_pct=self.portfolio().heat_pct() or ZERO,  # 0, not 0E-8
+            )
+        )
+
+    # --- a whole run -----------------------------------------------------------------------
+
+    def play(self, timeline: Timeline, progress: Progress | None = None) -> BacktestRun:
+        """Every step of ``timeline`` in order; ``progress`` hears of the bars played."""
+        if timeline.steps and not self.snapshots:
+            self.snapshot(timeline.steps[0].at, "start")
+        played = 0
+        for step in timeline.steps:
+            if isinstance(step, Decision):
+                self.decide(step.signals, step.at)
+            else:
+                self.take_bars(step)
+                played += len(step.updates)
+                if progress is not None:
+                    progress(played)
+        return self.result()
+
+    def result(self) -> BacktestRun:
+        return BacktestRun(
+            policy=self.policy,
+            states=dict(self.states),
+            plans=tuple(self.plans),
+            events=tuple(self.events),
+            snapshots=tuple(self.snapshots),
+            marks=dict(self.marks),
+        )
+
+
+def run_backtest(
+    timeline: Timeline, policy: Policy = DEFAULT_POLICY, progress: Progress | None = None
+) -> BacktestRun:
+    """Play ``timeline`` from nothing with ``policy`` (its starting equity included)."""
+    return Backtest(policy).play(timeline, progress)

@@ -1,0 +1,149 @@
+"""``campaigns backtest``: a scenario folder, or signals and bar files, played in process through
+the domain (no stack needed), with the report written as JSON and as an HTML page."""
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from campaign_engine.cli.common import Failure, out, read_settings, stop
+
+if TYPE_CHECKING:
+    from campaign_engine.backtest.report import Report
+    from campaign_engine.backtest.timeline import Timeline
+    from campaign_engine.domain.policy import Policy
+
+LONG_RUN_BARS = 100_000
+"""From this many bars a progress bar is shown even when the output is not a terminal."""
+
+
+def _timeline(scenario: Path | None, signals: str | None, bars: list[str]) -> "Timeline":
+    from campaign_engine.backtest.inputs import files_timeline, scenario_folder_timeline
+    from campaign_engine.inputs import InputError
+    from campaign_engine.scenario import ScenarioError
+
+    if (scenario is None) == (signals is None):
+        raise InputError("give a scenario folder, or --signals FILE with --bars FILE (not both)")
+    if scenario is not None and bars:
+        raise InputError("--bars goes with --signals; a scenario folder holds its own prices")
+    try:
+        if scenario is not None:
+            return scenario_folder_timeline(scenario)
+        assert signals is not None
+        return files_timeline(signals, bars)
+    except ScenarioError as error:
+        raise InputError(str(error)) from None
+
+
+def _policy(equity: str | None) -> "Policy":
+    from campaign_engine.domain.policy import Policy
+    from campaign_engine.inputs import InputError
+
+    policy = read_settings().policy
+    if equity is None:
+        return policy
+    try:
+        amount = Decimal(equity.replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        raise InputError(f"--equity must be an amount, got {equity!r}") from None
+    if not amount.is_finite() or amount <= 0:
+        raise InputError(f"--equity must be a positive amount, got {equity!r}")
+    return Policy.model_validate({**policy.model_dump(), "starting_equity": amount})
+
+
+def _summary(report: "Report") -> None:
+    from rich.table import Table
+
+    from campaign_engine.demo.outcome import number_text
+
+    table = Table(title="Campaigns")
+    for name in ("campaign", "status", "entries", "exits", "P&L", "R"):
+        table.add_column(name, justify="left" if name in ("campaign", "status") else "right")
+    for c in report.campaigns:
+        table.add_row(
+            c.campaign_id,
+            c.status,
+            ", ".join(e.pattern for e in c.entries),
+            str(len(c.exits)),
+            number_text(c.total_pnl, 2),
+            number_text(c.r_multiple, 2),
+        )
+    out.print(table)
+    p, t, dd = report.portfolio, report.portfolio.trades, report.portfolio.drawdown
+    refused = ", ".join(f"{code} {n}" for code, n in report.signals.refused_by_code.items())
+    longest = dd.longest.duration if dd.longest else None
+    lines = [
+        f"equity {number_text(p.starting_equity, 2)} -> {number_text(p.final_equity, 2)} "
+        f"(net {number_text(p.net_pnl, 2)}, {number_text(p.return_pct, 2)}%)",
+        f"trades {t.trades}: win rate {number_text(t.win_rate_pct, 2)}%, "
+        f"profit factor {number_text(t.profit_factor, 2)}",
+        f"expectancy {number_text(t.expectancy, 2)} a trade, "
+        f"average R {number_text(t.average_r, 2)}",
+        f"max drawdown {number_text(dd.max_drawdown_pct, 2)}% "
+        f"({number_text(dd.max_drawdown, 2)}), longest under water {longest or '-'}; "
+        f"max heat {number_text(p.max_heat_pct, 2)}%",
+        f"signals {report.signals.decided}: {report.signals.approved} approved, "
+        f"{report.signals.refused} refused" + (f" ({refused})" if refused else ""),
+    ]
+    for line in lines:
+        out.print(line, highlight=False)
+
+
+def backtest(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(help="A scenario folder or its scenario.json (as `demo --export` writes)."),
+    ] = None,
+    signals: Annotated[
+        str | None,
+        typer.Option("--signals", help="JSON file of entry signals (as `submit` reads)."),
+    ] = None,
+    bars: Annotated[
+        list[str] | None,
+        typer.Option("--bars", help="CSV or JSON bars (as `prices` reads); repeat for more files."),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder to write report.json and report.html into.")
+    ] = Path("backtest-report"),
+    equity: Annotated[
+        str | None,
+        typer.Option(help="Starting equity (default: ACCOUNT_EQUITY, else 100000)."),
+    ] = None,
+    json_only: Annotated[bool, typer.Option("--json-only", help="Write report.json only.")] = False,
+) -> None:
+    """Play a scenario, or signals with bars, through the campaign rules in process, bar by
+    bar in market time with the portfolio limits as live, and write a report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from campaign_engine.backtest.engine import run_backtest
+    from campaign_engine.backtest.report import build_report
+    from campaign_engine.backtest.report_json import write_json
+    from campaign_engine.inputs import InputError
+
+    try:
+        timeline = _timeline(scenario, signals, bars or [])
+        policy = _policy(equity)
+    except (InputError, Failure) as error:
+        stop(error, 2)
+    total = timeline.bar_count
+    if out.is_terminal or total >= LONG_RUN_BARS:
+        columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress("bars", *columns, console=out, transient=True) as progress:
+            task = progress.add_task("bars", total=total)
+            run = run_backtest(timeline, policy, lambda n: progress.update(task, completed=n))
+    else:
+        run = run_backtest(timeline, policy)
+    report = build_report(run, timeline)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = [write_json(report, out_dir / "report.json")]
+        if not json_only:
+            from campaign_engine.backtest.report_html import write_html
+
+            written.append(write_html(report, run, timeline, out_dir / "report.html"))
+    except OSError as error:
+        stop(Failure(f"cannot write the report into {out_dir}: {error.strerror or error}"), 1)
+    _summary(report)
+    for path in written:
+        out.print(f"wrote {path}", highlight=False)
