@@ -25,6 +25,7 @@ from campaign_engine.db.schema import (
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.settings import Settings
+from tests.e2e.api_fixtures import V1, api_client
 from tests.support.builders import signal, tick
 from tests.support.harness import Stack, end_running_campaigns, eventually, persisted_status
 from tests.support.worker_process import WorkerProcess, worker_environment
@@ -107,3 +108,25 @@ async def test_sigkill_mid_scenario_then_restart(crash_stack: tuple[Stack, Worke
             return await conn.scalar(select(func.count()).select_from(outbox)) == 0
 
     await eventually(announced)
+
+
+async def test_a_price_accepted_while_the_worker_is_down_closes_the_campaign_after_restart(
+    crash_stack: tuple[Stack, WorkerProcess],
+) -> None:
+    stack, worker = crash_stack
+    worker.start()
+    plan = await stack.client.submit(signal(Pattern.SOS))
+    await persisted_status(stack, plan.campaign_id, CampaignStatus.MARKUP)
+    async with api_client(stack.settings, stack.client, stack.engine) as api:
+        worker.kill()
+        # The API takes the price that crosses the stop while no worker runs...
+        crossing = [tick("148.00", 5).model_dump(mode="json")]
+        answer = await api.post(f"{V1}/prices", json=crossing)
+        assert answer.status_code == 202 and answer.json() == {"accepted": 1, "too_old": 0}
+        await asyncio.sleep(1.5)  # flushed by the publisher to the campaign's workflow
+        worker.start()
+        # ... and the campaign takes it once a worker is back: stopped out, nothing lost.
+        await persisted_status(stack, plan.campaign_id, CampaignStatus.COMPLETED, timeout=60)
+    async with stack.engine.connect() as conn:
+        sells = (await conn.execute(select(orders.c.purpose, orders.c.quantity))).all()
+    assert [tuple(s) for s in sells if s.purpose != "ENTRY"] == [("STOP", D(1333))]
