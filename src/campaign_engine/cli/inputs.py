@@ -58,7 +58,7 @@ def prices(
 
     updates = parse(lambda: parse_prices(read_text(file), file))
 
-    async def main() -> tuple[int, int]:
+    async def main() -> tuple[int, int, int]:
         from campaign_engine.db.engine import create_engine_for
 
         settings = read_settings()
@@ -68,9 +68,12 @@ def prices(
             async with client.publisher(DatabaseDirectory(engine)) as publisher:
                 for update in updates:
                     await publisher.publish(update)
-            return publisher.updates_received, publisher.signals_sent
+            return publisher.updates_received, publisher.signals_sent, publisher.updates_too_old
         finally:
             await engine.dispose()
 
-    received, sent = run(main())
+    received, sent, too_old = run(main())
     out.print(f"published {received} update(s) as {sent} signal(s) to campaigns")
+    if too_old:
+        # Older than a bar its symbol had sent already: no campaign could take them.
+        out.print(f"{too_old} update(s) were older than what their symbol had sent: not used")
