@@ -13,11 +13,12 @@ way the stack plays them (SPEC section 10).
 No clock, no I/O: the same timeline always plays the same way.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
+from uuid import UUID
 
 from campaign_engine.backtest.timeline import Bars, Decision, Timeline
 from campaign_engine.domain.campaign import (
@@ -28,7 +29,7 @@ from campaign_engine.domain.campaign import (
     on_price,
 )
 from campaign_engine.domain.events import CampaignEvent
-from campaign_engine.domain.limits import PortfolioView
+from campaign_engine.domain.limits import Exposure, PortfolioView
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.money import NO_MONEY, ZERO, plus, total
 from campaign_engine.domain.orders import Order, paper_fill
@@ -87,6 +88,11 @@ class Backtest:
     # The campaigns open on each symbol, in creation order, and the P&L of those closed.
     _open: dict[str, dict[str, None]] = field(default_factory=dict)
     _closed_realized: MoneyValue = NO_MONEY
+    # Of each open campaign, its exposure and realized P&L as of the state last stored, so a
+    # decision or a snapshot reads them instead of summing every campaign's positions again.
+    _exposures: dict[str, Exposure] = field(default_factory=dict)
+    _realized: dict[str, MoneyValue] = field(default_factory=dict)
+    _decided: set[UUID] = field(default_factory=set)  # the signal ids of ``plans``
 
     # --- the portfolio ---------------------------------------------------------------------
 
@@ -94,15 +100,21 @@ class Backtest:
         symbols = self._open if symbol is None else {symbol: self._open.get(symbol, {})}
         return [self.states[cid] for ids in symbols.values() for cid in ids]
 
+    def _open_ids(self) -> Iterator[str]:
+        """The open campaigns' ids in the order ``open_campaigns`` lists them."""
+        return (cid for ids in self._open.values() for cid in ids)
+
     def realized_pnl(self) -> MoneyValue:
-        return plus(self._closed_realized, *(s.realized_pnl for s in self.open_campaigns()))
+        realized = self._realized
+        return plus(self._closed_realized, *(realized[cid] for cid in self._open_ids()))
 
     def portfolio(self) -> PortfolioView:
         """What an entry decision sees, as live: every open campaign's exposure, and equity
         = starting equity + realized P&L (closed campaigns have no exposure left)."""
+        exposures = self._exposures
         return PortfolioView.of(
             plus(self.policy.starting_equity, self.realized_pnl()),
-            (exposure_of(s) for s in self.open_campaigns()),
+            (exposures[cid] for cid in self._open_ids()),
         )
 
     # --- the two inputs --------------------------------------------------------------------
@@ -118,24 +130,40 @@ class Backtest:
             touched.setdefault(outcome.state.campaign_id, []).extend(outcome.orders)
         for campaign_id, orders in touched.items():
             self._carry_out(batch.states[campaign_id], orders)
-        known = {p.signal_id for p in self.plans}
-        self.plans.extend(p for p in plans if p.signal_id not in known)  # a repeat: same plan
+        for plan in plans:
+            if plan.signal_id not in self._decided:  # a repeat: the same plan
+                self._decided.add(plan.signal_id)
+                self.plans.append(plan)
         self.snapshot(now, "signals")
         return plans
 
     def take_bar(self, update: PriceUpdate) -> None:
         """One bar, to each campaign open on its symbol (the domain leaves a bar alone that
         is not later than the signal that opened the campaign: ``is_stale``)."""
-        self.marks[update.symbol] = update.last
-        for state in self.open_campaigns(update.symbol):
-            outcome = on_price(
-                state, update, self.policy, update.as_of, price_correlation_id(update)
-            )
+        # ``update.last``, read without the property: a bar's close or a tick's price
+        last = update.price if update.price is not None else update.close
+        assert last is not None  # guaranteed by PriceUpdate
+        self.marks[update.symbol] = last
+        on_symbol = self._open.get(update.symbol)
+        if not on_symbol:  # most bars: no campaign open on their symbol
+            return
+        correlation_id = price_correlation_id(update)
+        for campaign_id in list(on_symbol):
+            state = self.states[campaign_id]
+            outcome = on_price(state, update, self.policy, update.as_of, correlation_id)
+            if outcome.state is state and not outcome.events and not outcome.orders:
+                continue  # a stale bar: nothing changed
             self._carry_out_outcome(outcome)
 
     def take_bars(self, bars: Bars) -> None:
+        marks, open_on = self.marks, self._open
         for update in bars.updates:
-            self.take_bar(update)
+            if open_on.get(update.symbol):
+                self.take_bar(update)
+            else:  # most bars: only the mark moves (``take_bar``'s first step)
+                last = update.price if update.price is not None else update.close
+                assert last is not None  # guaranteed by PriceUpdate
+                marks[update.symbol] = last
         self.snapshot(bars.at, "bars")
 
     # --- carrying out ----------------------------------------------------------------------
@@ -154,14 +182,26 @@ class Backtest:
         self._store(state)
 
     def _store(self, state: CampaignState) -> None:
-        self.states[state.campaign_id] = state
+        campaign_id = state.campaign_id
+        previous = self.states.get(campaign_id)
+        self.states[campaign_id] = state
         if not state.exists:
             return
         on_symbol = self._open.setdefault(state.symbol, {})
         if not state.is_closed:
-            on_symbol[state.campaign_id] = None
-        elif state.campaign_id in on_symbol:  # it has just closed
-            del on_symbol[state.campaign_id]
+            on_symbol[campaign_id] = None
+            # Exposure and realized P&L are sums over the positions: the same positions (most
+            # bars move only the last price) leave them as they were.
+            if (
+                previous is None
+                or previous.positions is not state.positions
+                or campaign_id not in self._exposures
+            ):
+                self._exposures[campaign_id] = exposure_of(state)
+                self._realized[campaign_id] = state.realized_pnl
+        elif campaign_id in on_symbol:  # it has just closed
+            del on_symbol[campaign_id]
+            del self._exposures[campaign_id], self._realized[campaign_id]
             self._closed_realized = plus(self._closed_realized, state.realized_pnl)
 
     # --- the portfolio over time -----------------------------------------------------------

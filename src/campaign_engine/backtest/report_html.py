@@ -4,7 +4,7 @@ each campaign's bars with its entries, exits, stops and targets. No script, no l
 styles and the charts (SVG) are inside the file."""
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from html import escape
@@ -16,7 +16,7 @@ from campaign_engine.backtest.engine import BacktestRun
 from campaign_engine.backtest.metrics import ExitReason, TradeStats
 from campaign_engine.backtest.report import Report
 from campaign_engine.backtest.timeline import Bars, Timeline
-from campaign_engine.domain.events import ExitsTriggered, StopsTrailed
+from campaign_engine.domain.events import ExitsTriggered, StopMove, StopsTrailed
 
 _EXIT_LOOK = {
     ExitReason.TARGET_1: ("down", "#15803d"),
@@ -141,14 +141,18 @@ def _stop(pattern: str, price: Decimal, start: datetime | None, end: datetime | 
     return Level(price, "#dc2626", f"{pattern} stop {price}", start, end, False, False)
 
 
-def _stops(run: BacktestRun, c: CampaignRow) -> list[Level]:
+def _stop_moves(run: BacktestRun) -> dict[str, list[tuple[datetime, StopMove]]]:
+    """Every campaign's stop moves in the order announced, gathered in one pass."""
+    moves: dict[str, list[tuple[datetime, StopMove]]] = {}
+    for e in run.events:
+        if isinstance(e.data, ExitsTriggered | StopsTrailed):
+            for m in e.data.stops_moved:
+                moves.setdefault(e.campaign_id, []).append((e.occurred_at, m))
+    return moves
+
+
+def _stops(moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow) -> list[Level]:
     """Each entry's stop over time: from its fill, moved by the targets, to its close."""
-    moves = [
-        (e.occurred_at, m)
-        for e in run.events
-        if e.campaign_id == c.campaign_id and isinstance(e.data, ExitsTriggered | StopsTrailed)
-        for m in e.data.stops_moved
-    ]
     levels = []
     for entry in c.entries:
         start, price = entry.opened_at, entry.initial_stop
@@ -160,7 +164,9 @@ def _stops(run: BacktestRun, c: CampaignRow) -> list[Level]:
     return levels
 
 
-def _campaign_chart(run: BacktestRun, c: CampaignRow, bars: Sequence[Candle]) -> str:
+def _campaign_chart(
+    moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow, bars: Sequence[Candle]
+) -> str:
     times = [b.at for b in bars]
     first = bisect.bisect_right(times, c.created_at) if c.created_at else 0
     last = bisect.bisect_left(times, c.closed_at) if c.closed_at else len(bars) - 1
@@ -169,7 +175,7 @@ def _campaign_chart(run: BacktestRun, c: CampaignRow, bars: Sequence[Candle]) ->
     levels = [Level(price, "#15803d", f"target {price}") for price in targets]
     if (low := c.levels.get("spring_low")) is not None:
         levels.append(Level(low, "#7c3aed", f"invalidation {low}"))
-    levels += _stops(run, c)
+    levels += _stops(moves, c)
     marks = [
         Mark(e.opened_at, e.price, "up", "#2563eb", f"{e.pattern} {e.shares} @ {e.price}")
         for e in c.entries
@@ -182,7 +188,9 @@ def _campaign_chart(run: BacktestRun, c: CampaignRow, bars: Sequence[Candle]) ->
     return bar_chart(window, f"{c.campaign_id} bars", marks, levels)
 
 
-def _campaign_section(run: BacktestRun, c: CampaignRow, bars: Sequence[Candle]) -> str:
+def _campaign_section(
+    moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow, bars: Sequence[Candle]
+) -> str:
     entries = _table(
         ["entry", "signal", "shares", "price", "initial stop", "last stop", "targets", "P&L", "R"],
         [
@@ -220,16 +228,19 @@ def _campaign_section(run: BacktestRun, c: CampaignRow, bars: Sequence[Candle]) 
         f'<section class="campaign" id="{escape(c.campaign_id)}"><h3>{escape(c.campaign_id)} · '
         f"{escape(c.status)} · P&amp;L {_num(c.total_pnl, sign=True)} · R "
         f'{_num(c.r_multiple, sign=True)}</h3><p class="muted">opened {_time(c.created_at)}, '
-        f"closed {_time(c.closed_at)}{why}</p>{_campaign_chart(run, c, bars)}{entries}{exits}"
+        f"closed {_time(c.closed_at)}{why}</p>{_campaign_chart(moves, c, bars)}{entries}{exits}"
         "</section>"
     )
 
 
-def _candles(timeline: Timeline) -> dict[str, list[Candle]]:
+def _candles(timeline: Timeline, symbols: Collection[str]) -> dict[str, list[Candle]]:
+    """The bars of ``symbols`` (those with a campaign to chart) as candles."""
     by_symbol: dict[str, list[Candle]] = {}
     for step in timeline.steps:
         if isinstance(step, Bars):
             for u in step.updates:
+                if u.symbol not in symbols:
+                    continue
                 candle = Candle(u.as_of, u.bar_open, u.bar_high, u.bar_low, u.last)
                 by_symbol.setdefault(u.symbol, []).append(candle)
     return by_symbol
@@ -264,7 +275,8 @@ def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
         ]
         for r in report.signals.refusals
     ]
-    candles = _candles(timeline)
+    candles = _candles(timeline, {c.symbol for c in report.campaigns})
+    moves = _stop_moves(run)
     stats_head = ["", "trades", "win rate", "net P&L", "profit factor", "expectancy", "avg R"]
     stats_head += ["best", "worst"]
     s = report.signals
@@ -288,7 +300,10 @@ def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
         if refusals
         else "",
         "<h2>Each campaign</h2>",
-        *(_campaign_section(run, c, candles.get(c.symbol, [])) for c in report.campaigns),
+        *(
+            _campaign_section(moves.get(c.campaign_id, []), c, candles.get(c.symbol, []))
+            for c in report.campaigns
+        ),
     ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Backtest report'
