@@ -45,7 +45,9 @@ class CampaignDirectory(Protocol):
 
 
 class DatabaseDirectory:
-    """Open campaigns from the PostgreSQL read model, cached for ``ttl`` seconds per symbol.
+    """Open campaigns from the PostgreSQL read model: every open campaign in one query, cached
+    for ``ttl`` seconds, so the publisher's catch-up costs one query a second however many
+    symbols it holds bars of.
 
     A campaign the cache does not know yet loses nothing: when it first appears, the
     publisher sends it every bar since it opened."""
@@ -53,22 +55,31 @@ class DatabaseDirectory:
     def __init__(self, engine: AsyncEngine, *, ttl: float = 1.0) -> None:
         self._engine = engine
         self._ttl = ttl
-        self._cache: dict[str, tuple[float, list[OpenCampaign]]] = {}
+        self._read_at = float("-inf")
+        self._by_symbol: dict[str, list[OpenCampaign]] = {}
+        self._reading = asyncio.Lock()
 
     async def open_campaigns(self, symbol: str) -> Sequence[OpenCampaign]:
-        cached = self._cache.get(symbol)
-        if cached is not None and time.monotonic() - cached[0] < self._ttl:
-            return cached[1]
+        async with self._reading:  # one query for every symbol flushed meanwhile
+            if time.monotonic() - self._read_at >= self._ttl:
+                await self._read()
+        return self._by_symbol.get(symbol, [])
+
+    async def _read(self) -> None:
         open_statuses = (CampaignStatus.ACTIVE.value, CampaignStatus.MARKUP.value)
-        query = select(campaigns.c.campaign_id, campaigns.c.created_at).where(
-            campaigns.c.symbol == symbol, campaigns.c.status.in_(open_statuses)
+        query = select(campaigns.c.campaign_id, campaigns.c.symbol, campaigns.c.created_at).where(
+            campaigns.c.status.in_(open_statuses)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        # A campaign's created_at is its first entry signal's market time.
-        found = [OpenCampaign(r.campaign_id, r.created_at) for r in rows]
-        self._cache[symbol] = (time.monotonic(), found)
-        return found
+        by_symbol: dict[str, list[OpenCampaign]] = {}
+        for row in rows:
+            # A campaign's created_at is its first entry signal's market time.
+            by_symbol.setdefault(row.symbol, []).append(
+                OpenCampaign(row.campaign_id, row.created_at)
+            )
+        self._by_symbol = by_symbol
+        self._read_at = time.monotonic()
 
 
 class SendFailed(Exception):
