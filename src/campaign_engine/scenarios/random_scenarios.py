@@ -29,8 +29,14 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid5
 
+from campaign_engine.domain.market import TradingRange
 from campaign_engine.domain.priority import PATTERN_PRIORITY, priority_score
-from campaign_engine.scenario import Scenario, ScenarioSignal, scenario_from_text
+from campaign_engine.scenario import (
+    Scenario,
+    ScenarioRange,
+    ScenarioSignal,
+    scenario_from_text,
+)
 from campaign_engine.scenarios.generate import CENT, SymbolPath, csv_text, generate
 
 BARS = 44
@@ -274,9 +280,7 @@ def _refused_in_batch(stories: list[Story]) -> set[str]:
     return {x["id"] for _, x in ranked[2:]}
 
 
-def _range_of(story: Story) -> Any:
-    from campaign_engine.scenario import ScenarioRange
-
+def _range_of(story: Story) -> TradingRange:
     return ScenarioRange.model_validate(_range_record(story, "NOT_CREATED", [])).trading_range(
         uuid5(_IDS, story.key)
     )
