@@ -12,6 +12,7 @@ from integers of one seeded generator, so the same script always writes the same
 """
 
 import csv
+import io
 import random
 import sys
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ class SymbolPath:
     noise: Decimal  # largest deviation of a close from its line
     wick: Decimal  # largest wick beyond the bar's open and close
     bands: tuple[Band, ...] = ()
+    gaps: frozenset[int] = frozenset()  # bars that open near their own line, not at the last close
 
 
 def _path(
@@ -195,15 +197,22 @@ class Bar:
     close: Decimal
 
 
-def bars_of(path: SymbolPath, rng: random.Random) -> Iterator[Bar]:
-    if path.waypoints[0][0] != 0 or path.waypoints[-1][0] != BARS - 1:
-        raise GenerationError(f"{path.symbol}: waypoints must run from bar 0 to bar {BARS - 1}")
+def bars_of(
+    path: SymbolPath,
+    rng: random.Random,
+    *,
+    bars: int = BARS,
+    first_bar_at: datetime = FIRST_BAR_AT,
+    interval: timedelta = BAR_INTERVAL,
+) -> Iterator[Bar]:
+    if path.waypoints[0][0] != 0 or path.waypoints[-1][0] != bars - 1:
+        raise GenerationError(f"{path.symbol}: waypoints must run from bar 0 to bar {bars - 1}")
     waypoint_bars = {bar for bar, _ in path.waypoints}
     previous_close = path.waypoints[0][1]
-    for i in range(BARS):
+    for i in range(bars):
         line = _line(path.waypoints, i).quantize(CENT, rounding=ROUND_HALF_EVEN)
         close = line if i in waypoint_bars else line + _jitter(rng, path.noise)
-        open_ = previous_close
+        open_ = line + _jitter(rng, path.noise) if i in path.gaps else previous_close
         high = max(open_, close) + abs(_jitter(rng, path.wick))
         low = min(open_, close) - abs(_jitter(rng, path.wick))
         for band in (b for b in path.bands if b.first <= i <= b.last):
@@ -217,24 +226,36 @@ def bars_of(path: SymbolPath, rng: random.Random) -> Iterator[Bar]:
                 high = min(high, band.ceiling)
             if band.floor is not None:
                 low = max(low, band.floor)
-        yield Bar(i, path.symbol, FIRST_BAR_AT + i * BAR_INTERVAL, open_, high, low, close)
+        yield Bar(i, path.symbol, first_bar_at + i * interval, open_, high, low, close)
         previous_close = close
 
 
-def generate(paths: tuple[SymbolPath, ...] = PATHS, seed: int = SEED) -> list[Bar]:
+def generate(
+    paths: tuple[SymbolPath, ...] = PATHS,
+    seed: int = SEED,
+    *,
+    bars: int = BARS,
+    first_bar_at: datetime = FIRST_BAR_AT,
+) -> list[Bar]:
     """Every bar, ordered by bar index and then by symbol as listed."""
     rng = random.Random(seed)  # noqa: S311 - synthetic prices, not security
-    by_symbol = [list(bars_of(path, rng)) for path in paths]
-    return [bars[i] for i in range(BARS) for bars in by_symbol]
+    by_symbol = [list(bars_of(path, rng, bars=bars, first_bar_at=first_bar_at)) for path in paths]
+    return [each[i] for i in range(bars) for each in by_symbol]
+
+
+def csv_text(bars: list[Bar]) -> str:
+    """The bars as a scenario's ``prices.csv``."""
+    handle = io.StringIO()
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(["bar", "symbol", "as_of", "open", "high", "low", "close"])
+    for b in bars:
+        as_of = b.as_of.isoformat().replace("+00:00", "Z")
+        writer.writerow([b.bar, b.symbol, as_of, b.open, b.high, b.low, b.close])
+    return handle.getvalue()
 
 
 def write_csv(bars: list[Bar], output: Path) -> None:
-    with output.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["bar", "symbol", "as_of", "open", "high", "low", "close"])
-        for b in bars:
-            as_of = b.as_of.isoformat().replace("+00:00", "Z")
-            writer.writerow([b.bar, b.symbol, as_of, b.open, b.high, b.low, b.close])
+    output.write_text(csv_text(bars), encoding="utf-8", newline="")
 
 
 def main(argv: list[str]) -> int:
