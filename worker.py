@@ -32,7 +32,7 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.settings import prepare_database
 from campaign_engine.observability import CorrelationInterceptor, configure_logging
 from campaign_engine.sandbox import ContextOutsideSandboxRunner, precompile
-from campaign_engine.settings import Settings, load_settings
+from campaign_engine.settings import Settings, SettingsError, load_settings
 from campaign_engine.temporal import connect, runtime_with_metrics
 from campaign_engine.workflows.campaign import CampaignWorkflow
 
@@ -154,7 +154,11 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    asyncio.run(serve(load_settings()))
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise SystemExit(f"error: {error}") from None
+    asyncio.run(serve(settings))
     logging.shutdown()
     # temporalio can abort the interpreter while it finalizes (sdk-python#300): a worker that
     # stopped cleanly exits 0 rather than with that abort.

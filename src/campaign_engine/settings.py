@@ -3,12 +3,14 @@
 import os
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.types import Equity, MoneyValue
+from campaign_engine.policy_file import PolicyFileError, read_policy
 from campaign_engine.validation_errors import problem_lines
 
 TASK_QUEUE = "campaigns"  # SPEC section 8
@@ -36,9 +38,23 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     log_json: bool = False
 
-    @property
+    policy_file: Path | None = Field(
+        default=None, description="the TOML file the policy was read from; unset: the defaults"
+    )
+    configured_policy: Policy = Field(
+        default_factory=Policy,
+        description="the policy as configured; its starting equity gives way to account_equity",
+    )
+
+    @cached_property
     def policy(self) -> Policy:
-        return Policy(starting_equity=self.account_equity)
+        """The policy in force: the configured one, starting from ``account_equity``."""
+        configured = self.configured_policy
+        if configured.starting_equity == self.account_equity:
+            return configured
+        return Policy.model_validate(
+            {**configured.model_dump(), "starting_equity": self.account_equity}
+        )
 
 
 _ENV = {
@@ -55,16 +71,30 @@ _ENV = {
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
 }
+POLICY_FILE = "CAMPAIGNS_POLICY"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from ``environ`` (default: the process environment). Empty values count as
-    unset; a bad value names the variable it came from."""
+    unset; a bad value names the variable it came from.
+
+    ``CAMPAIGNS_POLICY`` names a TOML file of policy settings (``policy.example.toml``), read
+    and validated here: a bad file names the file and the key. The file's
+    ``starting_equity`` is the account equity unless ``ACCOUNT_EQUITY`` is set, which wins."""
     environ = os.environ if environ is None else environ
-    values = {field: environ[var] for var, field in _ENV.items() if environ.get(var, "").strip()}
+    values: dict[str, object] = {
+        field: environ[var] for var, field in _ENV.items() if environ.get(var, "").strip()
+    }
     if values.get("metrics_port") in {"0", "off", "none"}:
-        values.pop("metrics_port")
-        values["metrics_port"] = None  # type: ignore[assignment]
+        values["metrics_port"] = None
+    if policy_file := environ.get(POLICY_FILE, "").strip():
+        path = Path(policy_file)
+        try:
+            configured = read_policy(path)
+        except PolicyFileError as error:
+            raise SettingsError(f"invalid configuration: {POLICY_FILE} {error}") from None
+        values |= {"policy_file": path, "configured_policy": configured}
+        values.setdefault("account_equity", configured.starting_equity)
     try:
         return Settings.model_validate(values)
     except ValidationError as error:

@@ -134,7 +134,13 @@ async def serve_api(
         server = uvicorn.Server(config)
         bound_host, bound_port = listening.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        log.info("api_listening", url=f"http://{shown}:{bound_port}", docs="/docs")
+        log.info(
+            "api_listening",
+            url=f"http://{shown}:{bound_port}",
+            docs="/docs",
+            policy_id=client.policy.policy_id,
+            policy_file=str(settings.policy_file or "defaults"),
+        )
         serving = asyncio.create_task(server.serve(sockets=[listening]))
         try:
             await asyncio.shield(serving)

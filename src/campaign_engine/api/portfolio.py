@@ -1,4 +1,4 @@
-"""/portfolio and /healthz."""
+"""/portfolio, /policy and /healthz."""
 
 import asyncio
 from datetime import timedelta
@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from fastapi import APIRouter, Response
 
-from campaign_engine.api.schemas import HealthOut, PortfolioOut
+from campaign_engine.api.schemas import HealthOut, PolicyOut, PortfolioOut
 from campaign_engine.api.services import Services, ServicesDep
 
 router = APIRouter(tags=["portfolio"])
@@ -18,6 +18,11 @@ HEALTH_TIMEOUT = 2.0  # seconds per dependency
 @router.get("/portfolio", summary="Equity, heat and open risk by campaign and by group")
 async def get_portfolio(services: ServicesDep) -> PortfolioOut:
     return PortfolioOut.of(await services.read_model.portfolio(services.client.policy))
+
+
+@router.get("/policy", summary="The policy in force for new campaigns, and its id")
+async def get_policy(services: ServicesDep) -> PolicyOut:
+    return PolicyOut.of(services.client.policy)
 
 
 async def _temporal(services: Services) -> str:

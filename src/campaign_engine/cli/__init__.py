@@ -12,7 +12,7 @@ import sys
 import typer
 
 from campaign_engine.cli import backtest, inputs, reads, stack
-from campaign_engine.cli.common import Failure
+from campaign_engine.cli.common import Failure, say
 
 __all__ = ["Failure", "app", "main"]
 
@@ -40,6 +40,9 @@ def main() -> None:
         code = 0
     except SystemExit as done:  # typer reports errors itself, then exits with their code
         code = done.code if isinstance(done.code, int) else int(done.code is not None)
+    except Failure as error:  # raised before a command's work ran (its settings): one line too
+        say(error)
+        code = 1
     sys.stdout.flush()
     sys.stderr.flush()
     # temporalio can abort the interpreter while it finalizes (sdk-python#300): leave with our

@@ -20,9 +20,14 @@ class Failure(Exception):
     """A command cannot go on; the message is for the user."""
 
 
+def say(error: Exception) -> None:
+    """Print ``error`` as the one line a user reads."""
+    err.print(f"[red]error:[/red] {error}", highlight=False)
+
+
 def stop(error: Exception, code: int) -> NoReturn:
     """Print ``error`` as the one line a user reads, and leave with ``code``."""
-    err.print(f"[red]error:[/red] {error}", highlight=False)
+    say(error)
     raise typer.Exit(code) from None
 
 

@@ -80,8 +80,8 @@ def demo(
 
 def worker() -> None:
     """Run a worker on the campaigns task queue, configured by the environment
-    (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, ACCOUNT_EQUITY, NOTIFY_WEBHOOK_URL,
-    METRICS_PORT, LOG_LEVEL)."""
+    (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, ACCOUNT_EQUITY, CAMPAIGNS_POLICY,
+    NOTIFY_WEBHOOK_URL, METRICS_PORT, LOG_LEVEL)."""
     from campaign_engine.worker import main as run_worker
 
     read_settings()  # a bad environment is refused before anything starts

@@ -247,4 +247,5 @@ def plan_from_row(row: Row[Any]) -> AllocationPlan:
         rejection_code=RejectionCode(row.rejection_code) if row.rejection_code else None,
         rejection_reason=row.rejection_reason,
         decided_at=_utc(row.decided_at),
+        policy_id=row.policy_id,
     )

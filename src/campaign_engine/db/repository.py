@@ -256,6 +256,7 @@ def _plan_row(plan: AllocationPlan) -> Row:
         "rejection_code": plan.rejection_code.value if plan.rejection_code else None,
         "rejection_reason": plan.rejection_reason,
         "decided_at": plan.decided_at,
+        "policy_id": plan.policy_id,
     }
 
 

@@ -140,6 +140,11 @@ allocation_plans = Table(
     Column("rejection_code", String(32)),
     Column("rejection_reason", Text),
     _ts("decided_at", nullable=False),
+    Column(
+        "policy_id",
+        String(16),
+        comment="id of the policy that decided; null for plans decided before it was kept",
+    ),
 )
 
 orders = Table(

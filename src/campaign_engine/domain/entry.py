@@ -267,4 +267,5 @@ def plan_entry(
         rejection_code=rejection.code if rejection else None,
         rejection_reason=rejection.reason if rejection else None,
         decided_at=now,
+        policy_id=policy.policy_id,
     )

@@ -37,3 +37,4 @@ class AllocationPlan:
     rejection_code: RejectionCode | None
     rejection_reason: str | None
     decided_at: UtcDatetime
+    policy_id: str | None = None  # Policy.policy_id of the policy that decided; None before

@@ -1,10 +1,12 @@
 """Every tunable of the rules, in one settings object (SPEC section 2)."""
 
+import hashlib
+import json
 from decimal import Decimal
 from functools import cached_property
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from campaign_engine.domain.money import ONE, ZERO
 from campaign_engine.domain.types import (
@@ -14,6 +16,7 @@ from campaign_engine.domain.types import (
     PercentValue,
     QuantityStep,
     QuantityValue,
+    Symbol,
 )
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
 
@@ -40,7 +43,7 @@ class Policy(BaseModel):
     heat_warning_pct: Percent = PercentValue(Decimal("7.0"))
     heat_critical_pct: Percent = PercentValue(Decimal("9.0"))
     correlated_max_risk_pct: Percent = PercentValue(Decimal("6.0"))
-    correlation_groups: dict[str, str] = Field(
+    correlation_groups: dict[Symbol, str] = Field(
         default_factory=dict,
         description="symbol -> correlation group; a symbol not listed is its own group",
     )
@@ -63,25 +66,61 @@ class Policy(BaseModel):
     quantity_step: QuantityStep = QuantityValue(Decimal("1"))
     starting_equity: Equity = MoneyValue(Decimal("100000"))
 
+    @field_validator("campaign_max_risk_pct", "per_trade_max_risk_pct")
+    @classmethod
+    def _positive_limit(cls, limit: PercentValue) -> PercentValue:
+        if limit <= ZERO:
+            raise ValueError("must be positive")
+        return limit
+
+    @field_validator("bmad_weights", "wide_range_weights", "narrow_range_weights")
+    @classmethod
+    def _weights_sum_to_one(cls, weights: Weights) -> Weights:
+        if set(weights) != set(LONG_SEQUENCE):
+            raise ValueError("must give a weight to exactly SPRING, SOS and LPS")
+        if any(w <= ZERO for w in weights.values()) or sum(weights.values()) != ONE:
+            given = ", ".join(f"{p.value} {w}" for p, w in weights.items())
+            raise ValueError(f"must be positive and sum to 1, got {given}")
+        return weights
+
+    @field_validator("pattern_risk_pct")
+    @classmethod
+    def _risk_per_entry(cls, risks: dict[Pattern, Percent]) -> dict[Pattern, Percent]:
+        if set(risks) != set(LONG_SEQUENCE):
+            raise ValueError("must give a risk to exactly SPRING, SOS and LPS")
+        if any(r <= ZERO for r in risks.values()):
+            raise ValueError("must be positive")
+        return risks
+
+    @field_validator("exit_fractions")
+    @classmethod
+    def _rest_for_the_last_target(cls, fractions: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        if any(f <= ZERO for f in fractions) or sum(fractions) >= ONE:
+            raise ValueError("must be positive and leave a rest for the last target")
+        return fractions
+
     @model_validator(mode="after")
     def _coherent(self) -> Self:
-        for name in ("bmad_weights", "wide_range_weights", "narrow_range_weights"):
-            weights: Weights = getattr(self, name)
-            if set(weights) != set(LONG_SEQUENCE):
-                raise ValueError(f"{name} must give a weight to exactly SPRING, SOS and LPS")
-            if any(w <= ZERO for w in weights.values()) or sum(weights.values()) != ONE:
-                raise ValueError(f"{name} must be positive and sum to 1, got {weights}")
-        if set(self.pattern_risk_pct) != set(LONG_SEQUENCE):
-            raise ValueError("pattern_risk_pct must give a risk to exactly SPRING, SOS and LPS")
-        if any(r <= ZERO for r in self.pattern_risk_pct.values()):
-            raise ValueError("pattern_risk_pct must be positive")
-        if any(f <= ZERO for f in self.exit_fractions) or sum(self.exit_fractions) >= ONE:
-            raise ValueError("exit_fractions must be positive and leave a rest for the last target")
-        if not self.heat_warning_pct <= self.heat_critical_pct <= self.portfolio_max_heat_pct:
-            raise ValueError("heat alert thresholds must satisfy warning <= critical <= maximum")
-        if self.per_trade_max_risk_pct <= ZERO or self.campaign_max_risk_pct <= ZERO:
-            raise ValueError("risk limits must be positive")
+        warning, critical, maximum = (
+            self.heat_warning_pct,
+            self.heat_critical_pct,
+            self.portfolio_max_heat_pct,
+        )
+        if not warning <= critical <= maximum:
+            raise ValueError(
+                "heat alert thresholds must satisfy warning <= critical <= maximum "
+                f"(heat_warning_pct {warning}, heat_critical_pct {critical}, "
+                f"portfolio_max_heat_pct {maximum})"
+            )
         return self
+
+    @cached_property
+    def policy_id(self) -> str:
+        """Which policy this is: 16 hex digits of the SHA-256 of its canonical JSON (sorted
+        keys, numbers without trailing zeros), so equal policies share an id however their
+        numbers were written, and any change of a setting makes another."""
+        canonical = json.dumps(_canonical(self.model_dump()), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def correlation_group(self, symbol: str) -> str:
         return self.correlation_groups.get(symbol, symbol)
@@ -98,6 +137,17 @@ class Policy(BaseModel):
         for symbol, group in self.correlation_groups.items():
             grouped.setdefault(group, set()).add(symbol)
         return {group: frozenset(symbols) for group, symbols in grouped.items()}
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text == "-0" else text
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return value
 
 
 DEFAULT_POLICY = Policy()

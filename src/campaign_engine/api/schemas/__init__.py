@@ -31,6 +31,7 @@ from campaign_engine.api.schemas.portfolio import (
     CampaignRiskOut,
     GroupRiskOut,
     HealthOut,
+    PolicyOut,
     PortfolioOut,
 )
 from campaign_engine.api.schemas.requests import (
@@ -63,6 +64,7 @@ __all__ = [
     "InvalidateIn",
     "MetricsOut",
     "PaginationOut",
+    "PolicyOut",
     "PortfolioOut",
     "PositionOut",
     "PositionsOut",

@@ -36,6 +36,10 @@ class AllocationPlanOut(BaseModel):
     rejection_code: RejectionCode | None
     rejection_reason: str | None
     decided_at: UtcTime
+    policy_id: str | None = Field(
+        description="id of the policy that decided (GET /policy shows the one in force); "
+        "null for decisions made before policies had ids"
+    )
 
     @classmethod
     def many(cls, plans: Sequence[AllocationPlan]) -> list["AllocationPlanOut"]:

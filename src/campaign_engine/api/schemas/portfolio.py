@@ -6,7 +6,8 @@ from pydantic import BaseModel, Field
 
 from campaign_engine.api.schemas.encoding import FROM_ATTRIBUTES, DecimalStr
 from campaign_engine.db.portfolio_snapshot import CampaignRisk, GroupRisk, PortfolioSnapshot
-from campaign_engine.domain.vocabulary import HeatAlertLevel
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.vocabulary import HeatAlertLevel, Pattern
 
 
 class CampaignRiskOut(BaseModel):
@@ -77,6 +78,40 @@ def _group(group: GroupRisk) -> GroupRiskOut:
         risk_pct=group.risk_pct,
         limit_pct=group.limit_pct,
     )
+
+
+class PolicyOut(BaseModel):
+    """The policy in force (SPEC section 2): what decides new campaigns' entries. A campaign
+    keeps the policy it started with; each decision names its policy by ``policy_id``."""
+
+    model_config = FROM_ATTRIBUTES
+
+    policy_id: str = Field(description="what allocation plans record as their policy_id")
+    campaign_max_risk_pct: DecimalStr
+    per_trade_max_risk_pct: DecimalStr
+    portfolio_max_heat_pct: DecimalStr
+    heat_warning_pct: DecimalStr
+    heat_critical_pct: DecimalStr
+    correlated_max_risk_pct: DecimalStr
+    correlation_groups: dict[str, str] = Field(
+        description="symbol -> correlation group; a symbol not listed is its own group"
+    )
+    bmad_weights: dict[Pattern, DecimalStr]
+    pattern_risk_pct: dict[Pattern, DecimalStr]
+    range_width_adaptation: bool
+    wide_range_min_width_pct: DecimalStr
+    narrow_range_max_width_pct: DecimalStr
+    wide_range_weights: dict[Pattern, DecimalStr]
+    narrow_range_weights: dict[Pattern, DecimalStr]
+    min_confidence: DecimalStr
+    lps_sole_min_confidence: DecimalStr
+    exit_fractions: list[DecimalStr]
+    quantity_step: DecimalStr
+    starting_equity: DecimalStr
+
+    @classmethod
+    def of(cls, policy: Policy) -> "PolicyOut":
+        return cls.model_validate(policy)
 
 
 class HealthOut(BaseModel):
