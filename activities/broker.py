@@ -2,6 +2,7 @@
 and the activities that reach whichever broker the worker was given."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter
@@ -56,13 +57,19 @@ class PaperBroker:
         async with self._engine.begin() as conn:
             pg = await driver(conn)
             async with pg.pipeline():
-                await pg.execute(PLACE_BROKER_ORDER.sql, _placed_row(order))
+                placed = _placed_row(order, self.fills_on_submit(order))
+                await pg.execute(PLACE_BROKER_ORDER.sql, placed)
                 # Read back in the same transaction: the row just placed, or the one an earlier
                 # submission placed (this one then changed nothing).
                 found = await pg.execute(
                     GET_BROKER_ORDER, {"client_order_id": order.client_order_id}
                 )
             return _broker_order(order.client_order_id, await found.fetchone())
+
+    def fills_on_submit(self, order: Order) -> tuple[Fill, ...]:
+        """What fills as the order is placed: by the paper fill model, all of it at once, at
+        its creation. A broker double that leaves orders resting says less here."""
+        return (paper_fill(order, order.created_at),)
 
     async def cancel(self, client_order_id: str) -> BrokerOrder:
         cancel = {
@@ -88,19 +95,18 @@ class PaperBroker:
         return (await self.get_order(client_order_id)).fills
 
 
-def _placed_row(order: Order) -> dict[str, Any]:
-    """The paper fill model fills the whole order at once, at its creation."""
-    fill = paper_fill(order, order.created_at)
+def _placed_row(order: Order, fills: tuple[Fill, ...]) -> dict[str, Any]:
+    filled = sum((f.quantity for f in fills), Decimal(0))
     now = datetime.now(UTC)
     return {
         "client_order_id": order.client_order_id,
         "symbol": order.symbol,
         "side": order.side.value,
         "quantity": order.quantity,
-        "status": OrderStatus.FILLED.value,
-        "filled_quantity": fill.quantity,
+        "status": (OrderStatus.FILLED if filled == order.quantity else OrderStatus.OPEN).value,
+        "filled_quantity": filled,
         "order": json_param(_ORDER, order),
-        "fills": json_param(_FILLS, (fill,)),
+        "fills": json_param(_FILLS, fills),
         "submitted_at": now,
         "updated_at": now,
     }

@@ -65,13 +65,15 @@ async def test_a_past_year_plays_as_the_present_does(
     )
 
 
-async def test_a_price_right_after_an_approval_arrives_without_a_later_one(
+async def test_a_price_before_the_read_model_lists_the_campaign_arrives_without_a_later_one(
     stack: Stack, api: httpx.AsyncClient
 ) -> None:
-    # Approved through the orchestrator's own client, so the API hears of it only from the
-    # read model; the one price comes at once, before the read model may list the campaign.
-    plan = await stack.client.submit(signal(Pattern.SOS, at=LAST_YEAR, rng=_range(LAST_YEAR)))
+    # The one bar is published while no campaign is open on the symbol (a feed a moment ahead
+    # of the orchestrator); the campaign is then approved through the orchestrator's own
+    # client, so the API hears of it only from the read model. No later price comes: only the
+    # publisher's catch-up can deliver the bar.
     await ok(await api.post(f"{V1}/prices", json=[_price(LAST_YEAR, 1, price="150.10")]), 202)
+    plan = await stack.client.submit(signal(Pattern.SOS, at=LAST_YEAR, rng=_range(LAST_YEAR)))
 
     async def arrived() -> bool:
         state = await stack.client.status(plan.campaign_id)

@@ -8,11 +8,9 @@ resting order again, and a test fills it "at the broker" while no worker looks
 
 import asyncio
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from pydantic import TypeAdapter
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.activities.broker import PaperBroker
@@ -20,36 +18,19 @@ from campaign_engine.db.schema import broker_orders
 from campaign_engine.db.settings import prepare_database
 from campaign_engine.domain.orders import Fill, Order
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderStatus
-from campaign_engine.messages import BrokerOrder
 from campaign_engine.settings import load_settings
 from campaign_engine.temporal import connect
 from campaign_engine.worker import build_worker
 
-_ORDER = TypeAdapter(Order)
 _FILLS = TypeAdapter(tuple[Fill, ...])
 
 
 class RestingEntryBroker(PaperBroker):
-    async def submit(self, order: Order) -> BrokerOrder:
-        if order.purpose is not OrderPurpose.ENTRY:
-            return await super().submit(order)
-        now = datetime.now(UTC)
-        row = {
-            "client_order_id": order.client_order_id,
-            "symbol": order.symbol,
-            "side": order.side.value,
-            "quantity": order.quantity,
-            "status": OrderStatus.OPEN.value,
-            "filled_quantity": Decimal(0),
-            "order": _ORDER.dump_python(order, mode="json"),
-            "fills": [],
-            "submitted_at": now,
-            "updated_at": now,
-        }
-        async with self._engine.begin() as conn:
-            # A resubmission (a retried activity) finds the order already resting.
-            await conn.execute(insert(broker_orders).values(row).on_conflict_do_nothing())
-        return await self.get_order(order.client_order_id)
+    def fills_on_submit(self, order: Order) -> tuple[Fill, ...]:
+        """An entry rests at its limit: nothing fills as it is placed."""
+        if order.purpose is OrderPurpose.ENTRY:
+            return ()
+        return super().fills_on_submit(order)
 
 
 async def fill_at_broker(engine: AsyncEngine, client_order_id: str, fill: Fill) -> None:
