@@ -22,11 +22,13 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxRestrictions
 
 from campaign_engine import workflows as workflows_package
-from campaign_engine.activities.broker import Broker, BrokerActivities, PaperBroker
+from campaign_engine.activities.broker import BrokerActivities
 from campaign_engine.activities.effects import EffectActivities
 from campaign_engine.activities.notifications import Channel, LogChannel, WebhookChannel
 from campaign_engine.activities.outbox_relay import OutboxRelay
 from campaign_engine.activities.persistence import PersistenceActivities
+from campaign_engine.brokers.paper import PaperBroker
+from campaign_engine.brokers.protocol import Broker
 from campaign_engine.db.engine import DEFAULT_POOL_SIZE
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.settings import prepare_database

@@ -5,7 +5,7 @@ per step, which is most of what a decision costs after it is made."""
 import structlog
 from temporalio import activity
 
-from campaign_engine.activities.broker import Broker, UnknownBrokerOrder
+from campaign_engine.brokers.protocol import Broker, UnknownBrokerOrder
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.messages import CARRY_OUT, CarriedOut, CarryOutRequest
 

@@ -151,7 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=300, help="timed calls of each kind")
     parser.add_argument("--repository", default="campaign_engine.db.repository")
-    parser.add_argument("--broker", default="campaign_engine.activities.broker")
+    parser.add_argument("--broker", default="campaign_engine.brokers.paper")
     args = parser.parse_args()
     with database() as url:
         asyncio.run(run(url, args.calls, args.repository, args.broker))

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.state import CampaignState
     from campaign_engine.domain.types import MoneyValue
     from campaign_engine.messages import (
+        ORDER_UPDATE,
         BrokerOrder,
         CampaignWorkflowInput,
         ChangeStatusRequest,
@@ -70,6 +71,7 @@ class CampaignWorkflow:
         self._lock = asyncio.Lock()
         self._changes = ChangeQueue(params.revision)
         self._prices = PriceInbox()
+        self._order_updates: list[BrokerOrder] = []
         self._published: tuple[object, ...] | None = None
 
     # --- run ------------------------------------------------------------------------------
@@ -81,6 +83,7 @@ class CampaignWorkflow:
             await self._wait_for_work()
             while not self._idle():
                 await self._changes.carry_out(self._book)
+                await self._book_order_updates()
                 await self._evaluate_prices()
             self._publish()
             for client_order_id in self._awaiting_fills():
@@ -132,7 +135,7 @@ class CampaignWorkflow:
             return
 
     def _idle(self) -> bool:
-        return not self._changes.queued and self._prices.empty
+        return not self._changes.queued and self._prices.empty and not self._order_updates
 
     async def _settled(self) -> None:
         """Until the campaign is loaded and every change before now is carried out, with the
@@ -182,7 +185,12 @@ class CampaignWorkflow:
         async with self._lock:
             for fill in broker_order.fills:
                 assert self._state is not None
-                self._commit(apply_fill(self._state, fill, fill.filled_at))
+                try:
+                    outcome = apply_fill(self._state, fill, fill.filled_at)
+                except CampaignError as error:  # not an order of ours: nothing to book
+                    workflow.logger.warning("broker report refused: %s", error)
+                    return
+                self._commit(outcome)
 
     def _publish(self) -> None:
         """Keep the Temporal UI's view of the campaign current. Each upsert is a command and
@@ -241,6 +249,20 @@ class CampaignWorkflow:
 
     async def _reserve(self, request: AdmissionRequest) -> Admission:
         return (await activities.reserve_risk(request)).admission
+
+    # --- the broker's pushes -------------------------------------------------------------------
+
+    @workflow.signal(name=ORDER_UPDATE)
+    def order_update(self, update: BrokerOrder) -> None:
+        """What the broker says happened to one of our orders (a fill, a cancel...), pushed by
+        the broker's own feed; booked in the run loop in the order received."""
+        self._order_updates.append(update)
+
+    async def _book_order_updates(self) -> None:
+        if not self._loaded:
+            return
+        while self._order_updates:
+            await self._book(self._order_updates.pop(0))
 
     # --- prices and operator commands -------------------------------------------------------
 

@@ -5,7 +5,6 @@ clients import them outside. Activity names are constants so that workflow code 
 an activity's implementation (and with it a database driver).
 """
 
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -13,11 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from campaign_engine.domain.entry import Admission
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.market import EntrySignal
-from campaign_engine.domain.orders import Fill, Order
+from campaign_engine.domain.orders import (
+    BrokerOrder as BrokerOrder,  # re-exported: activities speak it
+)
+from campaign_engine.domain.orders import Order
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import Equity
-from campaign_engine.domain.vocabulary import CampaignStatus, OrderStatus
+from campaign_engine.domain.vocabulary import CampaignStatus
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -63,6 +65,7 @@ LOAD_AND_RESERVE = "load_and_reserve"
 RESERVE_RISK = "reserve_risk"
 CARRY_OUT = "carry_out"
 GET_ORDER = "get_order"
+ORDER_UPDATE = "order_update"  # the campaign signal a broker pushes order changes with
 
 
 class LoadCampaignRequest(BaseModel):
@@ -125,17 +128,6 @@ class CarryOutRequest(PersistRequest):
 
     cancellations: tuple[str, ...] = ()
     orders: tuple[Order, ...] = ()
-
-
-class BrokerOrder(BaseModel):
-    """The broker's view of an order, keyed by our client order id."""
-
-    model_config = _FROZEN
-
-    client_order_id: str
-    status: OrderStatus
-    filled_quantity: Decimal
-    fills: tuple[Fill, ...] = ()
 
 
 class OrderRequest(BaseModel):

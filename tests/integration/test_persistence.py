@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.activities.broker import PaperBroker
+from campaign_engine.brokers.paper import PaperBroker
 from campaign_engine.db.engine import create_engine_for, sync_url
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, campaigns, metadata, orders

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.activities.broker import PaperBroker
+from campaign_engine.brokers.paper import PaperBroker
 from campaign_engine.db.schema import broker_orders
 from campaign_engine.db.settings import prepare_database
 from campaign_engine.domain.orders import Fill, Order

@@ -159,3 +159,7 @@ CANCEL_BROKER_ORDER = (
     "UPDATE broker_orders SET status = %(cancelled)s, updated_at = %(now)s"
     " WHERE client_order_id = %(client_order_id)s AND status = %(open)s"
 )
+BROKER_POSITION = (
+    "SELECT COALESCE(SUM(CASE side WHEN 'BUY' THEN filled_quantity ELSE -filled_quantity END), 0)"
+    " FROM broker_orders WHERE symbol = %(symbol)s"
+)

@@ -1,6 +1,7 @@
 """Orders the campaign asks the broker for, and the fills that come back."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -86,3 +87,16 @@ def paper_fill(order: Order, filled_at: UtcDatetime) -> Fill:
         price=order.expected_price,
         filled_at=filled_at,
     )
+
+
+class BrokerOrder(BaseModel):
+    """The broker's view of an order, keyed by our client order id: the truth a campaign
+    books (see ``brokers.protocol``)."""
+
+    model_config = _FROZEN
+
+    client_order_id: str
+    status: OrderStatus
+    filled_quantity: Decimal
+    fills: tuple[Fill, ...] = ()
+    reason: str | None = None  # the broker's words when it rejected, cancelled or expired it

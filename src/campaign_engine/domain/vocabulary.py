@@ -71,9 +71,19 @@ class OrderPurpose(StrEnum):
 
 
 class OrderStatus(StrEnum):
+    """An order's state at the broker. OPEN is the only one that may still fill; an order that
+    ends before it fills in full is CANCELLED (asked for), EXPIRED (its time ran out) or
+    REJECTED (refused by the broker), keeping the fills it had."""
+
     OPEN = "OPEN"
     FILLED = "FILLED"
     CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    REJECTED = "REJECTED"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not OrderStatus.OPEN
 
 
 class EventType(StrEnum):

@@ -1,0 +1,2 @@
+"""The broker edge: the protocol every broker implements (``protocol``) and the brokers:
+``paper`` (fills at once by the SPEC fill model, the demo's default)."""
