@@ -14,10 +14,7 @@ from pydantic import ValidationError
 from campaign_engine.domain.policy import Policy
 from campaign_engine.validation_errors import problem_lines
 
-NOT_SUPPORTED = {
-    "entry_order_ttl_bars": "not supported yet: an entry order rests until it fills, is "
-    "cancelled or its campaign ends (remove the key)",
-}
+NOT_SUPPORTED: dict[str, str] = {}
 """Settings of SPEC section 2 the engine does not implement yet: refused, not ignored."""
 
 

@@ -33,13 +33,21 @@ from campaign_engine.domain.events import (
     StopsTrailed,
     make_event,
 )
+from campaign_engine.domain.order_events import (
+    BrokerDifference,
+    EntryReleased,
+    ExitOrderFailed,
+    OrderCancelRequested,
+)
 from campaign_engine.domain.orders import paper_fill
+from campaign_engine.domain.types import MoneyValue, QuantityValue
 from campaign_engine.domain.vocabulary import (
     CampaignPhase,
     CampaignStatus,
     EventType,
     HeatAlertLevel,
     OrderPurpose,
+    OrderStatus,
     Pattern,
     RejectionCode,
 )
@@ -128,6 +136,49 @@ KINDS: list[tuple[EventData, EventType]] = [
     ),
     (AllPositionsExited(**METRICS), EventType.CAMPAIGN_UPDATED),
     (CampaignCompleted(**METRICS), EventType.CAMPAIGN_COMPLETED),
+    (
+        OrderCancelRequested(
+            client_order_id="AAPL-2024-10-15:SPRING:ENTRY",
+            purpose=OrderPurpose.ENTRY,
+            unfilled=QuantityValue(Decimal("133")),
+            reason="entry unfilled after 3 bar(s) of 1h",
+        ),
+        EventType.CAMPAIGN_UPDATED,
+    ),
+    (
+        EntryReleased(
+            position_id=POSITION,
+            pattern=Pattern.SPRING,
+            client_order_id="AAPL-2024-10-15:SPRING:ENTRY",
+            status=OrderStatus.CANCELLED,
+            filled_shares=QuantityValue(Decimal("200")),
+            released_shares=QuantityValue(Decimal("133")),
+            released_risk=MoneyValue(Decimal("199.50")),
+            reason="entry unfilled after 3 bar(s) of 1h",
+        ),
+        EventType.CAMPAIGN_UPDATED,
+    ),
+    (
+        ExitOrderFailed(
+            position_id=POSITION,
+            pattern=Pattern.SPRING,
+            purpose=OrderPurpose.STOP,
+            client_order_id="AAPL-2024-10-15:SPRING:STOP",
+            status=OrderStatus.REJECTED,
+            unsold=QuantityValue(Decimal("200")),
+            reason="trading halted",
+            replaced_by="AAPL-2024-10-15:SPRING:STOP:2",
+        ),
+        EventType.CAMPAIGN_UPDATED,
+    ),
+    (
+        BrokerDifference(
+            client_order_id=None,
+            quantity=QuantityValue(Decimal("50")),
+            description="50 shares of AAPL sold at the broker by hand",
+        ),
+        EventType.CAMPAIGN_UPDATED,
+    ),
 ]
 
 

@@ -15,6 +15,12 @@ from uuid import UUID
 
 from pydantic import Field
 
+from campaign_engine.domain.order_events import (
+    BrokerDifference,
+    EntryReleased,
+    ExitOrderFailed,
+    OrderCancelRequested,
+)
 from campaign_engine.domain.types import (
     MoneyValue,
     PercentValue,
@@ -249,7 +255,11 @@ EventData = Annotated[
     | ExitExecuted
     | CampaignInvalidated
     | AllPositionsExited
-    | CampaignCompleted,
+    | CampaignCompleted
+    | OrderCancelRequested
+    | EntryReleased
+    | ExitOrderFailed
+    | BrokerDifference,
     Field(discriminator="kind"),
 ]
 """Every kind of event, told apart by ``kind``."""

@@ -19,13 +19,19 @@ from campaign_engine.domain.vocabulary import (
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-def client_order_id(campaign_id: str, pattern: Pattern, purpose: OrderPurpose) -> str:
-    """Deterministic id (campaign, position, leg): a retry can never place an order twice.
+def client_order_id(
+    campaign_id: str, pattern: Pattern, purpose: OrderPurpose, attempt: int = 1
+) -> str:
+    """Deterministic id (campaign, position, leg, attempt): a retry can never place an order
+    twice.
 
-    A position is one pattern of one campaign, and each of its legs is placed at most once,
-    so the triple is unique and stable across retries, replays and worker crashes.
+    A position is one pattern of one campaign, and each leg is placed once per attempt, so the
+    id is unique and stable across retries, replays and worker crashes. A leg placed again (its
+    order was rejected or cancelled) gets a new id, since a broker never takes an id twice,
+    even for an order that ended; the first attempt keeps the plain triple.
     """
-    return f"{campaign_id}:{pattern.value}:{purpose.value}"
+    base = f"{campaign_id}:{pattern.value}:{purpose.value}"
+    return base if attempt == 1 else f"{base}:{attempt}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +65,9 @@ class OrderRecord:
     status: OrderStatus = OrderStatus.OPEN
     filled_quantity: Quantity = NO_SHARES
     fill_ids: tuple[str, ...] = ()
+    cancel_reason: str | None = None  # why the campaign asked to cancel it (still OPEN until
+    # the broker answers: a cancel races fills)
+    reason: str | None = None  # the broker's words when it ended unfilled (rejected, expired)
 
     @property
     def remaining(self) -> QuantityValue:

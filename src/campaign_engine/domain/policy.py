@@ -65,6 +65,13 @@ class Policy(BaseModel):
     )
     quantity_step: QuantityStep = QuantityValue(Decimal("1"))
     starting_equity: Equity = MoneyValue(Decimal("100000"))
+    entry_order_ttl_bars: int = Field(
+        default=3,
+        ge=1,
+        le=10_000,
+        description="bars of the signal's timeframe (market time) an entry order rests "
+        "unfilled before the rest is cancelled and its reserved risk released",
+    )
 
     @field_validator("campaign_max_risk_pct", "per_trade_max_risk_pct")
     @classmethod

@@ -71,4 +71,12 @@ Symbol = Annotated[
 ]
 """An instrument symbol, upper-cased: ``AAPL``, ``BRK.B``, ``BTC/USD``."""
 
-Timeframe = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
+TIMEFRAME_PATTERN = r"^[1-9][0-9]{0,3}([sS]|[mM]|[mM][iI][nN]|[hH]|[dD]|[wW])$"
+Timeframe = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, min_length=2, max_length=16, pattern=TIMEFRAME_PATTERN
+    ),
+]
+"""A bar's length: a count and a unit (``1d``, ``4h``, ``15m``, ``30s``, ``1w``). It is what
+market time counts in, e.g. an entry order's expiry in bars."""

@@ -63,6 +63,12 @@ class OrderPurpose(StrEnum):
     TARGET_3 = "TARGET_3"
     STOP = "STOP"
     INVALIDATION = "INVALIDATION"
+    # Shares a broker report showed the campaign holds after it ended (an entry that filled
+    # after the campaign gave up on it): sold at once.
+    RECONCILE = "RECONCILE"
+    # Shares sold at the broker by someone else (by hand) while the engine was not looking:
+    # booked from reconciliation, never placed by the engine.
+    BY_HAND = "BY_HAND"
 
     @classmethod
     def target(cls, index: int) -> "OrderPurpose":
@@ -126,3 +132,4 @@ class RejectionCode(StrEnum):
     PORTFOLIO_HEAT = "PORTFOLIO_HEAT"
     CORRELATED_RISK = "CORRELATED_RISK"
     POSITION_TOO_SMALL = "POSITION_TOO_SMALL"
+    BROKER_REJECTED = "BROKER_REJECTED"  # approved, then refused by the broker (its reason)

@@ -108,6 +108,10 @@ class PolicyOut(BaseModel):
     exit_fractions: list[DecimalStr]
     quantity_step: DecimalStr
     starting_equity: DecimalStr
+    entry_order_ttl_bars: int = Field(
+        description="bars of the signal's timeframe an entry order rests before its unfilled "
+        "rest is cancelled"
+    )
 
     @classmethod
     def of(cls, policy: Policy) -> "PolicyOut":

@@ -21,8 +21,13 @@ def exit_order(
     now: UtcDatetime,
     correlation_id: str,
 ) -> Order:
+    placed_before = sum(
+        1 for r in state.orders if r.order.position_id == position.id and r.order.purpose is purpose
+    )
     return Order(
-        client_order_id=client_order_id(state.campaign_id, position.pattern, purpose),
+        client_order_id=client_order_id(
+            state.campaign_id, position.pattern, purpose, attempt=placed_before + 1
+        ),
         campaign_id=state.campaign_id,
         position_id=position.id,
         symbol=state.symbol,

@@ -70,14 +70,21 @@ def _book_entry_fill(
     state: CampaignState, record: OrderRecord, position: Position, fill: Fill, now: UtcDatetime
 ) -> Outcome:
     first_fill = position.status is PositionStatus.PENDING
+    shares = plus(position.shares, fill.quantity)
     position = replace(
         position,
-        shares=plus(position.shares, fill.quantity),
+        shares=shares,
         open_shares=plus(position.open_shares, fill.quantity),
+        # A fill the campaign no longer expected (its entry was given up on, then filled after
+        # all) still counts: the broker's report is the truth, so the position holds it.
+        planned_shares=max(position.planned_shares, shares),
         status=PositionStatus.OPEN,
         opened_at=position.opened_at or fill.filled_at,
+        closed_at=None,
     )
-    status = status_after_entry_fill(state.status, position.pattern)
+    status = (
+        state.status if state.is_closed else status_after_entry_fill(state.status, position.pattern)
+    )
     new_state = replace(
         state,
         positions=replace_position(state, position),
@@ -154,12 +161,23 @@ def _book_exit_fill(
         o.status is OrderStatus.OPEN for o in new_state.orders
     )
     if finished and new_state.closed_at is None:
-        new_state, final = _finish(new_state, now)
+        new_state, final = finish(new_state, now)
         announcements.append(final)
     return Outcome(new_state, events=announce(new_state, now, order.correlation_id, announcements))
 
 
-def _finish(state: CampaignState, now: UtcDatetime) -> tuple[CampaignState, EventData]:
+def is_done(state: CampaignState) -> bool:
+    """Every position closed, having traded, with no order left at the broker: the campaign
+    ends (a campaign whose entries all ended unfilled stays open for its next signal)."""
+    return (
+        state.closed_at is None
+        and state.all_positions_closed
+        and any(p.shares > NO_SHARES for p in state.positions)
+        and not any(o.status is OrderStatus.OPEN for o in state.orders)
+    )
+
+
+def finish(state: CampaignState, now: UtcDatetime) -> tuple[CampaignState, EventData]:
     """Every position is closed: COMPLETED, unless it was invalidated on the way."""
     realized = state.realized_pnl
     initial_risk = total(p.initial_risk for p in state.positions)

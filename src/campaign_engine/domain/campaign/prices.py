@@ -16,12 +16,14 @@ from campaign_engine.domain.exits import (
 )
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.money import NO_SHARES, plus
+from campaign_engine.domain.order_events import OrderCancelRequested
 from campaign_engine.domain.orders import Order, OrderRecord
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.timeframes import bar_length
 from campaign_engine.domain.types import UtcDatetime
-from campaign_engine.domain.vocabulary import OrderPurpose, Pattern
+from campaign_engine.domain.vocabulary import OrderPurpose, OrderStatus, Pattern
 
 
 def is_stale(state: CampaignState, update: PriceUpdate) -> bool:
@@ -72,6 +74,7 @@ def on_price(
 
     orders: list[Order] = []
     positions: list[Position] = []
+    cancels = expired_entries(state, update, policy)
     for position in state.positions:
         if not position.is_open or position.sellable_shares <= NO_SHARES:
             positions.append(position)
@@ -93,6 +96,9 @@ def on_price(
             positions.append(
                 replace(position, pending_exit_shares=plus(position.pending_exit_shares, quantity))
             )
+            entry = _open_entry(state, position)
+            if entry is not None and entry.order.client_order_id not in cancels:
+                cancels[entry.order.client_order_id] = "its position stopped out"
         else:
             reached = reach_targets(position, update, policy)
             for intent in reached.exits:
@@ -110,23 +116,75 @@ def on_price(
                 )
             positions.append(reached.position)
 
-    if tuple(positions) == state.positions:
+    if tuple(positions) == state.positions and not cancels:
         return Outcome(state)
-    new_state = replace(
-        state, positions=tuple(positions), version=state.version + 1, updated_at=now
+    records = tuple(
+        replace(r, cancel_reason=cancels[r.order.client_order_id])
+        if r.order.client_order_id in cancels
+        else r
+        for r in state.orders
     )
     new_state = replace(
-        new_state, orders=(*new_state.orders, *(OrderRecord(order=o) for o in orders))
+        state,
+        positions=tuple(positions),
+        orders=(*records, *(OrderRecord(order=o) for o in orders)),
+        version=state.version + 1,
+        updated_at=now,
     )
     moved = tuple(
         StopMove(pattern=after.pattern, previous_stop=before.stop, stop=after.stop)
         for before, after in zip(state.positions, positions, strict=True)
         if after.stop != before.stop
     )
-    reaction: EventData = (
-        ExitsTriggered(price=update.last, stops_moved=moved, exit_orders=legs(orders))
-        if orders
-        else StopsTrailed(price=update.last, stops_moved=moved)
+    announcements: list[EventData] = [
+        OrderCancelRequested(
+            client_order_id=r.order.client_order_id,
+            purpose=r.order.purpose,
+            unfilled=r.remaining,
+            reason=cancels[r.order.client_order_id],
+        )
+        for r in state.orders
+        if r.order.client_order_id in cancels
+    ]
+    if orders:
+        announcements.append(
+            ExitsTriggered(price=update.last, stops_moved=moved, exit_orders=legs(orders))
+        )
+    elif tuple(positions) != state.positions:
+        announcements.append(StopsTrailed(price=update.last, stops_moved=moved))
+    events = announce(new_state, now, correlation_id, announcements)
+    return Outcome(new_state, orders=tuple(orders), cancellations=tuple(cancels), events=events)
+
+
+def expired_entries(state: CampaignState, update: PriceUpdate, policy: Policy) -> dict[str, str]:
+    """Entry orders still resting ``entry_order_ttl_bars`` bars of the campaign's timeframe
+    after they were placed, by market time: their unfilled rest is to be cancelled (SPEC
+    section 2). Each is asked once; the broker's answer releases the reservation."""
+    try:
+        ttl = policy.entry_order_ttl_bars * bar_length(state.timeframe)
+    except ValueError:  # a campaign recorded before timeframes were checked: never expires
+        return {}
+    bars = f"{policy.entry_order_ttl_bars} bar(s) of {state.timeframe}"
+    return {
+        r.order.client_order_id: f"entry unfilled after {bars}"
+        for r in state.orders
+        if r.order.purpose is OrderPurpose.ENTRY
+        and r.status is OrderStatus.OPEN
+        and r.cancel_reason is None
+        and update.as_of >= r.order.created_at + ttl
+    }
+
+
+def _open_entry(state: CampaignState, position: Position) -> OrderRecord | None:
+    """The position's entry order while part of it may still fill and no cancel was asked."""
+    return next(
+        (
+            r
+            for r in state.orders
+            if r.order.position_id == position.id
+            and r.order.purpose is OrderPurpose.ENTRY
+            and r.status is OrderStatus.OPEN
+            and r.cancel_reason is None
+        ),
+        None,
     )
-    events = announce(new_state, now, correlation_id, [reaction])
-    return Outcome(new_state, orders=tuple(orders), events=events)
