@@ -107,7 +107,7 @@ def build_worker(
     repository = CampaignRepository(engine)
     chosen_broker = broker or PaperBroker(engine)
     persistence = PersistenceActivities(repository)
-    brokerage = BrokerActivities(chosen_broker)
+    brokerage = BrokerActivities(chosen_broker, engine)
     effects = EffectActivities(repository, chosen_broker)
     relay = OutboxRelay(engine, channels if channels is not None else channels_for(settings))
     # No more activities at once than the database pool can serve: an activity's timeout
@@ -126,6 +126,7 @@ def build_worker(
             persistence.reserve_risk,
             effects.carry_out,
             brokerage.get_order,
+            brokerage.broker_holding,
         ],
         interceptors=[CorrelationInterceptor()],
         workflow_runner=workflow_runner(),

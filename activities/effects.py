@@ -22,10 +22,11 @@ class EffectActivities:
         """Idempotent end to end, so a retry after any step is safe: the save ignores what it
         already wrote, and the broker returns an order it already has by client order id."""
         await self._repository.save(request)
+        cancelled = []
         for client_order_id in request.cancellations:
             try:
-                await self._broker.cancel(client_order_id)
+                cancelled.append(await self._broker.cancel(client_order_id))
             except UnknownBrokerOrder:  # never reached the broker: nothing to cancel
                 log.warning("cancel_of_unknown_order", client_order_id=client_order_id)
         placed = [await self._broker.submit(order) for order in request.orders]
-        return CarriedOut(orders=tuple(placed))
+        return CarriedOut(orders=tuple(placed), cancelled=tuple(cancelled))

@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.entry import AdmissionRequest
     from campaign_engine.messages import (
+        BROKER_HOLDING,
         CARRY_OUT,
         GET_ORDER,
         LOAD_AND_RESERVE,
@@ -23,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
         BrokerOrder,
         CarriedOut,
         CarryOutRequest,
+        Holding,
+        HoldingRequest,
         LoadAndReserveRequest,
         LoadCampaignRequest,
         LoadedAndReserved,
@@ -81,6 +84,10 @@ async def carry_out(request: CarryOutRequest, *, answering: bool) -> CarriedOut:
     if answering:
         return await _regular(CARRY_OUT, request, CarriedOut)
     return await _local(CARRY_OUT, request, CarriedOut)
+
+
+async def broker_holding(request: HoldingRequest) -> Holding:
+    return await _regular(BROKER_HOLDING, request, Holding)
 
 
 async def get_order(client_order_id: str) -> BrokerOrder:

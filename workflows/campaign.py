@@ -17,7 +17,7 @@ continued run or one loaded from the database keeps waiting for their fills.
 """
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -25,7 +25,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign import (
         Outcome,
-        apply_fill,
+        book_holding,
+        book_report,
         change_status,
         conclude_entry,
         invalidate,
@@ -44,18 +45,17 @@ with workflow.unsafe.imports_passed_through():
         BrokerOrder,
         CampaignWorkflowInput,
         ChangeStatusRequest,
+        HoldingRequest,
         InvalidateRequest,
         LoadAndReserveRequest,
         LoadCampaignRequest,
     )
     from campaign_engine.workflows import activities
+    from campaign_engine.workflows.broker_poll import BrokerPoll
     from campaign_engine.workflows.changes import ChangeQueue
     from campaign_engine.workflows.details import render_details, search_attributes
     from campaign_engine.workflows.price_inbox import PriceInbox
     from campaign_engine.workflows.refusals import refusal, refusal_for, require_open
-
-# How often a run asks the broker about orders it placed that have not filled yet.
-_FILL_POLL = timedelta(seconds=5)
 
 
 @workflow.defn(name="CampaignWorkflow")
@@ -67,11 +67,13 @@ class CampaignWorkflow:
         self._state: CampaignState | None = params.state
         self._equity: MoneyValue = params.equity or params.policy.starting_equity
         self._loaded = params.state is not None
+        self._resumed = params.state is not None and params.state.exists
         self._load_started = False
         self._lock = asyncio.Lock()
         self._changes = ChangeQueue(params.revision)
         self._prices = PriceInbox()
         self._order_updates: list[BrokerOrder] = []
+        self._poll = BrokerPoll()
         self._published: tuple[object, ...] | None = None
 
     # --- run ------------------------------------------------------------------------------
@@ -79,6 +81,12 @@ class CampaignWorkflow:
     @workflow.run
     async def run(self, params: CampaignWorkflowInput) -> CampaignState | None:
         await self._load()
+        if self._resumed:
+            # A campaign that existed before this run (continued, or reloaded after its run
+            # ended or failed): the broker may have done things meanwhile.
+            await self._reconcile()
+        else:
+            self._poll.polled(workflow.now())
         while True:
             await self._wait_for_work()
             while not self._idle():
@@ -86,8 +94,8 @@ class CampaignWorkflow:
                 await self._book_order_updates()
                 await self._evaluate_prices()
             self._publish()
-            for client_order_id in self._awaiting_fills():
-                await self._book(await activities.get_order(client_order_id))
+            if self._awaiting_fills() and self._poll.due(workflow.now()):
+                await self._reconcile()
             if self._finished() or self._holds_no_campaign():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self._idle():
@@ -118,6 +126,7 @@ class CampaignWorkflow:
                 )
                 self._state, self._changes.revision = loaded.state, loaded.revision
                 self._loaded = True
+                self._resumed = loaded.state is not None and loaded.state.exists
         self._publish()
 
     async def _wait_for_work(self) -> None:
@@ -128,11 +137,43 @@ class CampaignWorkflow:
             or self._holds_no_campaign()
             or self._should_continue_as_new()
         )
-        timeout = _FILL_POLL if self._awaiting_fills() else None
+        timeout = self._poll.wait(workflow.now()) if self._awaiting_fills() else None
         try:
             await workflow.wait_condition(ready, timeout=timeout)
         except TimeoutError:
             return
+
+    async def _reconcile(self) -> None:
+        """Ask the broker how each order still open stands and book what it says: on start
+        and reload (the pushes of a worker's downtime may be late), then now and then, less
+        often while nothing changes, as a backstop for a lost push."""
+        for client_order_id in self._awaiting_fills():
+            await self._book(await activities.get_order(client_order_id))
+        if self._holds_shares_settled():
+            await self._reconcile_holding()
+        self._poll.polled(workflow.now())
+
+    def _holds_shares_settled(self) -> bool:
+        state = self._state
+        return (
+            state is not None
+            and not self._changes.queued
+            and not state.open_order_ids
+            and any(p.open_shares > 0 for p in state.positions)
+        )
+
+    async def _reconcile_holding(self) -> None:
+        """Shares the broker's account no longer holds for this campaign (sold by hand while
+        the engine looked away) are booked once, as the broker's account says."""
+        assert self._state is not None
+        holding = await activities.broker_holding(
+            HoldingRequest(campaign_id=self._state.campaign_id, symbol=self._state.symbol)
+        )
+        if holding.available is None:  # an order on the symbol is in flight: not now
+            return
+        async with self._lock:
+            for outcome in book_holding(self._state, holding.available):
+                self._commit(outcome)
 
     def _idle(self) -> bool:
         return not self._changes.queued and self._prices.empty and not self._order_updates
@@ -180,17 +221,20 @@ class CampaignWorkflow:
         self._changes.add(outcome, answering=answering)
 
     async def _book(self, broker_order: BrokerOrder) -> None:
-        """Positions open and close on fills: book every fill not booked yet (the domain
-        ignores a fill it has booked before)."""
+        """What the broker reports is the truth: book its fills (each once) and how the order
+        ended (see ``book_report``). A report that changes something sets the next poll back
+        to its shortest interval."""
         async with self._lock:
-            for fill in broker_order.fills:
-                assert self._state is not None
-                try:
-                    outcome = apply_fill(self._state, fill, fill.filled_at)
-                except CampaignError as error:  # not an order of ours: nothing to book
-                    workflow.logger.warning("broker report refused: %s", error)
-                    return
+            assert self._state is not None
+            try:
+                outcomes = book_report(self._state, broker_order)
+            except CampaignError as error:  # not an order of ours, or an impossible fill
+                workflow.logger.warning("broker report refused: %s", error)
+                return
+            for outcome in outcomes:
                 self._commit(outcome)
+            if outcomes:
+                self._poll.reset()
 
     def _publish(self) -> None:
         """Keep the Temporal UI's view of the campaign current. Each upsert is a command and

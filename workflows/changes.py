@@ -52,7 +52,7 @@ class ChangeQueue:
                     orders=outcome.orders,
                 )
                 carried = await activities.carry_out(request, answering=answering)
-                for broker_order in carried.orders:
+                for broker_order in (*carried.cancelled, *carried.orders):
                     await book(broker_order)
         finally:
             self._carrying = False

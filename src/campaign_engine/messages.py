@@ -5,6 +5,7 @@ clients import them outside. Activity names are constants so that workflow code 
 an activity's implementation (and with it a database driver).
 """
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -65,6 +66,7 @@ LOAD_AND_RESERVE = "load_and_reserve"
 RESERVE_RISK = "reserve_risk"
 CARRY_OUT = "carry_out"
 GET_ORDER = "get_order"
+BROKER_HOLDING = "broker_holding"
 ORDER_UPDATE = "order_update"  # the campaign signal a broker pushes order changes with
 
 
@@ -136,9 +138,26 @@ class OrderRequest(BaseModel):
     client_order_id: str
 
 
+class HoldingRequest(BaseModel):
+    model_config = _FROZEN
+
+    campaign_id: str
+    symbol: str
+
+
+class Holding(BaseModel):
+    """What the broker's account holds of a symbol that this campaign may count as its own
+    (see ``db.holdings``), or None while some order on the symbol is still in flight."""
+
+    model_config = _FROZEN
+
+    available: Decimal | None
+
+
 class CarriedOut(BaseModel):
     """The broker's view of each order placed, in the order of the request."""
 
     model_config = _FROZEN
 
     orders: tuple[BrokerOrder, ...] = ()
+    cancelled: tuple[BrokerOrder, ...] = ()  # each cancel's answer: how the order stands now

@@ -7,6 +7,7 @@ outcome, ids included. That is what lets a Temporal workflow be a thin shell aro
 One module per kind of input: entries, fills, prices, and the operator's commands.
 """
 
+from campaign_engine.domain.campaign.broker_reports import book_report
 from campaign_engine.domain.campaign.entries import (
     BatchOutcome,
     PreparedEntry,
@@ -16,6 +17,7 @@ from campaign_engine.domain.campaign.entries import (
     prepare_entry,
 )
 from campaign_engine.domain.campaign.fills import apply_fill
+from campaign_engine.domain.campaign.holdings import book_holding
 from campaign_engine.domain.campaign.operator_commands import change_status, invalidate
 from campaign_engine.domain.campaign.outcome import Outcome, exposure_of
 from campaign_engine.domain.campaign.prices import is_stale, on_price
@@ -25,6 +27,8 @@ __all__ = [
     "Outcome",
     "PreparedEntry",
     "apply_fill",
+    "book_holding",
+    "book_report",
     "change_status",
     "conclude_entry",
     "decide_batch",

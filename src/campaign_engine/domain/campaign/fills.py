@@ -53,6 +53,12 @@ def apply_fill(state: CampaignState, fill: Fill, now: UtcDatetime) -> Outcome:
             f"order {fill.client_order_id}"
         )
     order = record.order
+    position = next(p for p in state.positions if p.id == order.position_id)
+    if order.purpose is not OrderPurpose.ENTRY and fill.quantity > position.open_shares:
+        raise Overfill(
+            f"fill {fill.fill_id} sells {fill.quantity} but position {order.position_id} holds "
+            f"{position.open_shares}"
+        )
     filled = plus(record.filled_quantity, fill.quantity)
     record = replace(
         record,
@@ -60,7 +66,6 @@ def apply_fill(state: CampaignState, fill: Fill, now: UtcDatetime) -> Outcome:
         fill_ids=(*record.fill_ids, fill.fill_id),
         status=OrderStatus.FILLED if filled == order.quantity else record.status,
     )
-    position = next(p for p in state.positions if p.id == order.position_id)
     if order.purpose is OrderPurpose.ENTRY:
         return _book_entry_fill(state, record, position, fill, now)
     return _book_exit_fill(state, record, position, fill, now)

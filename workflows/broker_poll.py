@@ -1,0 +1,35 @@
+"""When a campaign run asks its broker how its open orders stand.
+
+Brokers push order changes (the ``order_update`` signal), so asking is a backstop: at once when
+a run starts (a run continued, reloaded or restarted after a worker was down), then after
+``FIRST`` and twice as long after each poll that changed nothing, up to ``LONGEST``; any
+change the broker reports starts over. An entry resting for days costs a few polls an hour,
+not one every few seconds.
+"""
+
+from datetime import datetime, timedelta
+
+FIRST = timedelta(seconds=5)
+LONGEST = timedelta(minutes=5)
+
+
+class BrokerPoll:
+    def __init__(self) -> None:
+        self._next: datetime | None = None  # None: poll now
+        self._interval = FIRST
+
+    def due(self, now: datetime) -> bool:
+        return self._next is None or now >= self._next
+
+    def wait(self, now: datetime) -> timedelta:
+        """How long until the next poll (at least a moment, so a timer always runs)."""
+        if self._next is None:
+            return timedelta(milliseconds=1)
+        return max(self._next - now, timedelta(milliseconds=1))
+
+    def polled(self, now: datetime) -> None:
+        self._next = now + self._interval
+        self._interval = min(self._interval * 2, LONGEST)
+
+    def reset(self) -> None:
+        self._interval = FIRST
