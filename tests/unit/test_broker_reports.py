@@ -84,7 +84,11 @@ def test_a_partial_fill_opens_the_filled_shares_and_keeps_the_rest_reserved() ->
     broker.fill(entry, 100, "148.50", minutes=60)
     broker.report(entry, OrderStatus.OPEN)
     spring = broker.book.position(Pattern.SPRING)
-    assert (spring.shares, spring.open_shares, spring.unfilled_shares) == (100, 100, 233)
+    assert (spring.shares, spring.open_shares, spring.unfilled_shares) == (
+        Decimal(100),
+        Decimal(100),
+        Decimal(233),
+    )
     assert spring.open_risk == Decimal("150.00")  # 100 x 1.50
     assert spring.reserved_risk == Decimal("349.50")  # 233 x 1.50
     # The report again (a poll after a push) books nothing twice.
@@ -121,7 +125,7 @@ def test_an_entry_expires_after_its_bars_of_market_time_and_its_risk_is_released
     assert broker.book.state.reserved_risk == 0
     released = broker.book.events[-1].data
     assert isinstance(released, EntryReleased)
-    assert (released.released_shares, released.released_risk) == (333, Decimal("499.50"))
+    assert (released.released_shares, released.released_risk) == (Decimal(333), Decimal("499.50"))
     # Nothing was ever held: the campaign stays open for its next entry.
     assert broker.book.state.status is CampaignStatus.ACTIVE
     assert broker.book.state.closed_at is None
@@ -134,7 +138,11 @@ def test_an_expired_entry_keeps_what_filled_before_the_cancel() -> None:
     broker.book.price(bar("149.00", "149.40", "148.60", "149.20", minutes=180))
     broker.report(entry, OrderStatus.CANCELLED)
     spring = broker.book.position(Pattern.SPRING)
-    assert (spring.shares, spring.open_shares, spring.unfilled_shares) == (120, 120, 0)
+    assert (spring.shares, spring.open_shares, spring.unfilled_shares) == (
+        Decimal(120),
+        Decimal(120),
+        Decimal(0),
+    )
     assert spring.status is PositionStatus.OPEN
     assert broker.book.state.reserved_risk == 0
 
@@ -182,7 +190,7 @@ def test_a_rejected_exit_is_placed_again_under_a_new_id_a_few_times() -> None:
     broker.report(broker.order(OrderPurpose.STOP, 3), OrderStatus.REJECTED, "halted")
     spring = broker.book.position(Pattern.SPRING)
     # Attempts used up: the shares wait, unclaimed, for the next price below the stop.
-    assert (spring.open_shares, spring.pending_exit_shares) == (333, 0)
+    assert (spring.open_shares, spring.pending_exit_shares) == (Decimal(333), Decimal(0))
     broker.book.price(bar("147.20", "147.30", "147.00", "147.10", minutes=120))
     assert broker.order(OrderPurpose.STOP, 4).client_order_id.endswith(":STOP:4")
 
@@ -227,7 +235,7 @@ def test_shares_sold_by_hand_are_booked_once_at_the_last_price() -> None:
     by_hand = spring.exits[-1]
     assert (by_hand.purpose, by_hand.quantity, by_hand.price) == (
         OrderPurpose.BY_HAND,
-        133,
+        Decimal(133),
         Decimal("149.20"),
     )
     assert isinstance(broker.book.events[-1].data, BrokerDifference)
