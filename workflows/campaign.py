@@ -17,7 +17,7 @@ continued run or one loaded from the database keeps waiting for their fills.
 """
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -25,8 +25,6 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign import (
         Outcome,
-        book_holding,
-        book_report,
         change_status,
         conclude_entry,
         invalidate,
@@ -45,13 +43,12 @@ with workflow.unsafe.imports_passed_through():
         BrokerOrder,
         CampaignWorkflowInput,
         ChangeStatusRequest,
-        HoldingRequest,
         InvalidateRequest,
         LoadAndReserveRequest,
         LoadCampaignRequest,
     )
     from campaign_engine.workflows import activities
-    from campaign_engine.workflows.broker_poll import BrokerPoll
+    from campaign_engine.workflows.broker_link import BrokerLink
     from campaign_engine.workflows.changes import ChangeQueue
     from campaign_engine.workflows.details import render_details, search_attributes
     from campaign_engine.workflows.price_inbox import PriceInbox
@@ -72,8 +69,12 @@ class CampaignWorkflow:
         self._lock = asyncio.Lock()
         self._changes = ChangeQueue(params.revision)
         self._prices = PriceInbox()
-        self._order_updates: list[BrokerOrder] = []
-        self._poll = BrokerPoll()
+        self._broker = BrokerLink(
+            self._lock,
+            lambda: self._state,
+            self._commit,
+            longest_poll=timedelta(seconds=params.reconcile_every_seconds),
+        )
         self._published: tuple[object, ...] | None = None
 
     # --- run ------------------------------------------------------------------------------
@@ -86,15 +87,15 @@ class CampaignWorkflow:
             # ended or failed): the broker may have done things meanwhile.
             await self._reconcile()
         else:
-            self._poll.polled(workflow.now())
+            self._broker.poll.polled(workflow.now())
         while True:
             await self._wait_for_work()
             while not self._idle():
-                await self._changes.carry_out(self._book)
-                await self._book_order_updates()
+                await self._changes.carry_out(self._broker.book)
+                await self._broker.book_pushed()
                 await self._evaluate_prices()
             self._publish()
-            if self._awaiting_fills() and self._poll.due(workflow.now()):
+            if self._asks_broker() and self._broker.poll.due(workflow.now()):
                 await self._reconcile()
             if self._finished() or self._holds_no_campaign():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -137,46 +138,29 @@ class CampaignWorkflow:
             or self._holds_no_campaign()
             or self._should_continue_as_new()
         )
-        timeout = self._poll.wait(workflow.now()) if self._awaiting_fills() else None
+        timeout = self._broker.poll.wait(workflow.now()) if self._asks_broker() else None
         try:
             await workflow.wait_condition(ready, timeout=timeout)
         except TimeoutError:
             return
 
     async def _reconcile(self) -> None:
-        """Ask the broker how each order still open stands and book what it says: on start
-        and reload (the pushes of a worker's downtime may be late), then now and then, less
-        often while nothing changes, as a backstop for a lost push."""
-        for client_order_id in self._awaiting_fills():
-            await self._book(await activities.get_order(client_order_id))
-        if self._holds_shares_settled():
-            await self._reconcile_holding()
-        self._poll.polled(workflow.now())
+        """Ask the broker how the campaign's orders and shares stand: on start and reload (the
+        pushes of a worker's downtime may be late), then now and then, less often while
+        nothing changes, as a backstop for a lost push."""
+        await self._broker.reconcile(self._awaiting_fills(), settled=not self._changes.queued)
 
-    def _holds_shares_settled(self) -> bool:
+    def _asks_broker(self) -> bool:
+        """Orders wait for fills, or the open campaign holds shares the broker might no longer
+        hold: worth asking the broker now and then."""
         state = self._state
-        return (
-            state is not None
-            and not self._changes.queued
-            and not state.open_order_ids
-            and any(p.open_shares > 0 for p in state.positions)
-        )
-
-    async def _reconcile_holding(self) -> None:
-        """Shares the broker's account no longer holds for this campaign (sold by hand while
-        the engine looked away) are booked once, as the broker's account says."""
-        assert self._state is not None
-        holding = await activities.broker_holding(
-            HoldingRequest(campaign_id=self._state.campaign_id, symbol=self._state.symbol)
-        )
-        if holding.available is None:  # an order on the symbol is in flight: not now
-            return
-        async with self._lock:
-            for outcome in book_holding(self._state, holding.available):
-                self._commit(outcome)
+        if state is None or self._changes.queued:
+            return False
+        holds = not state.is_closed and any(p.open_shares > 0 for p in state.positions)
+        return bool(state.open_order_ids) or holds
 
     def _idle(self) -> bool:
-        return not self._changes.queued and self._prices.empty and not self._order_updates
+        return not self._changes.queued and self._prices.empty and not self._broker.has_pushed
 
     async def _settled(self) -> None:
         """Until the campaign is loaded and every change before now is carried out, with the
@@ -219,22 +203,6 @@ class CampaignWorkflow:
     def _commit(self, outcome: Outcome, *, answering: bool = False) -> None:
         self._state = outcome.state
         self._changes.add(outcome, answering=answering)
-
-    async def _book(self, broker_order: BrokerOrder) -> None:
-        """What the broker reports is the truth: book its fills (each once) and how the order
-        ended (see ``book_report``). A report that changes something sets the next poll back
-        to its shortest interval."""
-        async with self._lock:
-            assert self._state is not None
-            try:
-                outcomes = book_report(self._state, broker_order)
-            except CampaignError as error:  # not an order of ours, or an impossible fill
-                workflow.logger.warning("broker report refused: %s", error)
-                return
-            for outcome in outcomes:
-                self._commit(outcome)
-            if outcomes:
-                self._poll.reset()
 
     def _publish(self) -> None:
         """Keep the Temporal UI's view of the campaign current. Each upsert is a command and
@@ -300,13 +268,7 @@ class CampaignWorkflow:
     def order_update(self, update: BrokerOrder) -> None:
         """What the broker says happened to one of our orders (a fill, a cancel...), pushed by
         the broker's own feed; booked in the run loop in the order received."""
-        self._order_updates.append(update)
-
-    async def _book_order_updates(self) -> None:
-        if not self._loaded:
-            return
-        while self._order_updates:
-            await self._book(self._order_updates.pop(0))
+        self._broker.push(update)
 
     # --- prices and operator commands -------------------------------------------------------
 

@@ -60,11 +60,13 @@ class CampaignClient:
         policy: Policy | None = None,
         task_queue: str = TASK_QUEUE,
         continue_as_new_after_events: int = 2_000,
+        reconcile_every_seconds: int = 300,
     ) -> None:
         self.temporal = client
         self.policy = policy or Policy()
         self.task_queue = task_queue
         self.continue_as_new_after_events = continue_as_new_after_events
+        self.reconcile_every_seconds = reconcile_every_seconds
         self._running: set[str] = set()  # campaign ids whose workflow we have seen running
 
     @classmethod
@@ -74,6 +76,7 @@ class CampaignClient:
             policy=settings.policy,
             task_queue=settings.task_queue,
             continue_as_new_after_events=settings.continue_as_new_after_events,
+            reconcile_every_seconds=settings.reconcile_every_seconds,
         )
 
     def _start(self, signal: EntrySignal) -> WithStartWorkflowOperation[Any, Any]:
@@ -84,6 +87,7 @@ class CampaignClient:
                 campaign_id=campaign_id,
                 policy=self.policy,
                 continue_as_new_after_events=self.continue_as_new_after_events,
+                reconcile_every_seconds=self.reconcile_every_seconds,
             ),
             id=workflow_id_for(campaign_id),
             task_queue=self.task_queue,

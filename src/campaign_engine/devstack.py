@@ -197,6 +197,7 @@ async def run_dev(settings: Settings, options: DevOptions, console: Console) -> 
             policy=settings.policy,
             task_queue=settings.task_queue,
             continue_as_new_after_events=settings.continue_as_new_after_events,
+            reconcile_every_seconds=settings.reconcile_every_seconds,
         )
         async with worker:
             api = asyncio.create_task(

@@ -41,6 +41,12 @@ class CampaignWorkflowInput(BaseModel):
     revision: int = Field(default=0, ge=0, description="count of changes persisted so far")
     equity: Equity | None = Field(default=None, description="equity at the last decision")
     continue_as_new_after_events: int = Field(default=2_000, ge=50)
+    reconcile_every_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="the longest a campaign holding shares or orders goes without asking its "
+        "broker how they stand (it asks sooner after a change)",
+    )
 
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]

@@ -35,6 +35,7 @@ class Settings(BaseModel):
     notify_webhook_url: str | None = None
     metrics_port: int | None = Field(default=9464, ge=0, le=65535)
     continue_as_new_after_events: int = Field(default=2_000, ge=50)
+    reconcile_every_seconds: int = Field(default=300, ge=1)
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -68,6 +69,7 @@ _ENV = {
     "NOTIFY_WEBHOOK_URL": "notify_webhook_url",
     "METRICS_PORT": "metrics_port",
     "CAMPAIGNS_CONTINUE_AS_NEW_AFTER_EVENTS": "continue_as_new_after_events",
+    "CAMPAIGNS_RECONCILE_EVERY": "reconcile_every_seconds",
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
 }
