@@ -1,0 +1,222 @@
+"""A broker that does not fill at once, through the real worker, Temporal and PostgreSQL: an
+entry that expires in market time and releases its risk, and the three cases users of other
+trading engines report most after a restart: an entry still open at the broker (filled in part
+while the worker was down, the rest not taken as filled), an order the engine gave up on that
+filled after all, and shares sold at the broker by hand while the engine was down."""
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
+
+from campaign_engine.client import CampaignClient
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.db.schema import audit_trail, campaigns
+from campaign_engine.domain.orders import Fill
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.vocabulary import CampaignStatus, Pattern, PositionStatus
+from campaign_engine.settings import Settings
+from tests.support.builders import T0, signal, tick
+from tests.support.harness import Stack, end_running_campaigns, eventually
+from tests.support.resting_broker import fill_at_broker, sell_by_hand
+from tests.support.worker_process import WorkerProcess, worker_environment
+
+D = Decimal
+HOURS = 60  # minutes: the range's timeframe is 1h, so an entry expires 3 bars (180 min) on
+
+
+@dataclass
+class Resting:
+    stack: Stack
+    worker: WorkerProcess
+
+
+def resting_stack(cancel: str = "") -> Callable[..., Any]:
+    @pytest.fixture
+    async def fixture(
+        temporal: WorkflowEnvironment, database_url: str, tmp_path: Path
+    ) -> AsyncIterator[Resting]:
+        queue = f"campaigns-reconcile-{uuid.uuid4().hex[:8]}"
+        env = {**worker_environment(temporal, database_url, queue), "RESTING_CANCEL": cancel}
+        worker = WorkerProcess(env, tmp_path / "worker.log", module="tests.support.resting_broker")
+        engine = create_engine_for(database_url, pool_size=2)
+        # Ask the broker at least every 2 s, so a test sees a reconciliation soon.
+        client = CampaignClient(
+            temporal.client, policy=Policy(), task_queue=queue, reconcile_every_seconds=2
+        )
+        settings = Settings(database_url=database_url, task_queue=queue, metrics_port=None)
+        worker.start()
+        try:
+            yield Resting(Stack(client, engine, CampaignRepository(engine), settings), worker)
+        finally:
+            worker.stop()
+            await end_running_campaigns(temporal.client, queue)
+            await engine.dispose()
+            print(worker.output()[-5000:])  # shown by pytest when the test fails
+
+    return fixture
+
+
+resting = resting_stack()
+racing = resting_stack(cancel="loses_race")
+
+
+async def kinds(stack: Stack, campaign_id: str) -> list[str]:
+    async with stack.engine.connect() as conn:
+        rows = await conn.execute(
+            select(audit_trail.c.data["kind"].astext)
+            .where(audit_trail.c.campaign_id == campaign_id)
+            .order_by(audit_trail.c.seq)
+        )
+        return [kind for (kind,) in rows]
+
+
+async def state_of(stack: Stack, campaign_id: str) -> CampaignState:
+    state = await stack.client.status(campaign_id)
+    assert state is not None
+    return state
+
+
+async def reserved_in_db(stack: Stack, campaign_id: str) -> Decimal:
+    async with stack.engine.connect() as conn:
+        value: Decimal | None = await conn.scalar(
+            select(campaigns.c.reserved_risk).where(campaigns.c.campaign_id == campaign_id)
+        )
+    assert value is not None
+    return value
+
+
+async def resting_spring(stack: Stack) -> str:
+    plan = await stack.client.submit(signal(Pattern.SPRING))
+    assert plan.approved and plan.shares == D(333)
+
+    async def placed() -> bool:  # persisted with its resting order
+        return "CampaignCreated" in await kinds(stack, plan.campaign_id)
+
+    await eventually(placed)
+    return plan.campaign_id
+
+
+async def test_an_entry_past_its_expiry_is_cancelled_and_its_risk_released(
+    resting: Resting,
+) -> None:
+    stack = resting.stack
+    campaign_id = await resting_spring(stack)
+    assert await reserved_in_db(stack, campaign_id) == D("499.50")  # 333 x 1.50
+    await stack.client.send_price(campaign_id, tick("149.20", 2 * HOURS))
+    await stack.client.send_price(campaign_id, tick("149.30", 3 * HOURS))  # the 3rd bar
+
+    async def released() -> bool:
+        return "EntryReleased" in await kinds(stack, campaign_id)
+
+    await eventually(released, timeout=60)
+    state = await state_of(stack, campaign_id)
+    spring = state.position_for(Pattern.SPRING)
+    assert spring is not None and spring.status is PositionStatus.CLOSED and spring.shares == 0
+    assert state.status is CampaignStatus.ACTIVE  # nothing was held: open for its next entry
+    assert await reserved_in_db(stack, campaign_id) == 0
+    trail = await kinds(stack, campaign_id)
+    assert trail.index("OrderCancelRequested") < trail.index("EntryReleased")
+
+
+async def test_an_entry_still_open_after_a_restart_keeps_its_rest_reserved(
+    resting: Resting,
+) -> None:
+    stack, worker = resting.stack, resting.worker
+    campaign_id = await resting_spring(stack)
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+    worker.kill()
+    # While the worker is down, the market trades 100 shares through the limit.
+    part = Fill(
+        fill_id=f"{entry_id}:1",
+        client_order_id=entry_id,
+        quantity=D(100),
+        price=D("148.50"),
+        filled_at=T0,
+    )
+    await fill_at_broker(stack.engine, entry_id, part, status="OPEN")
+    worker.start()
+
+    async def booked() -> bool:
+        spring = (await state_of(stack, campaign_id)).position_for(Pattern.SPRING)
+        return spring is not None and spring.shares == D(100)
+
+    await eventually(booked, timeout=60)
+    state = await state_of(stack, campaign_id)
+    spring = state.position_for(Pattern.SPRING)
+    assert spring is not None
+    assert (spring.status, spring.open_shares, spring.unfilled_shares) == (
+        PositionStatus.OPEN,
+        D(100),
+        D(233),
+    )
+    record = state.order(entry_id)
+    assert record is not None and record.status.value == "OPEN"  # not taken as filled
+    assert await reserved_in_db(stack, campaign_id) == D("349.50")  # 233 x 1.50
+
+
+async def test_an_entry_given_up_on_that_filled_after_all_is_booked_once_and_announced(
+    racing: Resting,
+) -> None:
+    stack = racing.stack
+    campaign_id = await resting_spring(stack)
+    await stack.client.send_price(campaign_id, tick("149.30", 3 * HOURS))  # expiry: cancel
+
+    async def announced() -> bool:
+        return "BrokerDifference" in await kinds(stack, campaign_id)
+
+    await eventually(announced, timeout=60)
+    trail = await kinds(stack, campaign_id)
+    assert trail.count("PositionOpened") == 1
+    assert "EntryReleased" not in trail
+    spring = (await state_of(stack, campaign_id)).position_for(Pattern.SPRING)
+    assert spring is not None and spring.open_shares == D(333)
+
+
+async def test_shares_sold_at_the_broker_by_hand_while_down_are_booked_once(
+    resting: Resting,
+) -> None:
+    stack, worker = resting.stack, resting.worker
+    campaign_id = await resting_spring(stack)
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+    whole = Fill(
+        fill_id=f"{entry_id}:1",
+        client_order_id=entry_id,
+        quantity=D(333),
+        price=D("148.50"),
+        filled_at=T0,
+    )
+    await fill_at_broker(stack.engine, entry_id, whole)
+    await stack.client.send_price(campaign_id, tick("149.40", 30))
+
+    async def opened() -> bool:
+        spring = (await state_of(stack, campaign_id)).position_for(Pattern.SPRING)
+        return spring is not None and spring.open_shares == D(333)
+
+    await eventually(opened, timeout=60)
+    worker.kill()
+    await sell_by_hand(stack.engine, "AAPL", D(333))
+    worker.start()
+
+    async def completed() -> bool:
+        return (await state_of(stack, campaign_id)).status is CampaignStatus.COMPLETED
+
+    await eventually(completed, timeout=60)
+    spring = (await state_of(stack, campaign_id)).position_for(Pattern.SPRING)
+    assert spring is not None and spring.open_shares == 0
+    by_hand = spring.exits[-1]
+    assert (by_hand.purpose.value, by_hand.quantity, by_hand.price) == (
+        "BY_HAND",
+        D(333),
+        D("149.40"),  # the last price seen
+    )
+    trail = await kinds(stack, campaign_id)
+    assert trail.count("BrokerDifference") == 1
