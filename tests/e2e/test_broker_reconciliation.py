@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
-from campaign_engine.db.schema import audit_trail, campaigns
+from campaign_engine.db.schema import audit_trail, broker_orders, campaigns
 from campaign_engine.domain.orders import Fill
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
@@ -98,8 +98,14 @@ async def resting_spring(stack: Stack) -> str:
     plan = await stack.client.submit(signal(Pattern.SPRING))
     assert plan.approved and plan.shares == D(333)
 
-    async def placed() -> bool:  # persisted with its resting order
-        return "CampaignCreated" in await kinds(stack, plan.campaign_id)
+    async def placed() -> bool:  # resting at the broker, not only decided
+        async with stack.engine.connect() as conn:
+            found = await conn.scalar(
+                select(broker_orders.c.status).where(
+                    broker_orders.c.client_order_id == f"{plan.campaign_id}:SPRING:ENTRY"
+                )
+            )
+        return found == "OPEN"
 
     await eventually(placed)
     return plan.campaign_id
