@@ -70,7 +70,7 @@ class BrokerLink:
         holds = state is not None and any(p.open_shares > 0 for p in state.positions)
         if settled and holds and state is not None and not state.open_order_ids:
             await self._reconcile_holding(state)
-        self.poll.polled(workflow.now())
+        self.poll.polled()
 
     async def _reconcile_holding(self, state: CampaignState) -> None:
         """Shares the broker's account no longer holds for this campaign (sold by hand while

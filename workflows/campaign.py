@@ -76,6 +76,7 @@ class CampaignWorkflow:
             longest_poll=timedelta(seconds=params.reconcile_every_seconds),
         )
         self._published: tuple[object, ...] | None = None
+        self._poll_clock: asyncio.Task[None] | None = None
 
     # --- run ------------------------------------------------------------------------------
 
@@ -86,8 +87,7 @@ class CampaignWorkflow:
             # A campaign that existed before this run (continued, or reloaded after its run
             # ended or failed): the broker may have done things meanwhile.
             await self._reconcile()
-        else:
-            self._broker.poll.polled(workflow.now())
+        self._poll_clock = asyncio.create_task(self._keep_poll_time())
         while True:
             await self._wait_for_work()
             while not self._idle():
@@ -95,7 +95,7 @@ class CampaignWorkflow:
                 await self._broker.book_pushed()
                 await self._evaluate_prices()
             self._publish()
-            if self._asks_broker() and self._broker.poll.due(workflow.now()):
+            if self._asks_broker() and self._broker.poll.due:
                 await self._reconcile()
             if self._finished() or self._holds_no_campaign():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -131,18 +131,25 @@ class CampaignWorkflow:
         self._publish()
 
     async def _wait_for_work(self) -> None:
-        """Until there is something to do; while orders wait for fills, at most a poll apart."""
-        ready = lambda: (  # noqa: E731
-            not self._idle()
-            or self._finished()
-            or self._holds_no_campaign()
-            or self._should_continue_as_new()
+        """Until there is something to do, or a poll of the broker is due."""
+        await workflow.wait_condition(
+            lambda: (
+                not self._idle()
+                or self._finished()
+                or self._holds_no_campaign()
+                or self._should_continue_as_new()
+                or (self._broker.poll.due and self._asks_broker())
+            )
         )
-        timeout = self._broker.poll.wait(workflow.now()) if self._asks_broker() else None
-        try:
-            await workflow.wait_condition(ready, timeout=timeout)
-        except TimeoutError:
-            return
+
+    async def _keep_poll_time(self) -> None:
+        """While the campaign has something to ask its broker about, a timer marks each poll
+        due (see ``BrokerPoll``); the run loop asks."""
+        poll = self._broker.poll
+        while True:
+            await workflow.wait_condition(lambda: self._asks_broker() and not poll.due)
+            await workflow.sleep(poll.interval)
+            poll.due = True
 
     async def _reconcile(self) -> None:
         """Ask the broker how the campaign's orders and shares stand: on start and reload (the

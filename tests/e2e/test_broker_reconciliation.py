@@ -4,6 +4,7 @@ trading engines report most after a restart: an entry still open at the broker (
 while the worker was down, the rest not taken as filled), an order the engine gave up on that
 filled after all, and shares sold at the broker by hand while the engine was down."""
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern, PositionStatus
 from campaign_engine.settings import Settings
+from tests.e2e.conftest import record_histories
 from tests.support.builders import T0, signal, tick
 from tests.support.harness import Stack, end_running_campaigns, eventually
 from tests.support.resting_broker import fill_at_broker, sell_by_hand
@@ -42,7 +44,10 @@ class Resting:
 def resting_stack(cancel: str = "") -> Callable[..., Any]:
     @pytest.fixture
     async def fixture(
-        temporal: WorkflowEnvironment, database_url: str, tmp_path: Path
+        temporal: WorkflowEnvironment,
+        database_url: str,
+        tmp_path: Path,
+        request: pytest.FixtureRequest,
     ) -> AsyncIterator[Resting]:
         queue = f"campaigns-reconcile-{uuid.uuid4().hex[:8]}"
         env = {**worker_environment(temporal, database_url, queue), "RESTING_CANCEL": cancel}
@@ -56,6 +61,8 @@ def resting_stack(cancel: str = "") -> Callable[..., Any]:
         worker.start()
         try:
             yield Resting(Stack(client, engine, CampaignRepository(engine), settings), worker)
+            if os.environ.get("RECORD_HISTORIES"):
+                await record_histories(temporal, queue, request.node.name)
         finally:
             worker.stop()
             await end_running_campaigns(temporal.client, queue)
