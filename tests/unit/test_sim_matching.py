@@ -188,7 +188,7 @@ def test_a_buy_beyond_the_buying_power_is_refused() -> None:
     assert fits is None  # exactly at the limit
     reason = refused_for_buying_power(entry, committed=MoneyValue(D("50549.51")), config=config)
     assert reason == (
-        "insufficient buying power: 49450.50 for this order and 50549.51 committed exceed 100000"
+        "insufficient buying power: 49450.5 for this order and 50549.51 committed exceed 100000"
     )
     exit_ = _order(SELL)
     assert refused_for_buying_power(exit_, committed=MoneyValue(D("1e9")), config=config) is None

@@ -47,7 +47,7 @@ WITH bought AS (
     FROM broker_orders WHERE side = 'BUY' AND status = 'OPEN'
 )
 SELECT (SELECT money FROM resting) + coalesce((
-    SELECT sum(greatest(b.shares - coalesce(s.shares, 0), 0) * b.cost / b.shares)
+    SELECT round(sum(b.cost * greatest(b.shares - coalesce(s.shares, 0), 0) / b.shares), 8)
     FROM bought b LEFT JOIN sold s USING (symbol) WHERE b.shares > 0
 ), 0)
 """

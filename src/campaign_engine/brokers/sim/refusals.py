@@ -39,6 +39,11 @@ def refused_for_buying_power(
     if committed + wanted <= config.buying_power:
         return None
     return (
-        f"insufficient buying power: {wanted} for this order and {committed} committed "
-        f"exceed {config.buying_power}"
+        f"insufficient buying power: {_shown(wanted)} for this order and {_shown(committed)} "
+        f"committed exceed {_shown(config.buying_power)}"
     )
+
+
+def _shown(amount: Decimal) -> str:
+    """An amount as a person writes it: 49367.5, not 49367.50000000 or 4.93675E+4."""
+    return format(amount.normalize(), "f")
