@@ -20,7 +20,7 @@ from campaign_engine.brokers.sim.exchange import SimExchange
 from campaign_engine.brokers.sim.refusals import draw
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import broker_orders
-from campaign_engine.domain.orders import BrokerOrder, Fill, Order
+from campaign_engine.domain.orders import BrokerOrder, Order
 from campaign_engine.domain.types import MoneyValue, PriceValue, QuantityValue
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderStatus, OrderType
 from tests.support.builders import T0, bar
@@ -100,7 +100,7 @@ async def test_an_entry_rests_then_fills_in_parts_over_the_bars_that_trade_throu
     broker, pushes = SimBroker(engine, HALF), Pushes()
     exchange = SimExchange(engine, HALF, pushes)
     placed = await broker.submit(entry())
-    assert (placed.status, placed.filled_quantity, placed.fills) == (OrderStatus.OPEN, 0, ())
+    assert (placed.status, placed.filled_quantity, placed.fills) == (OrderStatus.OPEN, D(0), ())
 
     await exchange.on_bar(bar("148.00", "148.80", "147.90", "148.20", 0))  # the signal's own bar
     await exchange.on_bar(bar("149.00", "149.50", "148.60", "149.20", 60))  # stays above 148.50
@@ -286,14 +286,3 @@ async def test_the_position_is_what_filled_bought_less_sold(engine: AsyncEngine)
     )
     assert await broker.position("AAPL") == D(167)
     assert await broker.position("MSFT") == D(0)
-
-
-def test_fill_ids_name_their_order() -> None:
-    fill = Fill(
-        fill_id=f"{CAMPAIGN}:SPRING:ENTRY:1",
-        client_order_id=f"{CAMPAIGN}:SPRING:ENTRY",
-        quantity=QuantityValue(D(1)),
-        price=PriceValue(D(1)),
-        filled_at=T0,
-    )
-    assert fill.fill_id.startswith(fill.client_order_id)

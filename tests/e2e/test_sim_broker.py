@@ -1,0 +1,131 @@
+"""The simulated broker (``BROKER=sim``) through the running stack: the worker places orders
+with it, the API's price flow drives its exchange. An approved entry rests at its limit; the
+bars posted to ``POST /api/v1/prices`` that trade through it fill it in parts, and the
+campaign's position grows by the shares each part filled."""
+
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import httpx
+import pytest
+from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
+
+from campaign_engine.brokers.sim.config import SimConfig
+from campaign_engine.client import CampaignClient
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.db.schema import broker_orders, orders
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.vocabulary import OrderStatus, Pattern
+from campaign_engine.settings import Settings
+from campaign_engine.worker import build_worker
+from tests.e2e.api_fixtures import V1, api_client, ok, submit
+from tests.support.builders import bar, signal
+from tests.support.harness import Stack, end_running_campaigns, eventually
+
+D = Decimal
+
+
+@pytest.fixture
+async def sim_stack(temporal: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
+    """The production composition with ``BROKER=sim``, half an order filling per bar."""
+    settings = Settings(
+        database_url=database_url,
+        task_queue=f"campaigns-sim-{uuid.uuid4().hex[:8]}",
+        metrics_port=None,
+        broker="sim",
+        sim=SimConfig(fill_fraction=D("0.5")),
+    )
+    engine = create_engine_for(database_url, pool_size=5)
+    repository = CampaignRepository(engine)
+    await repository.ensure_portfolio(settings.account_equity)
+    client = CampaignClient(temporal.client, policy=settings.policy, task_queue=settings.task_queue)
+    async with build_worker(temporal.client, engine, settings, channels=[]):
+        yield Stack(client, engine, repository, settings)
+        await end_running_campaigns(temporal.client, settings.task_queue)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def api(sim_stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(sim_stack.settings, sim_stack.client, sim_stack.engine) as http:
+        yield http
+
+
+async def _booked(stack: Stack, client_order_id: str) -> tuple[str, Decimal] | None:
+    async with stack.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(broker_orders.c.status, broker_orders.c.filled_quantity).where(
+                    broker_orders.c.client_order_id == client_order_id
+                )
+            )
+        ).first()
+    return None if row is None else (row.status, row.filled_quantity)
+
+
+async def _filled_shares(stack: Stack, campaign_id: str, update: PriceUpdate) -> Decimal | None:
+    """The shares the Spring entry has filled, once the campaign has taken ``update``."""
+    state = await stack.client.status(campaign_id)
+    assert state is not None
+    if state.last_price_at is None or state.last_price_at < update.as_of:
+        return None
+    position = state.position_for(Pattern.SPRING)
+    assert position is not None
+    return position.shares
+
+
+async def _post(api: httpx.AsyncClient, update: PriceUpdate) -> None:
+    answer = await ok(await api.post(f"{V1}/prices", json=update.model_dump(mode="json")), 202)
+    assert answer == {"accepted": 1, "too_old": 0}
+
+
+async def test_a_resting_entry_fills_in_parts_as_bars_trade_through_it(
+    sim_stack: Stack, api: httpx.AsyncClient
+) -> None:
+    stack = sim_stack
+    plan = await submit(api, signal(Pattern.SPRING))  # 333 at 148.50, stop 147.00, at T0
+    assert (plan["approved"], plan["shares"]) == (True, "333")
+    campaign_id = plan["campaign_id"]
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+
+    async def placed() -> bool:
+        return await _booked(stack, entry_id) is not None
+
+    await eventually(placed)
+    assert await _booked(stack, entry_id) == (OrderStatus.OPEN.value, D(0))  # resting
+
+    # Each bar is posted once the campaign has taken the one before, so no two merge into one.
+    steps = [
+        (bar("149.00", "149.40", "148.70", "148.90", 10), D(0)),  # above the limit
+        (bar("149.00", "149.40", "148.20", "148.80", 20), D(166)),  # at the limit
+        (bar("148.40", "148.90", "148.10", "148.60", 30), D(332)),  # opened below: at 148.40
+        (bar("148.60", "149.00", "148.45", "148.70", 40), D(333)),  # the last share
+    ]
+    for update, expected in steps:
+        await _post(api, update)
+
+        async def grown(update: PriceUpdate = update, expected: Decimal = expected) -> bool:
+            return await _filled_shares(stack, campaign_id, update) == expected
+
+        await eventually(grown)
+    assert await _booked(stack, entry_id) == (OrderStatus.FILLED.value, D(333))
+
+    state = await stack.client.status(campaign_id)
+    assert state is not None
+    position = state.position_for(Pattern.SPRING)
+    assert position is not None
+    assert (position.shares, position.open_shares) == (D(333), D(333))
+    (record,) = [r for r in state.orders if r.order.client_order_id == entry_id]
+    assert record.fill_ids == tuple(f"{entry_id}:{n}" for n in (1, 2, 3))
+
+    async def recorded() -> bool:
+        async with stack.engine.connect() as conn:
+            filled = await conn.scalar(
+                select(orders.c.filled_quantity).where(orders.c.client_order_id == entry_id)
+            )
+        return filled == D(333)
+
+    await eventually(recorded)  # the read model has what the campaign booked
