@@ -7,7 +7,6 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.brokers.book import placed_row
-from campaign_engine.brokers.protocol import UnknownBrokerOrder
 from campaign_engine.brokers.sim import book
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.brokers.sim.matching import fill_on_submit
@@ -37,10 +36,8 @@ class SimBroker:
     async def submit(self, order: Order) -> BrokerOrder:
         async with self._engine.begin() as conn:
             pg = await driver(conn)
-            try:
-                return await book.get_order(pg, order.client_order_id)
-            except UnknownBrokerOrder:
-                pass
+            # Decided afresh for a submission already placed too (a retry is rare), and then
+            # thrown away: the first placement stands.
             reason = refused_by_rate(order, self._config)
             if reason is None and order.side is OrderSide.BUY and self._config.buying_power:
                 await pg.execute(book.LOCK_BUYING_POWER)
@@ -49,9 +46,11 @@ class SimBroker:
             fill = None if reason is not None else fill_on_submit(order, self._config)
             fills: tuple[Fill, ...] = () if fill is None else (fill,)
             row = placed_row(order, fills, reason=reason, last_bar_at=order.created_at)
-            await pg.execute(PLACE_BROKER_ORDER.sql, row)
-            # The row just placed, or the one a submission racing this one placed first.
-            return await book.get_order(pg, order.client_order_id)
+            async with pg.pipeline():
+                await pg.execute(PLACE_BROKER_ORDER.sql, row)
+                # The row just placed, or the one placed first under this id.
+                found = await pg.execute(book.GET_ORDER, {"client_order_id": order.client_order_id})
+            return book.answer(order.client_order_id, await found.fetchone())
 
     async def cancel(self, client_order_id: str) -> BrokerOrder:
         async with self._engine.begin() as conn:
