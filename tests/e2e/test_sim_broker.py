@@ -1,7 +1,8 @@
 """The simulated broker (``BROKER=sim``) through the running stack: the worker places orders
 with it, the API's price flow drives its exchange. An approved entry rests at its limit; the
 bars posted to ``POST /api/v1/prices`` that trade through it fill it in parts, and the
-campaign's position grows by the shares each part filled."""
+campaign's position grows by the shares each part filled. A target leg then sells half at once
+and the rest on the next bar that reaches its level."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
+from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
@@ -77,12 +79,22 @@ async def _filled_shares(stack: Stack, campaign_id: str, update: PriceUpdate) ->
     return position.shares
 
 
+async def _open_shares(stack: Stack, campaign_id: str, update: PriceUpdate) -> Decimal | None:
+    state = await stack.client.status(campaign_id)
+    assert state is not None
+    if state.last_price_at is None or state.last_price_at < update.as_of:
+        return None
+    position = state.position_for(Pattern.SPRING)
+    assert position is not None
+    return position.open_shares
+
+
 async def _post(api: httpx.AsyncClient, update: PriceUpdate) -> None:
     answer = await ok(await api.post(f"{V1}/prices", json=update.model_dump(mode="json")), 202)
     assert answer == {"accepted": 1, "too_old": 0}
 
 
-async def test_a_resting_entry_fills_in_parts_as_bars_trade_through_it(
+async def test_an_entry_rests_then_it_and_a_target_fill_in_parts_as_bars_trade_through(
     sim_stack: Stack, api: httpx.AsyncClient
 ) -> None:
     stack = sim_stack
@@ -129,3 +141,20 @@ async def test_a_resting_entry_fills_in_parts_as_bars_trade_through_it(
         return filled == D(333)
 
     await eventually(recorded)  # the read model has what the campaign booked
+
+    # The first target (150.00) is crossed: its leg of 166 sells half at once (on the bar
+    # that crossed it), the rest on the next bar that reaches 150.
+    target_id = f"{campaign_id}:SPRING:TARGET_1"
+    for update, open_shares in [
+        (bar("149.00", "150.20", "148.80", "150.10", 50), D(250)),
+        (bar("149.80", "149.95", "149.60", "149.90", 55), D(250)),  # below the limit
+        (bar("149.80", "150.05", "149.60", "149.90", 60), D(167)),
+    ]:
+        await _post(api, update)
+
+        async def sold(update: PriceUpdate = update, open_shares: Decimal = open_shares) -> bool:
+            return await _open_shares(stack, campaign_id, update) == open_shares
+
+        await eventually(sold)
+    assert await _booked(stack, target_id) == (OrderStatus.FILLED.value, D(166))
+    assert await SimBroker(stack.engine, stack.settings.sim).position("AAPL") == D(167)
