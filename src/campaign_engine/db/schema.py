@@ -246,9 +246,10 @@ broker_orders = Table(
     Column("fills", JSONB, nullable=False),
     _ts("submitted_at", nullable=False),
     _ts("updated_at", nullable=False),
-    Column("order_type", String(8), nullable=False),
+    # Null for a row the engine did not place (shares sold at the broker by hand).
+    Column("order_type", String(8), nullable=True),
     Column("limit_price", PRICE, nullable=True),
-    Column("expected_price", PRICE, nullable=False),
+    Column("expected_price", PRICE, nullable=True),
     Column("reason", Text, nullable=True, comment="the broker's words when it refused the order"),
     Column(
         "last_bar_at",

@@ -57,12 +57,14 @@ LOCK_BUYING_POWER = "SELECT pg_advisory_xact_lock(7406516100)"
 
 # The open orders of a symbol that no bar this recent has matched yet, locked: a second
 # process matching the same bar waits, then finds them matched (``last_bar_at``) or filled.
+# Only orders a campaign placed (a row written at the broker by hand has no type or campaign).
 RESTING = """
 SELECT client_order_id, side, order_type, limit_price, quantity, filled_quantity,
        jsonb_array_length(fills), "order"->>'campaign_id'
 FROM broker_orders
 WHERE symbol = %(symbol)s AND status = 'OPEN'
   AND (last_bar_at IS NULL OR last_bar_at < %(as_of)s)
+  AND order_type IS NOT NULL AND "order" ? 'campaign_id'
 ORDER BY submitted_at, client_order_id
 FOR UPDATE
 """

@@ -41,14 +41,13 @@ def upgrade() -> None:
             comment="market time of the last bar matched against the order: never matched twice",
         ),
     )
-    # Orders booked before: their type and prices are in the order as placed.
+    # Orders booked before: their type and prices are in the order as placed. (Null for a row
+    # the engine did not place: shares sold at the broker by hand.)
     op.execute(
         "UPDATE broker_orders SET order_type = \"order\"->>'order_type',"
         " limit_price = (\"order\"->>'limit_price')::numeric,"
         " expected_price = (\"order\"->>'expected_price')::numeric"
     )
-    op.alter_column("broker_orders", "order_type", nullable=False)
-    op.alter_column("broker_orders", "expected_price", nullable=False)
     op.create_index(
         "ix_broker_orders_open_by_symbol",
         "broker_orders",
