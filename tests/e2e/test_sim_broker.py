@@ -18,8 +18,9 @@ from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
-from campaign_engine.db.schema import broker_orders, orders
+from campaign_engine.db.schema import audit_trail, broker_orders, campaign_exposure, orders
 from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import OrderStatus, Pattern
 from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
@@ -31,14 +32,23 @@ D = Decimal
 
 
 @pytest.fixture
-async def sim_stack(temporal: WorkflowEnvironment, database_url: str) -> AsyncIterator[Stack]:
-    """The production composition with ``BROKER=sim``, half an order filling per bar."""
+def sim_config(request: pytest.FixtureRequest) -> SimConfig:
+    """Half an order filling per bar, unless a test gives its own (indirect parametrize)."""
+    given: SimConfig = getattr(request, "param", SimConfig(fill_fraction=D("0.5")))
+    return given
+
+
+@pytest.fixture
+async def sim_stack(
+    temporal: WorkflowEnvironment, database_url: str, sim_config: SimConfig
+) -> AsyncIterator[Stack]:
+    """The production composition with ``BROKER=sim``."""
     settings = Settings(
         database_url=database_url,
         task_queue=f"campaigns-sim-{uuid.uuid4().hex[:8]}",
         metrics_port=None,
         broker="sim",
-        sim=SimConfig(fill_fraction=D("0.5")),
+        sim=sim_config,
     )
     engine = create_engine_for(database_url, pool_size=5)
     repository = CampaignRepository(engine)
@@ -158,3 +168,51 @@ async def test_an_entry_rests_then_it_and_a_target_fill_in_parts_as_bars_trade_t
         await eventually(sold)
     assert await _booked(stack, target_id) == (OrderStatus.FILLED.value, D(166))
     assert await SimBroker(stack.engine, stack.settings.sim).position("AAPL") == D(167)
+
+
+@pytest.mark.parametrize(
+    "sim_config", [SimConfig(buying_power=MoneyValue(D("40000")))], indirect=True
+)
+async def test_an_entry_refused_for_buying_power_is_announced_and_releases_its_risk(
+    sim_stack: Stack, api: httpx.AsyncClient
+) -> None:
+    stack = sim_stack
+    spring = signal(Pattern.SPRING)  # 333 at 148.50: 49,450.50 of 40,000
+    plan = await submit(api, spring)
+    assert plan["approved"] is True  # the engine's rules approve; the broker refuses
+    campaign_id = plan["campaign_id"]
+    assert await _booked(stack, f"{campaign_id}:SPRING:ENTRY") == (
+        OrderStatus.REJECTED.value,
+        D(0),
+    )
+
+    async def announced() -> bool:
+        async with stack.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(audit_trail.c.data).where(
+                        audit_trail.c.campaign_id == campaign_id,
+                        audit_trail.c.event_type == "AllocationRejected",
+                    )
+                )
+            ).all()
+        return len(rows) == 1
+
+    await eventually(announced)
+    async with stack.engine.connect() as conn:
+        (data,) = (
+            await conn.execute(
+                select(audit_trail.c.data).where(audit_trail.c.event_type == "AllocationRejected")
+            )
+        ).scalars()
+        reserved = await conn.scalar(
+            select(campaign_exposure.c.reserved_risk).where(
+                campaign_exposure.c.campaign_id == campaign_id
+            )
+        )
+    assert (data["code"], data["reason"]) == (
+        "BROKER_REJECTED",
+        "insufficient buying power: 49450.5 for this order and 0 committed exceed 40000",
+    )
+    assert data["signal_id"] == str(spring.signal_id)
+    assert reserved == D(0)
