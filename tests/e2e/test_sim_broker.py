@@ -216,3 +216,53 @@ async def test_an_entry_refused_for_buying_power_is_announced_and_releases_its_r
     )
     assert data["signal_id"] == str(spring.signal_id)
     assert reserved == D(0)
+
+
+async def test_an_entry_filled_in_part_expires_and_the_broker_keeps_its_fills(
+    sim_stack: Stack, api: httpx.AsyncClient
+) -> None:
+    stack = sim_stack
+    plan = await submit(api, signal(Pattern.SPRING))  # 1h bars: expires 3 bars after T0
+    campaign_id = plan["campaign_id"]
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+
+    async def placed() -> bool:
+        return await _booked(stack, entry_id) is not None
+
+    await eventually(placed)
+    for update, expected in [
+        (bar("149.00", "149.40", "148.20", "148.80", 30), D(166)),
+        (bar("149.00", "149.60", "148.70", "149.20", 90), D(166)),
+        (bar("149.10", "149.60", "148.60", "149.30", 180), D(166)),  # 3 bars: the rest expires
+    ]:
+        await _post(api, update)
+
+        async def taken(update: PriceUpdate = update, expected: Decimal = expected) -> bool:
+            return await _filled_shares(stack, campaign_id, update) == expected
+
+        await eventually(taken)
+
+    async def released() -> bool:
+        async with stack.engine.connect() as conn:
+            reserved = await conn.scalar(
+                select(campaign_exposure.c.reserved_risk).where(
+                    campaign_exposure.c.campaign_id == campaign_id
+                )
+            )
+        return reserved == D(0)
+
+    # The campaign learns the cancel's outcome when it next asks the broker (a poll).
+    await eventually(released, timeout=60)
+    assert await _booked(stack, entry_id) == (OrderStatus.CANCELLED.value, D(166))
+    state = await stack.client.status(campaign_id)
+    assert state is not None
+    position = state.position_for(Pattern.SPRING)
+    assert position is not None
+    assert (position.shares, position.open_shares, position.unfilled_shares) == (
+        D(166),
+        D(166),
+        D(0),
+    )
+    # A later bar through the limit fills nothing more: the order has ended at the broker.
+    await _post(api, bar("148.00", "148.40", "147.70", "148.10", 240))
+    assert await _booked(stack, entry_id) == (OrderStatus.CANCELLED.value, D(166))
