@@ -39,7 +39,11 @@ class SimBroker:
             # Decided afresh for a submission already placed too (a retry is rare), and then
             # thrown away: the first placement stands.
             reason = refused_by_rate(order, self._config)
-            if reason is None and order.side is OrderSide.BUY and self._config.buying_power:
+            if (
+                reason is None
+                and order.side is OrderSide.BUY
+                and self._config.buying_power is not None
+            ):
                 await pg.execute(book.LOCK_BUYING_POWER)
                 committed = await book.committed_money(pg)
                 reason = refused_for_buying_power(order, committed=committed, config=self._config)
