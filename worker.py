@@ -29,6 +29,7 @@ from campaign_engine.activities.outbox_relay import OutboxRelay
 from campaign_engine.activities.persistence import PersistenceActivities
 from campaign_engine.brokers.paper import PaperBroker
 from campaign_engine.brokers.protocol import Broker
+from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.db.engine import DEFAULT_POOL_SIZE
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.settings import prepare_database
@@ -58,6 +59,14 @@ def workflow_runner() -> ContextOutsideSandboxRunner:
     return ContextOutsideSandboxRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
     )
+
+
+def broker_for(settings: Settings, engine: AsyncEngine) -> Broker:
+    """The broker ``BROKER`` names: the paper broker (the default) or the simulated one, whose
+    exchange runs in the API process (``campaign_engine.api.app``)."""
+    if settings.broker == "sim":
+        return SimBroker(engine, settings.sim)
+    return PaperBroker(engine)
 
 
 def channels_for(settings: Settings) -> list[Channel]:
@@ -105,7 +114,7 @@ def build_worker(
     channels: Sequence[Channel] | None = None,
 ) -> CampaignWorker:
     repository = CampaignRepository(engine)
-    chosen_broker = broker or PaperBroker(engine)
+    chosen_broker = broker or broker_for(settings, engine)
     persistence = PersistenceActivities(repository)
     brokerage = BrokerActivities(chosen_broker, engine)
     effects = EffectActivities(repository, chosen_broker)

@@ -8,6 +8,10 @@ so every high and low reaches every campaign, however prices flood; the publishe
 such campaigns again every ``catch_up`` interval, so the last bar before a quiet spell reaches
 a campaign approved just after it too. An update older than the bar its symbol has already
 sent is counted and logged (``updates_too_old``), never dropped in silence.
+
+Each new bar of a symbol also goes, in order and before any campaign gets it, to the market
+``listeners`` (the simulated exchange, which fills resting orders on it): a fill the bar made
+reaches a campaign before the bar does, as at a real venue.
 """
 
 import asyncio
@@ -38,6 +42,12 @@ class OpenCampaign:
     campaign_id: str
     opened_at: datetime
     """The market time of the entry signal that opened the campaign."""
+
+
+class MarketListener(Protocol):
+    async def on_bar(self, bar: PriceUpdate) -> None:
+        """A new bar of ``bar.symbol`` (every update since the previous one, merged)."""
+        ...
 
 
 class CampaignDirectory(Protocol):
@@ -114,8 +124,10 @@ class PricePublisher:
         catch_up: timedelta = timedelta(seconds=1),
         concurrency: int = 64,
         clock: Callable[[], float] = time.monotonic,
+        listeners: Sequence[MarketListener] = (),
     ) -> None:
         self._send = send
+        self._listeners = tuple(listeners)
         self._directory = directory
         self._interval = interval.total_seconds()
         self._retention = retention  # bars kept per symbol for campaigns that missed some
@@ -203,9 +215,10 @@ class PricePublisher:
 
     async def _flush_locked(self, symbol: str, entry: _Symbol, catch_up: bool) -> int:
         if entry.pending is not None:
-            entry.history.append(entry.pending)
-            entry.pending = None
+            bar, entry.pending = entry.pending, None
+            entry.history.append(bar)
             entry.last_flush = self._clock()
+            await self._tell_market(bar)
         elif not (catch_up and entry.history):
             return 0
         listed = await self._directory.open_campaigns(symbol)
@@ -217,6 +230,13 @@ class PricePublisher:
         sent = sum(results)
         self.signals_sent += sent
         return sent
+
+    async def _tell_market(self, bar: PriceUpdate) -> None:
+        for listener in self._listeners:
+            try:
+                await listener.on_bar(bar)
+            except Exception:  # the campaigns still get the bar
+                log.exception("market_listener_failed", symbol=bar.symbol, as_of=bar.as_of)
 
     async def _deliver(self, campaign: OpenCampaign, entry: _Symbol) -> int:
         history = entry.history

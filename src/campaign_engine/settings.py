@@ -5,9 +5,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.types import Equity, MoneyValue
 from campaign_engine.policy_file import PolicyFileError, read_policy
@@ -38,6 +40,11 @@ class Settings(BaseModel):
     reconcile_every_seconds: int = Field(default=300, ge=1)
     log_level: str = "INFO"
     log_json: bool = False
+    broker: Literal["paper", "sim"] = Field(
+        default="paper",
+        description="paper: every order fills at once; sim: the simulated market (SIM_*)",
+    )
+    sim: SimConfig = Field(default_factory=SimConfig, description="the simulated broker")
 
     policy_file: Path | None = Field(
         default=None, description="the TOML file the policy was read from; unset: the defaults"
@@ -72,6 +79,15 @@ _ENV = {
     "CAMPAIGNS_RECONCILE_EVERY": "reconcile_every_seconds",
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
+    "BROKER": "broker",
+}
+# The simulated broker's settings (``SimConfig``'s fields).
+_SIM_ENV = {
+    "SIM_FILL_FRACTION": "fill_fraction",
+    "SIM_QUANTITY_STEP": "quantity_step",
+    "SIM_BUYING_POWER": "buying_power",
+    "SIM_REJECT_RATE": "reject_rate",
+    "SIM_SEED": "seed",
 }
 POLICY_FILE = "CAMPAIGNS_POLICY"
 
@@ -97,9 +113,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError(f"invalid configuration: {POLICY_FILE} {error}") from None
         values |= {"policy_file": path, "configured_policy": configured}
         values.setdefault("account_equity", configured.starting_equity)
+    if "broker" in values:
+        values["broker"] = str(values["broker"]).strip().lower()
+    problems: list[str] = []
+    sim = {
+        field: environ[var].strip()
+        for var, field in _SIM_ENV.items()
+        if environ.get(var, "").strip()
+    }
     try:
-        return Settings.model_validate(values)
+        values["sim"] = SimConfig.model_validate(sim)
     except ValidationError as error:
-        names = {field: var for var, field in _ENV.items()}
-        problems = "; ".join(problem_lines(error, names=names))
-        raise SettingsError(f"invalid configuration: {problems}") from None
+        problems += problem_lines(error, names={field: var for var, field in _SIM_ENV.items()})
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as error:
+        problems += problem_lines(error, names={field: var for var, field in _ENV.items()})
+    if problems:
+        raise SettingsError(f"invalid configuration: {'; '.join(problems)}")
+    return settings

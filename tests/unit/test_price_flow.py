@@ -208,3 +208,44 @@ async def test_bars_are_kept_by_count_whatever_their_spacing_in_market_time() ->
     await publisher.opened("AAPL", opened)
     (bar,) = sender.to("AAPL-d")
     assert (bar.bar_open, bar.last) == (D("152.00"), D("154.00"))  # the last three days
+
+
+class Market:
+    """A market listener that notes each bar, and what the campaigns had been sent by then."""
+
+    def __init__(self, sender: Recorder, *, failing: bool = False) -> None:
+        self.sender = sender
+        self.failing = failing
+        self.bars: list[tuple[PriceUpdate, int]] = []
+
+    async def on_bar(self, bar: PriceUpdate) -> None:
+        self.bars.append((bar, len(self.sender.sent)))
+        if self.failing:
+            raise RuntimeError("the exchange is down")
+
+
+async def test_each_new_bar_reaches_the_market_once_before_the_campaigns() -> None:
+    clock, sender = Clock(), Recorder()
+    market = Market(sender)
+    directory = Directory([_campaign("x")])
+    publisher = PricePublisher(sender, directory, clock=clock, listeners=[market])
+    await publisher.publish(tick("149.00", 1))
+    await publisher.publish(tick("148.00", 2))  # within the interval: merged into the next bar
+    clock.now = 1.0
+    await publisher.publish(tick("150.00", 3))
+    directory.campaigns.append(_campaign("late"))
+    await publisher.flush(catch_up=True)  # a catch-up sends old bars: the market had them
+    assert [(b.bar_low, b.last, sent_before) for b, sent_before in market.bars] == [
+        (D("149.00"), D("149.00"), 0),
+        (D("148.00"), D("150.00"), 1),  # the campaign had only the first bar then
+    ]
+    assert len(sender.to("AAPL-x")) == 2 and len(sender.to("AAPL-late")) == 1
+
+
+async def test_a_failing_market_listener_does_not_hold_up_the_campaigns() -> None:
+    clock, sender = Clock(), Recorder()
+    market = Market(sender, failing=True)
+    publisher = PricePublisher(sender, Directory([_campaign("x")]), clock=clock, listeners=[market])
+    await publisher.publish(tick("149.00", 1))
+    assert len(market.bars) == 1
+    assert [b.last for b in sender.to("AAPL-x")] == [D("149.00")]

@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.api import campaigns, portfolio, signals
 from campaign_engine.api.errors import install_error_handlers
 from campaign_engine.api.services import Services
+from campaign_engine.brokers.sim.exchange import SimExchange
+from campaign_engine.brokers.updates import CampaignOrderUpdates
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.settings import prepare_database
-from campaign_engine.publisher import DatabaseDirectory
+from campaign_engine.publisher import DatabaseDirectory, MarketListener
 from campaign_engine.settings import Settings
 
 log = structlog.get_logger("campaign_engine.api")
@@ -62,7 +64,10 @@ def create_app(
                 database = await prepare_database(settings)
                 resources.push_async_callback(database.dispose)
             publisher = await resources.enter_async_context(
-                campaign_client.publisher(DatabaseDirectory(database))
+                campaign_client.publisher(
+                    DatabaseDirectory(database),
+                    listeners=market_listeners(settings, campaign_client, database),
+                )
             )
             app.state.services = Services(settings, campaign_client, database, publisher)
             try:
@@ -81,6 +86,18 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(portfolio.health)
     return app
+
+
+def market_listeners(
+    settings: Settings, client: CampaignClient, engine: AsyncEngine
+) -> list[MarketListener]:
+    """Who else takes the bars POST /prices makes: with ``BROKER=sim``, the simulated
+    exchange, which fills the orders resting on them and tells their campaigns. It runs here,
+    with the prices, so that orders fill while no worker runs."""
+    if settings.broker == "sim":
+        updates = CampaignOrderUpdates(client.temporal)
+        return [SimExchange(engine, settings.sim, updates)]
+    return []
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from campaign_engine.brokers.book import FILLS_JSON, placed_row
 from campaign_engine.brokers.protocol import UnknownBrokerOrder
 from campaign_engine.db.statements import (
     BROKER_POSITION,
@@ -14,14 +14,10 @@ from campaign_engine.db.statements import (
     GET_BROKER_ORDER,
     PLACE_BROKER_ORDER,
     driver,
-    json_param,
 )
 from campaign_engine.domain.orders import Fill, Order, paper_fill
 from campaign_engine.domain.vocabulary import OrderStatus
 from campaign_engine.messages import BrokerOrder
-
-_ORDER = TypeAdapter(Order)
-_FILLS = TypeAdapter(tuple[Fill, ...])
 
 
 class PaperBroker:
@@ -40,7 +36,7 @@ class PaperBroker:
         async with self._engine.begin() as conn:
             pg = await driver(conn)
             async with pg.pipeline():
-                placed = _placed_row(order, self.fills_on_submit(order))
+                placed = placed_row(order, self.fills_on_submit(order))
                 await pg.execute(PLACE_BROKER_ORDER.sql, placed)
                 # Read back in the same transaction: the row just placed, or the one an earlier
                 # submission placed (this one then changed nothing).
@@ -85,23 +81,6 @@ class PaperBroker:
             return Decimal(row[0]) if row is not None else Decimal(0)
 
 
-def _placed_row(order: Order, fills: tuple[Fill, ...]) -> dict[str, Any]:
-    filled = sum((f.quantity for f in fills), Decimal(0))
-    now = datetime.now(UTC)
-    return {
-        "client_order_id": order.client_order_id,
-        "symbol": order.symbol,
-        "side": order.side.value,
-        "quantity": order.quantity,
-        "status": (OrderStatus.FILLED if filled == order.quantity else OrderStatus.OPEN).value,
-        "filled_quantity": filled,
-        "order": json_param(_ORDER, order),
-        "fills": json_param(_FILLS, fills),
-        "submitted_at": now,
-        "updated_at": now,
-    }
-
-
 def _broker_order(client_order_id: str, row: tuple[Any, ...] | None) -> BrokerOrder:
     if row is None:
         raise UnknownBrokerOrder(f"no order {client_order_id}")
@@ -110,5 +89,5 @@ def _broker_order(client_order_id: str, row: tuple[Any, ...] | None) -> BrokerOr
         client_order_id=client_order_id,
         status=OrderStatus(status),
         filled_quantity=filled_quantity,
-        fills=_FILLS.validate_json(fills),
+        fills=FILLS_JSON.validate_json(fills),
     )

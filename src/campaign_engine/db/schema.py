@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -245,5 +246,21 @@ broker_orders = Table(
     Column("fills", JSONB, nullable=False),
     _ts("submitted_at", nullable=False),
     _ts("updated_at", nullable=False),
-    comment="the paper broker's own book, keyed by client order id",
+    # Null for a row the engine did not place (shares sold at the broker by hand).
+    Column("order_type", String(8), nullable=True),
+    Column("limit_price", PRICE, nullable=True),
+    Column("expected_price", PRICE, nullable=True),
+    Column("reason", Text, nullable=True, comment="the broker's words when it refused the order"),
+    Column(
+        "last_bar_at",
+        DateTime(timezone=True),
+        nullable=True,
+        comment="market time of the last bar matched against the order: never matched twice",
+    ),
+    Index(
+        "ix_broker_orders_open_by_symbol",
+        "symbol",
+        postgresql_where=text("status = 'OPEN'"),
+    ),
+    comment="the broker's own book (paper or simulated), keyed by client order id",
 )
