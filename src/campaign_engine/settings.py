@@ -5,9 +5,19 @@ from collections.abc import Mapping
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
+from campaign_engine.brokers.alpaca.config import REQUESTS_PER_MINUTE, AlpacaConfig
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.types import Equity, MoneyValue
 from campaign_engine.policy_file import PolicyFileError, read_policy
@@ -39,6 +49,16 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # --- the broker (see the README's "Brokers" section) ---
+    broker: Literal["paper", "alpaca"] = "paper"
+    alpaca_api_key_id: str | None = Field(default=None, validate_default=True)
+    alpaca_api_secret_key: SecretStr | None = Field(default=None, validate_default=True)
+    alpaca_paper: bool = Field(default=True, description="false: the live account")
+    alpaca_base_url: str | None = Field(
+        default=None, description="overrides the paper or live URL (a proxy, a test server)"
+    )
+    alpaca_requests_per_minute: int = Field(default=REQUESTS_PER_MINUTE, ge=1)
+
     policy_file: Path | None = Field(
         default=None, description="the TOML file the policy was read from; unset: the defaults"
     )
@@ -46,6 +66,31 @@ class Settings(BaseModel):
         default_factory=Policy,
         description="the policy as configured; its starting equity gives way to account_equity",
     )
+
+    @field_validator("alpaca_api_key_id", "alpaca_api_secret_key")
+    @classmethod
+    def _alpaca_needs_keys(
+        cls, value: str | SecretStr | None, info: ValidationInfo
+    ) -> str | SecretStr | None:
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if info.data.get("broker") == "alpaca" and not (secret or "").strip():
+            raise ValueError("required when BROKER=alpaca")
+        return value
+
+    def alpaca_config(self) -> AlpacaConfig:
+        """How to reach the Alpaca account (with ``BROKER=alpaca`` the keys are checked)."""
+        key_id, secret = self.alpaca_api_key_id, self.alpaca_api_secret_key
+        if not key_id or secret is None:
+            raise SettingsError(
+                "the Alpaca broker needs ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY"
+            )
+        return AlpacaConfig(
+            key_id=key_id,
+            secret_key=secret,
+            paper=self.alpaca_paper,
+            base_url=self.alpaca_base_url,
+            requests_per_minute=self.alpaca_requests_per_minute,
+        )
 
     @cached_property
     def policy(self) -> Policy:
@@ -72,6 +117,12 @@ _ENV = {
     "CAMPAIGNS_RECONCILE_EVERY": "reconcile_every_seconds",
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
+    "BROKER": "broker",
+    "ALPACA_API_KEY_ID": "alpaca_api_key_id",
+    "ALPACA_API_SECRET_KEY": "alpaca_api_secret_key",
+    "ALPACA_PAPER": "alpaca_paper",
+    "ALPACA_BASE_URL": "alpaca_base_url",
+    "ALPACA_REQUESTS_PER_MINUTE": "alpaca_requests_per_minute",
 }
 POLICY_FILE = "CAMPAIGNS_POLICY"
 
