@@ -214,7 +214,7 @@ class Book:
         return held
 
     def _emit(self, event: str, order: Json, extra: Json | None = None) -> None:
-        self.publish({"event": event, "order": dict(order), **(extra or {})})
+        self.publish({"event": event, "timestamp": _now(), "order": dict(order), **(extra or {})})
 
     # --- positions and activities ------------------------------------------------------------
 
