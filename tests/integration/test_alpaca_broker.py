@@ -176,6 +176,23 @@ async def test_fills_missed_while_the_stream_was_down_come_with_the_order_end(
     ]
 
 
+async def test_orders_the_engine_did_not_place_are_not_pushed_to_any_campaign(
+    fake: FakeAlpaca, broker: AlpacaBroker
+) -> None:
+    sink = RecordingSink()
+    async with listening(fake, broker, sink):
+        fake.book.place(
+            {"symbol": "AAPL", "qty": "5", "side": "buy", "type": "market", "time_in_force": "day"}
+        )
+        (by_hand,) = fake.book.by_client_id
+        fake.fill(by_hand, price=D("150.00"))
+        await broker.submit(entry_order())
+        fake.fill(ENTRY, D(333), D("150.00"))
+        await eventually(lambda: _count(sink, 1))
+        await asyncio.sleep(0.2)
+    assert [update.client_order_id for update in sink.updates] == [ENTRY]
+
+
 async def test_expired_and_cancelled_orders_end_with_the_fills_they_had(
     fake: FakeAlpaca, broker: AlpacaBroker
 ) -> None:

@@ -146,14 +146,13 @@ class TradeUpdatesListener:
             if not isinstance(message, dict) or message.get("stream") != TRADE_UPDATES:
                 return
             update = TradeUpdate.model_validate(message["data"])
+            campaign_id = campaign_of(update.order.client_order_id)
+            if campaign_id is None:  # placed by hand, or by another program on the account
+                log.info("alpaca_update_not_ours", client_order_id=update.order.client_order_id)
+                return
             report = await self.report(update)
-            if report is None:
-                return
-            campaign_id = campaign_of(report.client_order_id)
-            if campaign_id is None:
-                log.info("alpaca_update_for_foreign_order", client_order_id=report.client_order_id)
-                return
-            await self._sink.deliver(campaign_id, report)
+            if report is not None:
+                await self._sink.deliver(campaign_id, report)
         except Exception as error:
             log.error("alpaca_update_not_delivered", error=f"{type(error).__name__}: {error}")
 
