@@ -3,6 +3,7 @@
 from the stream and from the account's activities, cancels racing fills, rate limits."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from tests.support.alpaca import (
     entry_order,
     listening,
 )
-from tests.support.fake_alpaca import FakeAlpaca, serving
+from tests.support.fake_alpaca import SECRET, FakeAlpaca, serving
 from tests.support.harness import eventually
 
 D = Decimal
@@ -299,3 +300,17 @@ async def _true(value: bool) -> bool:
 
 async def _false(value: bool) -> bool:
     return not value
+
+
+async def test_the_secret_never_reaches_the_logs_even_at_debug(
+    fake: FakeAlpaca, broker: AlpacaBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sink = RecordingSink()
+    async with listening(fake, broker, sink):
+        await broker.submit(entry_order())
+        fake.fill(ENTRY, D(333), D("150.00"))
+        await eventually(lambda: _count(sink, 1))
+    assert caplog.records  # the libraries did log, at debug
+    pieces = {SECRET[i : i + 8] for i in range(len(SECRET) - 7)}
+    assert not [piece for piece in pieces if piece in caplog.text]

@@ -16,6 +16,7 @@ asks the broker (``get_order``) at least every poll interval, and books each fil
 import asyncio
 import contextlib
 import json
+import logging
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
@@ -38,6 +39,11 @@ from campaign_engine.brokers.protocol import OrderUpdates
 from campaign_engine.domain.orders import BrokerOrder, Fill
 
 log = structlog.get_logger("campaign_engine.brokers.alpaca.stream")
+
+# The websocket library logs every frame at debug level, the auth frame with the secret too:
+# its logger here never goes below info, whatever the process's level.
+_SOCKET_LOG = logging.getLogger("campaign_engine.brokers.alpaca.websocket")
+_SOCKET_LOG.setLevel(logging.INFO)
 
 TRADE_UPDATES = "trade_updates"
 FILL_EVENTS = frozenset({"fill", "partial_fill"})
@@ -93,7 +99,9 @@ class TradeUpdatesListener:
         while True:
             try:
                 async with connect(
-                    self._config.stream_url, open_timeout=self._handshake_timeout
+                    self._config.stream_url,
+                    open_timeout=self._handshake_timeout,
+                    logger=_SOCKET_LOG,
                 ) as socket:
                     await self._subscribe(socket)
                     self.connections += 1
