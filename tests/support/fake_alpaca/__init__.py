@@ -79,6 +79,9 @@ class FakeAlpaca:
 async def serving(fake: FakeAlpaca) -> AsyncIterator[FakeAlpaca]:
     """Serves ``fake`` on a free local port (``fake.base_url``) in this event loop."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Answers go out as written (uvicorn writes head and body apart; with Nagle's algorithm
+    # each answer would wait ~40 ms for the client's delayed ACK). Accepted sockets inherit it.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     config = uvicorn.Config(
