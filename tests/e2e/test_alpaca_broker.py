@@ -150,3 +150,50 @@ async def test_an_entry_alpaca_refuses_releases_its_risk_with_alpacas_reason(
     assert record is not None
     assert (record.status, record.reason) == (OrderStatus.REJECTED, "insufficient buying power")
     assert fake.book.orders == {}
+
+
+async def test_a_fill_made_while_the_worker_was_down_is_booked_once_from_alpacas_account(
+    alpaca: AlpacaStack,
+) -> None:
+    stack, worker, fake = alpaca.stack, alpaca.worker, alpaca.fake
+    worker.start()
+
+    async def stream_connected() -> bool:
+        return fake.listening >= 1
+
+    await eventually(stream_connected, timeout=60)
+    plan = await stack.client.submit(signal(Pattern.SPRING))
+    entry_id = f"{plan.campaign_id}:SPRING:ENTRY"
+
+    async def placed() -> bool:
+        return entry_id in fake.book.by_client_id
+
+    await eventually(placed, timeout=30)
+    fake.fill(entry_id, D(100), D("148.50"))  # pushed by the stream
+
+    async def filled(quantity: Decimal) -> bool:
+        state = await stack.client.status(plan.campaign_id)
+        record = state.order(entry_id) if state is not None else None
+        return record is not None and record.filled_quantity == quantity
+
+    await eventually(lambda: filled(D(100)), timeout=30)
+
+    # The worker dies; Alpaca fills the rest meanwhile and nobody hears its stream.
+    worker.kill()
+
+    async def stream_gone() -> bool:
+        return fake.listening == 0
+
+    await eventually(stream_gone, timeout=30)
+    fake.fill(entry_id, D(233), D("148.45"))
+    worker.start()  # the run asks Alpaca at once: the order and its FILL activities
+
+    await eventually(lambda: filled(D(333)), timeout=60)
+    state = await stack.client.status(plan.campaign_id)
+    assert state is not None
+    record = state.order(entry_id)
+    assert record is not None and record.status is OrderStatus.FILLED
+    # The fill the stream pushed and the one read from the account: each once, by one id.
+    assert record.fill_ids == (f"{entry_id}:fill:100", f"{entry_id}:fill:333")
+    spring = state.position_for(Pattern.SPRING)
+    assert spring is not None and spring.open_shares == D(333)
