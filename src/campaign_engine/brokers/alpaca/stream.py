@@ -116,6 +116,8 @@ class TradeUpdatesListener:
                 backoff = self._max_backoff  # wrong keys do not get better by hammering
             except (OSError, TimeoutError, WebSocketException, ValueError) as error:
                 log.warning("alpaca_stream_failed", error=f"{type(error).__name__}: {error}")
+            except Exception as error:  # whatever it was, the listener lives on
+                log.error("alpaca_stream_error", error=f"{type(error).__name__}: {error}")
             finally:
                 self.listening.clear()
             await asyncio.sleep(backoff)
@@ -149,7 +151,7 @@ class TradeUpdatesListener:
         """One message; a bad one, or a delivery that fails, is logged and skipped (the
         campaign's own poll books what it said)."""
         try:
-            # The paper stream sends its JSON in binary frames, the live one in text frames.
+            # JSON in a binary frame (as the paper stream sends it) or a text frame.
             message = loads(raw)
             if not isinstance(message, dict) or message.get("stream") != TRADE_UPDATES:
                 return
