@@ -12,8 +12,9 @@ import logging
 import os
 import signal
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -61,14 +62,6 @@ def workflow_runner() -> ContextOutsideSandboxRunner:
     )
 
 
-def broker_for(settings: Settings, engine: AsyncEngine) -> Broker:
-    """The broker ``BROKER`` names: the paper broker (the default) or the simulated one, whose
-    exchange runs in the API process (``campaign_engine.api.app``)."""
-    if settings.broker == "sim":
-        return SimBroker(engine, settings.sim)
-    return PaperBroker(engine)
-
-
 def channels_for(settings: Settings) -> list[Channel]:
     channels: list[Channel] = [LogChannel()]
     if settings.notify_webhook_url:
@@ -76,17 +69,49 @@ def channels_for(settings: Settings) -> list[Channel]:
     return channels
 
 
+Companion = AbstractAsyncContextManager[Any]
+"""Something that runs beside the worker while it runs (a broker's connections, its feed)."""
+
+
+def brokerage_for(
+    settings: Settings, engine: AsyncEngine, client: Client
+) -> tuple[Broker, list[Companion]]:
+    """The broker ``BROKER`` names, and what must run with it: the paper broker (the default);
+    the simulated one, whose exchange runs in the API process (``campaign_engine.api.app``);
+    or Alpaca, with its HTTP client and the trade-updates listener that pushes fills to the
+    campaigns."""
+    if settings.broker == "sim":
+        return SimBroker(engine, settings.sim), []
+    if settings.broker == "alpaca":
+        # Imported here: only an Alpaca worker loads the HTTP and websocket clients.
+        from campaign_engine.brokers.alpaca.broker import AlpacaBroker
+        from campaign_engine.brokers.alpaca.stream import TradeUpdatesListener
+        from campaign_engine.brokers.updates import CampaignOrderUpdates
+
+        config = settings.alpaca_config()
+        alpaca = AlpacaBroker(config)
+        listener = TradeUpdatesListener(config, alpaca, CampaignOrderUpdates(client))
+        return alpaca, [alpaca, listener]
+    return PaperBroker(engine), []
+
+
 class CampaignWorker:
     """The Temporal worker and the outbox relay, run together (``async with``): wherever
-    campaigns run, their events are announced. ``worker`` is the Temporal worker."""
+    campaigns run, their events are announced. ``worker`` is the Temporal worker;
+    ``companions`` run around both (started first, stopped last)."""
 
-    def __init__(self, worker: Worker, relay: OutboxRelay) -> None:
+    def __init__(
+        self, worker: Worker, relay: OutboxRelay, companions: Sequence[Companion] = ()
+    ) -> None:
         self.worker = worker
         self.relay = relay
+        self.companions = tuple(companions)
         self._running: contextlib.AsyncExitStack | None = None
 
     async def __aenter__(self) -> Self:
         async with contextlib.AsyncExitStack() as stack:
+            for companion in self.companions:
+                await stack.enter_async_context(companion)
             # The relay outlives the worker on the way out, so that it still announces what
             # the worker's last activities persisted while shutting down.
             await stack.enter_async_context(self.relay)
@@ -114,7 +139,10 @@ def build_worker(
     channels: Sequence[Channel] | None = None,
 ) -> CampaignWorker:
     repository = CampaignRepository(engine)
-    chosen_broker = broker or broker_for(settings, engine)
+    companions: list[Companion] = []
+    if broker is None:
+        broker, companions = brokerage_for(settings, engine, client)
+    chosen_broker = broker
     persistence = PersistenceActivities(repository)
     brokerage = BrokerActivities(chosen_broker, engine)
     effects = EffectActivities(repository, chosen_broker)
@@ -140,7 +168,7 @@ def build_worker(
         interceptors=[CorrelationInterceptor()],
         workflow_runner=workflow_runner(),
     )
-    return CampaignWorker(worker, relay)
+    return CampaignWorker(worker, relay, companions)
 
 
 async def serve(settings: Settings) -> None:
@@ -158,6 +186,7 @@ async def serve(settings: Settings) -> None:
         temporal=settings.temporal_address,
         namespace=settings.temporal_namespace,
         metrics_port=settings.metrics_port,
+        broker=settings.broker,
     )
     async with worker:
         await stop.wait()

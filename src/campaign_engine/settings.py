@@ -7,8 +7,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
+from campaign_engine.brokers.alpaca.config import REQUESTS_PER_MINUTE, AlpacaConfig
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.types import Equity, MoneyValue
@@ -40,11 +49,20 @@ class Settings(BaseModel):
     reconcile_every_seconds: int = Field(default=300, ge=1)
     log_level: str = "INFO"
     log_json: bool = False
-    broker: Literal["paper", "sim"] = Field(
+    # --- the broker (see the README's "Brokers" sections) ---
+    broker: Literal["paper", "sim", "alpaca"] = Field(
         default="paper",
-        description="paper: every order fills at once; sim: the simulated market (SIM_*)",
+        description="paper: every order fills at once; sim: the simulated market (SIM_*); "
+        "alpaca: Alpaca's paper or live account (ALPACA_*)",
     )
     sim: SimConfig = Field(default_factory=SimConfig, description="the simulated broker")
+    alpaca_api_key_id: str | None = Field(default=None, validate_default=True)
+    alpaca_api_secret_key: SecretStr | None = Field(default=None, validate_default=True)
+    alpaca_paper: bool = Field(default=True, description="false: the live account")
+    alpaca_base_url: str | None = Field(
+        default=None, description="overrides the paper or live URL (a proxy, a test server)"
+    )
+    alpaca_requests_per_minute: int = Field(default=REQUESTS_PER_MINUTE, ge=1)
 
     policy_file: Path | None = Field(
         default=None, description="the TOML file the policy was read from; unset: the defaults"
@@ -53,6 +71,31 @@ class Settings(BaseModel):
         default_factory=Policy,
         description="the policy as configured; its starting equity gives way to account_equity",
     )
+
+    @field_validator("alpaca_api_key_id", "alpaca_api_secret_key")
+    @classmethod
+    def _alpaca_needs_keys(
+        cls, value: str | SecretStr | None, info: ValidationInfo
+    ) -> str | SecretStr | None:
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if info.data.get("broker") == "alpaca" and not (secret or "").strip():
+            raise ValueError("required when BROKER=alpaca")
+        return value
+
+    def alpaca_config(self) -> AlpacaConfig:
+        """How to reach the Alpaca account (with ``BROKER=alpaca`` the keys are checked)."""
+        key_id, secret = self.alpaca_api_key_id, self.alpaca_api_secret_key
+        if not key_id or secret is None:
+            raise SettingsError(
+                "the Alpaca broker needs ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY"
+            )
+        return AlpacaConfig(
+            key_id=key_id,
+            secret_key=secret,
+            paper=self.alpaca_paper,
+            base_url=self.alpaca_base_url,
+            requests_per_minute=self.alpaca_requests_per_minute,
+        )
 
     @cached_property
     def policy(self) -> Policy:
@@ -80,6 +123,11 @@ _ENV = {
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
     "BROKER": "broker",
+    "ALPACA_API_KEY_ID": "alpaca_api_key_id",
+    "ALPACA_API_SECRET_KEY": "alpaca_api_secret_key",
+    "ALPACA_PAPER": "alpaca_paper",
+    "ALPACA_BASE_URL": "alpaca_base_url",
+    "ALPACA_REQUESTS_PER_MINUTE": "alpaca_requests_per_minute",
 }
 # The simulated broker's settings (``SimConfig``'s fields).
 _SIM_ENV = {

@@ -1,0 +1,199 @@
+"""The production worker with ``BROKER=alpaca``, against the local fake Alpaca: a campaign's
+entry is placed at "Alpaca" under its client order id, fills there in two executions, and
+the trade_updates stream pushes them to the campaign, which books each once."""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from campaign_engine.client import CampaignClient
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.db.schema import audit_trail
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.vocabulary import OrderStatus, Pattern, PositionStatus
+from campaign_engine.messages import ORDER_UPDATE, workflow_id_for
+from campaign_engine.settings import Settings
+from tests.support.builders import signal
+from tests.support.fake_alpaca import KEY_ID, SECRET, FakeAlpaca, serving
+from tests.support.harness import Stack, end_running_campaigns, eventually
+from tests.support.worker_process import WorkerProcess, worker_environment
+
+D = Decimal
+
+
+@dataclass
+class AlpacaStack:
+    stack: Stack
+    worker: WorkerProcess
+    fake: FakeAlpaca
+
+
+@pytest.fixture
+async def alpaca(
+    temporal: WorkflowEnvironment, database_url: str, tmp_path: Path
+) -> AsyncIterator[AlpacaStack]:
+    queue = f"campaigns-alpaca-{uuid.uuid4().hex[:8]}"
+    async with serving(FakeAlpaca()) as fake:
+        env = worker_environment(temporal, database_url, queue) | {
+            "BROKER": "alpaca",
+            "ALPACA_API_KEY_ID": KEY_ID,
+            "ALPACA_API_SECRET_KEY": SECRET,
+            "ALPACA_BASE_URL": fake.base_url,
+            "LOG_LEVEL": "INFO",
+        }
+        worker = WorkerProcess(env, tmp_path / "worker.log")
+        engine = create_engine_for(database_url, pool_size=2)
+        client = CampaignClient(temporal.client, policy=Policy(), task_queue=queue)
+        settings = Settings(database_url=database_url, task_queue=queue, metrics_port=None)
+        try:
+            stack = Stack(client, engine, CampaignRepository(engine), settings)
+            yield AlpacaStack(stack, worker, fake)
+        finally:
+            worker.stop()
+            await end_running_campaigns(temporal.client, queue)
+            await engine.dispose()
+            print(worker.output()[-5000:])  # shown by pytest when the test fails
+
+
+async def test_an_entry_placed_at_alpaca_is_booked_from_the_fills_its_stream_pushes(
+    alpaca: AlpacaStack,
+) -> None:
+    stack, worker, fake = alpaca.stack, alpaca.worker, alpaca.fake
+    worker.start()
+
+    async def stream_connected() -> bool:
+        return fake.listening >= 1
+
+    await eventually(stream_connected, timeout=60)
+    spring_signal = signal(Pattern.SPRING)
+    plan = await stack.client.submit(spring_signal)
+    assert plan.approved and plan.shares == D(333)
+    entry_id = f"{plan.campaign_id}:SPRING:ENTRY"
+
+    async def placed() -> bool:
+        return entry_id in fake.book.by_client_id
+
+    await eventually(placed, timeout=30)
+    at_alpaca = fake.order(entry_id)
+    assert (at_alpaca["qty"], at_alpaca["side"], at_alpaca["type"]) == ("333", "buy", "limit")
+    limit = spring_signal.entry_price
+    assert D(at_alpaca["limit_price"]) == limit == D("148.50")
+
+    # The market trades through the limit in two executions.
+    fake.fill(entry_id, D(100), limit)
+    fake.fill(entry_id, D(233), limit - D("0.02"))
+
+    async def booked() -> bool:
+        state = await stack.client.status(plan.campaign_id)
+        record = state.order(entry_id) if state is not None else None
+        return record is not None and record.status is OrderStatus.FILLED
+
+    await eventually(booked, timeout=30)
+    state = await stack.client.status(plan.campaign_id)
+    assert state is not None
+    record = state.order(entry_id)
+    assert record is not None
+    assert record.fill_ids == (f"{entry_id}:fill:100", f"{entry_id}:fill:333")
+    assert record.filled_quantity == D(333)
+    spring = state.position_for(Pattern.SPRING)
+    assert spring is not None
+    assert (spring.status, spring.shares, spring.open_shares) == (
+        PositionStatus.OPEN,
+        D(333),
+        D(333),
+    )
+
+    # Pushed by the stream (the order_update signal), and placed once.
+    handle = stack.client.temporal.get_workflow_handle(workflow_id_for(plan.campaign_id))
+    history = await handle.fetch_history()
+    pushed = [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
+    assert pushed.count(ORDER_UPDATE) >= 1
+    assert sum(1 for r in fake.requests if r.method == "POST") == 1
+    async with stack.engine.connect() as conn:
+        kinds = (await conn.scalars(select(audit_trail.c.event_type))).all()
+    assert kinds.count("PositionOpened") == 1
+    assert SECRET not in worker.output()
+
+
+async def test_an_entry_alpaca_refuses_releases_its_risk_with_alpacas_reason(
+    alpaca: AlpacaStack,
+) -> None:
+    stack, worker, fake = alpaca.stack, alpaca.worker, alpaca.fake
+    fake.book.buying_power = D(10_000)  # 333 x 148.50 is more
+    worker.start()
+    plan = await stack.client.submit(signal(Pattern.SPRING))
+    assert plan.approved  # the engine's decision; the broker's comes after it
+
+    async def rejected() -> bool:
+        async with stack.engine.connect() as conn:
+            rows = await conn.execute(
+                select(audit_trail.c.data).where(audit_trail.c.event_type == "AllocationRejected")
+            )
+            return any("insufficient buying power" in str(data) for data in rows.scalars())
+
+    await eventually(rejected, timeout=30)
+    state = await stack.client.status(plan.campaign_id)
+    assert state is not None
+    record = state.order(f"{plan.campaign_id}:SPRING:ENTRY")
+    assert record is not None
+    assert (record.status, record.reason) == (OrderStatus.REJECTED, "insufficient buying power")
+    assert fake.book.orders == {}
+
+
+async def test_a_fill_made_while_the_worker_was_down_is_booked_once_from_alpacas_account(
+    alpaca: AlpacaStack,
+) -> None:
+    stack, worker, fake = alpaca.stack, alpaca.worker, alpaca.fake
+    worker.start()
+
+    async def stream_connected() -> bool:
+        return fake.listening >= 1
+
+    await eventually(stream_connected, timeout=60)
+    plan = await stack.client.submit(signal(Pattern.SPRING))
+    entry_id = f"{plan.campaign_id}:SPRING:ENTRY"
+
+    async def placed() -> bool:
+        return entry_id in fake.book.by_client_id
+
+    await eventually(placed, timeout=30)
+    fake.fill(entry_id, D(100), D("148.50"))  # pushed by the stream
+
+    async def filled(quantity: Decimal) -> bool:
+        state = await stack.client.status(plan.campaign_id)
+        record = state.order(entry_id) if state is not None else None
+        return record is not None and record.filled_quantity == quantity
+
+    await eventually(lambda: filled(D(100)), timeout=30)
+
+    # The worker dies; Alpaca fills the rest meanwhile and nobody hears its stream.
+    worker.kill()
+
+    async def stream_gone() -> bool:
+        return fake.listening == 0
+
+    await eventually(stream_gone, timeout=30)
+    fake.fill(entry_id, D(233), D("148.45"))
+    worker.start()  # the run asks Alpaca at once: the order and its FILL activities
+
+    await eventually(lambda: filled(D(333)), timeout=60)
+    state = await stack.client.status(plan.campaign_id)
+    assert state is not None
+    record = state.order(entry_id)
+    assert record is not None and record.status is OrderStatus.FILLED
+    # The fill the stream pushed and the one read from the account: each once, by one id.
+    assert record.fill_ids == (f"{entry_id}:fill:100", f"{entry_id}:fill:333")
+    spring = state.position_for(Pattern.SPRING)
+    assert spring is not None and spring.open_shares == D(333)
