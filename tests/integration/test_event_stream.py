@@ -44,7 +44,7 @@ def test_a_cursor_is_written_and_read_back() -> None:
     assert Cursor.parse(" 812.3 ") == Cursor(812, 3)
     assert Cursor(812, 9) < Cursor(813, 1)  # stream order: the transaction first
     for bad in ("", "812", "812.", "a.3", "-1.3", "1.2.3"):
-        with pytest.raises(ValueError, match="cursor must be <txid>.<seq>"):
+        with pytest.raises(ValueError, match=r"cursor must be <txid>\.<seq>"):
             Cursor.parse(bad)
 
 
