@@ -166,7 +166,9 @@ function render() {
 function draw() {
   const root = document.getElementById("view");
   if (state.view) {
-    root.innerHTML = campaignPage(state.view, state.policy);
+    // The chart's panel: the page's width less the panels' padding and border.
+    const chartWidth = root.clientWidth - 2 * parseFloat(getComputedStyle(root).paddingLeft) - 36;
+    root.innerHTML = campaignPage(state.view, state.policy, chartWidth);
     const button = document.getElementById("invalidate");
     if (button) button.addEventListener("click", openInvalidateDialog);
     document.title = `${state.view.id} · campaign-engine`;
@@ -308,5 +310,6 @@ function bindInvalidateDialog() {
 bindTokenDialog();
 bindInvalidateDialog();
 window.addEventListener("hashchange", route);
+window.addEventListener("resize", () => { if (state.view) render(); });
 route();
 live.start();

@@ -5,8 +5,6 @@ import { esc, fmtPrice, fmtShortTime, num } from "./format.js";
 
 const axisPrice = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
-const W = 960;
-const H = 300;
 const PAD = { left: 8, right: 64, top: 12, bottom: 22 };
 
 function indexAt(times, t) {
@@ -40,7 +38,10 @@ export function markersOf(events) {
   return marks;
 }
 
-export function renderChart(bars, campaign, events) {
+// Drawn at the width it is shown at, so that its text keeps its size on a phone.
+export function renderChart(bars, campaign, events, width) {
+  const W = Math.round(Math.max(320, Math.min(1240, width || 960)));
+  const H = W < 600 ? 240 : 300;
   if (!bars.length) {
     return `<div class="chart-empty muted">No prices recorded for ${esc(campaign.symbol)} yet.</div>`;
   }

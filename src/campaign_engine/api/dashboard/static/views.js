@@ -92,7 +92,8 @@ export function campaignsTable(campaigns, filter) {
   );
   const rows = shown
     .map((c) => `<tr data-campaign-id="${esc(c.campaign_id)}">
-      <td class="id"><a href="#/campaigns/${encodeURIComponent(c.campaign_id)}">${esc(c.campaign_id)}</a></td>
+      <td class="id"><a href="#/campaigns/${encodeURIComponent(c.campaign_id)}">${esc(c.campaign_id)}</a>
+        <span class="narrow-only">${badge(c.status)} <span class="muted">${esc(c.phase)}</span></span></td>
       <td class="sym">${esc(c.symbol)}</td>
       <td class="st">${badge(c.status)}</td>
       <td class="phase">${esc(c.phase)}</td>
@@ -178,7 +179,7 @@ function timeline(events) {
     .join("")}</ol>`;
 }
 
-export function campaignPage(view, policy) {
+export function campaignPage(view, policy, width) {
   const c = view.campaign;
   if (view.missing) {
     return `<p><a href="#/">← all campaigns</a></p><section class="panel"><h2>${esc(view.id)}</h2><p class="muted">There is no campaign ${esc(view.id)}.</p></section>`;
@@ -214,7 +215,7 @@ export function campaignPage(view, policy) {
     <h3>BMAD allocation</h3>
     <div class="bmad">${bmad(c, view.allocations, policy)}</div>
   </section>
-  <section class="panel"><h3>Prices</h3><div id="chart">${renderChart(view.bars, c, view.events)}</div></section>
+  <section class="panel"><h3>Prices</h3><div id="chart">${renderChart(view.bars, c, view.events, width)}</div></section>
   <section class="panel"><h3>Positions <span class="muted">${m.open_positions_count} open · ${m.closed_positions_count} closed</span></h3>${positionsTable(c.positions)}</section>
   <section class="panel"><h3>Events</h3>${timeline(view.events)}</section>`;
 }
