@@ -15,6 +15,7 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.event_stream import CHANNEL, START, Cursor, EventStream
 from campaign_engine.db.price_bars import PriceBars
 from campaign_engine.domain.market import PriceUpdate
+from tests.support.builders import as_price
 
 AT = datetime(2024, 10, 15, 14, 30, tzinfo=UTC)
 
@@ -103,7 +104,7 @@ async def test_prices_are_kept_as_bars_per_symbol(engine: AsyncEngine) -> None:
     p = Decimal
     await bars.record(
         [
-            PriceUpdate.tick("AAPL", AT, p("150")),
+            PriceUpdate.tick("AAPL", AT, as_price("150")),
             PriceUpdate(
                 symbol="AAPL",
                 as_of=AT + timedelta(minutes=1),
@@ -112,8 +113,8 @@ async def test_prices_are_kept_as_bars_per_symbol(engine: AsyncEngine) -> None:
                 low=p("149"),
                 close=p("151"),
             ),
-            PriceUpdate.tick("MSFT", AT, p("400")),
-            PriceUpdate.tick("AAPL", AT + timedelta(minutes=2), p("153")),
+            PriceUpdate.tick("MSFT", AT, as_price("400")),
+            PriceUpdate.tick("AAPL", AT + timedelta(minutes=2), as_price("153")),
         ]
     )
     aapl = await bars.last("AAPL")
