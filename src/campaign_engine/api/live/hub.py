@@ -3,7 +3,8 @@
 It holds a connection of its own that LISTENs on the trail's channel (each API process has
 its own, so any number of them can serve sockets), reads the settled events after its head
 whenever a commit notifies it (and every ``poll`` seconds besides, for an event that settled
-only once an older save ended, or a notification lost with the connection), keeps the newest
+only once an older save ended, or a notification lost with the connection; a burst of
+commits read together, at most every ``gap`` seconds), keeps the newest
 of them in memory and wakes the sockets. A socket keeps its own cursor and reads from here,
 or from the database when it is further behind than what is kept, so a slow or resumed socket
 gets every event once, in order, and a socket never waits on another.
@@ -40,6 +41,7 @@ class EventHub:
         policy: Policy,
         *,
         poll: float = 0.5,
+        gap: float = 0.1,
         keep: int = 2_000,
         batch: int = 500,
     ) -> None:
@@ -49,6 +51,7 @@ class EventHub:
             hide_password=False
         )
         self._poll = poll
+        self._gap = gap
         self._keep = keep
         self._batch = batch
         self._recent: list[StreamedEvent] = []
@@ -125,10 +128,16 @@ class EventHub:
         async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
             await conn.execute(f"LISTEN {CHANNEL}")
             self.listening = True
+            loop = asyncio.get_running_loop()
             while True:
+                read_at = loop.time()
                 await self._read()  # first of all what committed while not listening
                 async for _ in conn.notifies(timeout=self._poll, stop_after=1):
-                    pass
+                    # A commit alone is read at once; commits in a burst are read together,
+                    # so the campaigns and the portfolio are read at most every ``gap``.
+                    await asyncio.sleep(read_at + self._gap - loop.time())
+                async for _ in conn.notifies(timeout=0):
+                    pass  # what came meanwhile is in this read too
 
     async def _read(self) -> None:
         try:
