@@ -11,11 +11,15 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from campaign_engine.api.live.hub import EventHub
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.event_stream import CHANNEL, START, Cursor, EventStream
 from campaign_engine.db.price_bars import PriceBars
+from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.policy import Policy
 from tests.support.builders import as_price
+from tests.support.harness import eventually
 
 AT = datetime(2024, 10, 15, 14, 30, tzinfo=UTC)
 
@@ -129,3 +133,32 @@ async def test_prices_are_kept_as_bars_per_symbol(engine: AsyncEngine) -> None:
     assert await bars.last("NVDA") == []
     with pytest.raises(ValueError, match="limit must be between 1 and 2000"):
         await bars.last("AAPL", limit=0)
+
+
+async def test_the_hub_serves_any_cursor_from_memory_or_from_the_table(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """A hub keeping only the newest two events still answers a cursor further back, from
+    the table; every cursor gets exactly the events after it."""
+    await CampaignRepository(engine).ensure_portfolio(Decimal("100000"))
+    dsn = _dsn(database_url)
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as writer:
+        for n in range(3):
+            await _record(writer, f"before-{n}")
+        async with EventHub(engine, Policy(), keep=2, poll=0.1) as hub:
+            assert await hub.started(10)
+            assert [e.event_id for e in await hub.after(hub.head)] == []
+            for n in range(4):
+                await _record(writer, f"after-{n}")
+            everything = await EventStream(engine).after(START)
+            assert len(everything) == 7
+
+            async def caught_up() -> bool:
+                return hub.head == everything[-1].cursor
+
+            await eventually(caught_up)
+            ids = [e.event_id for e in everything]
+            for n, cursor in enumerate([START] + [e.cursor for e in everything]):
+                assert [e.event_id for e in await hub.after(cursor)] == ids[n:]
+            assert hub.portfolio is not None and hub.portfolio["heat_pct"] == "0"
+            assert await hub.campaigns(["AAPL-2024-10-15"]) == []  # no such campaign row

@@ -23,6 +23,7 @@ from typing import Any, Self
 import psycopg
 import structlog
 from pydantic import JsonValue
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.live.snapshots import Snapshots
@@ -57,6 +58,7 @@ class EventHub:
         self._recent: list[StreamedEvent] = []
         self._floor = Cursor(0, 0)  # everything after it up to the head is in _recent
         self.head = Cursor(0, 0)
+        self._started = asyncio.Event()  # the head is known
         self.portfolio: Json | None = None
         self._campaigns: dict[str, Json] = {}
         self._moved = asyncio.Condition()
@@ -64,8 +66,7 @@ class EventHub:
         self.listening = False
 
     async def __aenter__(self) -> Self:
-        self.head = self._floor = await self.stream.head()
-        self.portfolio = await self.snapshots.portfolio()
+        # Nothing read yet: the API starts (and answers /healthz) while the database is down.
         self._task = asyncio.create_task(self._run(), name="event-hub")
         return self
 
@@ -82,6 +83,12 @@ class EventHub:
                 await task
 
     # --- what the sockets call ----------------------------------------------------------
+
+    async def started(self, timeout: float) -> bool:
+        """Whether the hub has found the stream's head within ``timeout`` seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._started.wait(), timeout)
+        return self._started.is_set()
 
     async def after(self, cursor: Cursor) -> Sequence[StreamedEvent]:
         """The next events after ``cursor``, in stream order (empty when none has settled)."""
@@ -116,7 +123,7 @@ class EventHub:
         while True:
             try:
                 await self._listen()
-            except (psycopg.Error, OSError) as error:
+            except (psycopg.Error, OSError, SQLAlchemyError) as error:
                 self.listening = False
                 log.warning("event_hub_disconnected", error=f"{type(error).__name__}: {error}")
                 await asyncio.sleep(pause)
@@ -128,6 +135,10 @@ class EventHub:
         async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
             await conn.execute(f"LISTEN {CHANNEL}")
             self.listening = True
+            if not self._started.is_set():
+                self.head = self._floor = await self.stream.head()
+                self.portfolio = await self.snapshots.portfolio()
+                self._started.set()
             loop = asyncio.get_running_loop()
             while True:
                 read_at = loop.time()

@@ -17,7 +17,8 @@ A client resumes with ``?after=<event_id>`` (the last event it saw) or ``?cursor
 it missed, then what comes. With neither it starts at the newest event. With ``API_TOKEN``
 set, the token goes as ``?token=`` or, from a browser, as a subprotocol ``bearer.<token>``
 offered beside ``campaigns.v1``; it is never logged. Closing codes: 4400 a bad cursor, 4401 a
-missing or wrong token, 4404 an event id the trail does not hold.
+missing or wrong token, 4404 an event id the trail does not hold, 1013 (try again later)
+the database cannot be reached.
 """
 
 import asyncio
@@ -34,10 +35,11 @@ from campaign_engine.db.event_stream import Cursor
 router = APIRouter(tags=["live"])
 
 HEARTBEAT = 10.0  # seconds
+STARTING = 10.0  # seconds a socket waits for a hub that has not reached the database yet
 PROTOCOL = "campaigns.v1"
 TOKEN_PROTOCOL = "bearer."  # noqa: S105 - a prefix, not a secret
 
-BAD_CURSOR, UNAUTHORIZED, UNKNOWN_EVENT = 4400, 4401, 4404
+BAD_CURSOR, UNAUTHORIZED, UNKNOWN_EVENT, UNAVAILABLE = 4400, 4401, 4404, 1013
 
 
 def _offered_token(websocket: WebSocket, token: str | None) -> str | None:
@@ -87,6 +89,9 @@ async def live_events(
     if not _authorized(expected, _offered_token(websocket, token)):
         await websocket.close(UNAUTHORIZED, "missing or invalid API token")
         return
+    if not await hub.started(STARTING):
+        await websocket.close(UNAVAILABLE, "the database is unavailable; try again")
+        return
     position = await _start(websocket, hub, after, cursor)
     if position is None:
         return
@@ -116,7 +121,8 @@ async def _stream(
             position = events[-1].cursor
             for campaign in await hub.campaigns([e.campaign_id for e in events]):
                 await websocket.send_json({"type": "campaign", "campaign": campaign})
-            await websocket.send_json({"type": "portfolio", "portfolio": hub.portfolio})
+            if hub.portfolio is not None:
+                await websocket.send_json({"type": "portfolio", "portfolio": hub.portfolio})
             continue
         waiting = asyncio.create_task(hub.wait_beyond(position, HEARTBEAT))
         await asyncio.wait({waiting, closed}, return_when=asyncio.FIRST_COMPLETED)
