@@ -9,6 +9,7 @@ slower so that they catch campaigns in every status."""
 import asyncio
 import io
 import os
+import re
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,20 @@ async def _mark_page(page: Page) -> None:
 
 async def _not_reloaded(page: Page) -> bool:
     return bool(await page.evaluate("window.__notReloaded === true"))
+
+
+async def _fits_a_phone(page: Page) -> None:
+    """At 390 pixels wide the page needs no sideways scrolling (wide tables scroll inside
+    their own panel), then back to 1280."""
+    await page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        await page.wait_for_timeout(300)  # the chart is drawn again at the new width
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{overflow} px wider than a 390 px screen"
+    finally:
+        await page.set_viewport_size({"width": 1280, "height": 900})
 
 
 async def _campaign_in_flight(page: Page, prefix: str) -> None:
@@ -87,6 +102,20 @@ async def test_the_page_follows_the_demo_without_reload(stack: Stack, page: Page
         await expect(page.locator("#alert-level")).to_have_text("NORMAL")
         assert await _not_reloaded(page)
 
+        # Filters: by status, by symbol (any case), and both cleared again.
+        rows = page.locator("#campaign-list tbody tr[data-campaign-id]")
+        created = sum(s.status != "NOT_CREATED" for s in summaries)
+        await page.select_option("#filter-status", "INVALIDATED")
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_have_attribute("data-campaign-id", re.compile("^NVDA-"))
+        await page.select_option("#filter-status", "")
+        await page.fill("#filter-symbol", "aapl")
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_have_attribute("data-campaign-id", re.compile("^AAPL-"))
+        await page.fill("#filter-symbol", "")
+        await expect(rows).to_have_count(created)
+        await _fits_a_phone(page)
+
         aapl_id = next(s.campaign_id for s in summaries if s.symbol == "AAPL")
         await page.locator(f'tr[data-campaign-id="{aapl_id}"] a').click()
         await expect(page.locator("#campaign-title")).to_have_text(str(aapl_id))
@@ -97,6 +126,7 @@ async def test_the_page_follows_the_demo_without_reload(stack: Stack, page: Page
         await expect(page.locator("#timeline li").first).to_have_attribute(
             "data-kind", "CampaignCompleted"
         )
+        await _fits_a_phone(page)
         assert await _not_reloaded(page)
 
 
