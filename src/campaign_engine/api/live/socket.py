@@ -26,13 +26,16 @@ import contextlib
 from secrets import compare_digest
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketState
 
 from campaign_engine.api.live.hub import EventHub, event_message
 from campaign_engine.db.event_stream import Cursor
 
 router = APIRouter(tags=["live"])
+log = structlog.get_logger("campaign_engine.api.live")
 
 HEARTBEAT = 10.0  # seconds
 STARTING = 10.0  # seconds a socket waits for a hub that has not reached the database yet
@@ -92,15 +95,19 @@ async def live_events(
     if not await hub.started(STARTING):
         await websocket.close(UNAVAILABLE, "the database is unavailable; try again")
         return
-    position = await _start(websocket, hub, after, cursor)
-    if position is None:
-        return
     closed = asyncio.create_task(_until_closed(websocket))
     try:
+        position = await _start(websocket, hub, after, cursor)
+        if position is None:
+            return
         await websocket.send_json({"type": "hello", "cursor": str(position)})
         await _stream(websocket, hub, position, closed)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away while we were sending
+    except SQLAlchemyError as error:  # reading from the table: the client comes back later
+        log.warning("live_socket_database_error", error=f"{type(error).__name__}: {error}")
+        with contextlib.suppress(RuntimeError, OSError):
+            await websocket.close(UNAVAILABLE, "the database is unavailable; try again")
     finally:
         closed.cancel()
         with contextlib.suppress(asyncio.CancelledError):
