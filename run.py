@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -63,7 +64,29 @@ def _run_foreground(argv: list[str]) -> int:
             continue
 
 
+def ensure_chromium() -> None:
+    """Debian's chromium for the browser tests (tests/browser), which drive it through
+    Playwright and never download a browser of their own. Installed with apt-get when missing
+    and we are root; otherwise those tests are skipped, and this says why."""
+    if Path("/usr/bin/chromium").exists() or shutil.which("chromium"):
+        return
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if not root or shutil.which("apt-get") is None:
+        _say(
+            "chromium is missing and can only be installed here by root with apt-get: the "
+            "browser tests (tests/browser) will be skipped; `apt-get install chromium` runs them"
+        )
+        return
+    _say("installing Debian's chromium for the browser tests (apt-get, first run only)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for step in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        done = subprocess.run(step, env=env, stdout=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        _say("apt-get could not install chromium: the browser tests will be skipped")
+
+
 def run_tests(extra: list[str]) -> int:
+    ensure_chromium()
     py = str(BIN / "python")
     steps: list[tuple[str, list[str]]] = [
         ("ruff", [py, "-m", "ruff", "check", "."]),

@@ -3,7 +3,8 @@
 - ``tests/unit``: pure, no I/O (marker ``unit``);
 - ``tests/integration``: PostgreSQL only (marker ``integration``);
 - ``tests/e2e``: the Temporal dev server and PostgreSQL (marker ``e2e``);
-- ``tests/replay``: recorded workflow histories replayed with today's code (marker ``replay``).
+- ``tests/replay``: recorded workflow histories replayed with today's code (marker ``replay``);
+- ``tests/browser``: the dashboard in Debian's chromium over the e2e stack (marker ``browser``).
 
 ``tests/support`` holds what the tiers share: builders, the stack harness, PostgreSQL fixtures.
 """
@@ -17,7 +18,7 @@ import pytest
 pytest_plugins = ["tests.support.postgres"]
 
 _HERE = Path(__file__).resolve().parent
-_TIERS = ("unit", "integration", "e2e", "replay")
+_TIERS = ("unit", "integration", "e2e", "replay", "browser")
 _exit_status = 0
 
 

@@ -267,6 +267,7 @@ def _print_urls(console: Console, settings: Settings, options: DevOptions, data:
     running = f"{ui}/namespaces/{settings.temporal_namespace}/workflows"
     console.print(
         "\n[bold green]campaign-engine is running[/bold green]\n"
+        f"  [bold]Dashboard     http://{host}:{options.api_port}/[/bold]\n"
         f"  Temporal UI   {running}\n"
         f'                (filter: CampaignStatus = "ACTIVE")\n'
         f"  REST API      http://{host}:{options.api_port}/api/v1/campaigns\n"

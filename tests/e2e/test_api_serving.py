@@ -131,6 +131,7 @@ async def test_health_and_openapi(stack: Stack, api: httpx.AsyncClient) -> None:
         f"{V1}/campaigns/{{campaign_id}}/positions",
         f"{V1}/campaigns/{{campaign_id}}/allocations",
         f"{V1}/campaigns/{{campaign_id}}/events",
+        f"{V1}/campaigns/{{campaign_id}}/bars",
         f"{V1}/campaigns/{{campaign_id}}/invalidate",
         f"{V1}/portfolio",
         f"{V1}/policy",

@@ -89,12 +89,15 @@ async def test_dev_stack_runs_persists_and_stops_cleanly(tmp_path: Path) -> None
 
     async with stack.running() as process:
         printed = stack.output.read_text()
+        urls = [line.split()[-1] for line in printed.splitlines() if "http://" in line]
+        assert urls[0] == f"http://127.0.0.1:{stack.api_port}/"  # the dashboard, first
         assert f"http://127.0.0.1:{stack.ui_port}" in printed
         assert f"http://127.0.0.1:{stack.api_port}/docs" in printed
         async with httpx.AsyncClient(base_url=stack.api) as http:
             ui = await http.get(f"http://127.0.0.1:{stack.ui_port}/")
             assert ui.status_code == 200
             assert (await http.get("/docs")).status_code == 200
+            assert "/dashboard/app.js" in (await http.get("/")).text
             plan = (await http.post("/api/v1/signals", json=spring)).json()
             assert plan["approved"] is True
         temporal = await Client.connect(f"127.0.0.1:{stack.temporal_port}")

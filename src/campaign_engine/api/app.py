@@ -15,8 +15,11 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.api import campaigns, portfolio, signals
+from campaign_engine.api import bars, campaigns, portfolio, signals
+from campaign_engine.api.dashboard import install_dashboard
 from campaign_engine.api.errors import install_error_handlers
+from campaign_engine.api.live import socket as live_socket
+from campaign_engine.api.live.hub import EventHub
 from campaign_engine.api.services import Services
 from campaign_engine.brokers.sim.exchange import SimExchange
 from campaign_engine.brokers.updates import CampaignOrderUpdates
@@ -36,6 +39,9 @@ campaigns, positions, decisions and the portfolio's heat.
 Money, prices, shares and percentages are JSON **strings** (exact decimals); times are UTC
 ISO-8601. When the server has `API_TOKEN` set, POST and PATCH need
 `Authorization: Bearer <API_TOKEN>`.
+
+`/api/v1/ws` (a WebSocket, not listed below) pushes the audit trail as it is written, with the
+campaigns and the portfolio each change touched; the dashboard at `/` follows it.
 """
 
 
@@ -69,6 +75,9 @@ def create_app(
                     listeners=market_listeners(settings, campaign_client, database),
                 )
             )
+            app.state.hub = await resources.enter_async_context(
+                EventHub(database, campaign_client.policy)
+            )
             app.state.services = Services(settings, campaign_client, database, publisher)
             try:
                 yield
@@ -82,9 +91,17 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (signals.router, campaigns.router, portfolio.router, portfolio.health):
+    for router in (
+        signals.router,
+        campaigns.router,
+        bars.router,
+        portfolio.router,
+        portfolio.health,
+        live_socket.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(portfolio.health)
+    install_dashboard(app)
     return app
 
 

@@ -58,7 +58,7 @@ def _metrics(view: CampaignView) -> MetricsOut:
     return MetricsOut(**MetricsOut.fields_of(summary, view.equity))
 
 
-def _detail(view: CampaignView) -> CampaignDetailOut:
+def campaign_detail(view: CampaignView) -> CampaignDetailOut:
     mark = view.campaign.last_price
     return CampaignDetailOut(
         **campaign_fields(view.campaign),
@@ -71,7 +71,7 @@ def _detail(view: CampaignView) -> CampaignDetailOut:
 async def _after_command(services: Services, state: CampaignState) -> CampaignDetailOut:
     """The campaign as the command left it (the workflow's answer is the freshest state)."""
     equity = await services.read_model.equity()
-    return _detail(
+    return campaign_detail(
         CampaignView(
             campaign=CampaignRecord.from_state(state, equity),
             positions=state.positions,
@@ -103,7 +103,7 @@ async def list_campaigns(
     "/{campaign_id}", summary="One campaign with its positions and metrics", responses=_NOT_FOUND
 )
 async def get_campaign(services: ServicesDep, campaign_id: CampaignId) -> CampaignDetailOut:
-    return _detail(await services.require_campaign(campaign_id))
+    return campaign_detail(await services.require_campaign(campaign_id))
 
 
 @router.get(

@@ -3,17 +3,20 @@
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Body, HTTPException
 
 from campaign_engine.api.auth import UNAUTHORIZED, Authorized
 from campaign_engine.api.schemas import AllocationPlanOut, PricesAcceptedOut, PricesIn
 from campaign_engine.api.services import Services, ServicesDep
 from campaign_engine.client import CampaignRefused
+from campaign_engine.db.price_bars import PriceBars
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.publisher import OpenCampaign
 
 router = APIRouter(tags=["signals and prices"])
+log = structlog.get_logger("campaign_engine.api")
 
 MAX_BATCH = 1_000
 _INVALID: dict[int | str, dict[str, Any]] = {
@@ -95,4 +98,8 @@ async def publish_prices(
     async with services.publishing:
         for update in batch:
             too_old += not await services.publisher.publish(update)
+    try:
+        await PriceBars(services.engine).record(batch)
+    except Exception as error:  # the chart misses them; the campaigns have them
+        log.warning("price_bars_not_recorded", count=len(batch), error=repr(error))
     return PricesAcceptedOut(accepted=len(batch), too_old=too_old)

@@ -186,7 +186,16 @@ audit_trail = Table(
     Column("correlation_id", String(128), nullable=False),
     Column("data", JSONB, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column(
+        "txid",
+        BigInteger,
+        nullable=False,
+        server_default=text("(pg_current_xact_id()::text)::bigint"),
+        comment="the recording transaction: the stream reads in (txid, seq) order",
+    ),
     Index("ix_audit_trail_campaign", "campaign_id", "seq"),
+    Index("ix_audit_trail_stream", "txid", "seq"),
+    # A trigger also notifies channel ``campaign_events`` once per transaction that appends.
     comment="append-only: UPDATE, DELETE and TRUNCATE are refused by triggers",
 )
 
@@ -263,4 +272,18 @@ broker_orders = Table(
         postgresql_where=text("status = 'OPEN'"),
     ),
     comment="the broker's own book (paper or simulated), keyed by client order id",
+)
+
+price_bars = Table(
+    "price_bars",
+    metadata,
+    Column("seq", BigInteger, Identity(), primary_key=True),
+    Column("symbol", SYMBOL, nullable=False),
+    _ts("as_of", nullable=False),
+    Column("open", PRICE, nullable=False),
+    Column("high", PRICE, nullable=False),
+    Column("low", PRICE, nullable=False),
+    Column("close", PRICE, nullable=False),
+    Index("ix_price_bars_symbol_as_of", "symbol", "as_of"),
+    comment="prices accepted by the API, as posted, for the dashboard's charts",
 )

@@ -1,0 +1,221 @@
+// What the page shows, as HTML strings from the state (app.js owns the state and the events).
+
+import { renderChart } from "./chart.js";
+import {
+  esc, fmtMoney, fmtPct, fmtPrice, fmtR, fmtShares, fmtSignedMoney, fmtTime, num, pnlClass,
+} from "./format.js";
+
+export const STATUSES = ["ACTIVE", "MARKUP", "COMPLETED", "INVALIDATED"];
+const PATTERNS = [["SPRING", "Spring"], ["SOS", "SOS"], ["LPS", "LPS"]];
+
+export function badge(status) {
+  return `<span class="badge status-${esc(status).toLowerCase()}" data-status="${esc(status)}">${esc(status)}</span>`;
+}
+
+function pnlCell(value) {
+  return `<td class="num ${pnlClass(value)}">${fmtSignedMoney(value)}</td>`;
+}
+
+// Total P&L where the campaign's metrics are known (pushed or read), else what is realized.
+export function totalPnl(c) {
+  return c.metrics ? c.metrics.total_pnl : c.realized_pnl;
+}
+
+function meter(value, limit, marks, level, label) {
+  const v = Math.max(0, num(value) || 0);
+  const max = num(limit) || 1;
+  const width = Math.min(100, (v / max) * 100);
+  const ticks = marks
+    .map((m) => `<span class="tick" style="left:${Math.min(100, (num(m) / max) * 100)}%"></span>`)
+    .join("");
+  return `<div class="meter level-${esc(level).toLowerCase()}" role="meter" aria-label="${esc(label)}"
+    aria-valuemin="0" aria-valuemax="${max}" aria-valuenow="${v}">
+    <span class="fill" style="width:${width}%"></span>${ticks}</div>`;
+}
+
+// --- the overview: portfolio and campaigns -------------------------------------------------
+
+export function portfolioPanel(p, policy) {
+  if (!p) return `<section class="panel portfolio"><h2>Portfolio</h2><p class="muted">loading</p></section>`;
+  const warning = policy ? [policy.heat_warning_pct, policy.heat_critical_pct] : [];
+  const byCampaign = p.open_risk_by_campaign.length
+    ? p.open_risk_by_campaign
+        .map((c) => `<li><a href="#/campaigns/${encodeURIComponent(c.campaign_id)}">${esc(c.campaign_id)}</a>
+          ${meter(c.risk_pct, policy ? policy.campaign_max_risk_pct : 5, [], "normal", `${c.campaign_id} risk`)}
+          <span class="num">${fmtPct(c.risk_pct)}</span></li>`)
+        .join("")
+    : `<li class="muted">no open risk</li>`;
+  const byGroup = p.open_risk_by_group.length
+    ? p.open_risk_by_group
+        .map((g) => {
+          const level = num(g.risk_pct) >= num(g.limit_pct) ? "exceeded" : "normal";
+          return `<li><span title="${esc(g.symbols.join(", "))}">${esc(g.correlation_group)}</span>
+            ${meter(g.risk_pct, g.limit_pct, [], level, `${g.correlation_group} risk`)}
+            <span class="num">${fmtPct(g.risk_pct)} <span class="muted">/ ${fmtPct(g.limit_pct)}</span></span></li>`;
+        })
+        .join("")
+    : `<li class="muted">no open risk</li>`;
+  return `<section class="panel portfolio" id="portfolio">
+    <h2>Portfolio</h2>
+    <div class="figures">
+      <div><span class="label">Equity</span><span class="value num" id="equity">${fmtMoney(p.equity)}</span></div>
+      <div><span class="label">Realized P&amp;L</span><span class="value num ${pnlClass(p.realized_pnl)}">${fmtSignedMoney(p.realized_pnl)}</span></div>
+      <div><span class="label">Open risk</span><span class="value num">${fmtMoney(p.total_risk)}</span></div>
+    </div>
+    <div class="heat">
+      <div class="heat-head"><span class="label">Heat</span>
+        <span class="num"><strong id="heat">${fmtPct(p.heat_pct)}</strong> <span class="muted">of ${fmtPct(p.max_heat_pct)}</span></span>
+        <span class="alert alert-${esc(p.alert_level).toLowerCase()}" id="alert-level">${esc(p.alert_level)}</span></div>
+      ${meter(p.heat_pct, p.max_heat_pct, warning, p.alert_level, "portfolio heat")}
+    </div>
+    <div class="risk-lists">
+      <div><h3>Open risk by campaign</h3><ul class="bars">${byCampaign}</ul></div>
+      <div><h3>By correlation group</h3><ul class="bars">${byGroup}</ul></div>
+    </div>
+  </section>`;
+}
+
+export function filtersForm(filter) {
+  const options = ["", ...STATUSES]
+    .map((s) => `<option value="${s}" ${s === filter.status ? "selected" : ""}>${s || "all statuses"}</option>`)
+    .join("");
+  return `<form class="filters" id="filters" onsubmit="return false">
+    <label><span class="sr">Status</span><select id="filter-status">${options}</select></label>
+    <label><span class="sr">Symbol</span><input id="filter-symbol" placeholder="symbol" value="${esc(filter.symbol)}" autocomplete="off" size="8"></label>
+  </form>`;
+}
+
+export function campaignsTable(campaigns, filter) {
+  const shown = campaigns.filter(
+    (c) => (!filter.status || c.status === filter.status)
+      && (!filter.symbol || c.symbol.includes(filter.symbol.trim().toUpperCase())),
+  );
+  const rows = shown
+    .map((c) => `<tr data-campaign-id="${esc(c.campaign_id)}">
+      <td class="id"><a href="#/campaigns/${encodeURIComponent(c.campaign_id)}">${esc(c.campaign_id)}</a>
+        <span class="narrow-only">${badge(c.status)} <span class="muted">${esc(c.phase)}</span></span></td>
+      <td class="sym">${esc(c.symbol)}</td>
+      <td class="st">${badge(c.status)}</td>
+      <td class="phase">${esc(c.phase)}</td>
+      ${pnlCell(totalPnl(c))}
+      <td class="num risk">${fmtPct(c.current_risk)}</td>
+      <td class="num alloc">${fmtPct(c.total_allocation)}</td>
+      <td class="time">${fmtTime(c.updated_at)}</td>
+    </tr>`)
+    .join("");
+  const empty = `<tr><td colspan="8" class="muted empty">No campaigns${filter.status || filter.symbol ? " match" : " yet"}.</td></tr>`;
+  return `<table class="list" id="campaign-list">
+    <thead><tr><th>Campaign</th><th class="sym">Symbol</th><th class="st">Status</th><th class="phase">Phase</th>
+      <th class="num">P&amp;L</th><th class="num risk">Risk</th><th class="num alloc">Allocated</th><th class="time">Updated</th></tr></thead>
+    <tbody>${rows || empty}</tbody>
+  </table>`;
+}
+
+// --- one campaign --------------------------------------------------------------------------
+
+function bmad(campaign, allocations, policy) {
+  const plans = allocations ? allocations.allocations : [];
+  return PATTERNS.map(([pattern, name]) => {
+    const approved = plans.find((p) => p.pattern === pattern && p.approved);
+    const rejected = plans.filter((p) => p.pattern === pattern && !p.approved).pop();
+    const weight = approved ? approved.weight : policy ? policy.bmad_weights[pattern] : null;
+    let state = "not taken";
+    let risk = "–";
+    if (approved) {
+      state = "taken";
+      risk = fmtPct(approved.actual_risk_pct);
+    } else if (rejected) {
+      state = "rejected";
+    }
+    const title = rejected && !approved ? ` title="${esc(rejected.rejection_reason)}"` : "";
+    return `<div class="bmad-part ${state.replace(" ", "-")}"${title} data-pattern="${pattern}">
+      <span class="label">${name}</span>
+      <span class="value num">${risk}</span>
+      <span class="muted">weight ${weight === null || weight === undefined ? "–" : `${Math.round(num(weight) * 100)}%`} · ${state}</span>
+    </div>`;
+  }).join("");
+}
+
+function positionsTable(positions) {
+  if (!positions.length) return `<p class="muted">No positions yet.</p>`;
+  const rows = positions
+    .map((p) => `<tr class="position ${p.status.toLowerCase()}">
+      <td>${esc(p.pattern)}</td>
+      <td><span class="pos-status ${p.status.toLowerCase()}">${esc(p.status)}</span></td>
+      <td class="num">${fmtShares(p.shares)}</td>
+      <td class="num">${fmtShares(p.open_shares)}</td>
+      <td class="num">${fmtPrice(p.entry_price)}</td>
+      <td class="num">${fmtPrice(p.stop)}</td>
+      <td class="num targets">${p.targets.map((t, k) => `<span class="${k < p.targets_hit ? "hit" : ""}">${fmtPrice(t)}</span>`).join(" ")}</td>
+      <td class="num">${fmtMoney(p.open_risk)}</td>
+      ${pnlCell(p.realized_pnl)}
+      ${pnlCell(p.unrealized_pnl)}
+    </tr>`)
+    .join("");
+  return `<div class="scroll"><table class="positions">
+    <thead><tr><th>Pattern</th><th>Status</th><th class="num">Shares</th><th class="num">Open</th><th class="num">Entry</th>
+      <th class="num">Stop</th><th class="num">Targets</th><th class="num">Risk</th><th class="num">Realized</th><th class="num">Unrealized</th></tr></thead>
+    <tbody>${rows}</tbody></table></div>`;
+}
+
+// Any event, of any kind: its type, its kind and its scalar fields, so kinds added later show.
+function describe(data) {
+  return Object.entries(data || {})
+    .filter(([key, value]) => key !== "kind" && value !== null && typeof value !== "object")
+    .map(([key, value]) => `<span class="field"><span class="muted">${esc(key.replaceAll("_", " "))}</span> ${esc(value)}</span>`)
+    .join(" ");
+}
+
+function timeline(events) {
+  if (!events.length) return `<p class="muted">No events yet.</p>`;
+  return `<ol class="timeline" id="timeline">${[...events]
+    .reverse()
+    .map((e) => `<li data-event-id="${esc(e.event_id)}" data-kind="${esc(e.data && e.data.kind)}">
+      <time datetime="${esc(e.occurred_at)}">${fmtTime(e.occurred_at)}</time>
+      <span class="kind">${esc((e.data && e.data.kind) || e.event_type)}</span>
+      <span class="type muted">${esc(e.event_type)} · v${esc(e.version)}</span>
+      <div class="fields">${describe(e.data)}</div>
+    </li>`)
+    .join("")}</ol>`;
+}
+
+export function campaignPage(view, policy, width) {
+  const c = view.campaign;
+  if (view.missing) {
+    return `<p><a href="#/">← all campaigns</a></p><section class="panel"><h2>${esc(view.id)}</h2><p class="muted">There is no campaign ${esc(view.id)}.</p></section>`;
+  }
+  if (!c) return `<p><a href="#/">← all campaigns</a></p><section class="panel"><p class="muted">loading ${esc(view.id)}</p></section>`;
+  const m = c.metrics;
+  const budget = policy ? policy.campaign_max_risk_pct : "5";
+  const canInvalidate = c.status === "ACTIVE" || c.status === "MARKUP";
+  return `<p><a href="#/">← all campaigns</a></p>
+  <section class="panel campaign-head" data-campaign-id="${esc(c.campaign_id)}">
+    <div class="title">
+      <h2 id="campaign-title">${esc(c.campaign_id)}</h2>
+      ${badge(c.status)} <span class="phase-tag">${esc(c.phase)}</span> <span class="muted">${esc(c.symbol)} · ${esc(c.timeframe)} · v${esc(c.version)}</span>
+      <button id="invalidate" class="danger" type="button" ${canInvalidate ? "" : "disabled"}
+        title="${canInvalidate ? "Exit every position and close the campaign" : "Only an ACTIVE or MARKUP campaign can be invalidated"}">Invalidate</button>
+    </div>
+    ${c.invalidation_reason ? `<p class="reason">Invalidated: ${esc(c.invalidation_reason)}</p>` : ""}
+    <div class="figures">
+      <div><span class="label">Total P&amp;L</span><span class="value num ${pnlClass(m.total_pnl)}" id="total-pnl">${fmtSignedMoney(m.total_pnl)}</span></div>
+      <div><span class="label">Realized</span><span class="value num ${pnlClass(m.realized_pnl)}">${fmtSignedMoney(m.realized_pnl)}</span></div>
+      <div><span class="label">Unrealized</span><span class="value num ${pnlClass(m.unrealized_pnl)}">${fmtSignedMoney(m.unrealized_pnl)}</span></div>
+      <div><span class="label">R</span><span class="value num ${pnlClass(m.r_multiple)}">${fmtR(m.r_multiple)}</span></div>
+      <div><span class="label">Avg entry</span><span class="value num" id="avg-entry">${fmtPrice(m.weighted_avg_entry)}</span></div>
+      <div><span class="label">Open shares</span><span class="value num">${fmtShares(m.total_shares)}</span></div>
+      <div><span class="label">Total risk</span><span class="value num">${fmtMoney(m.total_risk)}</span></div>
+      <div><span class="label">Last price</span><span class="value num">${fmtPrice(c.last_price)}</span></div>
+    </div>
+    <div class="budget">
+      <div class="heat-head"><span class="label">Current risk</span>
+        <span class="num"><strong id="current-risk">${fmtPct(c.current_risk)}</strong> <span class="muted">of the ${fmtPct(budget)} budget · allocated ${fmtPct(c.total_allocation)}</span></span></div>
+      ${meter(c.current_risk, budget, [], num(c.current_risk) >= num(budget) ? "exceeded" : "normal", "campaign risk against its budget")}
+    </div>
+    <h3>BMAD allocation</h3>
+    <div class="bmad">${bmad(c, view.allocations, policy)}</div>
+  </section>
+  <section class="panel"><h3>Prices</h3><div id="chart">${renderChart(view.bars, c, view.events, width)}</div></section>
+  <section class="panel"><h3>Positions <span class="muted">${m.open_positions_count} open · ${m.closed_positions_count} closed</span></h3>${positionsTable(c.positions)}</section>
+  <section class="panel"><h3>Events</h3>${timeline(view.events)}</section>`;
+}

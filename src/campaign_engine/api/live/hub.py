@@ -1,0 +1,200 @@
+"""The API process's one listener on the audit trail, shared by all its WebSockets.
+
+It holds a connection of its own that LISTENs on the trail's channel (each API process has
+its own, so any number of them can serve sockets), reads the settled events after its head
+whenever a commit notifies it (and every ``poll`` seconds besides, for an event that settled
+only once an older save ended, or a notification lost with the connection; a burst of
+commits read together, at most every ``gap`` seconds), keeps the newest
+of them in memory and wakes the sockets. A socket keeps its own cursor and reads from here,
+or from the database when it is further behind than what is kept, so a slow or resumed socket
+gets every event once, in order, and a socket never waits on another.
+
+It also keeps what the dashboard shows beside the events, read once per batch for every
+socket: each touched campaign as the read model has it now, and the portfolio.
+"""
+
+import asyncio
+import bisect
+import contextlib
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import psycopg
+import structlog
+from pydantic import JsonValue
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from campaign_engine.api.live.snapshots import Snapshots
+from campaign_engine.db.event_stream import CHANNEL, Cursor, EventStream, StreamedEvent
+from campaign_engine.domain.policy import Policy
+
+log = structlog.get_logger("campaign_engine.api.live")
+
+Json = dict[str, JsonValue]
+
+
+class EventHub:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        policy: Policy,
+        *,
+        poll: float = 0.5,
+        gap: float = 0.1,
+        keep: int = 2_000,
+        batch: int = 500,
+    ) -> None:
+        self.stream = EventStream(engine)
+        self.snapshots = Snapshots(engine, policy)
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._poll = poll
+        self._gap = gap
+        self._keep = keep
+        self._batch = batch
+        self._recent: list[StreamedEvent] = []
+        self._floor = Cursor(0, 0)  # everything after it up to the head is in _recent
+        self.head = Cursor(0, 0)
+        self._started = asyncio.Event()  # the head is known
+        self.portfolio: Json | None = None
+        self._campaigns: dict[str, Json] = {}
+        self._moved = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self.listening = False
+
+    async def __aenter__(self) -> Self:
+        # Nothing read yet: the API starts (and answers /healthz) while the database is down.
+        self._task = asyncio.create_task(self._run(), name="event-hub")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # --- what the sockets call ----------------------------------------------------------
+
+    async def started(self, timeout: float) -> bool:
+        """Whether the hub has found the stream's head within ``timeout`` seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._started.wait(), timeout)
+        return self._started.is_set()
+
+    async def after(self, cursor: Cursor) -> Sequence[StreamedEvent]:
+        """The next events after ``cursor``, in stream order (empty when none has settled)."""
+        if cursor >= self._floor:
+            start = bisect.bisect_right(self._recent, cursor, key=lambda e: e.cursor)
+            return self._recent[start : start + self._batch]
+        return await self.stream.after(cursor, self._batch)
+
+    async def wait_beyond(self, cursor: Cursor, timeout: float) -> None:
+        """Return once the head is past ``cursor``, or after ``timeout`` seconds."""
+        async with self._moved:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._moved.wait_for(lambda: self.head > cursor), timeout)
+
+    async def campaigns(self, campaign_ids: Sequence[str]) -> list[Json]:
+        """The campaigns as last read (read now if this process has not read them yet)."""
+        shown = []
+        for campaign_id in dict.fromkeys(campaign_ids):
+            found = self._campaigns.get(campaign_id)
+            if found is None:
+                found = await self.snapshots.campaign(campaign_id)
+                if found is None:
+                    continue  # refused signals only: no campaign to show
+                self._remember(campaign_id, found)
+            shown.append(found)
+        return shown
+
+    # --- the listener ---------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        pause = 0.5
+        while True:
+            try:
+                await self._listen()
+            except (psycopg.Error, OSError, SQLAlchemyError) as error:
+                self.listening = False
+                log.warning("event_hub_disconnected", error=f"{type(error).__name__}: {error}")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+            else:  # pragma: no cover - _listen only returns by raising
+                pause = 0.5
+
+    async def _listen(self) -> None:
+        async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
+            await conn.execute(f"LISTEN {CHANNEL}")
+            self.listening = True
+            if not self._started.is_set():
+                self.head = self._floor = await self.stream.head()
+                self.portfolio = await self.snapshots.portfolio()
+                self._started.set()
+            loop = asyncio.get_running_loop()
+            while True:
+                read_at = loop.time()
+                await self._read()  # first of all what committed while not listening
+                async for _ in conn.notifies(timeout=self._poll, stop_after=1):
+                    # A commit alone is read at once; commits in a burst are read together,
+                    # so the campaigns and the portfolio are read at most every ``gap``.
+                    await asyncio.sleep(read_at + self._gap - loop.time())
+                async for _ in conn.notifies(timeout=0):
+                    pass  # what came meanwhile is in this read too
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                events = await self.stream.after(self.head, self._batch)
+                if not events:
+                    return
+                await self._take(events)
+        except (psycopg.Error, OSError):
+            raise
+        except Exception as error:  # the database through SQLAlchemy: try again next time
+            log.warning("event_hub_read_failed", error=f"{type(error).__name__}: {error}")
+
+    async def _take(self, events: Sequence[StreamedEvent]) -> None:
+        touched = dict.fromkeys(e.campaign_id for e in events)
+        for campaign_id in touched:
+            found = await self.snapshots.campaign(campaign_id)
+            if found is not None:
+                self._remember(campaign_id, found)
+        self.portfolio = await self.snapshots.portfolio()
+        self._recent.extend(events)
+        if len(self._recent) > self._keep:
+            dropped = len(self._recent) - self._keep
+            self._floor = self._recent[dropped - 1].cursor
+            del self._recent[:dropped]
+        async with self._moved:
+            self.head = events[-1].cursor
+            self._moved.notify_all()
+
+    def _remember(self, campaign_id: str, campaign: Json) -> None:
+        self._campaigns.pop(campaign_id, None)
+        self._campaigns[campaign_id] = campaign
+        while len(self._campaigns) > self._keep:  # the longest unchanged go first
+            del self._campaigns[next(iter(self._campaigns))]
+
+
+def event_message(event: StreamedEvent) -> dict[str, Any]:
+    return {
+        "type": "event",
+        "cursor": str(event.cursor),
+        "event_id": event.event_id,
+        "event_type": event.type,
+        "campaign_id": event.campaign_id,
+        "version": event.version,
+        "occurred_at": event.occurred_at.isoformat(),
+        "correlation_id": event.correlation_id,
+        "data": event.data,
+        "recorded_at": event.recorded_at.isoformat(),
+    }

@@ -1,0 +1,148 @@
+"""``/api/v1/ws``: the audit trail pushed as it is written, with the campaigns and the portfolio
+it changed.
+
+Messages are JSON objects with a ``type``:
+
+- ``hello``: ``cursor``, where this stream starts (the events after it follow);
+- ``event``: one audit trail entry, as ``GET /campaigns/{id}/events`` shows it (``event_id``,
+  ``event_type``, ``campaign_id``, ``version``, ``occurred_at``, ``correlation_id``, ``data``
+  with its ``kind``, ``recorded_at``) and its ``cursor``;
+- ``campaign``: after a run of events, each campaign they touched as ``GET /campaigns/{id}``
+  answers it from the read model;
+- ``portfolio``: then the portfolio as ``GET /portfolio`` answers it;
+- ``heartbeat``: every ``HEARTBEAT`` seconds without news, with the current ``cursor``.
+
+A client resumes with ``?after=<event_id>`` (the last event it saw) or ``?cursor=<cursor>``
+(of an event, or of a hello or heartbeat) and gets every event after it once, in order: what
+it missed, then what comes. With neither it starts at the newest event. With ``API_TOKEN``
+set, the token goes as ``?token=`` or, from a browser, as a subprotocol ``bearer.<token>``
+offered beside ``campaigns.v1``; it is never logged. Closing codes: 4400 a bad cursor, 4401 a
+missing or wrong token, 4404 an event id the trail does not hold, 1013 (try again later)
+the database cannot be reached.
+"""
+
+import asyncio
+import contextlib
+from secrets import compare_digest
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.websockets import WebSocketState
+
+from campaign_engine.api.live.hub import EventHub, event_message
+from campaign_engine.db.event_stream import Cursor
+
+router = APIRouter(tags=["live"])
+log = structlog.get_logger("campaign_engine.api.live")
+
+HEARTBEAT = 10.0  # seconds
+STARTING = 10.0  # seconds a socket waits for a hub that has not reached the database yet
+PROTOCOL = "campaigns.v1"
+TOKEN_PROTOCOL = "bearer."  # noqa: S105 - a prefix, not a secret
+
+BAD_CURSOR, UNAUTHORIZED, UNKNOWN_EVENT, UNAVAILABLE = 4400, 4401, 4404, 1013
+
+
+def _offered_token(websocket: WebSocket, token: str | None) -> str | None:
+    if token:
+        return token
+    for offered in websocket.scope.get("subprotocols", []):
+        if offered.startswith(TOKEN_PROTOCOL):
+            return str(offered[len(TOKEN_PROTOCOL) :])
+    return None
+
+
+def _authorized(expected: str | None, given: str | None) -> bool:
+    if not expected:
+        return True
+    return given is not None and compare_digest(given.encode(), expected.encode())
+
+
+async def _start(
+    websocket: WebSocket, hub: EventHub, after: str | None, cursor: str | None
+) -> Cursor | None:
+    """Where the client's stream starts, or None once the socket is closed with the reason."""
+    if cursor is not None:
+        try:
+            return Cursor.parse(cursor)
+        except ValueError as error:
+            await websocket.close(BAD_CURSOR, str(error)[:120])
+            return None
+    if after is not None:
+        found = await hub.stream.position_of(after)
+        if found is None:
+            await websocket.close(UNKNOWN_EVENT, "no event with this id: start afresh")
+        return found
+    return hub.head
+
+
+@router.websocket("/ws")
+async def live_events(
+    websocket: WebSocket,
+    after: Annotated[str | None, Query(max_length=256)] = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    token: Annotated[str | None, Query(max_length=512)] = None,
+) -> None:
+    hub: EventHub = websocket.app.state.hub
+    expected = websocket.app.state.services.settings.api_token
+    offered = websocket.scope.get("subprotocols", [])
+    await websocket.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
+    if not _authorized(expected, _offered_token(websocket, token)):
+        await websocket.close(UNAUTHORIZED, "missing or invalid API token")
+        return
+    if not await hub.started(STARTING):
+        await websocket.close(UNAVAILABLE, "the database is unavailable; try again")
+        return
+    closed = asyncio.create_task(_until_closed(websocket))
+    try:
+        position = await _start(websocket, hub, after, cursor)
+        if position is None:
+            return
+        await websocket.send_json({"type": "hello", "cursor": str(position)})
+        await _stream(websocket, hub, position, closed)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the client went away while we were sending
+    except SQLAlchemyError as error:  # reading from the table: the client comes back later
+        log.warning("live_socket_database_error", error=f"{type(error).__name__}: {error}")
+        with contextlib.suppress(RuntimeError, OSError):
+            await websocket.close(UNAVAILABLE, "the database is unavailable; try again")
+    finally:
+        closed.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await closed
+        if websocket.client_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(RuntimeError, OSError):
+                await websocket.close()
+
+
+async def _stream(
+    websocket: WebSocket, hub: EventHub, position: Cursor, closed: "asyncio.Task[None]"
+) -> None:
+    while not closed.done():
+        events = await hub.after(position)
+        if events:
+            for event in events:
+                await websocket.send_json(event_message(event))
+            position = events[-1].cursor
+            for campaign in await hub.campaigns([e.campaign_id for e in events]):
+                await websocket.send_json({"type": "campaign", "campaign": campaign})
+            if hub.portfolio is not None:
+                await websocket.send_json({"type": "portfolio", "portfolio": hub.portfolio})
+            continue
+        waiting = asyncio.create_task(hub.wait_beyond(position, HEARTBEAT))
+        await asyncio.wait({waiting, closed}, return_when=asyncio.FIRST_COMPLETED)
+        if not waiting.done():
+            waiting.cancel()
+            return
+        if not hub.head > position:
+            await websocket.send_json({"type": "heartbeat", "cursor": str(position)})
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends, until it closes."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return

@@ -1,0 +1,75 @@
+"""Prices as the API accepted them, kept for the dashboard's charts (the campaigns take them
+from the publisher, which keeps none past its window): written when ``POST /prices`` accepts
+them, read per symbol."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from campaign_engine.db.schema import price_bars
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.types import PriceValue
+
+MAX_BARS = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBar:
+    symbol: str
+    as_of: datetime
+    open: PriceValue
+    high: PriceValue
+    low: PriceValue
+    close: PriceValue
+
+
+def bar_of(update: PriceUpdate) -> PriceBar:
+    """A tick is a bar whose four prices are the one price."""
+    return PriceBar(
+        update.symbol,
+        update.as_of,
+        update.bar_open,
+        update.bar_high,
+        update.bar_low,
+        update.last,
+    )
+
+
+class PriceBars:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record(self, updates: Sequence[PriceUpdate]) -> None:
+        if not updates:
+            return
+        rows = [
+            {
+                "symbol": b.symbol,
+                "as_of": b.as_of,
+                "open": b.open,
+                "high": b.high,
+                "low": b.low,
+                "close": b.close,
+            }
+            for b in map(bar_of, updates)
+        ]
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(price_bars), rows)
+
+    async def last(
+        self, symbol: str, *, until: datetime | None = None, limit: int = MAX_BARS
+    ) -> list[PriceBar]:
+        """The newest ``limit`` bars of ``symbol`` up to ``until`` (all when None), oldest
+        first."""
+        if not 1 <= limit <= MAX_BARS:
+            raise ValueError(f"limit must be between 1 and {MAX_BARS}, got {limit}")
+        query = select(price_bars).where(price_bars.c.symbol == symbol)
+        if until is not None:
+            query = query.where(price_bars.c.as_of <= until)
+        query = query.order_by(price_bars.c.as_of.desc(), price_bars.c.seq.desc()).limit(limit)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [PriceBar(r.symbol, r.as_of, r.open, r.high, r.low, r.close) for r in reversed(rows)]
