@@ -9,6 +9,9 @@ way the stack plays them (SPEC section 10).
   opened (SPEC section 9), one bar at a time, never merged.
 - After every instant of bars the portfolio is marked to market at the closes; after every
   decision its heat is noted too.
+- A bar that crosses none of a campaign's levels (``is_quiet``) is not evaluated: it is kept
+  as the campaign's last price and written into its state when anything next reads or changes
+  it, as ``on_price`` would have written it (``skip_quiet_bars=False`` evaluates every bar).
 
 No clock, no I/O: the same timeline always plays the same way.
 """
@@ -26,7 +29,14 @@ from campaign_engine.domain.campaign import (
     apply_fill,
     decide_batch,
     exposure_of,
+    is_stale,
     on_price,
+)
+from campaign_engine.domain.campaign.quiet_bars import (
+    LastPrice,
+    PriceLevels,
+    is_quiet,
+    price_levels,
 )
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.limits import Exposure, PortfolioView
@@ -80,7 +90,7 @@ class Backtest:
     inputs; ``play`` feeds a whole timeline through them."""
 
     policy: Policy = DEFAULT_POLICY
-    states: dict[str, CampaignState] = field(default_factory=dict)
+    skip_quiet_bars: bool = True
     plans: list[AllocationPlan] = field(default_factory=list)
     events: list[CampaignEvent] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
@@ -93,12 +103,30 @@ class Backtest:
     _exposures: dict[str, Exposure] = field(default_factory=dict)
     _realized: dict[str, MoneyValue] = field(default_factory=dict)
     _decided: set[UUID] = field(default_factory=set)  # the signal ids of ``plans``
+    # Every campaign's state but the prices it took quietly since (``_quiet``), and the
+    # levels of each open one (``price_levels`` of its state).
+    _states: dict[str, CampaignState] = field(default_factory=dict)
+    _quiet: dict[str, LastPrice] = field(default_factory=dict)
+    _levels: dict[str, PriceLevels] = field(default_factory=dict)
+
+    @property
+    def states(self) -> dict[str, CampaignState]:
+        """Every campaign's state, as ``on_price`` would have left it bar by bar."""
+        self._record_quiet()
+        return self._states
+
+    def _record_quiet(self) -> None:
+        states = self._states
+        for campaign_id, taken in self._quiet.items():
+            states[campaign_id] = taken.recorded(states[campaign_id])
+        self._quiet.clear()
 
     # --- the portfolio ---------------------------------------------------------------------
 
     def open_campaigns(self, symbol: str | None = None) -> list[CampaignState]:
         symbols = self._open if symbol is None else {symbol: self._open.get(symbol, {})}
-        return [self.states[cid] for ids in symbols.values() for cid in ids]
+        states = self.states
+        return [states[cid] for ids in symbols.values() for cid in ids]
 
     def _open_ids(self) -> Iterator[str]:
         """The open campaigns' ids in the order ``open_campaigns`` lists them."""
@@ -147,12 +175,24 @@ class Backtest:
         on_symbol = self._open.get(update.symbol)
         if not on_symbol:  # most bars: no campaign open on their symbol
             return
-        correlation_id = price_correlation_id(update)
+        states, quiet = self._states, self._quiet
+        correlation_id = None
         for campaign_id in list(on_symbol):
-            state = self.states[campaign_id]
+            state = states[campaign_id]
+            taken = quiet.get(campaign_id)
+            if is_stale(state, update) or (taken is not None and not taken.is_newer(update)):
+                continue  # not later than the signal or the last bar: on_price ignores it
+            if self.skip_quiet_bars and is_quiet(self._levels[campaign_id], update):
+                quiet[campaign_id] = (
+                    LastPrice.after(state, update) if taken is None else taken.then(update)
+                )
+                continue
+            if taken is not None:
+                state = taken.recorded(state)
+                del quiet[campaign_id]
+            if correlation_id is None:
+                correlation_id = price_correlation_id(update)
             outcome = on_price(state, update, self.policy, update.as_of, correlation_id)
-            if outcome.state is state and not outcome.events and not outcome.orders:
-                continue  # a stale bar: nothing changed
             self._carry_out_outcome(outcome)
 
     def take_bars(self, bars: Bars) -> None:
@@ -182,14 +222,16 @@ class Backtest:
         self._store(state)
 
     def _store(self, state: CampaignState) -> None:
+        """Keep ``state`` (which holds every price its campaign took) as the campaign's."""
         campaign_id = state.campaign_id
-        previous = self.states.get(campaign_id)
-        self.states[campaign_id] = state
+        previous = self._states.get(campaign_id)
+        self._states[campaign_id] = state
         if not state.exists:
             return
         on_symbol = self._open.setdefault(state.symbol, {})
         if not state.is_closed:
             on_symbol[campaign_id] = None
+            self._levels[campaign_id] = price_levels(state, self.policy)
             # Exposure and realized P&L are sums over the positions: the same positions (most
             # bars move only the last price) leave them as they were.
             if (
@@ -202,15 +244,18 @@ class Backtest:
         elif campaign_id in on_symbol:  # it has just closed
             del on_symbol[campaign_id]
             del self._exposures[campaign_id], self._realized[campaign_id]
+            del self._levels[campaign_id]
             self._closed_realized = plus(self._closed_realized, state.realized_pnl)
 
     # --- the portfolio over time -----------------------------------------------------------
 
     def unrealized_pnl(self) -> MoneyValue:
+        # positions only: the prices taken quietly need not be recorded for this
+        states, marks = self._states, self.marks
         return total(
-            p.unrealized_pnl(self.marks.get(s.symbol))
-            for s in self.open_campaigns()
-            for p in s.positions
+            p.unrealized_pnl(marks.get(states[cid].symbol))
+            for cid in self._open_ids()
+            for p in states[cid].positions
         )
 
     def snapshot(self, at: datetime, after: Literal["start", "bars", "signals"]) -> None:
@@ -244,6 +289,7 @@ class Backtest:
         return self.result()
 
     def result(self) -> BacktestRun:
+        self._record_quiet()
         return BacktestRun(
             policy=self.policy,
             states=dict(self.states),
