@@ -115,11 +115,13 @@ class Backtest:
         self._record_quiet()
         return self._states
 
-    def _record_quiet(self) -> None:
-        states = self._states
-        for campaign_id, taken in self._quiet.items():
-            states[campaign_id] = taken.recorded(states[campaign_id])
-        self._quiet.clear()
+    def _record_quiet(self, campaign_ids: Iterable[str] | None = None) -> None:
+        """The prices taken quietly written into the states (of ``campaign_ids``, or all)."""
+        states, quiet = self._states, self._quiet
+        for campaign_id in list(quiet) if campaign_ids is None else campaign_ids:
+            taken = quiet.pop(campaign_id, None)
+            if taken is not None:
+                states[campaign_id] = taken.recorded(states[campaign_id])
 
     # --- the portfolio ---------------------------------------------------------------------
 
@@ -150,7 +152,9 @@ class Backtest:
     def decide(self, signals: Sequence[EntrySignal], now: datetime) -> list[AllocationPlan]:
         """One submission at market time ``now``: decided in priority order, each approved
         entry filled at once at its price (the paper broker), stamped ``now``."""
-        batch = decide_batch(self.states, signals, self.portfolio(), self.policy, now)
+        # decide_batch reads the states of the signals' campaigns only
+        self._record_quiet({s.campaign_id for s in signals})
+        batch = decide_batch(self._states, signals, self.portfolio(), self.policy, now)
         plans = [o.plan for o in batch.outcomes if o.plan is not None]
         touched: dict[str, list[Order]] = {}
         for outcome in batch.outcomes:
