@@ -16,22 +16,18 @@ way the stack plays them (SPEC section 10).
 No clock, no I/O: the same timeline always plays the same way.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Literal
 from uuid import UUID
 
+from campaign_engine.backtest.open_book import OpenBook
 from campaign_engine.backtest.timeline import Bars, Decision, Timeline
-from campaign_engine.domain.campaign import (
-    Outcome,
-    apply_fill,
-    decide_batch,
-    exposure_of,
-    is_stale,
-    on_price,
-)
+from campaign_engine.domain.campaign import Outcome, apply_fill, decide_batch, is_stale, on_price
 from campaign_engine.domain.campaign.quiet_bars import (
     LastPrice,
     PriceLevels,
@@ -39,9 +35,9 @@ from campaign_engine.domain.campaign.quiet_bars import (
     price_levels,
 )
 from campaign_engine.domain.events import CampaignEvent
-from campaign_engine.domain.limits import Exposure, PortfolioView
+from campaign_engine.domain.limits import PortfolioView
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
-from campaign_engine.domain.money import NO_MONEY, ZERO, plus, total
+from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.orders import Order, paper_fill
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
@@ -51,6 +47,8 @@ from campaign_engine.domain.types import MoneyValue, PriceValue
 
 Progress = Callable[[int], None]
 """Told how many bars have been played so far."""
+
+_SYMBOL, _CLOSE = attrgetter("symbol"), attrgetter("close")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +93,16 @@ class Backtest:
     events: list[CampaignEvent] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
     marks: dict[str, PriceValue] = field(default_factory=dict)
-    # The campaigns open on each symbol, in creation order, and the P&L of those closed.
-    _open: dict[str, dict[str, None]] = field(default_factory=dict)
-    _closed_realized: MoneyValue = NO_MONEY
-    # Of each open campaign, its exposure and realized P&L as of the state last stored, so a
-    # decision or a snapshot reads them instead of summing every campaign's positions again.
-    _exposures: dict[str, Exposure] = field(default_factory=dict)
-    _realized: dict[str, MoneyValue] = field(default_factory=dict)
+    _open: OpenBook = field(init=False)
     _decided: set[UUID] = field(default_factory=set)  # the signal ids of ``plans``
     # Every campaign's state but the prices it took quietly since (``_quiet``), and the
     # levels of each open one (``price_levels`` of its state).
     _states: dict[str, CampaignState] = field(default_factory=dict)
     _quiet: dict[str, LastPrice] = field(default_factory=dict)
     _levels: dict[str, PriceLevels] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._open = OpenBook(self.policy.starting_equity)
 
     @property
     def states(self) -> dict[str, CampaignState]:
@@ -126,26 +121,17 @@ class Backtest:
     # --- the portfolio ---------------------------------------------------------------------
 
     def open_campaigns(self, symbol: str | None = None) -> list[CampaignState]:
-        symbols = self._open if symbol is None else {symbol: self._open.get(symbol, {})}
+        ids = self._open.ids() if symbol is None else self._open.by_symbol.get(symbol, {})
         states = self.states
-        return [states[cid] for ids in symbols.values() for cid in ids]
-
-    def _open_ids(self) -> Iterator[str]:
-        """The open campaigns' ids in the order ``open_campaigns`` lists them."""
-        return (cid for ids in self._open.values() for cid in ids)
+        return [states[cid] for cid in ids]
 
     def realized_pnl(self) -> MoneyValue:
-        realized = self._realized
-        return plus(self._closed_realized, *(realized[cid] for cid in self._open_ids()))
+        return self._open.realized_pnl()
 
     def portfolio(self) -> PortfolioView:
         """What an entry decision sees, as live: every open campaign's exposure, and equity
         = starting equity + realized P&L (closed campaigns have no exposure left)."""
-        exposures = self._exposures
-        return PortfolioView.of(
-            plus(self.policy.starting_equity, self.realized_pnl()),
-            (exposures[cid] for cid in self._open_ids()),
-        )
+        return self._open.portfolio()
 
     # --- the two inputs --------------------------------------------------------------------
 
@@ -172,11 +158,11 @@ class Backtest:
     def take_bar(self, update: PriceUpdate) -> None:
         """One bar, to each campaign open on its symbol (the domain leaves a bar alone that
         is not later than the signal that opened the campaign: ``is_stale``)."""
-        # ``update.last``, read without the property: a bar's close or a tick's price
-        last = update.price if update.price is not None else update.close
-        assert last is not None  # guaranteed by PriceUpdate
-        self.marks[update.symbol] = last
-        on_symbol = self._open.get(update.symbol)
+        self.marks[update.symbol] = update.last
+        self._evaluate(update)
+
+    def _evaluate(self, update: PriceUpdate) -> None:
+        on_symbol = self._open.by_symbol.get(update.symbol)
         if not on_symbol:  # most bars: no campaign open on their symbol
             return
         states, quiet = self._states, self._quiet
@@ -200,14 +186,21 @@ class Backtest:
             self._carry_out_outcome(outcome)
 
     def take_bars(self, bars: Bars) -> None:
-        marks, open_on = self.marks, self._open
-        for update in bars.updates:
-            if open_on.get(update.symbol):
+        """The bars of one instant: every mark moves, and the bars of the symbols with a
+        campaign open go to ``take_bar``, in the order given."""
+        updates = bars.updates
+        symbols = list(map(_SYMBOL, updates))  # attribute reads in C: most bars need no more
+        at = dict(zip(symbols, range(len(symbols)), strict=True))
+        if len(at) < len(updates):  # a symbol twice in one instant: one by one
+            for update in updates:
                 self.take_bar(update)
-            else:  # most bars: only the mark moves (``take_bar``'s first step)
-                last = update.price if update.price is not None else update.close
-                assert last is not None  # guaranteed by PriceUpdate
-                marks[update.symbol] = last
+        else:
+            closes = list(map(_CLOSE, updates))
+            if any(map(is_, closes, repeat(None))):  # ticks: their price is the mark
+                closes = [u.last for u in updates]
+            self.marks.update(zip(symbols, closes, strict=True))
+            for index in sorted(at[s] for s in self._open.symbols if s in at):
+                self._evaluate(updates[index])
         self.snapshot(bars.at, "bars")
 
     # --- carrying out ----------------------------------------------------------------------
@@ -228,39 +221,17 @@ class Backtest:
     def _store(self, state: CampaignState) -> None:
         """Keep ``state`` (which holds every price its campaign took) as the campaign's."""
         campaign_id = state.campaign_id
-        previous = self._states.get(campaign_id)
+        self._open.keep(self._states.get(campaign_id), state)
         self._states[campaign_id] = state
-        if not state.exists:
-            return
-        on_symbol = self._open.setdefault(state.symbol, {})
-        if not state.is_closed:
-            on_symbol[campaign_id] = None
+        if state.exists and not state.is_closed:
             self._levels[campaign_id] = price_levels(state, self.policy)
-            # Exposure and realized P&L are sums over the positions: the same positions (most
-            # bars move only the last price) leave them as they were.
-            if (
-                previous is None
-                or previous.positions is not state.positions
-                or campaign_id not in self._exposures
-            ):
-                self._exposures[campaign_id] = exposure_of(state)
-                self._realized[campaign_id] = state.realized_pnl
-        elif campaign_id in on_symbol:  # it has just closed
-            del on_symbol[campaign_id]
-            del self._exposures[campaign_id], self._realized[campaign_id]
-            del self._levels[campaign_id]
-            self._closed_realized = plus(self._closed_realized, state.realized_pnl)
+        else:
+            self._levels.pop(campaign_id, None)
 
     # --- the portfolio over time -----------------------------------------------------------
 
     def unrealized_pnl(self) -> MoneyValue:
-        # positions only: the prices taken quietly need not be recorded for this
-        states, marks = self._states, self.marks
-        return total(
-            p.unrealized_pnl(marks.get(states[cid].symbol))
-            for cid in self._open_ids()
-            for p in states[cid].positions
-        )
+        return self._open.unrealized_pnl(self.marks)
 
     def snapshot(self, at: datetime, after: Literal["start", "bars", "signals"]) -> None:
         realized, unrealized = self.realized_pnl(), self.unrealized_pnl()
