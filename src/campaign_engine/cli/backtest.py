@@ -13,6 +13,8 @@ import typer
 from campaign_engine.cli.common import Failure, out, read_settings, stop
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from campaign_engine.backtest.report import Report
     from campaign_engine.backtest.timeline import Timeline
     from campaign_engine.domain.policy import Policy
@@ -71,7 +73,8 @@ def _policy(equity: str | None) -> "Policy":
     return Policy.model_validate({**policy.model_dump(), "starting_equity": amount})
 
 
-def _summary(report: "Report") -> None:
+def summary(report: "Report", console: "Console" = out) -> None:
+    """What the command prints of a report: a table of its campaigns, then its figures."""
     from rich.table import Table
 
     from campaign_engine.demo.outcome import number_text
@@ -88,7 +91,7 @@ def _summary(report: "Report") -> None:
             number_text(c.total_pnl, 2),
             number_text(c.r_multiple, 2),
         )
-    out.print(table)
+    console.print(table)
     p, t, dd = report.portfolio, report.portfolio.trades, report.portfolio.drawdown
     refused = ", ".join(f"{code} {n}" for code, n in report.signals.refused_by_code.items())
     longest = dd.longest.duration if dd.longest else None
@@ -106,7 +109,7 @@ def _summary(report: "Report") -> None:
         f"{report.signals.refused} refused" + (f" ({refused})" if refused else ""),
     ]
     for line in lines:
-        out.print(line, highlight=False)
+        console.print(line, highlight=False)
 
 
 def backtest(
@@ -175,6 +178,6 @@ def _play(
             written.append(write_html(report, run, timeline, out_dir / "report.html"))
     except OSError as error:
         stop(Failure(f"cannot write the report into {out_dir}: {error.strerror or error}"), 1)
-    _summary(report)
+    summary(report)
     for path in written:
         out.print(f"wrote {path}", highlight=False)
