@@ -135,6 +135,7 @@ def test_a_long_file_of_bars_reads_as_validating_every_record_reads_it() -> None
     read = outcome(parse_prices, text)
     assert read[0] == "read"
     assert read == outcome(validated_one_by_one, text)
+    assert parse_prices(text, "bars.csv") == validated_one_by_one(text, "bars.csv")  # as models
 
 
 @pytest.mark.parametrize(
