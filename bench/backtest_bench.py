@@ -51,12 +51,14 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from bench.backtest_floors import floors
 from campaign_engine.backtest.engine import BacktestRun, run_backtest
 from campaign_engine.backtest.inputs import files_timeline
 from campaign_engine.backtest.report import Report, build_report
 from campaign_engine.backtest.report_html import render_html
 from campaign_engine.backtest.report_json import report_data
 from campaign_engine.backtest.timeline import Timeline
+from campaign_engine.cli.backtest import collector_paused, summary
 from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
 from campaign_engine.domain.vocabulary import Pattern
 
@@ -427,6 +429,24 @@ def play_report(run: BacktestRun, timeline: Timeline) -> tuple[Report, str, str]
     return report, json.dumps(report_data(report), indent=1), render_html(report, run, timeline)
 
 
+def as_the_command(work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` as the command runs it: with the cyclic garbage collector paused."""
+
+    def paused() -> T:
+        with collector_paused():
+            return work()
+
+    return paused
+
+
+def terminal_summary(report: Report) -> None:
+    """The command's summary (a table of every campaign, then the figures), printed where
+    nobody reads it."""
+    from rich.console import Console
+
+    summary(report, Console(file=io.StringIO()))  # 80 columns, as in a pipe
+
+
 def main(args: argparse.Namespace) -> None:
     data, made = measured(lambda: generate(args.symbols, args.days, args.seed))
     folder = Path(tempfile.mkdtemp(prefix="ce-backtest-bench-"))
@@ -446,19 +466,22 @@ def main(args: argparse.Namespace) -> None:
     engine = Figure("  engine (run_backtest)", bars)
     report = Figure("  report (build+JSON+HTML)", bars)
     build = Figure("    build_report", bars)
+    printed = Figure("  summary printed (terminal)", bars)
     timeline = files_timeline(str(signals_file), [str(bars_file)])
     run = run_backtest(timeline)
+    played = build_report(run, timeline)
     for n in range(args.runs):
         command.runs.append(whole_command(signals_file, bars_file, folder / f"out{n}"))
-        parse.runs.append(measured(partial(files_timeline, str(signals_file), [str(bars_file)]))[1])
-        engine.runs.append(measured(partial(run_backtest, timeline))[1])
-        build.runs.append(measured(partial(build_report, run, timeline))[1])
-        report.runs.append(measured(partial(play_report, run, timeline))[1])
-    summary = build_report(run, timeline)
-    p = summary.portfolio
+        parsing = partial(files_timeline, str(signals_file), [str(bars_file)])
+        parse.runs.append(measured(as_the_command(parsing))[1])
+        engine.runs.append(measured(as_the_command(partial(run_backtest, timeline)))[1])
+        build.runs.append(measured(as_the_command(partial(build_report, run, timeline)))[1])
+        report.runs.append(measured(as_the_command(partial(play_report, run, timeline)))[1])
+        printed.runs.append(measured(as_the_command(partial(terminal_summary, played)))[1])
+    p = played.portfolio
     print(
-        f"the play: {p.campaigns} campaigns, {summary.signals.decided} signals decided "
-        f"({summary.signals.refused} refused), {len(run.events):,} events, "
+        f"the play: {p.campaigns} campaigns, {played.signals.decided} signals decided "
+        f"({played.signals.refused} refused), {len(run.events):,} events, "
         f"{p.trades.trades} closed trades, final equity {p.final_equity:,.2f}"
     )
     live_figure: Figure | None = None
@@ -478,7 +501,7 @@ def main(args: argparse.Namespace) -> None:
             f"({live.plans} decided), {live.waits_timed_out} bar waits timed out"
         )
     print(HEAD)
-    for figure in (command, parse, engine, report, build, live_figure):
+    for figure in (command, parse, engine, report, build, printed, live_figure):
         if figure is not None:
             print(figure.row())
     engine_rate = bars / engine.wall
@@ -499,6 +522,9 @@ def main(args: argparse.Namespace) -> None:
             f"  ratio backtest / live: whole command {bars / command.wall / live_rate:,.0f}x, "
             f"engine {engine_rate / live_rate:,.0f}x"
         )
+    print("  floors, CPU µs per bar (least of 3; the least work a stage must do, alone):")
+    for what, least in floors(bars_file, timeline):
+        print(f"    {what:<44} {least:>7.2f}")
     if args.profile:
         profile("engine", lambda: run_backtest(timeline), args.top)
         profile("report", lambda: play_report(run, timeline), args.top)

@@ -4,13 +4,14 @@ on: which file, which record, which field, and what was wrong."""
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
+from campaign_engine.price_rows import BarRows
 from campaign_engine.validation_errors import problem_lines
 
 M = TypeVar("M", bound=BaseModel)
@@ -42,15 +43,25 @@ def _records_from_json(text: str, source: str) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
-def _records_from_csv(text: str, source: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+def _record(header: Sequence[str], row: Sequence[str]) -> dict[str, str]:
+    """A CSV row as a record, as ``csv.DictReader`` reads it: its cells by column name (the
+    last column of a name wins, a column the row is too short for is empty, cells beyond the
+    header are dropped); and empty cells mean "not given", as an absent JSON field would."""
+    cells = dict(zip(header, row, strict=False))
+    cells.update((name, "") for name in header[len(row) :])
+    return {k: v for k, v in cells.items() if k and v}
+
+
+def _rows_from_csv(text: str, source: str) -> tuple[list[str], Iterator[list[str]]]:
+    """The header and the rows that are not blank."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
         raise InputError(f"{source} is empty")
-    # Empty cells mean "not given", as an absent JSON field would.
-    return [{k: v for k, v in row.items() if k and v not in (None, "")} for row in reader]
+    return header, (row for row in reader if row)
 
 
-def _validate(model: type[M], records: Sequence[Any], source: str) -> list[M]:
+def _validate(model: type[M], records: Iterable[Any], source: str) -> list[M]:
     parsed: list[M] = []
     problems: list[str] = []
     for n, record in enumerate(records, start=1):
@@ -58,6 +69,10 @@ def _validate(model: type[M], records: Sequence[Any], source: str) -> list[M]:
             parsed.append(model.model_validate(record))
         except ValidationError as error:
             problems += problem_lines(error, prefix=f"  record {n}, ", whole="(record)")
+    return _checked(parsed, problems, source)
+
+
+def _checked(parsed: list[M], problems: list[str], source: str) -> list[M]:
     if problems:
         head = f"{source}: {len(problems)} problem(s), nothing was sent"
         raise InputError("\n".join([head, *problems[:20]]))
@@ -76,7 +91,18 @@ def parse_prices(text: str, source: str = "input") -> list[PriceUpdate]:
     (symbol,as_of and price, or open,high,low,close; optional sequence)."""
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        records: list[Any] = _records_from_json(text, source)
-    else:
-        records = _records_from_csv(text, source)
-    return _validate(PriceUpdate, records, source)
+        return _validate(PriceUpdate, _records_from_json(text, source), source)
+    header, rows = _rows_from_csv(text, source)
+    bars = BarRows(header)
+    parsed: list[PriceUpdate] = []
+    problems: list[str] = []
+    for n, row in enumerate(rows, start=1):
+        update = bars.update(row)  # most rows: a bar whose texts were all seen before
+        if update is None:
+            try:
+                update = PriceUpdate.model_validate(_record(header, row))
+            except ValidationError as error:
+                problems += problem_lines(error, prefix=f"  record {n}, ", whole="(record)")
+                continue
+        parsed.append(update)
+    return _checked(parsed, problems, source)

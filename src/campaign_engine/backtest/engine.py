@@ -9,29 +9,35 @@ way the stack plays them (SPEC section 10).
   opened (SPEC section 9), one bar at a time, never merged.
 - After every instant of bars the portfolio is marked to market at the closes; after every
   decision its heat is noted too.
+- A bar that crosses none of a campaign's levels (``is_quiet``) is not evaluated: it is kept
+  as the campaign's last price and written into its state when anything next reads or changes
+  it, as ``on_price`` would have written it (``skip_quiet_bars=False`` evaluates every bar).
 
 No clock, no I/O: the same timeline always plays the same way.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Literal
 from uuid import UUID
 
+from campaign_engine.backtest.open_book import OpenBook
 from campaign_engine.backtest.timeline import Bars, Decision, Timeline
-from campaign_engine.domain.campaign import (
-    Outcome,
-    apply_fill,
-    decide_batch,
-    exposure_of,
-    on_price,
+from campaign_engine.domain.campaign import Outcome, apply_fill, decide_batch, is_stale, on_price
+from campaign_engine.domain.campaign.quiet_bars import (
+    LastPrice,
+    PriceLevels,
+    is_quiet,
+    price_levels,
 )
 from campaign_engine.domain.events import CampaignEvent
-from campaign_engine.domain.limits import Exposure, PortfolioView
+from campaign_engine.domain.limits import PortfolioView
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
-from campaign_engine.domain.money import NO_MONEY, ZERO, plus, total
+from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.orders import Order, paper_fill
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
@@ -41,6 +47,8 @@ from campaign_engine.domain.types import MoneyValue, PriceValue
 
 Progress = Callable[[int], None]
 """Told how many bars have been played so far."""
+
+_SYMBOL, _CLOSE = attrgetter("symbol"), attrgetter("close")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,49 +88,59 @@ class Backtest:
     inputs; ``play`` feeds a whole timeline through them."""
 
     policy: Policy = DEFAULT_POLICY
-    states: dict[str, CampaignState] = field(default_factory=dict)
+    skip_quiet_bars: bool = True
     plans: list[AllocationPlan] = field(default_factory=list)
     events: list[CampaignEvent] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
     marks: dict[str, PriceValue] = field(default_factory=dict)
-    # The campaigns open on each symbol, in creation order, and the P&L of those closed.
-    _open: dict[str, dict[str, None]] = field(default_factory=dict)
-    _closed_realized: MoneyValue = NO_MONEY
-    # Of each open campaign, its exposure and realized P&L as of the state last stored, so a
-    # decision or a snapshot reads them instead of summing every campaign's positions again.
-    _exposures: dict[str, Exposure] = field(default_factory=dict)
-    _realized: dict[str, MoneyValue] = field(default_factory=dict)
+    _open: OpenBook = field(init=False)
     _decided: set[UUID] = field(default_factory=set)  # the signal ids of ``plans``
+    # Every campaign's state but the prices it took quietly since (``_quiet``), and the
+    # levels of each open one (``price_levels`` of its state).
+    _states: dict[str, CampaignState] = field(default_factory=dict)
+    _quiet: dict[str, LastPrice] = field(default_factory=dict)
+    _levels: dict[str, PriceLevels] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._open = OpenBook(self.policy.starting_equity)
+
+    @property
+    def states(self) -> dict[str, CampaignState]:
+        """Every campaign's state, as ``on_price`` would have left it bar by bar."""
+        self._record_quiet()
+        return self._states
+
+    def _record_quiet(self, campaign_ids: Iterable[str] | None = None) -> None:
+        """The prices taken quietly written into the states (of ``campaign_ids``, or all)."""
+        states, quiet = self._states, self._quiet
+        for campaign_id in list(quiet) if campaign_ids is None else campaign_ids:
+            taken = quiet.pop(campaign_id, None)
+            if taken is not None:
+                states[campaign_id] = taken.recorded(states[campaign_id])
 
     # --- the portfolio ---------------------------------------------------------------------
 
     def open_campaigns(self, symbol: str | None = None) -> list[CampaignState]:
-        symbols = self._open if symbol is None else {symbol: self._open.get(symbol, {})}
-        return [self.states[cid] for ids in symbols.values() for cid in ids]
-
-    def _open_ids(self) -> Iterator[str]:
-        """The open campaigns' ids in the order ``open_campaigns`` lists them."""
-        return (cid for ids in self._open.values() for cid in ids)
+        ids = self._open.ids() if symbol is None else self._open.by_symbol.get(symbol, {})
+        states = self.states
+        return [states[cid] for cid in ids]
 
     def realized_pnl(self) -> MoneyValue:
-        realized = self._realized
-        return plus(self._closed_realized, *(realized[cid] for cid in self._open_ids()))
+        return self._open.realized_pnl()
 
     def portfolio(self) -> PortfolioView:
         """What an entry decision sees, as live: every open campaign's exposure, and equity
         = starting equity + realized P&L (closed campaigns have no exposure left)."""
-        exposures = self._exposures
-        return PortfolioView.of(
-            plus(self.policy.starting_equity, self.realized_pnl()),
-            (exposures[cid] for cid in self._open_ids()),
-        )
+        return self._open.portfolio()
 
     # --- the two inputs --------------------------------------------------------------------
 
     def decide(self, signals: Sequence[EntrySignal], now: datetime) -> list[AllocationPlan]:
         """One submission at market time ``now``: decided in priority order, each approved
         entry filled at once at its price (the paper broker), stamped ``now``."""
-        batch = decide_batch(self.states, signals, self.portfolio(), self.policy, now)
+        # decide_batch reads the states of the signals' campaigns only
+        self._record_quiet({s.campaign_id for s in signals})
+        batch = decide_batch(self._states, signals, self.portfolio(), self.policy, now)
         plans = [o.plan for o in batch.outcomes if o.plan is not None]
         touched: dict[str, list[Order]] = {}
         for outcome in batch.outcomes:
@@ -140,30 +158,49 @@ class Backtest:
     def take_bar(self, update: PriceUpdate) -> None:
         """One bar, to each campaign open on its symbol (the domain leaves a bar alone that
         is not later than the signal that opened the campaign: ``is_stale``)."""
-        # ``update.last``, read without the property: a bar's close or a tick's price
-        last = update.price if update.price is not None else update.close
-        assert last is not None  # guaranteed by PriceUpdate
-        self.marks[update.symbol] = last
-        on_symbol = self._open.get(update.symbol)
+        self.marks[update.symbol] = update.last
+        self._evaluate(update)
+
+    def _evaluate(self, update: PriceUpdate) -> None:
+        on_symbol = self._open.by_symbol.get(update.symbol)
         if not on_symbol:  # most bars: no campaign open on their symbol
             return
-        correlation_id = price_correlation_id(update)
+        states, quiet = self._states, self._quiet
+        correlation_id = None
         for campaign_id in list(on_symbol):
-            state = self.states[campaign_id]
+            state = states[campaign_id]
+            taken = quiet.get(campaign_id)
+            if is_stale(state, update) or (taken is not None and not taken.is_newer(update)):
+                continue  # not later than the signal or the last bar: on_price ignores it
+            if self.skip_quiet_bars and is_quiet(self._levels[campaign_id], update):
+                quiet[campaign_id] = (
+                    LastPrice.after(state, update) if taken is None else taken.then(update)
+                )
+                continue
+            if taken is not None:
+                state = taken.recorded(state)
+                del quiet[campaign_id]
+            if correlation_id is None:
+                correlation_id = price_correlation_id(update)
             outcome = on_price(state, update, self.policy, update.as_of, correlation_id)
-            if outcome.state is state and not outcome.events and not outcome.orders:
-                continue  # a stale bar: nothing changed
             self._carry_out_outcome(outcome)
 
     def take_bars(self, bars: Bars) -> None:
-        marks, open_on = self.marks, self._open
-        for update in bars.updates:
-            if open_on.get(update.symbol):
+        """The bars of one instant: every mark moves, and the bars of the symbols with a
+        campaign open go to ``take_bar``, in the order given."""
+        updates = bars.updates
+        symbols = list(map(_SYMBOL, updates))  # attribute reads in C: most bars need no more
+        at = dict(zip(symbols, range(len(symbols)), strict=True))
+        if len(at) < len(updates):  # a symbol twice in one instant: one by one
+            for update in updates:
                 self.take_bar(update)
-            else:  # most bars: only the mark moves (``take_bar``'s first step)
-                last = update.price if update.price is not None else update.close
-                assert last is not None  # guaranteed by PriceUpdate
-                marks[update.symbol] = last
+        else:
+            closes = list(map(_CLOSE, updates))
+            if any(map(is_, closes, repeat(None))):  # ticks: their price is the mark
+                closes = [u.last for u in updates]
+            self.marks.update(zip(symbols, closes, strict=True))
+            for index in sorted(at[s] for s in self._open.symbols if s in at):
+                self._evaluate(updates[index])
         self.snapshot(bars.at, "bars")
 
     # --- carrying out ----------------------------------------------------------------------
@@ -182,36 +219,19 @@ class Backtest:
         self._store(state)
 
     def _store(self, state: CampaignState) -> None:
+        """Keep ``state`` (which holds every price its campaign took) as the campaign's."""
         campaign_id = state.campaign_id
-        previous = self.states.get(campaign_id)
-        self.states[campaign_id] = state
-        if not state.exists:
-            return
-        on_symbol = self._open.setdefault(state.symbol, {})
-        if not state.is_closed:
-            on_symbol[campaign_id] = None
-            # Exposure and realized P&L are sums over the positions: the same positions (most
-            # bars move only the last price) leave them as they were.
-            if (
-                previous is None
-                or previous.positions is not state.positions
-                or campaign_id not in self._exposures
-            ):
-                self._exposures[campaign_id] = exposure_of(state)
-                self._realized[campaign_id] = state.realized_pnl
-        elif campaign_id in on_symbol:  # it has just closed
-            del on_symbol[campaign_id]
-            del self._exposures[campaign_id], self._realized[campaign_id]
-            self._closed_realized = plus(self._closed_realized, state.realized_pnl)
+        self._open.keep(self._states.get(campaign_id), state)
+        self._states[campaign_id] = state
+        if state.exists and not state.is_closed:
+            self._levels[campaign_id] = price_levels(state, self.policy)
+        else:
+            self._levels.pop(campaign_id, None)
 
     # --- the portfolio over time -----------------------------------------------------------
 
     def unrealized_pnl(self) -> MoneyValue:
-        return total(
-            p.unrealized_pnl(self.marks.get(s.symbol))
-            for s in self.open_campaigns()
-            for p in s.positions
-        )
+        return self._open.unrealized_pnl(self.marks)
 
     def snapshot(self, at: datetime, after: Literal["start", "bars", "signals"]) -> None:
         realized, unrealized = self.realized_pnl(), self.unrealized_pnl()
@@ -244,6 +264,7 @@ class Backtest:
         return self.result()
 
     def result(self) -> BacktestRun:
+        self._record_quiet()
         return BacktestRun(
             policy=self.policy,
             states=dict(self.states),

@@ -79,18 +79,28 @@ def merge_in_time(signals: Sequence[EntrySignal], bars: Sequence[PriceUpdate]) -
     return steps
 
 
-def _no_repeated_bars(bars: Sequence[tuple[str, PriceUpdate]]) -> None:
+def _no_repeated_bars(files: Sequence[tuple[str, Sequence[PriceUpdate]]]) -> None:
+    seen: set[tuple[str, datetime]] = set()
+    for _, updates in files:
+        seen.update([(bar.symbol, bar.as_of) for bar in updates])
+    if len(seen) < sum(len(updates) for _, updates in files):
+        _repeated_bars(files)
+
+
+def _repeated_bars(files: Sequence[tuple[str, Sequence[PriceUpdate]]]) -> None:
+    """Names each bar that repeats a symbol's time (the second look, only when one does)."""
     seen: dict[tuple[str, datetime], str] = {}
     problems: list[str] = []
-    for where, bar in bars:
-        key = (bar.symbol, bar.as_of)
-        if key in seen:
-            problems.append(
-                f"  {where}: a second {bar.symbol} bar at {bar.as_of.isoformat()} "
-                f"(the first is {seen[key]})"
-            )
-        else:
-            seen[key] = where
+    for path, updates in files:
+        for n, bar in enumerate(updates, start=1):
+            key, where = (bar.symbol, bar.as_of), f"{path} record {n}"
+            if key in seen:
+                problems.append(
+                    f"  {where}: a second {bar.symbol} bar at {bar.as_of.isoformat()} "
+                    f"(the first is {seen[key]})"
+                )
+            else:
+                seen[key] = where
     if problems:
         head = f"{len(problems)} bar(s) repeat a symbol's time, nothing was played"
         raise InputError("\n".join([head, *problems[:20]]))
@@ -103,12 +113,9 @@ def files_timeline(signals_file: str, bar_files: Sequence[str]) -> Timeline:
     if not bar_files:
         raise InputError("give at least one bar file (--bars)")
     signals = parse_signals(read_text(signals_file), signals_file)
-    located: list[tuple[str, PriceUpdate]] = []
-    for path in bar_files:
-        updates = parse_prices(read_text(path), path)
-        located.extend((f"{path} record {n}", u) for n, u in enumerate(updates, start=1))
-    _no_repeated_bars(located)
-    steps = merge_in_time(signals, [u for _, u in located])
+    files = [(path, parse_prices(read_text(path), path)) for path in bar_files]
+    _no_repeated_bars(files)
+    steps = merge_in_time(signals, [u for _, updates in files for u in updates])
     labels = {s.signal_id: str(s.signal_id) for s in signals}
     return Timeline(tuple(steps), f"{signals_file} + {', '.join(bar_files)}", labels)
 

@@ -4,18 +4,19 @@ each campaign's bars with its entries, exits, stops and targets. No script, no l
 styles and the charts (SVG) are inside the file."""
 
 import bisect
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from html import escape
 from pathlib import Path
 
 from campaign_engine.backtest.campaigns import CampaignRow
-from campaign_engine.backtest.charts import Candle, Level, Mark, bar_chart, grouped, line_chart
+from campaign_engine.backtest.chart_bars import SymbolBars, bars_of
+from campaign_engine.backtest.charts import Level, Mark, bar_chart, grouped, line_chart
 from campaign_engine.backtest.engine import BacktestRun
 from campaign_engine.backtest.metrics import ExitReason, TradeStats
 from campaign_engine.backtest.report import Report
-from campaign_engine.backtest.timeline import Bars, Timeline
+from campaign_engine.backtest.timeline import Timeline
 from campaign_engine.domain.events import ExitsTriggered, StopMove, StopsTrailed
 
 _EXIT_LOOK = {
@@ -165,12 +166,12 @@ def _stops(moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow) -> list[L
 
 
 def _campaign_chart(
-    moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow, bars: Sequence[Candle]
+    moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow, bars: SymbolBars
 ) -> str:
-    times = [b.at for b in bars]
+    times = bars.times
     first = bisect.bisect_right(times, c.created_at) if c.created_at else 0
-    last = bisect.bisect_left(times, c.closed_at) if c.closed_at else len(bars) - 1
-    window = grouped(bars[max(0, first - _BEFORE) : last + _AFTER + 1], _MOST_CANDLES)
+    last = bisect.bisect_left(times, c.closed_at) if c.closed_at else len(times) - 1
+    window = grouped(bars.candles(max(0, first - _BEFORE), last + _AFTER + 1), _MOST_CANDLES)
     targets = sorted({t for e in c.entries for t in e.targets})
     levels = [Level(price, "#15803d", f"target {price}") for price in targets]
     if (low := c.levels.get("spring_low")) is not None:
@@ -189,7 +190,7 @@ def _campaign_chart(
 
 
 def _campaign_section(
-    moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow, bars: Sequence[Candle]
+    moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow, bars: SymbolBars
 ) -> str:
     entries = _table(
         ["entry", "signal", "shares", "price", "initial stop", "last stop", "targets", "P&L", "R"],
@@ -233,19 +234,6 @@ def _campaign_section(
     )
 
 
-def _candles(timeline: Timeline, symbols: Collection[str]) -> dict[str, list[Candle]]:
-    """The bars of ``symbols`` (those with a campaign to chart) as candles."""
-    by_symbol: dict[str, list[Candle]] = {}
-    for step in timeline.steps:
-        if isinstance(step, Bars):
-            for u in step.updates:
-                if u.symbol not in symbols:
-                    continue
-                candle = Candle(u.as_of, u.bar_open, u.bar_high, u.bar_low, u.last)
-                by_symbol.setdefault(u.symbol, []).append(candle)
-    return by_symbol
-
-
 def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
     p = report.portfolio
     equity = line_chart([(e.at, e.equity) for e in report.equity_curve], "Equity")
@@ -275,7 +263,7 @@ def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
         ]
         for r in report.signals.refusals
     ]
-    candles = _candles(timeline, {c.symbol for c in report.campaigns})
+    bars = bars_of(timeline, {c.symbol for c in report.campaigns})
     moves = _stop_moves(run)
     stats_head = ["", "trades", "win rate", "net P&L", "profit factor", "expectancy", "avg R"]
     stats_head += ["best", "worst"]
@@ -301,7 +289,7 @@ def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
         else "",
         "<h2>Each campaign</h2>",
         *(
-            _campaign_section(moves.get(c.campaign_id, []), c, candles.get(c.symbol, []))
+            _campaign_section(moves.get(c.campaign_id, []), c, bars[c.symbol])
             for c in report.campaigns
         ),
     ]

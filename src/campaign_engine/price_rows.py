@@ -1,0 +1,144 @@
+"""Price updates read from rows of text, many at a time, validated as ``PriceUpdate`` validates
+them but without paying its whole validation for every row.
+
+A file of bars repeats a few texts a great deal: one symbol for hundreds of rows, one
+timestamp for every symbol, prices to the cent. Each distinct text of a field is validated
+once, by pydantic, with the very type the model declares for that field (``Symbol``,
+``UtcDatetime``, ``Price``, a sequence >= 0); the rule a bar adds (low <= open, close <= high)
+is checked here; and the update is built from those values as ``model_construct`` would
+build it. A row this cannot take (a tick, a field that does not validate, a bar out of its own
+range, an unusual layout) goes through ``PriceUpdate.model_validate`` instead, which takes it
+or says exactly what is wrong with it. Either way a row gives the very update, or the very
+error, that ``model_validate`` gives: that is tested.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Final
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.types import Price, Symbol, UtcDatetime
+
+_BAR: Final = ("symbol", "as_of", "open", "high", "low", "close")
+"""The fields of a bar, the only rows read here."""
+_KNOWN: Final = frozenset(PriceUpdate.model_fields)
+_MOST_REMEMBERED = 1 << 16
+"""Distinct texts kept per field; a file with more starts again (only slower)."""
+
+
+class _Invalid:
+    """What a text that does not validate is remembered as."""
+
+
+_INVALID: Final = _Invalid()
+
+
+class _Validated(dict[str, object]):
+    """Each text's value by the field's type, validated on first sight."""
+
+    def __init__(self, validate: Callable[[str], object]) -> None:
+        super().__init__()
+        self._validate = validate
+
+    def __missing__(self, text: str) -> object:
+        try:
+            value = self._validate(text)
+        except ValidationError:
+            value = _INVALID
+        if len(self) >= _MOST_REMEMBERED:
+            self.clear()
+        self[text] = value
+        return value
+
+
+def _adapter(kind: Any) -> Callable[[str], object]:
+    return TypeAdapter(kind).validate_python
+
+
+class BarRows:
+    """Reads rows of one table whose first row named its columns (``header``): ``update``
+    gives a row's ``PriceUpdate``, or None for a row ``model_validate`` must decide."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self._width = len(header)
+        column = {name: index for index, name in enumerate(header)}  # the last of a name wins
+        usable = all(not name or name in _KNOWN for name in header) and set(_BAR) <= set(column)
+        self._columns = tuple(column[name] for name in _BAR) if usable else None
+        self._price = column.get("price")
+        self._sequence = column.get("sequence")
+        self._symbols = _Validated(_adapter(Symbol))
+        self._times = _Validated(_adapter(UtcDatetime))
+        self._prices = _Validated(_adapter(Price))
+        self._sequences = _Validated(_adapter(Annotated[int, Field(ge=0)]))
+
+    def update(self, row: Sequence[str]) -> PriceUpdate | None:
+        columns = self._columns
+        if columns is None or len(row) != self._width:
+            return None
+        if self._price is not None and row[self._price]:
+            return None  # a tick
+        s, t, o, h, lo, c = columns
+        symbol, as_of = self._symbols[row[s]], self._times[row[t]]
+        prices = self._prices
+        open_, high, low, close = prices[row[o]], prices[row[h]], prices[row[lo]], prices[row[c]]
+        sequence = None
+        if self._sequence is not None and row[self._sequence]:
+            sequence = self._sequences[row[self._sequence]]
+        if (  # by identity: ``in`` would compare each value with == (slow for a Decimal)
+            symbol is _INVALID
+            or as_of is _INVALID
+            or open_ is _INVALID
+            or high is _INVALID
+            or low is _INVALID
+            or close is _INVALID
+            or sequence is _INVALID
+        ):
+            return None
+        if not (low <= open_ <= high and low <= close <= high):  # type: ignore[operator]
+            return None
+        return _built(symbol, as_of, open_, high, low, close, sequence)
+
+
+_new = object.__new__
+_set = object.__setattr__
+# BaseModel's own slots, set through their descriptors (as pydantic sets them, only cheaper)
+_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"]
+_EXTRA = BaseModel.__dict__["__pydantic_extra__"]
+_PRIVATE = BaseModel.__dict__["__pydantic_private__"]
+_GIVEN: Final = frozenset(_BAR)
+
+
+def _built(
+    symbol: object,
+    as_of: object,
+    open_: object,
+    high: object,
+    low: object,
+    close: object,
+    sequence: object,
+) -> PriceUpdate:
+    """The update of validated values, as ``PriceUpdate.model_construct`` builds it (the
+    fields in their declared order, the ones given as set) at a tenth of its cost."""
+    update: PriceUpdate = _new(PriceUpdate)
+    _set(
+        update,
+        "__dict__",
+        {
+            "symbol": symbol,
+            "as_of": as_of,
+            "price": None,
+            "open": open_,
+            "high": high,
+            "low": low,
+            "close": close,
+            "sequence": sequence,
+        },
+    )
+    given = set(_GIVEN)
+    if sequence is not None:
+        given.add("sequence")
+    _FIELDS_SET.__set__(update, given)
+    _EXTRA.__set__(update, None)
+    _PRIVATE.__set__(update, None)
+    return update
