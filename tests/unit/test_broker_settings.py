@@ -39,7 +39,7 @@ def test_the_simulated_broker_reads_its_settings() -> None:
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"BROKER": "alpaca"}, "BROKER: Input should be 'paper' or 'sim'"),
+        ({"BROKER": "ib"}, "BROKER: Input should be 'paper', 'sim' or 'alpaca'"),
         ({"SIM_FILL_FRACTION": "0"}, "SIM_FILL_FRACTION: Input should be greater than 0"),
         ({"SIM_FILL_FRACTION": "half"}, "SIM_FILL_FRACTION: Input should be a valid decimal"),
         ({"SIM_BUYING_POWER": "-5"}, "SIM_BUYING_POWER: Input should be greater than 0"),
@@ -57,5 +57,5 @@ def test_every_bad_setting_is_named_at_once() -> None:
         load_settings({"SIM_REJECT_RATE": "-1", "BROKER": "live"})
     assert str(error.value) == (
         "invalid configuration: SIM_REJECT_RATE: Input should be greater than or equal to 0; "
-        "BROKER: Input should be 'paper' or 'sim'"
+        "BROKER: Input should be 'paper', 'sim' or 'alpaca'"
     )
