@@ -6,6 +6,7 @@ from temporalio import activity
 
 from campaign_engine.brokers.protocol import Broker
 from campaign_engine.db.holdings import symbol_claims
+from campaign_engine.domain.money import NO_SHARES
 from campaign_engine.messages import (
     BROKER_HOLDING,
     GET_ORDER,
@@ -34,4 +35,4 @@ class BrokerActivities:
         if claims.orders_in_flight:
             return Holding(available=None)
         held = await self._broker.position(request.symbol)
-        return Holding(available=max(held - claims.held_before, held * 0))
+        return Holding(available=max(held - claims.held_before, NO_SHARES))

@@ -1,6 +1,6 @@
 """One entry of a campaign (a SPRING, SOS or LPS position) and its exits."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from uuid import UUID
 
@@ -100,3 +100,14 @@ class Position:
             return NO_MONEY
         per_share = difference(high=mark, low=self.entry_price)
         return value_of(shares=self.open_shares, price=per_share)
+
+    def released(self, now: UtcDatetime) -> "Position":
+        """The position once its entry will fill no further (cancelled, expired or refused):
+        the shares it has are all it will have, and it is closed if it holds none."""
+        nothing_held = self.open_shares == NO_SHARES
+        return replace(
+            self,
+            planned_shares=self.shares,
+            status=PositionStatus.CLOSED if nothing_held else self.status,
+            closed_at=now if nothing_held else self.closed_at,
+        )

@@ -21,7 +21,6 @@ from campaign_engine.domain.types import UtcDatetime
 from campaign_engine.domain.vocabulary import (
     OrderPurpose,
     OrderStatus,
-    PositionStatus,
     RejectionCode,
 )
 
@@ -120,12 +119,7 @@ def _release_entry(
     now: UtcDatetime,
     correlation: str,
 ) -> Outcome:
-    released = replace(
-        position,
-        planned_shares=position.shares,
-        status=PositionStatus.CLOSED if position.open_shares == NO_SHARES else position.status,
-        closed_at=now if position.open_shares == NO_SHARES else position.closed_at,
-    )
+    released = position.released(now)
     state = replace(state, positions=replace_position(state, released))
     assert record.reason is not None
     announcements: list[EventData] = [

@@ -22,7 +22,6 @@ from campaign_engine.domain.vocabulary import (
     CampaignStatus,
     OrderPurpose,
     OrderStatus,
-    PositionStatus,
 )
 
 
@@ -67,13 +66,7 @@ def exit_everything(
                 else r
                 for r in records
             ]
-            nothing_held = position.open_shares == NO_SHARES
-            position = replace(
-                position,
-                planned_shares=position.shares,
-                status=PositionStatus.CLOSED if nothing_held else position.status,
-                closed_at=now if nothing_held else position.closed_at,
-            )
+            position = position.released(now)
         positions.append(position)
     new_state = replace(
         state,
