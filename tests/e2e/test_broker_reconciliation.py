@@ -5,7 +5,6 @@ while the worker was down, the rest not taken as filled), an order the engine ga
 filled after all, and shares sold at the broker by hand while the engine was down."""
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,20 +15,15 @@ import pytest
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from campaign_engine.client import CampaignClient
-from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, broker_orders, campaigns
 from campaign_engine.domain.orders import Fill
-from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern, PositionStatus
-from campaign_engine.settings import Settings
 from tests.e2e.conftest import record_histories
 from tests.support.builders import T0, signal, tick
-from tests.support.harness import Stack, end_running_campaigns, eventually
+from tests.support.harness import Stack, eventually
 from tests.support.resting_broker import fill_at_broker, sell_by_hand
-from tests.support.worker_process import WorkerProcess, worker_environment
+from tests.support.worker_process import WorkerProcess, stack_with_worker_process
 
 D = Decimal
 HOURS = 60  # minutes: the range's timeframe is 1h, so an entry expires 3 bars (180 min) on
@@ -49,25 +43,19 @@ def resting_stack(cancel: str = "") -> Callable[..., Any]:
         tmp_path: Path,
         request: pytest.FixtureRequest,
     ) -> AsyncIterator[Resting]:
-        queue = f"campaigns-reconcile-{uuid.uuid4().hex[:8]}"
-        env = {**worker_environment(temporal, database_url, queue), "RESTING_CANCEL": cancel}
-        worker = WorkerProcess(env, tmp_path / "worker.log", module="tests.support.resting_broker")
-        engine = create_engine_for(database_url, pool_size=2)
-        # Ask the broker at least every 2 s, so a test sees a reconciliation soon.
-        client = CampaignClient(
-            temporal.client, policy=Policy(), task_queue=queue, reconcile_every_seconds=2
-        )
-        settings = Settings(database_url=database_url, task_queue=queue, metrics_port=None)
-        worker.start()
-        try:
-            yield Resting(Stack(client, engine, CampaignRepository(engine), settings), worker)
+        async with stack_with_worker_process(
+            temporal,
+            database_url,
+            tmp_path,
+            queue_prefix="campaigns-reconcile",
+            env={"RESTING_CANCEL": cancel},
+            module="tests.support.resting_broker",
+            # Ask the broker at least every 2 s, so a test sees a reconciliation soon.
+            client_options={"reconcile_every_seconds": 2},
+        ) as (stack, worker):
+            yield Resting(stack, worker)
             if os.environ.get("RECORD_HISTORIES"):
-                await record_histories(temporal, queue, request.node.name)
-        finally:
-            worker.stop()
-            await end_running_campaigns(temporal.client, queue)
-            await engine.dispose()
-            print(worker.output()[-5000:])  # shown by pytest when the test fails
+                await record_histories(temporal, stack.settings.task_queue, request.node.name)
 
     return fixture
 

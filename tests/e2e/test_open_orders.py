@@ -3,7 +3,6 @@ continue-as-new and a worker killed and restarted, and its fill, when it comes, 
 exactly once."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,19 +13,14 @@ from sqlalchemy import func, select
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from campaign_engine.client import CampaignClient
-from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, orders, positions
 from campaign_engine.domain.orders import Fill
-from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern, PositionStatus
 from campaign_engine.messages import workflow_id_for
-from campaign_engine.settings import Settings
 from tests.support.builders import T0, signal, tick
-from tests.support.harness import Stack, end_running_campaigns, eventually
+from tests.support.harness import Stack, eventually
 from tests.support.resting_broker import fill_at_broker
-from tests.support.worker_process import WorkerProcess, worker_environment
+from tests.support.worker_process import WorkerProcess, stack_with_worker_process
 
 D = Decimal
 
@@ -41,22 +35,17 @@ class RestingStack:
 async def resting(
     temporal: WorkflowEnvironment, database_url: str, tmp_path: Path
 ) -> AsyncIterator[RestingStack]:
-    queue = f"campaigns-resting-{uuid.uuid4().hex[:8]}"
-    env = worker_environment(temporal, database_url, queue)
-    worker = WorkerProcess(env, tmp_path / "worker.log", module="tests.support.resting_broker")
-    engine = create_engine_for(database_url, pool_size=2)
-    # The smallest history a run may grow to before it continues as new.
-    client = CampaignClient(
-        temporal.client, policy=Policy(), task_queue=queue, continue_as_new_after_events=50
-    )
-    settings = Settings(database_url=database_url, task_queue=queue, metrics_port=None)
-    try:
-        yield RestingStack(Stack(client, engine, CampaignRepository(engine), settings), worker)
-    finally:
-        worker.stop()
-        await end_running_campaigns(temporal.client, queue)
-        await engine.dispose()
-        print(worker.output()[-5000:])  # shown by pytest when the test fails
+    async with stack_with_worker_process(
+        temporal,
+        database_url,
+        tmp_path,
+        queue_prefix="campaigns-resting",
+        module="tests.support.resting_broker",
+        # The smallest history a run may grow to before it continues as new.
+        client_options={"continue_as_new_after_events": 50},
+        start=False,
+    ) as (stack, worker):
+        yield RestingStack(stack, worker)
 
 
 async def _entry_status(stack: Stack, client_order_id: str) -> str | None:

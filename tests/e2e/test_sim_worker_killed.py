@@ -2,7 +2,6 @@
 killed mid-way (the simulated broker keeps filling while it is down): at the end every share
 and every dollar of risk is accounted for, and the engine agrees with the broker's book."""
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,19 +14,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.brokers.sim.config import SimConfig
-from campaign_engine.client import CampaignClient
-from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import broker_orders, campaign_exposure
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.money import total
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import OrderSide, OrderStatus, Pattern
-from campaign_engine.settings import Settings
 from tests.e2e.api_fixtures import V1, api_client, ok, submit
 from tests.support.builders import T0, bar, signal
-from tests.support.harness import Stack, end_running_campaigns, eventually
-from tests.support.worker_process import WorkerProcess, worker_environment
+from tests.support.harness import Stack, eventually
+from tests.support.worker_process import WorkerProcess, stack_with_worker_process
 
 D = Decimal
 HALF = SimConfig(fill_fraction=D("0.5"))
@@ -44,31 +39,18 @@ class SimRun:
 async def sim_run(
     temporal: WorkflowEnvironment, database_url: str, tmp_path: Path
 ) -> AsyncIterator[SimRun]:
-    queue = f"campaigns-simkill-{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        database_url=database_url, task_queue=queue, metrics_port=None, broker="sim", sim=HALF
-    )
-    env = {
-        **worker_environment(temporal, database_url, queue),
-        "BROKER": "sim",
-        "SIM_FILL_FRACTION": "0.5",
-    }
-    worker = WorkerProcess(env, tmp_path / "worker.log")
-    engine = create_engine_for(database_url, pool_size=5)
-    repository = CampaignRepository(engine)
-    await repository.ensure_portfolio(settings.account_equity)
-    client = CampaignClient(
-        temporal.client, policy=settings.policy, task_queue=queue, reconcile_every_seconds=2
-    )
-    worker.start()
-    try:
-        async with api_client(settings, client, engine) as http:
-            yield SimRun(Stack(client, engine, repository, settings), worker, http)
-    finally:
-        worker.stop()
-        await end_running_campaigns(temporal.client, queue)
-        await engine.dispose()
-        print(worker.output()[-5000:])  # shown by pytest when the test fails
+    async with stack_with_worker_process(
+        temporal,
+        database_url,
+        tmp_path,
+        queue_prefix="campaigns-simkill",
+        env={"BROKER": "sim", "SIM_FILL_FRACTION": "0.5"},
+        settings_options={"broker": "sim", "sim": HALF},
+        client_options={"reconcile_every_seconds": 2},
+    ) as (stack, worker):
+        await stack.repository.ensure_portfolio(stack.settings.account_equity)
+        async with api_client(stack.settings, stack.client, stack.engine) as http:
+            yield SimRun(stack, worker, http)
 
 
 async def _state(stack: Stack, campaign_id: str) -> CampaignState:

@@ -1,13 +1,23 @@
 """A worker in a process of its own, configured by the environment as in production, that a
 test can kill with SIGKILL and start again."""
 
+import contextlib
 import os
 import signal as signals
 import subprocess
 import sys
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
+
+from campaign_engine.client import CampaignClient
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.settings import Settings
+from tests.support.harness import Stack, end_running_campaigns
 
 
 def worker_environment(
@@ -56,3 +66,45 @@ class WorkerProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def stack_with_worker_process(
+    temporal: WorkflowEnvironment,
+    database_url: str,
+    log_dir: Path,
+    *,
+    queue_prefix: str,
+    env: Mapping[str, str] | None = None,
+    module: str = "campaign_engine.worker",
+    settings_options: Mapping[str, Any] | None = None,
+    client_options: Mapping[str, Any] | None = None,
+    start: bool = True,
+) -> AsyncIterator[tuple[Stack, WorkerProcess]]:
+    """A stack whose worker runs in a process of its own (``module``, configured by ``env`` on
+    top of the production environment), on a task queue of its own; on the way out the worker
+    is stopped, the queue's campaigns ended and the worker's log printed (pytest shows it when
+    the test fails)."""
+    queue = f"{queue_prefix}-{uuid.uuid4().hex[:8]}"
+    worker = WorkerProcess(
+        {**worker_environment(temporal, database_url, queue), **(env or {})},
+        log_dir / "worker.log",
+        module=module,
+    )
+    engine = create_engine_for(database_url, pool_size=5)
+    settings = Settings(
+        database_url=database_url, task_queue=queue, metrics_port=None, **(settings_options or {})
+    )
+    repository = CampaignRepository(engine)
+    client = CampaignClient(
+        temporal.client, policy=settings.policy, task_queue=queue, **(client_options or {})
+    )
+    if start:
+        worker.start()
+    try:
+        yield Stack(client, engine, repository, settings), worker
+    finally:
+        worker.stop()
+        await end_running_campaigns(temporal.client, queue)
+        await engine.dispose()
+        print(worker.output()[-5000:])
