@@ -72,7 +72,7 @@ async def test_an_event_committed_late_is_not_skipped(
         assert await stream.head() == START
         await slow.commit()
     read = await stream.after(START)
-    assert [e.event_id for e in read] == ["first-inserted", "second-inserted"]
+    assert [e.record.event_id for e in read] == ["first-inserted", "second-inserted"]
     assert read[0].cursor < read[1].cursor
     assert await stream.head() == read[1].cursor
     assert await stream.after(read[0].cursor) == read[1:]
@@ -80,8 +80,8 @@ async def test_an_event_committed_late_is_not_skipped(
     assert await stream.position_of("second-inserted") == read[1].cursor
     assert await stream.position_of("never-recorded") is None
     # Read generically: a kind the engine does not know yet comes through as written.
-    assert read[0].data == {"kind": "SomethingNew", "detail": "first-inserted"}
-    assert read[0].type == "CampaignUpdated"
+    assert read[0].record.data == {"kind": "SomethingNew", "detail": "first-inserted"}
+    assert read[0].record.type == "CampaignUpdated"
 
 
 async def test_each_committing_transaction_notifies_once(database_url: str) -> None:
@@ -147,7 +147,7 @@ async def test_the_hub_serves_any_cursor_from_memory_or_from_the_table(
             await _record(writer, f"before-{n}")
         async with EventHub(engine, Policy(), keep=2, poll=0.1) as hub:
             assert await hub.started(10)
-            assert [e.event_id for e in await hub.after(hub.head)] == []
+            assert [e.record.event_id for e in await hub.after(hub.head)] == []
             for n in range(4):
                 await _record(writer, f"after-{n}")
             everything = await EventStream(engine).after(START)
@@ -157,8 +157,8 @@ async def test_the_hub_serves_any_cursor_from_memory_or_from_the_table(
                 return hub.head == everything[-1].cursor
 
             await eventually(caught_up)
-            ids = [e.event_id for e in everything]
+            ids = [e.record.event_id for e in everything]
             for n, cursor in enumerate([START] + [e.cursor for e in everything]):
-                assert [e.event_id for e in await hub.after(cursor)] == ids[n:]
+                assert [e.record.event_id for e in await hub.after(cursor)] == ids[n:]
             assert hub.portfolio is not None and hub.portfolio["heat_pct"] == "0"
             assert await hub.campaigns(["AAPL-2024-10-15"]) == []  # no such campaign row

@@ -15,23 +15,22 @@ The trail's insert trigger notifies channel ``CHANNEL`` at each commit that appe
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, NamedTuple, Self
 
-from pydantic import JsonValue, TypeAdapter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from campaign_engine.db.records import EventRecord
+
 CHANNEL = "campaign_events"
 
-_DATA = TypeAdapter(dict[str, JsonValue])
 _CURSOR = re.compile(r"(\d{1,19})\.(\d{1,19})")
 
 # Rows of transactions that have all ended, after the cursor, in stream order.
 _SETTLED = "txid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"
 _AFTER = text(
     "SELECT txid, seq, event_id, campaign_id, event_type, version, occurred_at,"  # noqa: S608
-    " correlation_id, data::text AS data, recorded_at FROM audit_trail"
+    " correlation_id, data, recorded_at FROM audit_trail"
     f" WHERE (txid, seq) > (:txid, :seq) AND {_SETTLED}"
     " ORDER BY txid, seq LIMIT :limit"
 )
@@ -65,32 +64,19 @@ START = Cursor(0, 0)  # before every event
 
 @dataclass(frozen=True, slots=True)
 class StreamedEvent:
-    """An audit trail entry as the stream carries it: the event's JSON as the trail holds it
-    (``type``, ``data`` with its ``kind``), whatever kinds the engine adds later."""
+    """An audit trail entry as the stream carries it (the event's JSON as the trail holds it,
+    whatever kinds the engine adds later), with its place in the stream."""
 
     cursor: Cursor
-    event_id: str
-    campaign_id: str
-    type: str
-    version: int
-    occurred_at: datetime
-    correlation_id: str
-    data: dict[str, JsonValue]
-    recorded_at: datetime
+    record: EventRecord
+
+    @property
+    def campaign_id(self) -> str:
+        return self.record.campaign_id
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
-        return cls(
-            cursor=Cursor(int(row.txid), int(row.seq)),
-            event_id=row.event_id,
-            campaign_id=row.campaign_id,
-            type=row.event_type,
-            version=int(row.version),
-            occurred_at=row.occurred_at,
-            correlation_id=row.correlation_id,
-            data=_DATA.validate_json(row.data),
-            recorded_at=row.recorded_at,
-        )
+        return cls(Cursor(int(row.txid), int(row.seq)), EventRecord.from_row(row))
 
 
 class EventStream:

@@ -186,15 +186,16 @@ class EventHub:
 
 
 def event_message(event: StreamedEvent) -> dict[str, Any]:
+    record = event.record
     return {
         "type": "event",
         "cursor": str(event.cursor),
-        "event_id": event.event_id,
-        "event_type": event.type,
-        "campaign_id": event.campaign_id,
-        "version": event.version,
-        "occurred_at": event.occurred_at.isoformat(),
-        "correlation_id": event.correlation_id,
-        "data": event.data,
-        "recorded_at": event.recorded_at.isoformat(),
+        "event_id": record.event_id,
+        "event_type": record.type,
+        "campaign_id": record.campaign_id,
+        "version": record.version,
+        "occurred_at": record.occurred_at.isoformat(),
+        "correlation_id": record.correlation_id,
+        "data": record.data,
+        "recorded_at": record.recorded_at.isoformat(),
     }
