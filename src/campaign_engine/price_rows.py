@@ -13,12 +13,13 @@ error, that ``model_validate`` gives: that is tested.
 """
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.domain.types import Price, Symbol, UtcDatetime
+from campaign_engine.domain.types import Price, PriceValue, Symbol, UtcDatetime
 
 _BAR: Final = ("symbol", "as_of", "open", "high", "low", "close")
 """The fields of a bar, the only rows read here."""
@@ -73,6 +74,11 @@ class BarRows:
         self._sequences = _Validated(_adapter(Annotated[int, Field(ge=0)]))
 
     def update(self, row: Sequence[str]) -> PriceUpdate | None:
+        values = self.values(row)
+        return None if values is None else update_of(values)
+
+    def values(self, row: Sequence[str]) -> "PriceRow | None":
+        """The row's validated values as a ``PriceRow``, or None (``update``'s rule)."""
         columns = self._columns
         if columns is None or len(row) != self._width:
             return None
@@ -97,7 +103,44 @@ class BarRows:
             return None
         if not (low <= open_ <= high and low <= close <= high):  # type: ignore[operator]
             return None
-        return _built(symbol, as_of, open_, high, low, close, sequence)
+        return (symbol, as_of, open_, high, low, close, sequence, None)  # type: ignore[return-value]
+
+
+PriceRow = tuple[
+    str,
+    datetime,
+    PriceValue | None,
+    PriceValue | None,
+    PriceValue | None,
+    PriceValue,
+    int | None,
+    PriceUpdate | None,
+]
+"""A price update's values, as cheap to keep as a tuple: symbol, as_of, open, high, low, the
+mark (a bar's close, a tick's price), sequence, and the update itself when one was made
+(a row ``model_validate`` decided, a tick); ``update_of`` makes (or gives) the update."""
+
+
+def row_of(update: PriceUpdate) -> PriceRow:
+    """The row of an update made already."""
+    return (
+        update.symbol,
+        update.as_of,
+        update.open,
+        update.high,
+        update.low,
+        update.last,
+        update.sequence,
+        update,
+    )
+
+
+def update_of(row: PriceRow) -> PriceUpdate:
+    """The ``PriceUpdate`` of a row: the one it carries, or one built of its values."""
+    made = row[7]
+    if made is not None:
+        return made
+    return _built(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
 _new = object.__new__

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid5
 
-from campaign_engine.backtest.timeline import Bars, Decision, Step, Timeline
+from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Step, Timeline
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
-from campaign_engine.inputs import InputError, parse_prices, parse_signals, read_text
+from campaign_engine.inputs import InputError, parse_price_rows, parse_signals, read_text
+from campaign_engine.price_rows import PriceRow, update_of
 from campaign_engine.scenario import Scenario, ScenarioSignal
 
 SCENARIO_IDS = UUID("3d1c1f0e-5b8a-4c55-9a57-1f2b3c4d5e6f")
@@ -79,12 +80,28 @@ def merge_in_time(signals: Sequence[EntrySignal], bars: Sequence[PriceUpdate]) -
     return steps
 
 
-def _no_repeated_bars(files: Sequence[tuple[str, Sequence[PriceUpdate]]]) -> None:
-    seen: set[tuple[str, datetime]] = set()
-    for _, updates in files:
-        seen.update([(bar.symbol, bar.as_of) for bar in updates])
-    if len(seen) < sum(len(updates) for _, updates in files):
-        _repeated_bars(files)
+def merge_rows_in_time(
+    signals: Sequence[EntrySignal], files: Sequence[tuple[str, Sequence[PriceRow]]]
+) -> list[Step]:
+    """``merge_in_time`` of the rows of bar files, each instant's bars kept as a
+    ``BarBlock``; raises InputError naming every bar that repeats a symbol's time."""
+    decisions: dict[datetime, list[EntrySignal]] = {}
+    for signal in signals:
+        decisions.setdefault(signal.generated_at, []).append(signal)
+    prices: dict[datetime, list[PriceRow]] = {}
+    for _, rows in files:
+        for row in rows:
+            prices.setdefault(row[1], []).append(row)
+    steps: list[Step] = []
+    for at in sorted(decisions.keys() | prices.keys()):
+        if at in decisions:
+            steps.append(Decision(at, tuple(decisions[at])))
+        if at in prices:
+            block = BarBlock(prices[at])
+            if len(set(block.symbols())) < len(block):  # a symbol twice at one time
+                _repeated_bars([(path, [update_of(r) for r in rows]) for path, rows in files])
+            steps.append(Bars(at, block))
+    return steps
 
 
 def _repeated_bars(files: Sequence[tuple[str, Sequence[PriceUpdate]]]) -> None:
@@ -113,9 +130,8 @@ def files_timeline(signals_file: str, bar_files: Sequence[str]) -> Timeline:
     if not bar_files:
         raise InputError("give at least one bar file (--bars)")
     signals = parse_signals(read_text(signals_file), signals_file)
-    files = [(path, parse_prices(read_text(path), path)) for path in bar_files]
-    _no_repeated_bars(files)
-    steps = merge_in_time(signals, [u for _, updates in files for u in updates])
+    files = [(path, parse_price_rows(read_text(path), path)) for path in bar_files]
+    steps = merge_rows_in_time(signals, files)
     labels = {s.signal_id: str(s.signal_id) for s in signals}
     return Timeline(tuple(steps), f"{signals_file} + {', '.join(bar_files)}", labels)
 
