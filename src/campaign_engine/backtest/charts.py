@@ -4,6 +4,7 @@ Python decides what each chart shows (the thinned points, the candles of a campa
 where each mark and level falls, the time ticks); the page only places pixels. Floats only
 place pixels: every number a reader sees as text is the report's decimal, written here."""
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -111,9 +112,10 @@ def line_chart(
     return chart
 
 
-def _index_at(candles: Sequence[Candle], at: datetime) -> int:
-    """The first candle at or after ``at`` (the last when none is)."""
-    return next((i for i, c in enumerate(candles) if c.at >= at), len(candles) - 1)
+def _index_at(times: Sequence[datetime], at: datetime) -> int:
+    """The first candle at or after ``at`` (the last when none is); ``times`` are the
+    candles' times, in order."""
+    return min(bisect_left(times, at), len(times) - 1)
 
 
 def bar_chart(
@@ -131,17 +133,18 @@ def bar_chart(
     for c in candles:
         flat += (float(c.open), float(c.high), float(c.low), float(c.close))
     chart["b"] = flat
+    times = [c.at for c in candles]
     chart["ticks"] = [[i, _minute(candles[i].at)] for i in _tick_indices(len(candles))]
     chart["lv"] = [
         _level(
             level,
-            _index_at(candles, level.start) if level.start else 0,
-            _index_at(candles, level.end) if level.end else len(candles) - 1,
+            _index_at(times, level.start) if level.start else 0,
+            _index_at(times, level.end) if level.end else len(candles) - 1,
         )
         for level in levels
     ]
     chart["mk"] = [
-        [_index_at(candles, m.at), float(m.price), m.shape, m.color, m.title] for m in marks
+        [_index_at(times, m.at), float(m.price), m.shape, m.color, m.title] for m in marks
     ]
     return chart
 
