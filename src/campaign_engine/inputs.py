@@ -100,16 +100,14 @@ def parse_price_rows(text: str, source: str = "input") -> list[PriceRow]:
     if stripped.startswith(("{", "[")):
         return [row_of(u) for u in _validate(PriceUpdate, _records_from_json(text, source), source)]
     header, rows = _rows_from_csv(text, source)
-    bars = BarRows(header)
-    parsed: list[PriceRow] = []
     problems: list[str] = []
-    for n, row in enumerate(rows, start=1):
-        values = bars.values(row)  # most rows: a bar whose texts were all seen before
-        if values is None:
-            try:
-                values = row_of(PriceUpdate.model_validate(_record(header, row)))
-            except ValidationError as error:
-                problems += problem_lines(error, prefix=f"  record {n}, ", whole="(record)")
-                continue
-        parsed.append(values)
-    return _checked(parsed, problems, source)
+
+    def validated(n: int, row: Sequence[str]) -> PriceRow | None:
+        """A row the quick reading could not take, as ``model_validate`` decides it."""
+        try:
+            return row_of(PriceUpdate.model_validate(_record(header, row)))
+        except ValidationError as error:
+            problems.extend(problem_lines(error, prefix=f"  record {n}, ", whole="(record)"))
+            return None
+
+    return _checked(BarRows(header).read(rows, validated), problems, source)

@@ -12,7 +12,7 @@ or says exactly what is wrong with it. Either way a row gives the very update, o
 error, that ``model_validate`` gives: that is tested.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -72,6 +72,48 @@ class BarRows:
         self._times = _Validated(_adapter(UtcDatetime))
         self._prices = _Validated(_adapter(Price))
         self._sequences = _Validated(_adapter(Annotated[int, Field(ge=0)]))
+
+    def read(
+        self,
+        rows: Iterable[Sequence[str]],
+        other: Callable[[int, Sequence[str]], "PriceRow | None"],
+    ) -> list["PriceRow"]:
+        """Every row's ``PriceRow``: ``values`` of it, or for a row that gives None,
+        ``other(record number, row)`` (None: the row is left out). Rows of a plain bar file
+        (no price or sequence column) are read in one loop, the common case inlined."""
+        read: list[PriceRow] = []
+        append = read.append
+        if self._columns is None or self._price is not None or self._sequence is not None:
+            for n, row in enumerate(rows, start=1):
+                values = self.values(row)
+                if values is None:
+                    values = other(n, row)
+                if values is not None:
+                    append(values)
+            return read
+        s, t, o, h, lo, c = self._columns
+        width, symbols, times, prices = self._width, self._symbols, self._times, self._prices
+        for n, row in enumerate(rows, start=1):
+            if len(row) == width:
+                symbol, as_of = symbols[row[s]], times[row[t]]
+                open_, high, low = prices[row[o]], prices[row[h]], prices[row[lo]]
+                close = prices[row[c]]
+                if (  # as ``values`` decides
+                    symbol is not _INVALID
+                    and as_of is not _INVALID
+                    and open_ is not _INVALID
+                    and high is not _INVALID
+                    and low is not _INVALID
+                    and close is not _INVALID
+                    and low <= open_ <= high  # type: ignore[operator]
+                    and low <= close <= high  # type: ignore[operator]
+                ):
+                    append((symbol, as_of, open_, high, low, close, None, None))  # type: ignore[arg-type]
+                    continue
+            values = other(n, row)
+            if values is not None:
+                append(values)
+        return read
 
     def update(self, row: Sequence[str]) -> PriceUpdate | None:
         values = self.values(row)

@@ -15,13 +15,16 @@ Ordering, by market time:
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
 from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Step, Timeline
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.inputs import InputError, parse_price_rows, parse_signals, read_text
 from campaign_engine.price_rows import PriceRow, update_of
-from campaign_engine.scenario import Scenario, ScenarioSignal
+
+if TYPE_CHECKING:  # a scenario's modules load only when a scenario is played
+    from campaign_engine.scenario import Scenario, ScenarioSignal
 
 SCENARIO_IDS = UUID("3d1c1f0e-5b8a-4c55-9a57-1f2b3c4d5e6f")
 """The namespace of the ids a scenario's ranges and signals are given (from their keys)."""
@@ -41,14 +44,14 @@ def decision_time(bars: Sequence[Sequence[PriceUpdate]], index: int) -> datetime
     return first - min(_BEFORE_BAR, gap / 2)
 
 
-def scenario_entry(scenario: Scenario, signal: ScenarioSignal, at: datetime) -> EntrySignal:
+def scenario_entry(scenario: "Scenario", signal: "ScenarioSignal", at: datetime) -> EntrySignal:
     """The entry signal a scenario's signal is, generated at ``at``."""
     scenario_range = scenario.range(signal.range)
     trading_range = scenario_range.trading_range(uuid5(SCENARIO_IDS, scenario_range.key))
     return signal.entry_signal(trading_range, uuid5(SCENARIO_IDS, signal.id), at)
 
 
-def scenario_timeline(scenario: Scenario) -> Timeline:
+def scenario_timeline(scenario: "Scenario") -> Timeline:
     """A scenario bar by bar, each step of signals before the bar it is listed for."""
     steps: list[Step] = []
     by_bar = scenario.steps()

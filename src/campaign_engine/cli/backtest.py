@@ -39,17 +39,18 @@ def collector_paused() -> Iterator[None]:
 def _timeline(scenario: Path | None, signals: str | None, bars: list[str]) -> "Timeline":
     from campaign_engine.backtest.inputs import files_timeline, scenario_folder_timeline
     from campaign_engine.inputs import InputError
-    from campaign_engine.scenario import ScenarioError
 
     if (scenario is None) == (signals is None):
         raise InputError("give a scenario folder, or --signals FILE with --bars FILE (not both)")
     if scenario is not None and bars:
         raise InputError("--bars goes with --signals; a scenario folder holds its own prices")
-    try:
-        if scenario is not None:
-            return scenario_folder_timeline(scenario)
-        assert signals is not None
+    if signals is not None:
         return files_timeline(signals, bars)
+    from campaign_engine.scenario import ScenarioError
+
+    assert scenario is not None
+    try:
+        return scenario_folder_timeline(scenario)
     except ScenarioError as error:
         raise InputError(str(error)) from None
 
