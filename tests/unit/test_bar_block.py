@@ -9,6 +9,8 @@ import pytest
 
 from campaign_engine.backtest.engine import run_backtest
 from campaign_engine.backtest.inputs import files_timeline, merge_in_time, scenario_timeline
+from campaign_engine.backtest.report import build_report
+from campaign_engine.backtest.report_html import render_html
 from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Timeline
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.inputs import parse_price_rows, parse_prices
@@ -35,9 +37,10 @@ def test_a_block_reads_as_the_updates_it_holds() -> None:
     assert ticks[0] == tick and ticks.marks() == [tick.price]
 
 
-def _files(scenario: Scenario, folder: Path) -> tuple[Timeline, Timeline]:
-    """The scenario's signals and bars as files (one bar file per symbol), read, beside the
-    same signals and bars merged in time as updates."""
+def _files(scenario: Scenario, folder: Path, backwards: bool) -> tuple[Timeline, Timeline]:
+    """The scenario's signals and bars as files (one bar file per symbol, its bars
+    ``backwards`` in time or not), read, beside the same signals and bars merged in time as
+    updates."""
     timeline = scenario_timeline(scenario)
     signals = [s for step in timeline.steps if isinstance(step, Decision) for s in step.signals]
     # as files: every signal stamped as the one it was decided with
@@ -50,6 +53,7 @@ def _files(scenario: Scenario, folder: Path) -> tuple[Timeline, Timeline]:
     files = []
     for symbol, rows in by_symbol.items():
         files.append(str(folder / f"{symbol}.csv"))
+        rows = rows[::-1] if backwards else rows
         Path(files[-1]).write_text("symbol,as_of,open,high,low,close\n" + "\n".join(rows) + "\n")
     read = files_timeline(str(folder / "signals.json"), files)
     ordered = sorted(updates, key=lambda u: list(by_symbol).index(u.symbol))  # file order
@@ -60,7 +64,12 @@ def _files(scenario: Scenario, folder: Path) -> tuple[Timeline, Timeline]:
 @pytest.mark.parametrize("seed", [None, 3, 7, 11])
 def test_files_read_as_blocks_play_as_the_updates(seed: int | None, tmp_path: Path) -> None:
     scenario = load_scenario() if seed is None else random_scenario(seed)
-    read, given = _files(scenario, tmp_path)
+    read, given = _files(scenario, tmp_path, backwards=seed is not None)
     assert any(isinstance(s, Bars) and isinstance(s.updates, BarBlock) for s in read.steps)
     assert read.steps == given.steps
-    assert run_backtest(read) == run_backtest(given)
+    run = run_backtest(read)
+    assert run == run_backtest(given)
+    # the report charts each symbol's bars as gathered while reading, as from the steps
+    assert read.rows_by_symbol is not None and given.rows_by_symbol is None
+    report = build_report(run, read)
+    assert render_html(report, run, read) == render_html(report, run, given)

@@ -34,6 +34,13 @@ class SymbolBars:
 
 def bars_of(timeline: Timeline, symbols: Collection[str]) -> dict[str, SymbolBars]:
     """The bars of ``symbols`` (those with a campaign to chart)."""
+    gathered = timeline.rows_by_symbol
+    if gathered is not None:
+        return {
+            s: SymbolBars(rows, [r[1] for r in rows])
+            for s in symbols
+            for rows in (gathered.get(s, ()),)
+        }
     by_symbol: dict[str, list[PriceRow]] = {s: [] for s in symbols}
     get = by_symbol.get
     for step in timeline.steps:

@@ -14,6 +14,7 @@ Ordering, by market time:
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
@@ -30,6 +31,7 @@ SCENARIO_IDS = UUID("3d1c1f0e-5b8a-4c55-9a57-1f2b3c4d5e6f")
 """The namespace of the ids a scenario's ranges and signals are given (from their keys)."""
 
 _BEFORE_BAR = timedelta(minutes=1)
+_TIME = itemgetter(1)  # a PriceRow's as_of
 
 
 def decision_time(bars: Sequence[Sequence[PriceUpdate]], index: int) -> datetime:
@@ -84,10 +86,13 @@ def merge_in_time(signals: Sequence[EntrySignal], bars: Sequence[PriceUpdate]) -
 
 
 def merge_rows_in_time(
-    signals: Sequence[EntrySignal], files: Sequence[tuple[str, Sequence[PriceRow]]]
+    signals: Sequence[EntrySignal],
+    files: Sequence[tuple[str, Sequence[PriceRow]]],
+    by_symbol: dict[str, list[PriceRow]],
 ) -> list[Step]:
     """``merge_in_time`` of the rows of bar files, each instant's bars kept as a
-    ``BarBlock``; raises InputError naming every bar that repeats a symbol's time."""
+    ``BarBlock``; raises InputError naming every bar that repeats a symbol's time. Each
+    symbol's rows are gathered into ``by_symbol`` on the way, in time order."""
     decisions: dict[datetime, list[EntrySignal]] = {}
     for signal in signals:
         decisions.setdefault(signal.generated_at, []).append(signal)
@@ -95,6 +100,7 @@ def merge_rows_in_time(
     for _, rows in files:
         for row in rows:
             prices.setdefault(row[1], []).append(row)
+            by_symbol.setdefault(row[0], []).append(row)
     steps: list[Step] = []
     for at in sorted(decisions.keys() | prices.keys()):
         if at in decisions:
@@ -104,6 +110,8 @@ def merge_rows_in_time(
             if len(set(block.symbols())) < len(block):  # a symbol twice at one time
                 _repeated_bars([(path, [update_of(r) for r in rows]) for path, rows in files])
             steps.append(Bars(at, block))
+    for rows in by_symbol.values():
+        rows.sort(key=_TIME)  # in the order played (files need not be in time order)
     return steps
 
 
@@ -134,9 +142,10 @@ def files_timeline(signals_file: str, bar_files: Sequence[str]) -> Timeline:
         raise InputError("give at least one bar file (--bars)")
     signals = parse_signals(read_text(signals_file), signals_file)
     files = [(path, parse_price_rows(read_text(path), path)) for path in bar_files]
-    steps = merge_rows_in_time(signals, files)
+    by_symbol: dict[str, list[PriceRow]] = {}
+    steps = merge_rows_in_time(signals, files, by_symbol)
     labels = {s.signal_id: str(s.signal_id) for s in signals}
-    return Timeline(tuple(steps), f"{signals_file} + {', '.join(bar_files)}", labels)
+    return Timeline(tuple(steps), f"{signals_file} + {', '.join(bar_files)}", labels, by_symbol)
 
 
 def scenario_folder_timeline(folder: Path) -> Timeline:

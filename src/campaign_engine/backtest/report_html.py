@@ -4,7 +4,6 @@ each campaign's bars with its entries, exits, stops and targets. Nothing is fetc
 styles, the charts' data (compact JSON) and the script that draws them (SVG) are inside the
 file."""
 
-import bisect
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -12,25 +11,16 @@ from decimal import Decimal
 from html import escape
 from pathlib import Path
 
+from campaign_engine.backtest.campaign_chart import campaign_chart, stop_moves
 from campaign_engine.backtest.campaigns import CampaignRow
-from campaign_engine.backtest.chart_bars import SymbolBars, bars_of
+from campaign_engine.backtest.chart_bars import bars_of
 from campaign_engine.backtest.chart_script import CHART_SCRIPT
-from campaign_engine.backtest.charts import Chart, Level, Mark, bar_chart, grouped, line_chart
+from campaign_engine.backtest.charts import Level, line_chart
 from campaign_engine.backtest.engine import BacktestRun
-from campaign_engine.backtest.metrics import ExitReason, TradeStats
+from campaign_engine.backtest.metrics import TradeStats
 from campaign_engine.backtest.report import Report
 from campaign_engine.backtest.timeline import Timeline
-from campaign_engine.domain.events import ExitsTriggered, StopMove, StopsTrailed
 
-_EXIT_LOOK = {
-    ExitReason.TARGET_1: ("down", "#15803d"),
-    ExitReason.TARGET_2: ("down", "#15803d"),
-    ExitReason.TARGET_3: ("down", "#15803d"),
-    ExitReason.STOP: ("cross", "#dc2626"),
-    ExitReason.TRAILED_STOP: ("cross", "#ea580c"),
-    ExitReason.INVALIDATION: ("cross", "#7c3aed"),
-}
-_BEFORE, _AFTER, _MOST_CANDLES = 15, 10, 240
 _NONE = "&ndash;"
 
 _STYLE = """
@@ -141,57 +131,6 @@ def _campaign_rows(report: Report) -> list[list[str]]:
     ]
 
 
-def _stop(pattern: str, price: Decimal, start: datetime | None, end: datetime | None) -> Level:
-    return Level(price, "#dc2626", f"{pattern} stop {price}", start, end, False, False)
-
-
-def _stop_moves(run: BacktestRun) -> dict[str, list[tuple[datetime, StopMove]]]:
-    """Every campaign's stop moves in the order announced, gathered in one pass."""
-    moves: dict[str, list[tuple[datetime, StopMove]]] = {}
-    for e in run.events:
-        if isinstance(e.data, ExitsTriggered | StopsTrailed):
-            for m in e.data.stops_moved:
-                moves.setdefault(e.campaign_id, []).append((e.occurred_at, m))
-    return moves
-
-
-def _stops(moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow) -> list[Level]:
-    """Each entry's stop over time: from its fill, moved by the targets, to its close."""
-    levels = []
-    for entry in c.entries:
-        start, price = entry.opened_at, entry.initial_stop
-        for at, move in moves:
-            if move.pattern.value == entry.pattern:
-                levels.append(_stop(entry.pattern, price, start, at))
-                start, price = at, move.stop
-        levels.append(_stop(entry.pattern, price, start, entry.closed_at))
-    return levels
-
-
-def _campaign_chart(
-    moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow, bars: SymbolBars
-) -> Chart:
-    times = bars.times
-    first = bisect.bisect_right(times, c.created_at) if c.created_at else 0
-    last = bisect.bisect_left(times, c.closed_at) if c.closed_at else len(times) - 1
-    window = grouped(bars.candles(max(0, first - _BEFORE), last + _AFTER + 1), _MOST_CANDLES)
-    targets = sorted({t for e in c.entries for t in e.targets})
-    levels = [Level(price, "#15803d", f"target {price}") for price in targets]
-    if (low := c.levels.get("spring_low")) is not None:
-        levels.append(Level(low, "#7c3aed", f"invalidation {low}"))
-    levels += _stops(moves, c)
-    marks = [
-        Mark(e.opened_at, e.price, "up", "#2563eb", f"{e.pattern} {e.shares} @ {e.price}")
-        for e in c.entries
-        if e.opened_at
-    ]
-    marks += [
-        Mark(x.at, x.price, *_EXIT_LOOK[x.reason], f"{x.reason} {x.pattern} {x.shares} @ {x.price}")
-        for x in c.exits
-    ]
-    return bar_chart(window, f"{c.campaign_id} bars", marks, levels)
-
-
 def _chart(key: str) -> str:
     return f'<div class="chart" data-chart="{key}"></div>'
 
@@ -271,9 +210,9 @@ def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
         for r in report.signals.refusals
     ]
     bars = bars_of(timeline, {c.symbol for c in report.campaigns})
-    moves = _stop_moves(run)
+    moves = stop_moves(run)
     for n, c in enumerate(report.campaigns):
-        charts[f"c{n}"] = _campaign_chart(moves.get(c.campaign_id, []), c, bars[c.symbol])
+        charts[f"c{n}"] = campaign_chart(moves.get(c.campaign_id, []), c, bars[c.symbol])
     stats_head = ["", "trades", "win rate", "net P&L", "profit factor", "expectancy", "avg R"]
     stats_head += ["best", "worst"]
     s = report.signals

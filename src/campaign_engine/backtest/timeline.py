@@ -86,6 +86,9 @@ class Timeline:
     steps: tuple[Step, ...]
     source: str
     labels: Mapping[UUID, str] = field(default_factory=dict)
+    # Each symbol's bars in the order played, when the reading gathered them on its way
+    # (bar files): the report charts from them without going over every step again.
+    rows_by_symbol: Mapping[str, Sequence[PriceRow]] | None = field(default=None, compare=False)
 
     @property
     def bar_count(self) -> int:
