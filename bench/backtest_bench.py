@@ -56,9 +56,10 @@ from campaign_engine.backtest.engine import BacktestRun, run_backtest
 from campaign_engine.backtest.inputs import files_timeline
 from campaign_engine.backtest.report import Report, build_report
 from campaign_engine.backtest.report_html import render_html
-from campaign_engine.backtest.report_json import report_data
+from campaign_engine.backtest.report_json import report_json
 from campaign_engine.backtest.timeline import Timeline
-from campaign_engine.cli.backtest import collector_paused, summary
+from campaign_engine.cli.backtest import collector_paused
+from campaign_engine.cli.backtest_summary import summary
 from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
 from campaign_engine.domain.vocabulary import Pattern
 
@@ -424,9 +425,9 @@ async def live_slice(data: Generated, wait_timeout: float) -> Live:
 # --- the run -------------------------------------------------------------------------------
 
 
-def play_report(run: BacktestRun, timeline: Timeline) -> tuple[Report, str, str]:
+def play_report(run: BacktestRun, timeline: Timeline) -> tuple[Report, bytes, str]:
     report = build_report(run, timeline)
-    return report, json.dumps(report_data(report), indent=1), render_html(report, run, timeline)
+    return report, report_json(report), render_html(report, run, timeline)
 
 
 def as_the_command(work: Callable[[], T]) -> Callable[[], T]:
@@ -440,8 +441,8 @@ def as_the_command(work: Callable[[], T]) -> Callable[[], T]:
 
 
 def terminal_summary(report: Report) -> None:
-    """The command's summary (a table of every campaign, then the figures), printed where
-    nobody reads it."""
+    """The command's summary (the best and worst campaigns, the tables, the figures), printed
+    where nobody reads it."""
     from rich.console import Console
 
     summary(report, Console(file=io.StringIO()))  # 80 columns, as in a pipe

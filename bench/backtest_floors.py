@@ -3,8 +3,9 @@ file: the least work each stage must do, each measured alone (CPU microseconds p
 
 - start-up: the interpreter alone, and the interpreter with every module the command loads;
 - parsing: the csv module's rows, four ``Decimal``s from text, one ``fromisoformat``, the
-  six cache look-ups the parser makes per row instead, and a ``PriceUpdate`` built from
-  values without validation (beside ``model_validate`` of a row, what each row used to cost);
+  six cache look-ups the parser makes per row instead, the tuple of values a bar is kept as
+  (``PriceRow``), and a ``PriceUpdate`` built from values without validation (what a bar
+  that reaches a campaign costs), beside ``model_validate`` of a row (what each row once cost);
 - the play: reading two fields of every bar (which every stage that looks at all the bars
   pays at least once: the objects are spread over memory).
 """
@@ -100,6 +101,7 @@ def floors(bars_file: Path, timeline: Timeline) -> list[tuple[str, float]]:
         ("parse: 4 Decimals from text", each(decimals)),
         ("parse: 1 fromisoformat", each(lambda: [datetime.fromisoformat(v[1]) for v in values])),
         ("parse: 6 cache look-ups", each(lambda: [cache[x] for v in values for x in v])),
+        ("parse: a row's values kept as a tuple", each(lambda: [(*v, None, None) for v in typed])),
         (
             "parse: PriceUpdate built, no validation",
             each(lambda: [_built(*v, None) for v in typed]),

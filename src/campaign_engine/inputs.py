@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
-from campaign_engine.price_rows import BarRows
+from campaign_engine.price_rows import BarRows, PriceRow, row_of, update_of
 from campaign_engine.validation_errors import problem_lines
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 
 class InputError(ValueError):
@@ -72,7 +73,7 @@ def _validate(model: type[M], records: Iterable[Any], source: str) -> list[M]:
     return _checked(parsed, problems, source)
 
 
-def _checked(parsed: list[M], problems: list[str], source: str) -> list[M]:
+def _checked(parsed: list[R], problems: list[str], source: str) -> list[R]:
     if problems:
         head = f"{source}: {len(problems)} problem(s), nothing was sent"
         raise InputError("\n".join([head, *problems[:20]]))
@@ -89,20 +90,24 @@ def parse_signals(text: str, source: str = "input") -> list[EntrySignal]:
 def parse_prices(text: str, source: str = "input") -> list[PriceUpdate]:
     """Price updates as JSON (an object or an array) or CSV with a header row
     (symbol,as_of and price, or open,high,low,close; optional sequence)."""
+    return [update_of(row) for row in parse_price_rows(text, source)]
+
+
+def parse_price_rows(text: str, source: str = "input") -> list[PriceRow]:
+    """What ``parse_prices`` reads, or the same error, each update kept as its values (a
+    long file's bars are made updates only where they are needed)."""
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        return _validate(PriceUpdate, _records_from_json(text, source), source)
+        return [row_of(u) for u in _validate(PriceUpdate, _records_from_json(text, source), source)]
     header, rows = _rows_from_csv(text, source)
-    bars = BarRows(header)
-    parsed: list[PriceUpdate] = []
     problems: list[str] = []
-    for n, row in enumerate(rows, start=1):
-        update = bars.update(row)  # most rows: a bar whose texts were all seen before
-        if update is None:
-            try:
-                update = PriceUpdate.model_validate(_record(header, row))
-            except ValidationError as error:
-                problems += problem_lines(error, prefix=f"  record {n}, ", whole="(record)")
-                continue
-        parsed.append(update)
-    return _checked(parsed, problems, source)
+
+    def validated(n: int, row: Sequence[str]) -> PriceRow | None:
+        """A row the quick reading could not take, as ``model_validate`` decides it."""
+        try:
+            return row_of(PriceUpdate.model_validate(_record(header, row)))
+        except ValidationError as error:
+            problems.extend(problem_lines(error, prefix=f"  record {n}, ", whole="(record)"))
+            return None
+
+    return _checked(BarRows(header).read(rows, validated), problems, source)

@@ -12,13 +12,14 @@ or says exactly what is wrong with it. Either way a row gives the very update, o
 error, that ``model_validate`` gives: that is tested.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.domain.types import Price, Symbol, UtcDatetime
+from campaign_engine.domain.types import Price, PriceValue, Symbol, UtcDatetime
 
 _BAR: Final = ("symbol", "as_of", "open", "high", "low", "close")
 """The fields of a bar, the only rows read here."""
@@ -72,7 +73,54 @@ class BarRows:
         self._prices = _Validated(_adapter(Price))
         self._sequences = _Validated(_adapter(Annotated[int, Field(ge=0)]))
 
+    def read(
+        self,
+        rows: Iterable[Sequence[str]],
+        other: Callable[[int, Sequence[str]], "PriceRow | None"],
+    ) -> list["PriceRow"]:
+        """Every row's ``PriceRow``: ``values`` of it, or for a row that gives None,
+        ``other(record number, row)`` (None: the row is left out). Rows of a plain bar file
+        (no price or sequence column) are read in one loop, the common case inlined."""
+        read: list[PriceRow] = []
+        append = read.append
+        if self._columns is None or self._price is not None or self._sequence is not None:
+            for n, row in enumerate(rows, start=1):
+                values = self.values(row)
+                if values is None:
+                    values = other(n, row)
+                if values is not None:
+                    append(values)
+            return read
+        s, t, o, h, lo, c = self._columns
+        width, symbols, times, prices = self._width, self._symbols, self._times, self._prices
+        for n, row in enumerate(rows, start=1):
+            if len(row) == width:
+                symbol, as_of = symbols[row[s]], times[row[t]]
+                open_, high, low = prices[row[o]], prices[row[h]], prices[row[lo]]
+                close = prices[row[c]]
+                if (  # as ``values`` decides
+                    symbol is not _INVALID
+                    and as_of is not _INVALID
+                    and open_ is not _INVALID
+                    and high is not _INVALID
+                    and low is not _INVALID
+                    and close is not _INVALID
+                    and low <= open_ <= high  # type: ignore[operator]
+                    and low <= close <= high  # type: ignore[operator]
+                ):
+                    append((symbol, as_of, open_, high, low, close, None, None))  # type: ignore[arg-type]
+                    continue
+            values = other(n, row)
+            if values is not None:
+                append(values)
+        return read
+
     def update(self, row: Sequence[str]) -> PriceUpdate | None:
+        values = self.values(row)
+        return None if values is None else update_of(values)
+
+    def values(self, row: Sequence[str]) -> "PriceRow | None":
+        """The row's validated values as a ``PriceRow``, or None (``update``'s rule)."""
         columns = self._columns
         if columns is None or len(row) != self._width:
             return None
@@ -97,7 +145,44 @@ class BarRows:
             return None
         if not (low <= open_ <= high and low <= close <= high):  # type: ignore[operator]
             return None
-        return _built(symbol, as_of, open_, high, low, close, sequence)
+        return (symbol, as_of, open_, high, low, close, sequence, None)  # type: ignore[return-value]
+
+
+PriceRow = tuple[
+    str,
+    datetime,
+    PriceValue | None,
+    PriceValue | None,
+    PriceValue | None,
+    PriceValue,
+    int | None,
+    PriceUpdate | None,
+]
+"""A price update's values, as cheap to keep as a tuple: symbol, as_of, open, high, low, the
+mark (a bar's close, a tick's price), sequence, and the update itself when one was made
+(a row ``model_validate`` decided, a tick); ``update_of`` makes (or gives) the update."""
+
+
+def row_of(update: PriceUpdate) -> PriceRow:
+    """The row of an update made already."""
+    return (
+        update.symbol,
+        update.as_of,
+        update.open,
+        update.high,
+        update.low,
+        update.last,
+        update.sequence,
+        update,
+    )
+
+
+def update_of(row: PriceRow) -> PriceUpdate:
+    """The ``PriceUpdate`` of a row: the one it carries, or one built of its values."""
+    made = row[7]
+    if made is not None:
+        return made
+    return _built(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
 _new = object.__new__

@@ -1,15 +1,20 @@
-"""Charts as inline SVG, written here so the report needs nothing outside its one file: a line
-chart over time (equity, heat) and a bar chart of one symbol with marks (entries, exits,
-stops, targets). Floats only place pixels; every number shown is the report's decimal."""
+"""The report's charts as data for the page to draw (``chart_script``): a line over time
+(equity, heat) and one symbol's bars with marks (entries, exits) and levels (stops, targets).
+Python decides what each chart shows (the thinned points, the candles of a campaign's window,
+where each mark and level falls, the time ticks); the page only places pixels. Floats only
+place pixels: every number a reader sees as text is the report's decimal, written here."""
 
-from collections.abc import Callable, Sequence
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from html import escape
+from typing import Any
 
-WIDTH, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 960, 72, 84, 16, 28
 _MAX_POINTS = 1200
+_TIME_TICKS = 6
+Chart = dict[str, Any]
+"""One chart's data, as the page's script reads it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,63 +50,24 @@ class Level:
     tagged: bool = True  # its label written at its end (else only shown on hover)
 
 
-@dataclass(frozen=True, slots=True)
-class _Frame:
-    """Maps data to pixels."""
-
-    height: int
-    low: float
-    high: float
-    count: int
-
-    def y(self, value: float) -> float:
-        span = (self.high - self.low) or 1.0
-        inner = self.height - PAD_TOP - PAD_BOTTOM
-        return PAD_TOP + inner * (self.high - value) / span
-
-    def x(self, index: float) -> float:
-        inner = WIDTH - PAD_LEFT - PAD_RIGHT
-        return PAD_LEFT + inner * (index + 0.5) / max(self.count, 1)
+def _minute(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M}"
 
 
-def _ticks(low: float, high: float, count: int = 5) -> list[float]:
-    step = (high - low) / (count - 1) if high > low else 1.0
-    return [low + step * i for i in range(count)]
+def _tick_indices(count: int) -> list[int]:
+    return sorted({round(k * (count - 1) / (_TIME_TICKS - 1)) for k in range(_TIME_TICKS)})
 
 
-def _frame(values: Sequence[float], count: int, height: int) -> _Frame:
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.06 or abs(high) * 0.01 or 1.0
-    floor = 0.0 if low >= 0 else low - pad  # a chart of positive values starts at 0 or above
-    return _Frame(height, max(low - pad, floor), high + pad, count)
-
-
-def _axes(frame: _Frame, time_at: Callable[[int], datetime] | None, fmt: str) -> list[str]:
-    parts = []
-    for value in _ticks(frame.low, frame.high):
-        y = frame.y(value)
-        parts.append(
-            f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            'class="grid"/>'
-            f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
-            f"{fmt.format(value)}</text>"
-        )
-    if time_at is not None:
-        for i in sorted({round(k * (frame.count - 1) / 5) for k in range(6)}):
-            parts.append(
-                f'<text x="{frame.x(i):.1f}" y="{frame.height - 8}" class="tick" '
-                f'text-anchor="middle">{time_at(i):%Y-%m-%d %H:%M}</text>'
-            )
-    return parts
-
-
-def _svg(height: int, title: str, parts: Sequence[str]) -> str:
-    return (
-        f'<svg viewBox="0 0 {WIDTH} {height}" '
-        f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
-        + "".join(parts)
-        + "</svg>"
-    )
+def _level(level: Level, first: float, last: float) -> list[Any]:
+    return [
+        float(level.price),
+        level.color,
+        level.label,
+        first,
+        last,
+        int(level.dashed),
+        int(level.tagged),
+    ]
 
 
 def thin(points: Sequence[tuple[datetime, Decimal]]) -> list[tuple[datetime, Decimal]]:
@@ -123,72 +89,33 @@ def thin(points: Sequence[tuple[datetime, Decimal]]) -> list[tuple[datetime, Dec
 def line_chart(
     points: Sequence[tuple[datetime, Decimal]],
     title: str,
-    fmt: str = "{:,.0f}",
+    fmt: str = "money",
     color: str = "#2563eb",
     limits: Sequence[Level] = (),
     height: int = 240,
-) -> str:
-    """``points`` (time, value) as a line over an area, with horizontal ``limits``."""
+) -> Chart:
+    """``points`` (time, value) as a line over an area, with horizontal ``limits``; ``fmt``
+    says how the value axis reads ("money": whole amounts, "pct": tenths of a percent)."""
     points = thin(points)
+    chart: Chart = {"title": title, "h": height, "fmt": fmt, "color": color, "n": len(points)}
     if not points:
-        return _svg(height, title, ['<text x="20" y="30">no data</text>'])
-    values = [float(v) for _, v in points] + [float(level.price) for level in limits]
-    frame = _frame(values, len(points), height)
+        return chart
     # x by time: the run's span spread over as many slots as there are points
     start, span = points[0][0], (points[-1][0] - points[0][0]) or timedelta(seconds=1)
     last = len(points) - 1
-
-    def at(t: datetime) -> float:
-        return last * ((t - start) / span)
-
-    path = " ".join(
-        f"{'M' if i == 0 else 'L'}{frame.x(at(t)):.1f},{frame.y(float(v)):.1f}"
-        for i, (t, v) in enumerate(points)
-    )
-    base = frame.y(frame.low)
-    area = f"{path} L{frame.x(last):.1f},{base:.1f} L{frame.x(0):.1f},{base:.1f} Z"
-    parts = _axes(frame, lambda i: start + span * (i / max(last, 1)), fmt)
-    parts.append(f'<path d="{area}" fill="{color}" fill-opacity="0.12" stroke="none"/>')
-    parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="1.6"/>')
-    for level in limits:
-        parts.append(_level(frame, level, 0, len(points) - 1))
-    return _svg(height, title, parts)
+    chart["x"] = [round(last * ((t - start) / span), 3) for t, _ in points]
+    chart["v"] = [float(v) for _, v in points]
+    chart["ticks"] = [
+        [i, _minute(start + span * (i / max(last, 1)))] for i in _tick_indices(len(points))
+    ]
+    chart["lv"] = [_level(level, 0, last) for level in limits]
+    return chart
 
 
-def _level(frame: _Frame, level: Level, first: float, last: float) -> str:
-    y = frame.y(float(level.price))
-    dash = ' stroke-dasharray="5 4"' if level.dashed else ""
-    x1, x2 = frame.x(first), frame.x(last)
-    line = (
-        f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{level.color}" '
-        f'stroke-width="1.3"{dash}><title>{escape(level.label)}</title></line>'
-    )
-    if not level.tagged:
-        return line
-    return (
-        f'{line}<text x="{x2 + 4:.1f}" y="{y + 4:.1f}" class="tag" fill="{level.color}">'
-        f"{escape(level.label)}</text>"
-    )
-
-
-def _index_at(candles: Sequence[Candle], at: datetime) -> int:
-    """The first candle at or after ``at`` (the last when none is)."""
-    return next((i for i, c in enumerate(candles) if c.at >= at), len(candles) - 1)
-
-
-def _mark(frame: _Frame, candles: Sequence[Candle], mark: Mark) -> str:
-    x, y = frame.x(_index_at(candles, mark.at)), frame.y(float(mark.price))
-    s = 6.0
-    if mark.shape == "up":
-        shape = f'<path d="M{x:.1f},{y:.1f} l{-s},{s * 1.6} h{2 * s} Z"'
-    elif mark.shape == "down":
-        shape = f'<path d="M{x:.1f},{y:.1f} l{-s},{-s * 1.6} h{2 * s} Z"'
-    else:
-        shape = f'<path d="M{x - s},{y - s} l{2 * s},{2 * s} M{x - s},{y + s} l{2 * s},{-2 * s}"'
-    return (
-        f'{shape} fill="{mark.color}" stroke="{mark.color}" stroke-width="2">'
-        f"<title>{escape(mark.title)}</title></path>"
-    )
+def _index_at(times: Sequence[datetime], at: datetime) -> int:
+    """The first candle at or after ``at`` (the last when none is); ``times`` are the
+    candles' times, in order."""
+    return min(bisect_left(times, at), len(times) - 1)
 
 
 def bar_chart(
@@ -197,32 +124,29 @@ def bar_chart(
     marks: Sequence[Mark] = (),
     levels: Sequence[Level] = (),
     height: int = 320,
-) -> str:
+) -> Chart:
     """Candles with ``levels`` (stops, targets: lines over their time) and ``marks``."""
+    chart: Chart = {"title": title, "h": height, "n": len(candles)}
     if not candles:
-        return _svg(height, title, ['<text x="20" y="30">no bars</text>'])
-    values = [float(c.low) for c in candles] + [float(c.high) for c in candles]
-    values += [float(m.price) for m in marks] + [float(v.price) for v in levels]
-    frame = _frame(values, len(candles), height)
-    parts = _axes(frame, lambda i: candles[i].at, "{:,.2f}")
-    width = max(1.0, (WIDTH - PAD_LEFT - PAD_RIGHT) / len(candles) * 0.7)
-    for i, c in enumerate(candles):
-        x = frame.x(i)
-        up = c.close >= c.open
-        color = "#16a34a" if up else "#dc2626"
-        top, bottom = frame.y(float(max(c.open, c.close))), frame.y(float(min(c.open, c.close)))
-        parts.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{frame.y(float(c.high)):.1f}" '
-            f'y2="{frame.y(float(c.low)):.1f}" stroke="{color}" stroke-width="1"/>'
-            f'<rect x="{x - width / 2:.1f}" y="{top:.1f}" width="{width:.1f}" '
-            f'height="{max(bottom - top, 0.8):.1f}" fill="{color}" fill-opacity="0.75"/>'
+        return chart
+    flat: list[float] = []
+    for c in candles:
+        flat += (float(c.open), float(c.high), float(c.low), float(c.close))
+    chart["b"] = flat
+    times = [c.at for c in candles]
+    chart["ticks"] = [[i, _minute(candles[i].at)] for i in _tick_indices(len(candles))]
+    chart["lv"] = [
+        _level(
+            level,
+            _index_at(times, level.start) if level.start else 0,
+            _index_at(times, level.end) if level.end else len(candles) - 1,
         )
-    for level in levels:
-        first = _index_at(candles, level.start) if level.start else 0
-        last = _index_at(candles, level.end) if level.end else len(candles) - 1
-        parts.append(_level(frame, level, first, last))
-    parts.extend(_mark(frame, candles, m) for m in marks)
-    return _svg(height, title, parts)
+        for level in levels
+    ]
+    chart["mk"] = [
+        [_index_at(times, m.at), float(m.price), m.shape, m.color, m.title] for m in marks
+    ]
+    return chart
 
 
 def grouped(candles: Sequence[Candle], most: int) -> list[Candle]:

@@ -26,7 +26,7 @@ from typing import Literal
 from uuid import UUID
 
 from campaign_engine.backtest.open_book import OpenBook
-from campaign_engine.backtest.timeline import Bars, Decision, Timeline
+from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Timeline
 from campaign_engine.domain.campaign import Outcome, apply_fill, decide_batch, is_stale, on_price
 from campaign_engine.domain.campaign.quiet_bars import (
     LastPrice,
@@ -189,13 +189,15 @@ class Backtest:
         """The bars of one instant: every mark moves, and the bars of the symbols with a
         campaign open go to ``take_bar``, in the order given."""
         updates = bars.updates
-        symbols = list(map(_SYMBOL, updates))  # attribute reads in C: most bars need no more
+        block = updates if isinstance(updates, BarBlock) else None
+        # attribute reads in C: most bars need no more (read from a file: not even an update)
+        symbols = block.symbols() if block else list(map(_SYMBOL, updates))
         at = dict(zip(symbols, range(len(symbols)), strict=True))
         if len(at) < len(updates):  # a symbol twice in one instant: one by one
             for update in updates:
                 self.take_bar(update)
         else:
-            closes = list(map(_CLOSE, updates))
+            closes = block.marks() if block else list(map(_CLOSE, updates))
             if any(map(is_, closes, repeat(None))):  # ticks: their price is the mark
                 closes = [u.last for u in updates]
             self.marks.update(zip(symbols, closes, strict=True))

@@ -14,18 +14,24 @@ Ordering, by market time:
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
 
-from campaign_engine.backtest.timeline import Bars, Decision, Step, Timeline
+from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Step, Timeline
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
-from campaign_engine.inputs import InputError, parse_prices, parse_signals, read_text
-from campaign_engine.scenario import Scenario, ScenarioSignal
+from campaign_engine.inputs import InputError, parse_price_rows, parse_signals, read_text
+from campaign_engine.price_rows import PriceRow, update_of
+
+if TYPE_CHECKING:  # a scenario's modules load only when a scenario is played
+    from campaign_engine.scenario import Scenario, ScenarioSignal
 
 SCENARIO_IDS = UUID("3d1c1f0e-5b8a-4c55-9a57-1f2b3c4d5e6f")
 """The namespace of the ids a scenario's ranges and signals are given (from their keys)."""
 
 _BEFORE_BAR = timedelta(minutes=1)
+_TIME = itemgetter(1)  # a PriceRow's as_of
 
 
 def decision_time(bars: Sequence[Sequence[PriceUpdate]], index: int) -> datetime:
@@ -40,14 +46,14 @@ def decision_time(bars: Sequence[Sequence[PriceUpdate]], index: int) -> datetime
     return first - min(_BEFORE_BAR, gap / 2)
 
 
-def scenario_entry(scenario: Scenario, signal: ScenarioSignal, at: datetime) -> EntrySignal:
+def scenario_entry(scenario: "Scenario", signal: "ScenarioSignal", at: datetime) -> EntrySignal:
     """The entry signal a scenario's signal is, generated at ``at``."""
     scenario_range = scenario.range(signal.range)
     trading_range = scenario_range.trading_range(uuid5(SCENARIO_IDS, scenario_range.key))
     return signal.entry_signal(trading_range, uuid5(SCENARIO_IDS, signal.id), at)
 
 
-def scenario_timeline(scenario: Scenario) -> Timeline:
+def scenario_timeline(scenario: "Scenario") -> Timeline:
     """A scenario bar by bar, each step of signals before the bar it is listed for."""
     steps: list[Step] = []
     by_bar = scenario.steps()
@@ -79,12 +85,34 @@ def merge_in_time(signals: Sequence[EntrySignal], bars: Sequence[PriceUpdate]) -
     return steps
 
 
-def _no_repeated_bars(files: Sequence[tuple[str, Sequence[PriceUpdate]]]) -> None:
-    seen: set[tuple[str, datetime]] = set()
-    for _, updates in files:
-        seen.update([(bar.symbol, bar.as_of) for bar in updates])
-    if len(seen) < sum(len(updates) for _, updates in files):
-        _repeated_bars(files)
+def merge_rows_in_time(
+    signals: Sequence[EntrySignal],
+    files: Sequence[tuple[str, Sequence[PriceRow]]],
+    by_symbol: dict[str, list[PriceRow]],
+) -> list[Step]:
+    """``merge_in_time`` of the rows of bar files, each instant's bars kept as a
+    ``BarBlock``; raises InputError naming every bar that repeats a symbol's time. Each
+    symbol's rows are gathered into ``by_symbol`` on the way, in time order."""
+    decisions: dict[datetime, list[EntrySignal]] = {}
+    for signal in signals:
+        decisions.setdefault(signal.generated_at, []).append(signal)
+    prices: dict[datetime, list[PriceRow]] = {}
+    for _, rows in files:
+        for row in rows:
+            prices.setdefault(row[1], []).append(row)
+            by_symbol.setdefault(row[0], []).append(row)
+    steps: list[Step] = []
+    for at in sorted(decisions.keys() | prices.keys()):
+        if at in decisions:
+            steps.append(Decision(at, tuple(decisions[at])))
+        if at in prices:
+            block = BarBlock(prices[at])
+            if len(set(block.symbols())) < len(block):  # a symbol twice at one time
+                _repeated_bars([(path, [update_of(r) for r in rows]) for path, rows in files])
+            steps.append(Bars(at, block))
+    for rows in by_symbol.values():
+        rows.sort(key=_TIME)  # in the order played (files need not be in time order)
+    return steps
 
 
 def _repeated_bars(files: Sequence[tuple[str, Sequence[PriceUpdate]]]) -> None:
@@ -113,11 +141,11 @@ def files_timeline(signals_file: str, bar_files: Sequence[str]) -> Timeline:
     if not bar_files:
         raise InputError("give at least one bar file (--bars)")
     signals = parse_signals(read_text(signals_file), signals_file)
-    files = [(path, parse_prices(read_text(path), path)) for path in bar_files]
-    _no_repeated_bars(files)
-    steps = merge_in_time(signals, [u for _, updates in files for u in updates])
+    files = [(path, parse_price_rows(read_text(path), path)) for path in bar_files]
+    by_symbol: dict[str, list[PriceRow]] = {}
+    steps = merge_rows_in_time(signals, files, by_symbol)
     labels = {s.signal_id: str(s.signal_id) for s in signals}
-    return Timeline(tuple(steps), f"{signals_file} + {', '.join(bar_files)}", labels)
+    return Timeline(tuple(steps), f"{signals_file} + {', '.join(bar_files)}", labels, by_symbol)
 
 
 def scenario_folder_timeline(folder: Path) -> Timeline:

@@ -1,33 +1,26 @@
 """The report as one self-contained HTML page: the numbers traders look for first, the equity
 curve and heat over time, the tables (campaigns, per pattern, per exit reason, refusals), and
-each campaign's bars with its entries, exits, stops and targets. No script, no link: the
-styles and the charts (SVG) are inside the file."""
+each campaign's bars with its entries, exits, stops and targets. Nothing is fetched: the
+styles, the charts' data (compact JSON) and the script that draws them (SVG) are inside the
+file."""
 
-import bisect
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from html import escape
 from pathlib import Path
 
+from campaign_engine.backtest.campaign_chart import campaign_chart, stop_moves
 from campaign_engine.backtest.campaigns import CampaignRow
-from campaign_engine.backtest.chart_bars import SymbolBars, bars_of
-from campaign_engine.backtest.charts import Level, Mark, bar_chart, grouped, line_chart
+from campaign_engine.backtest.chart_bars import bars_of
+from campaign_engine.backtest.chart_script import CHART_SCRIPT
+from campaign_engine.backtest.charts import Level, line_chart
 from campaign_engine.backtest.engine import BacktestRun
-from campaign_engine.backtest.metrics import ExitReason, TradeStats
+from campaign_engine.backtest.metrics import TradeStats
 from campaign_engine.backtest.report import Report
 from campaign_engine.backtest.timeline import Timeline
-from campaign_engine.domain.events import ExitsTriggered, StopMove, StopsTrailed
 
-_EXIT_LOOK = {
-    ExitReason.TARGET_1: ("down", "#15803d"),
-    ExitReason.TARGET_2: ("down", "#15803d"),
-    ExitReason.TARGET_3: ("down", "#15803d"),
-    ExitReason.STOP: ("cross", "#dc2626"),
-    ExitReason.TRAILED_STOP: ("cross", "#ea580c"),
-    ExitReason.INVALIDATION: ("cross", "#7c3aed"),
-}
-_BEFORE, _AFTER, _MOST_CANDLES = 15, 10, 240
 _NONE = "&ndash;"
 
 _STYLE = """
@@ -138,60 +131,11 @@ def _campaign_rows(report: Report) -> list[list[str]]:
     ]
 
 
-def _stop(pattern: str, price: Decimal, start: datetime | None, end: datetime | None) -> Level:
-    return Level(price, "#dc2626", f"{pattern} stop {price}", start, end, False, False)
+def _chart(key: str) -> str:
+    return f'<div class="chart" data-chart="{key}"></div>'
 
 
-def _stop_moves(run: BacktestRun) -> dict[str, list[tuple[datetime, StopMove]]]:
-    """Every campaign's stop moves in the order announced, gathered in one pass."""
-    moves: dict[str, list[tuple[datetime, StopMove]]] = {}
-    for e in run.events:
-        if isinstance(e.data, ExitsTriggered | StopsTrailed):
-            for m in e.data.stops_moved:
-                moves.setdefault(e.campaign_id, []).append((e.occurred_at, m))
-    return moves
-
-
-def _stops(moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow) -> list[Level]:
-    """Each entry's stop over time: from its fill, moved by the targets, to its close."""
-    levels = []
-    for entry in c.entries:
-        start, price = entry.opened_at, entry.initial_stop
-        for at, move in moves:
-            if move.pattern.value == entry.pattern:
-                levels.append(_stop(entry.pattern, price, start, at))
-                start, price = at, move.stop
-        levels.append(_stop(entry.pattern, price, start, entry.closed_at))
-    return levels
-
-
-def _campaign_chart(
-    moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow, bars: SymbolBars
-) -> str:
-    times = bars.times
-    first = bisect.bisect_right(times, c.created_at) if c.created_at else 0
-    last = bisect.bisect_left(times, c.closed_at) if c.closed_at else len(times) - 1
-    window = grouped(bars.candles(max(0, first - _BEFORE), last + _AFTER + 1), _MOST_CANDLES)
-    targets = sorted({t for e in c.entries for t in e.targets})
-    levels = [Level(price, "#15803d", f"target {price}") for price in targets]
-    if (low := c.levels.get("spring_low")) is not None:
-        levels.append(Level(low, "#7c3aed", f"invalidation {low}"))
-    levels += _stops(moves, c)
-    marks = [
-        Mark(e.opened_at, e.price, "up", "#2563eb", f"{e.pattern} {e.shares} @ {e.price}")
-        for e in c.entries
-        if e.opened_at
-    ]
-    marks += [
-        Mark(x.at, x.price, *_EXIT_LOOK[x.reason], f"{x.reason} {x.pattern} {x.shares} @ {x.price}")
-        for x in c.exits
-    ]
-    return bar_chart(window, f"{c.campaign_id} bars", marks, levels)
-
-
-def _campaign_section(
-    moves: Sequence[tuple[datetime, StopMove]], c: CampaignRow, bars: SymbolBars
-) -> str:
+def _campaign_section(key: str, c: CampaignRow) -> str:
     entries = _table(
         ["entry", "signal", "shares", "price", "initial stop", "last stop", "targets", "P&L", "R"],
         [
@@ -229,18 +173,20 @@ def _campaign_section(
         f'<section class="campaign" id="{escape(c.campaign_id)}"><h3>{escape(c.campaign_id)} · '
         f"{escape(c.status)} · P&amp;L {_num(c.total_pnl, sign=True)} · R "
         f'{_num(c.r_multiple, sign=True)}</h3><p class="muted">opened {_time(c.created_at)}, '
-        f"closed {_time(c.closed_at)}{why}</p>{_campaign_chart(moves, c, bars)}{entries}{exits}"
+        f"closed {_time(c.closed_at)}{why}</p>{_chart(key)}{entries}{exits}"
         "</section>"
     )
 
 
 def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
     p = report.portfolio
-    equity = line_chart([(e.at, e.equity) for e in report.equity_curve], "Equity")
     limit = Level(p.portfolio_max_heat_pct, "#dc2626", f"limit {p.portfolio_max_heat_pct}%")
-    heat = line_chart(
-        [(h.at, h.heat_pct) for h in report.heat], "Heat", "{:.1f}%", "#ea580c", [limit], 200
-    )
+    charts = {
+        "equity": line_chart([(e.at, e.equity) for e in report.equity_curve], "Equity"),
+        "heat": line_chart(
+            [(h.at, h.heat_pct) for h in report.heat], "Heat", "pct", "#ea580c", [limit], 200
+        ),
+    }
     reasons = [
         [
             name,
@@ -264,7 +210,9 @@ def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
         for r in report.signals.refusals
     ]
     bars = bars_of(timeline, {c.symbol for c in report.campaigns})
-    moves = _stop_moves(run)
+    moves = stop_moves(run)
+    for n, c in enumerate(report.campaigns):
+        charts[f"c{n}"] = campaign_chart(moves.get(c.campaign_id, []), c, bars[c.symbol])
     stats_head = ["", "trades", "win rate", "net P&L", "profit factor", "expectancy", "avg R"]
     stats_head += ["best", "worst"]
     s = report.signals
@@ -272,7 +220,7 @@ def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
         f"<h1>Backtest</h1><p class='muted'>{escape(report.source)} · {_time(report.start)} to "
         f"{_time(report.end)} · {report.bars:,} bars · {s.decided} signals decided</p>",
         _cards(report),
-        f"<h2>Equity</h2>{equity}<h2>Heat</h2>{heat}",
+        f"<h2>Equity</h2>{_chart('equity')}<h2>Heat</h2>{_chart('heat')}",
         "<h2>Campaigns</h2>",
         _table(
             ["campaign", "status", "entries", "exits", "realized", "unrealized", "R"],
@@ -288,14 +236,15 @@ def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
         if refusals
         else "",
         "<h2>Each campaign</h2>",
-        *(
-            _campaign_section(moves.get(c.campaign_id, []), c, bars[c.symbol])
-            for c in report.campaigns
-        ),
+        *(_campaign_section(f"c{n}", c) for n, c in enumerate(report.campaigns)),
     ]
+    # "</" never closes the data's element early: JSON may write "/" as "\/"
+    data = json.dumps(charts, separators=(",", ":")).replace("</", "<\\/")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Backtest report'
-        f"</title><style>{_STYLE}</style></head><body><main>{''.join(body)}</main></body></html>\n"
+        f"</title><style>{_STYLE}</style></head><body><main>{''.join(body)}</main>"
+        f'<script type="application/json" id="chart-data">{data}</script>'
+        f"<script>{CHART_SCRIPT}</script></body></html>\n"
     )
 
 

@@ -1,7 +1,6 @@
 """The report as JSON: money, prices, shares, percentages and R as decimal strings (never
 floats), times as UTC ISO-8601, as the REST API writes them."""
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,13 @@ def report_data(report: Report) -> dict[str, Any]:
     return data
 
 
+def report_json(report: Report) -> bytes:
+    """The report as indented JSON, serialized by pydantic-core (what ``json.dumps`` of
+    ``report_data`` with ``indent=1`` writes for an ASCII report, at a fraction of its cost:
+    with an indent the standard library encodes in Python)."""
+    return _REPORT.dump_json(report, indent=1) + b"\n"
+
+
 def write_json(report: Report, path: Path) -> Path:
-    path.write_text(json.dumps(report_data(report), indent=1) + "\n", encoding="utf-8")
+    path.write_bytes(report_json(report))
     return path

@@ -13,9 +13,6 @@ import typer
 from campaign_engine.cli.common import Failure, out, read_settings, stop
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from campaign_engine.backtest.report import Report
     from campaign_engine.backtest.timeline import Timeline
     from campaign_engine.domain.policy import Policy
 
@@ -42,17 +39,18 @@ def collector_paused() -> Iterator[None]:
 def _timeline(scenario: Path | None, signals: str | None, bars: list[str]) -> "Timeline":
     from campaign_engine.backtest.inputs import files_timeline, scenario_folder_timeline
     from campaign_engine.inputs import InputError
-    from campaign_engine.scenario import ScenarioError
 
     if (scenario is None) == (signals is None):
         raise InputError("give a scenario folder, or --signals FILE with --bars FILE (not both)")
     if scenario is not None and bars:
         raise InputError("--bars goes with --signals; a scenario folder holds its own prices")
-    try:
-        if scenario is not None:
-            return scenario_folder_timeline(scenario)
-        assert signals is not None
+    if signals is not None:
         return files_timeline(signals, bars)
+    from campaign_engine.scenario import ScenarioError
+
+    assert scenario is not None
+    try:
+        return scenario_folder_timeline(scenario)
     except ScenarioError as error:
         raise InputError(str(error)) from None
 
@@ -71,45 +69,6 @@ def _policy(equity: str | None) -> "Policy":
     if not amount.is_finite() or amount <= 0:
         raise InputError(f"--equity must be a positive amount, got {equity!r}")
     return Policy.model_validate({**policy.model_dump(), "starting_equity": amount})
-
-
-def summary(report: "Report", console: "Console" = out) -> None:
-    """What the command prints of a report: a table of its campaigns, then its figures."""
-    from rich.table import Table
-
-    from campaign_engine.demo.outcome import number_text
-
-    table = Table(title="Campaigns")
-    for name in ("campaign", "status", "entries", "exits", "P&L", "R"):
-        table.add_column(name, justify="left" if name in ("campaign", "status") else "right")
-    for c in report.campaigns:
-        table.add_row(
-            c.campaign_id,
-            c.status,
-            ", ".join(e.pattern for e in c.entries),
-            str(len(c.exits)),
-            number_text(c.total_pnl, 2),
-            number_text(c.r_multiple, 2),
-        )
-    console.print(table)
-    p, t, dd = report.portfolio, report.portfolio.trades, report.portfolio.drawdown
-    refused = ", ".join(f"{code} {n}" for code, n in report.signals.refused_by_code.items())
-    longest = dd.longest.duration if dd.longest else None
-    lines = [
-        f"equity {number_text(p.starting_equity, 2)} -> {number_text(p.final_equity, 2)} "
-        f"(net {number_text(p.net_pnl, 2)}, {number_text(p.return_pct, 2)}%)",
-        f"trades {t.trades}: win rate {number_text(t.win_rate_pct, 2)}%, "
-        f"profit factor {number_text(t.profit_factor, 2)}",
-        f"expectancy {number_text(t.expectancy, 2)} a trade, "
-        f"average R {number_text(t.average_r, 2)}",
-        f"max drawdown {number_text(dd.max_drawdown_pct, 2)}% "
-        f"({number_text(dd.max_drawdown, 2)}), longest under water {longest or '-'}; "
-        f"max heat {number_text(p.max_heat_pct, 2)}%",
-        f"signals {report.signals.decided}: {report.signals.approved} approved, "
-        f"{report.signals.refused} refused" + (f" ({refused})" if refused else ""),
-    ]
-    for line in lines:
-        console.print(line, highlight=False)
 
 
 def backtest(
@@ -133,11 +92,17 @@ def backtest(
         typer.Option(help="Starting equity (default: ACCOUNT_EQUITY, else 100000)."),
     ] = None,
     json_only: Annotated[bool, typer.Option("--json-only", help="Write report.json only.")] = False,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Print every campaign (a long run prints the best and the worst)."
+        ),
+    ] = False,
 ) -> None:
     """Play a scenario, or signals with bars, through the campaign rules in process, bar by
     bar in market time with the portfolio limits as live, and write a report."""
     with collector_paused():
-        _play(scenario, signals, bars or [], out_dir, equity, json_only)
+        _play(scenario, signals, bars or [], out_dir, equity, json_only, every)
 
 
 def _play(
@@ -147,6 +112,7 @@ def _play(
     out_dir: Path,
     equity: str | None,
     json_only: bool,
+    every: bool,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -178,6 +144,8 @@ def _play(
             written.append(write_html(report, run, timeline, out_dir / "report.html"))
     except OSError as error:
         stop(Failure(f"cannot write the report into {out_dir}: {error.strerror or error}"), 1)
-    summary(report)
+    from campaign_engine.cli.backtest_summary import summary
+
+    summary(report, out, every, " and ".join(str(path) for path in written))
     for path in written:
         out.print(f"wrote {path}", highlight=False)

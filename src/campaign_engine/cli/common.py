@@ -2,7 +2,6 @@
 coroutine with failures a user can fix printed as one line, reading an input file, JSON
 output, and the Temporal client."""
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn, TypeVar
 
@@ -41,6 +40,8 @@ def read_settings() -> Settings:
 
 def run(work: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine, turning the failures a user can fix into one readable line."""
+    import asyncio
+
     import psycopg
     from sqlalchemy.exc import DBAPIError
 
