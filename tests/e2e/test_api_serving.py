@@ -9,6 +9,7 @@ import socket
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from temporalio.client import Client
 
@@ -150,7 +151,7 @@ async def test_health_and_openapi(stack: Stack, api: httpx.AsyncClient) -> None:
 
 
 async def test_a_token_guards_every_mutation_and_only_mutations(stack: Stack) -> None:
-    settings = stack.settings.model_copy(update={"api_token": "s3cret"})
+    settings = stack.settings.model_copy(update={"api_token": SecretStr("s3cret")})
     entry = body(signal(Pattern.SPRING))
     mutations = [
         ("POST", f"{V1}/signals", entry),
