@@ -5,7 +5,7 @@ calls) and sends them to the API served over the real stack, with API_TOKEN set.
 Every answer must be: no 5xx, within the per-request timeout (no hang), a refusal a 4xx whose
 body names the problem, and conforming to the schema (status, headers, body); invalid input
 must be refused and the schema must say what the server checks. The run's case count is
-printed, and must reach MIN_CASES.
+printed and recorded (``schemathesis_cases`` in the JUnit report), and must reach MIN_CASES.
 
 FUZZ_SEED=<n> replays or varies the run (the default seed keeps CI reproducible)."""
 
@@ -13,6 +13,7 @@ import asyncio
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -30,7 +31,9 @@ MIN_CASES = 1_000
 RUN_TIMEOUT = 240.0  # seconds for the whole run
 
 
-async def test_every_operation_refuses_hostile_input_cleanly(stack: Stack) -> None:
+async def test_every_operation_refuses_hostile_input_cleanly(
+    stack: Stack, record_testsuite_property: Callable[[str, object], None]
+) -> None:
     settings = stack.settings.model_copy(update={"api_token": SecretStr(TOKEN)})
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
@@ -65,5 +68,7 @@ async def test_every_operation_refuses_hostile_input_cleanly(stack: Stack) -> No
     assert counted is not None, report
     cases = int(counted.group(1))
     print(f"schemathesis: {cases} cases, seed {seed}")
+    record_testsuite_property("schemathesis_cases", cases)  # in the JUnit report
+    record_testsuite_property("schemathesis_seed", seed)
     assert process.returncode == 0, report
     assert cases >= MIN_CASES, f"only {cases} cases were generated"
