@@ -20,6 +20,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -51,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.workflows.broker_link import BrokerLink
     from campaign_engine.workflows.changes import ChangeQueue
     from campaign_engine.workflows.details import render_details, search_attributes
+    from campaign_engine.workflows.payloads import SignalInbox, parse
     from campaign_engine.workflows.price_inbox import PriceInbox
     from campaign_engine.workflows.refusals import refusal, refusal_for, require_open
 
@@ -69,6 +71,7 @@ class CampaignWorkflow:
         self._lock = asyncio.Lock()
         self._changes = ChangeQueue(params.revision)
         self._prices = PriceInbox()
+        self._signals = SignalInbox()
         self._broker = BrokerLink(
             self._lock,
             lambda: self._state,
@@ -225,10 +228,14 @@ class CampaignWorkflow:
 
     # --- entries ----------------------------------------------------------------------------
 
+    # Every handler takes its model as the payload came and parses it (workflows/payloads.py):
+    # input that does not parse is refused or dropped, never a failing workflow task.
+
     @workflow.update
-    async def submit_signal(self, signal: EntrySignal) -> AllocationPlan:
-        """Decide an entry (SPEC section 3) and return its AllocationPlan; the same signal id
-        always gets its first decision back."""
+    async def submit_signal(self, payload: RawValue) -> AllocationPlan:
+        """Decide an entry (SPEC section 3), an ``EntrySignal``, and return its
+        AllocationPlan; the same signal id always gets its first decision back."""
+        signal = parse(payload, EntrySignal, "submit_signal")
         async with self._lock:
             reserved = await self._load_with(signal)
             entry = prepare_entry(self._state, signal, self._policy)
@@ -243,8 +250,8 @@ class CampaignWorkflow:
             return outcome.plan
 
     @submit_signal.validator
-    def _validate_signal(self, signal: EntrySignal) -> None:
-        # A signal that does not parse never reaches here: the converter refuses it first.
+    def _validate_signal(self, payload: RawValue) -> None:
+        signal = parse(payload, EntrySignal, "submit_signal")
         if signal.campaign_id != self._params.campaign_id:
             raise ValueError(
                 f"signal belongs to campaign {signal.campaign_id}, not {self._params.campaign_id}"
@@ -272,17 +279,22 @@ class CampaignWorkflow:
     # --- the broker's pushes -------------------------------------------------------------------
 
     @workflow.signal(name=ORDER_UPDATE)
-    def order_update(self, update: BrokerOrder) -> None:
-        """What the broker says happened to one of our orders (a fill, a cancel...), pushed by
-        the broker's own feed; booked in the run loop in the order received."""
-        self._broker.push(update)
+    def order_update(self, payload: RawValue) -> None:
+        """What the broker says happened to one of our orders (a ``BrokerOrder``: a fill, a
+        cancel...), pushed by the broker's own feed; booked in the run loop in the order
+        received."""
+        update = self._signals.parse(payload, BrokerOrder, ORDER_UPDATE)
+        if update is not None:
+            self._broker.push(update)
 
     # --- prices and operator commands -------------------------------------------------------
 
     @workflow.signal
-    def price_update(self, update: PriceUpdate) -> None:
-        """Queue a price for the run loop (see ``PriceInbox``)."""
-        self._prices.offer(self._state, update)
+    def price_update(self, payload: RawValue) -> None:
+        """Queue a price (a ``PriceUpdate``) for the run loop (see ``PriceInbox``)."""
+        update = self._signals.parse(payload, PriceUpdate, "price_update")
+        if update is not None:
+            self._prices.offer(self._state, update)
 
     async def _evaluate_prices(self) -> None:
         update = self._prices.take()
@@ -301,20 +313,26 @@ class CampaignWorkflow:
             self._commit(outcome)
 
     @workflow.signal
-    async def invalidate(self, request: InvalidateRequest) -> None:
-        """The orchestrator's or an operator's invalidation, fire-and-forget."""
+    async def invalidate(self, payload: RawValue) -> None:
+        """The orchestrator's or an operator's invalidation (an ``InvalidateRequest``),
+        fire-and-forget."""
+        request = self._signals.parse(payload, InvalidateRequest, "invalidate")
+        if request is None:
+            return
         try:
             await self._invalidate(request)
         except ApplicationError as error:
             workflow.logger.warning("invalidation refused: %s", error)
 
     @workflow.update
-    async def invalidate_campaign(self, request: InvalidateRequest) -> CampaignState:
-        """Invalidation that answers: the INVALIDATED campaign, or why it cannot be."""
-        return await self._invalidate(request)
+    async def invalidate_campaign(self, payload: RawValue) -> CampaignState:
+        """Invalidation (an ``InvalidateRequest``) that answers: the INVALIDATED campaign, or
+        why it cannot be."""
+        return await self._invalidate(parse(payload, InvalidateRequest, "invalidate_campaign"))
 
     @invalidate_campaign.validator
-    def _validate_invalidation(self, request: InvalidateRequest) -> None:
+    def _validate_invalidation(self, payload: RawValue) -> None:
+        parse(payload, InvalidateRequest, "invalidate_campaign")
         if self._loaded:
             require_open(self._state, self._params.campaign_id)
 
@@ -331,8 +349,10 @@ class CampaignWorkflow:
             return outcome.state
 
     @workflow.update
-    async def change_status(self, request: ChangeStatusRequest) -> CampaignState:
-        """An operator's status change (ACTIVE -> MARKUP) at the current version."""
+    async def change_status(self, payload: RawValue) -> CampaignState:
+        """An operator's status change (a ``ChangeStatusRequest``: ACTIVE -> MARKUP) at the
+        current version."""
+        request = parse(payload, ChangeStatusRequest, "change_status")
         await self._settled()
         async with self._lock:
             state = require_open(self._state, self._params.campaign_id)
@@ -347,7 +367,8 @@ class CampaignWorkflow:
             return outcome.state
 
     @change_status.validator
-    def _validate_change(self, request: ChangeStatusRequest) -> None:
+    def _validate_change(self, payload: RawValue) -> None:
+        request = parse(payload, ChangeStatusRequest, "change_status")
         if not self._loaded:
             return
         state = require_open(self._state, self._params.campaign_id)
@@ -360,6 +381,11 @@ class CampaignWorkflow:
     @workflow.query
     def get_status(self) -> CampaignState | None:
         return self._state
+
+    @workflow.query
+    def dropped_signals(self) -> int:
+        """How many signals this run dropped because their input did not parse."""
+        return self._signals.dropped
 
 
 def _market_now(state: CampaignState) -> datetime:

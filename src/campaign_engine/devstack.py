@@ -24,6 +24,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 
 from campaign_engine.api import serve_api
+from campaign_engine.api.exposure import exposure_problem
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.embedded import start_embedded
 from campaign_engine.observability import configure_logging
@@ -166,6 +167,8 @@ async def run_dev(settings: Settings, options: DevOptions, console: Console) -> 
     from campaign_engine.db.settings import prepare_database
     from campaign_engine.worker import build_worker
 
+    if problem := exposure_problem(settings, options.host):
+        raise DevStackError(problem)
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     # The terminal is for the URLs, the demo's progress and its table; the log goes to a file.
@@ -240,7 +243,7 @@ async def _demo(settings: Settings, options: DevOptions, console: Console) -> No
     await play(
         scenario,
         api_url=api_url,
-        token=settings.api_token,
+        token=settings.bearer_token,
         speed=options.demo_speed,
         console=console,
     )

@@ -41,7 +41,13 @@ class Settings(BaseModel):
         default=None, description="PostgreSQL URL; unset means the embedded server"
     )
     data_dir: Path = Path(".data")
-    api_token: str | None = None
+    api_token: SecretStr | None = Field(
+        default=None, description="bearer token for POST and PATCH; never shown in a repr or log"
+    )
+    cors_origins: tuple[str, ...] = Field(
+        default=(),
+        description="origins a browser may call the API from (CORS); empty: no CORS headers",
+    )
     account_equity: Equity = MoneyValue(Decimal("100000"))
     notify_webhook_url: str | None = None
     metrics_port: int | None = Field(default=9464, ge=0, le=65535)
@@ -82,6 +88,21 @@ class Settings(BaseModel):
             raise ValueError("required when BROKER=alpaca")
         return value
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_list(cls, value: object) -> object:
+        if isinstance(value, str):  # CORS_ORIGINS: comma-separated
+            return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @property
+    def bearer_token(self) -> str | None:
+        """The API token's text, or None when the API is open (unset or empty)."""
+        token = self.api_token
+        if token is None:
+            return None
+        return (token.get_secret_value() if isinstance(token, SecretStr) else str(token)) or None
+
     def alpaca_config(self) -> AlpacaConfig:
         """How to reach the Alpaca account (with ``BROKER=alpaca`` the keys are checked)."""
         key_id, secret = self.alpaca_api_key_id, self.alpaca_api_secret_key
@@ -115,6 +136,7 @@ _ENV = {
     "DATABASE_URL": "database_url",
     "CAMPAIGNS_DATA_DIR": "data_dir",
     "API_TOKEN": "api_token",
+    "CORS_ORIGINS": "cors_origins",
     "ACCOUNT_EQUITY": "account_equity",
     "NOTIFY_WEBHOOK_URL": "notify_webhook_url",
     "METRICS_PORT": "metrics_port",

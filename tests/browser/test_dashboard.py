@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 from playwright.async_api import Page, expect
+from pydantic import SecretStr
 from rich.console import Console
 
 from campaign_engine.demo import play
@@ -132,7 +133,7 @@ async def test_the_page_follows_the_demo_without_reload(stack: Stack, page: Page
 
 async def test_a_campaign_is_invalidated_through_its_button(stack: Stack, page: Page) -> None:
     token = "dashboard-s3cret"
-    settings = stack.settings.model_copy(update={"api_token": token})
+    settings = stack.settings.model_copy(update={"api_token": SecretStr(token)})
     async with served(stack, settings) as api:
         async with httpx.AsyncClient(
             base_url=api.url, headers={"Authorization": f"Bearer {token}"}

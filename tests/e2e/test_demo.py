@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from pydantic import SecretStr
 from rich.console import Console
 
 from campaign_engine.demo import DemoError, play, run_demo
@@ -74,7 +75,7 @@ async def test_the_demo_ends_with_the_expected_statuses(api_url: str) -> None:
 
 
 async def test_a_protected_api_wants_the_token(stack: Stack) -> None:
-    settings = stack.settings.model_copy(update={"api_token": "s3cret"})
+    settings = stack.settings.model_copy(update={"api_token": SecretStr("s3cret")})
     async with serving(stack, settings) as url:
         console = Console(file=io.StringIO())
         with pytest.raises(DemoError, match="401"):

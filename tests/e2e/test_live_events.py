@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -151,7 +152,7 @@ async def test_an_unknown_place_is_refused_with_its_reason(api: httpx.AsyncClien
 
 
 async def test_the_token_guards_the_socket(stack: Stack) -> None:
-    settings = stack.settings.model_copy(update={"api_token": "s3cret-token"})
+    settings = stack.settings.model_copy(update={"api_token": SecretStr("s3cret-token")})
     async with api_client(settings, stack.client, stack.engine) as http:
         for query in ("", "?token=wrong"):
             async with connect(_ws_url(http, query)) as ws:

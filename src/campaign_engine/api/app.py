@@ -18,8 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.api import bars, campaigns, portfolio, signals
 from campaign_engine.api.dashboard import install_dashboard
 from campaign_engine.api.errors import install_error_handlers
+from campaign_engine.api.exposure import exposure_problem, install_cors
 from campaign_engine.api.live import socket as live_socket
 from campaign_engine.api.live.hub import EventHub
+from campaign_engine.api.methods import AllowedMethods
+from campaign_engine.api.openapi import install_openapi
 from campaign_engine.api.services import Services
 from campaign_engine.brokers.sim.exchange import SimExchange
 from campaign_engine.brokers.updates import CampaignOrderUpdates
@@ -38,7 +41,7 @@ campaigns, positions, decisions and the portfolio's heat.
 
 Money, prices, shares and percentages are JSON **strings** (exact decimals); times are UTC
 ISO-8601. When the server has `API_TOKEN` set, POST and PATCH need
-`Authorization: Bearer <API_TOKEN>`.
+`Authorization: Bearer <API_TOKEN>` (a server reachable from other machines always has it).
 
 `/api/v1/ws` (a WebSocket, not listed below) pushes the audit trail as it is written, with the
 campaigns and the portfolio each change touched; the dashboard at `/` follows it.
@@ -102,6 +105,9 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(portfolio.health)
     install_dashboard(app)
+    install_openapi(app, token_required=settings.bearer_token is not None)
+    app.add_middleware(AllowedMethods, routes=app.router.routes)
+    install_cors(app, settings)  # outermost: it answers the preflights it allows
     return app
 
 
@@ -141,8 +147,12 @@ async def serve_api(
     here, with its error, rather than inside the server. ``sock`` is an already listening
     socket (tests bind port 0), closed at the end like one bound here from ``host:port``."""
     async with AsyncExitStack() as resources:
+        if sock is None and (problem := exposure_problem(settings, host)):
+            raise ServeError(problem)
         listening = sock or _listen(host, port)
         resources.callback(listening.close)
+        if problem := exposure_problem(settings, listening.getsockname()[0]):
+            raise ServeError(problem)
         if client is None:
             try:
                 client = await CampaignClient.connect(settings)

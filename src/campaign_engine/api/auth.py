@@ -23,7 +23,7 @@ async def require_token(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
-    token = services.settings.api_token
+    token = services.settings.bearer_token
     if not token:
         return
     if credentials is None:

@@ -25,11 +25,11 @@ from campaign_engine.api.schemas import (
 )
 from campaign_engine.api.services import CampaignView, Services, ServicesDep
 from campaign_engine.client import CampaignRefused
-from campaign_engine.db.read_model import MAX_PAGE, CampaignRecord
+from campaign_engine.db.read_model import MAX_OFFSET, MAX_PAGE, CampaignRecord
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import Symbol
+from campaign_engine.domain.types import SYMBOL_MAX_LENGTH, SYMBOL_QUERY_PATTERN
 from campaign_engine.domain.vocabulary import PositionStatus
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -89,12 +89,21 @@ async def list_campaigns(
         StatusName | None,
         Query(description="ACTIVE, MARKUP, COMPLETED or INVALIDATED (any case)"),
     ] = None,
-    symbol: Annotated[Symbol | None, Query(description="e.g. AAPL (any case)")] = None,
+    symbol: Annotated[
+        str | None,
+        # The symbol's own rule, spelled in any case, so that the schema says what is checked.
+        Query(
+            min_length=1,
+            max_length=SYMBOL_MAX_LENGTH,
+            pattern=SYMBOL_QUERY_PATTERN,
+            description="e.g. AAPL (any case)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CampaignListOut:
     page = await services.read_model.list_campaigns(
-        status=status, symbol=symbol, limit=limit, offset=offset
+        status=status, symbol=None if symbol is None else symbol.upper(), limit=limit, offset=offset
     )
     return CampaignListOut.of(page)
 

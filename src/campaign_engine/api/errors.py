@@ -49,9 +49,27 @@ async def _runtime(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _reason(error: Exception) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+
+
+def _bad_data(error: Exception) -> bool:
+    """The database refused a value (out of range, malformed): the request's fault, not an
+    outage. The schema's bounds should catch such values first; this is the net below them."""
+    return isinstance(error, psycopg.DataError) or isinstance(
+        getattr(error, "orig", None), psycopg.DataError
+    )
+
+
 async def _database_down(request: Request, error: Exception) -> JSONResponse:
+    if _bad_data(error):
+        log.warning("database_refused_input", path=request.url.path, error=_reason(error))
+        return JSONResponse(
+            status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+            content={"detail": f"invalid input: {_reason(error)}"},
+        )
     log.warning("database_unavailable", path=request.url.path, error=str(error))
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    reason = _reason(error)
     return JSONResponse(
         status_code=HTTPStatus.SERVICE_UNAVAILABLE,
         content={"detail": f"the database is unavailable: {reason}"},

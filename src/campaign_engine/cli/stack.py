@@ -73,9 +73,8 @@ def demo(
         out.print(f"the demo scenario is now in {folder}; play it with --scenario {folder}")
         raise typer.Exit(0)
 
-    raise typer.Exit(
-        run_demo(scenario, api_url=api, token=read_settings().api_token, speed=speed, console=out)
-    )
+    token = read_settings().bearer_token
+    raise typer.Exit(run_demo(scenario, api_url=api, token=token, speed=speed, console=out))
 
 
 def worker() -> None:

@@ -42,6 +42,7 @@ from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import CampaignStatus
 
 __all__ = [  # the records are read from here too
+    "MAX_OFFSET",
     "MAX_PAGE",
     "CampaignPage",
     "CampaignRecord",
@@ -54,6 +55,9 @@ __all__ = [  # the records are read from here too
 ]
 
 MAX_PAGE = 100
+# Far beyond any real listing, and well inside PostgreSQL's bigint: a larger offset is bad
+# input, not a question for the database.
+MAX_OFFSET = 1_000_000_000
 
 # Campaigns carrying risk now, open or reserved.
 _EXPOSED = (
@@ -109,8 +113,8 @@ class ReadModel:
         """Campaigns newest first, filtered by status and symbol (upper-cased)."""
         if not 1 <= limit <= MAX_PAGE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
-        if offset < 0:
-            raise ValueError(f"offset must not be negative, got {offset}")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise ValueError(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
         conditions = []
         if status is not None:
             conditions.append(campaigns.c.status == status.value)

@@ -64,10 +64,16 @@ def _normalise_symbol(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+SYMBOL_PATTERN = r"^[A-Z0-9][A-Z0-9._/:-]*$"
+SYMBOL_QUERY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/:-]*$"
+"""A symbol as a query may spell it: any case (it is upper-cased), nothing around it."""
+SYMBOL_MAX_LENGTH = 32
 Symbol = Annotated[
     str,
     BeforeValidator(_normalise_symbol),
-    StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Z0-9][A-Z0-9._/:-]*$"),
+    StringConstraints(min_length=1, max_length=SYMBOL_MAX_LENGTH, pattern=SYMBOL_PATTERN),
+    # What a client may send: the pattern in any case (the schema describes the input).
+    Field(json_schema_extra={"pattern": SYMBOL_QUERY_PATTERN}),
 ]
 """An instrument symbol, upper-cased: ``AAPL``, ``BRK.B``, ``BTC/USD``."""
 

@@ -86,7 +86,7 @@ async def live_events(
     token: Annotated[str | None, Query(max_length=512)] = None,
 ) -> None:
     hub: EventHub = websocket.app.state.hub
-    expected = websocket.app.state.services.settings.api_token
+    expected = websocket.app.state.services.settings.bearer_token
     offered = websocket.scope.get("subprotocols", [])
     await websocket.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
     if not _authorized(expected, _offered_token(websocket, token)):

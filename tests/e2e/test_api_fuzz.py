@@ -1,0 +1,74 @@
+"""Hostile input against the whole REST API: schemathesis generates requests from the OpenAPI
+document (its examples, its boundaries, random and deliberately invalid input, sequences of
+calls) and sends them to the API served over the real stack, with API_TOKEN set.
+
+Every answer must be: no 5xx, within the per-request timeout (no hang), a refusal a 4xx whose
+body names the problem, and conforming to the schema (status, headers, body); invalid input
+must be refused and the schema must say what the server checks. The run's case count is
+printed and recorded (``schemathesis_cases`` in the JUnit report), and must reach MIN_CASES.
+
+FUZZ_SEED=<n> replays or varies the run (the default seed keeps CI reproducible)."""
+
+import asyncio
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from campaign_engine.domain.vocabulary import Pattern
+from tests.e2e.api_fixtures import CAMPAIGN, V1, api_client, body, ok
+from tests.support.builders import signal
+from tests.support.harness import Stack, settled
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
+TOKEN = "fuzz-token"
+MIN_CASES = 1_000
+RUN_TIMEOUT = 240.0  # seconds for the whole run
+
+
+async def test_every_operation_refuses_hostile_input_cleanly(
+    stack: Stack, record_testsuite_property: Callable[[str, object], None]
+) -> None:
+    settings = stack.settings.model_copy(update={"api_token": SecretStr(TOKEN)})
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    seed = os.environ.get("FUZZ_SEED", "20261201")
+    async with api_client(settings, stack.client, stack.engine) as api:
+        # The schema's example campaign exists, so that the requests naming it (examples,
+        # boundaries) reach a real campaign, its positions and its trail, not only 404s.
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        await ok(await api.post(f"{V1}/signals", json=body(signal(Pattern.SPRING)), headers=auth))
+        await settled(stack, CAMPAIGN, 2)
+        # A separate process: the API, the worker and Temporal's client run on this loop.
+        process = await asyncio.create_subprocess_exec(
+            str(SCHEMATHESIS),
+            "--config-file",
+            str(CONFIG),
+            "--no-color",
+            "run",
+            f"{api.base_url}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {TOKEN}",
+            "--seed",
+            seed,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
+    report = out.decode(errors="replace")
+    print(report)  # the summary, with the case count (pytest -s, or on failure)
+    counted = re.search(r"(\d+) generated", report)
+    assert counted is not None, report
+    cases = int(counted.group(1))
+    print(f"schemathesis: {cases} cases, seed {seed}")
+    record_testsuite_property("schemathesis_cases", cases)  # in the JUnit report
+    record_testsuite_property("schemathesis_seed", seed)
+    assert process.returncode == 0, report
+    assert cases >= MIN_CASES, f"only {cases} cases were generated"
