@@ -17,7 +17,7 @@ continued run or one loaded from the database keeps waiting for their fills.
 """
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RawValue
@@ -26,17 +26,12 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign import (
         Outcome,
-        change_status,
         conclude_entry,
-        invalidate,
-        on_price,
         prepare_entry,
     )
     from campaign_engine.domain.entry import Admission, AdmissionRequest
-    from campaign_engine.domain.errors import CampaignError, Refusal
     from campaign_engine.domain.market import EntrySignal, PriceUpdate
     from campaign_engine.domain.plans import AllocationPlan
-    from campaign_engine.domain.prices import price_correlation_id
     from campaign_engine.domain.state import CampaignState
     from campaign_engine.domain.types import MoneyValue
     from campaign_engine.messages import (
@@ -51,10 +46,10 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.workflows import activities
     from campaign_engine.workflows.broker_link import BrokerLink
     from campaign_engine.workflows.changes import ChangeQueue
-    from campaign_engine.workflows.details import render_details, search_attributes
+    from campaign_engine.workflows.commands import CampaignCommands
+    from campaign_engine.workflows.details import UiView
     from campaign_engine.workflows.payloads import SignalInbox, parse
     from campaign_engine.workflows.price_inbox import PriceInbox
-    from campaign_engine.workflows.refusals import refusal, refusal_for, require_open
 
 
 @workflow.defn(name="CampaignWorkflow")
@@ -78,7 +73,15 @@ class CampaignWorkflow:
             self._commit,
             longest_poll=timedelta(seconds=params.reconcile_every_seconds),
         )
-        self._published: tuple[object, ...] | None = None
+        self._commands = CampaignCommands(
+            params.campaign_id,
+            params.policy,
+            self._lock,
+            lambda: self._state,
+            self._commit,
+            self._settled,
+        )
+        self._ui = UiView()
         self._poll_clock: asyncio.Task[None] | None = None
 
     # --- run ------------------------------------------------------------------------------
@@ -215,16 +218,7 @@ class CampaignWorkflow:
         self._changes.add(outcome, answering=answering)
 
     def _publish(self) -> None:
-        """Keep the Temporal UI's view of the campaign current. Each upsert is a command and
-        an event in history: only a change is sent."""
-        if self._state is None:
-            return
-        workflow.set_current_details(render_details(self._state, self._equity))
-        attributes = search_attributes(self._state, self._equity)
-        seen = tuple((a.key.name, a.value) for a in attributes)
-        if seen != self._published:
-            self._published = seen
-            workflow.upsert_search_attributes(attributes)
+        self._ui.show(self._state, self._equity)
 
     # --- entries ----------------------------------------------------------------------------
 
@@ -298,19 +292,8 @@ class CampaignWorkflow:
 
     async def _evaluate_prices(self) -> None:
         update = self._prices.take()
-        if update is None:
-            return
-        async with self._lock:
-            if self._state is None:
-                return
-            try:
-                outcome = on_price(
-                    self._state, update, self._policy, update.as_of, price_correlation_id(update)
-                )
-            except CampaignError as error:  # e.g. another symbol: ignore, loudly
-                workflow.logger.warning("price update refused: %s", error)
-                return
-            self._commit(outcome)
+        if update is not None:
+            await self._commands.evaluate_price(update)
 
     @workflow.signal
     async def invalidate(self, payload: RawValue) -> None:
@@ -320,7 +303,7 @@ class CampaignWorkflow:
         if request is None:
             return
         try:
-            await self._invalidate(request)
+            await self._commands.invalidate(request)
         except ApplicationError as error:
             workflow.logger.warning("invalidation refused: %s", error)
 
@@ -328,55 +311,28 @@ class CampaignWorkflow:
     async def invalidate_campaign(self, payload: RawValue) -> CampaignState:
         """Invalidation (an ``InvalidateRequest``) that answers: the INVALIDATED campaign, or
         why it cannot be."""
-        return await self._invalidate(parse(payload, InvalidateRequest, "invalidate_campaign"))
+        request = parse(payload, InvalidateRequest, "invalidate_campaign")
+        return await self._commands.invalidate(request)
 
     @invalidate_campaign.validator
     def _validate_invalidation(self, payload: RawValue) -> None:
         parse(payload, InvalidateRequest, "invalidate_campaign")
         if self._loaded:
-            require_open(self._state, self._params.campaign_id)
-
-    async def _invalidate(self, request: InvalidateRequest) -> CampaignState:
-        await self._settled()
-        async with self._lock:
-            state = require_open(self._state, self._params.campaign_id)
-            correlation = f"invalidate:{workflow.uuid4()}"
-            try:
-                outcome = invalidate(state, request.reason, _market_now(state), correlation)
-            except CampaignError as error:
-                raise refusal_for(error) from None
-            self._commit(outcome, answering=True)
-            return outcome.state
+            self._commands.check_open()
 
     @workflow.update
     async def change_status(self, payload: RawValue) -> CampaignState:
         """An operator's status change (a ``ChangeStatusRequest``: ACTIVE -> MARKUP) at the
         current version."""
-        request = parse(payload, ChangeStatusRequest, "change_status")
-        await self._settled()
-        async with self._lock:
-            state = require_open(self._state, self._params.campaign_id)
-            correlation = f"operator:{workflow.uuid4()}"
-            try:
-                outcome = change_status(
-                    state, request.status, request.version, _market_now(state), correlation
-                )
-            except CampaignError as error:
-                raise refusal_for(error) from None
-            self._commit(outcome, answering=True)
-            return outcome.state
+        return await self._commands.change_status(
+            parse(payload, ChangeStatusRequest, "change_status")
+        )
 
     @change_status.validator
     def _validate_change(self, payload: RawValue) -> None:
         request = parse(payload, ChangeStatusRequest, "change_status")
-        if not self._loaded:
-            return
-        state = require_open(self._state, self._params.campaign_id)
-        if state.version != request.version:
-            raise refusal(
-                Refusal.VERSION_CONFLICT,
-                f"campaign is at version {state.version}, not {request.version}",
-            )
+        if self._loaded:
+            self._commands.check_version(request)
 
     @workflow.query
     def get_status(self) -> CampaignState | None:
@@ -386,9 +342,3 @@ class CampaignWorkflow:
     def dropped_signals(self) -> int:
         """How many signals this run dropped because their input did not parse."""
         return self._signals.dropped
-
-
-def _market_now(state: CampaignState) -> datetime:
-    """When an operator's command happens on the campaign's clock (see ``market_time``)."""
-    assert state.market_time is not None  # an open campaign has acted at least once
-    return state.market_time

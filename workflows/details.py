@@ -4,6 +4,7 @@ a short markdown summary as the workflow's current details. Deterministic, no I/
 from decimal import Decimal
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -95,3 +96,21 @@ def render_details(state: CampaignState, equity: MoneyValue) -> str:
     if state.invalidation_reason:
         lines += ["", f"Invalidated: {state.invalidation_reason}"]
     return "\n".join(lines)
+
+
+class UiView:
+    """Keeps a run's view in the Temporal UI current (its details and search attributes).
+    Each upsert is a command and an event in history: only a change is sent."""
+
+    def __init__(self) -> None:
+        self._published: tuple[object, ...] | None = None
+
+    def show(self, state: CampaignState | None, equity: MoneyValue) -> None:
+        if state is None:
+            return
+        workflow.set_current_details(render_details(state, equity))
+        attributes = search_attributes(state, equity)
+        seen = tuple((a.key.name, a.value) for a in attributes)
+        if seen != self._published:
+            self._published = seen
+            workflow.upsert_search_attributes(attributes)
