@@ -1,5 +1,6 @@
 """/signals and /prices: what the orchestrator sends."""
 
+import asyncio
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -7,6 +8,7 @@ import structlog
 from fastapi import APIRouter, Body, HTTPException
 
 from campaign_engine.api.auth import UNAUTHORIZED, Authorized
+from campaign_engine.api.bounded import RETRY_AFTER, within_bound
 from campaign_engine.api.schemas import AllocationPlanOut, PricesAcceptedOut, PricesIn
 from campaign_engine.api.services import Services, ServicesDep
 from campaign_engine.client import CampaignRefused
@@ -23,8 +25,17 @@ _INVALID: dict[int | str, dict[str, Any]] = {
     HTTPStatus.UNPROCESSABLE_ENTITY.value: {
         "description": "invalid input, named field by field; nothing was decided"
     },
+    HTTPStatus.SERVICE_UNAVAILABLE.value: {
+        "description": f"Temporal, the database or the worker is down (Retry-After: "
+        f"{RETRY_AFTER}); a decision already asked for is pending and a retry with the same "
+        "signal_id gets it"
+    },
     **UNAUTHORIZED,
 }
+_PENDING = (
+    "The decision is pending: the campaign takes it when that recovers; retry with the "
+    "same signal_id to get it."
+)
 
 
 def _refused(refusal: CampaignRefused) -> HTTPException:
@@ -36,11 +47,18 @@ async def _announce_approvals(
 ) -> None:
     """Hand every approved campaign to the price publisher at once: the bars it already holds
     from after the signal reach the campaign now, not when the read model lists it and its
-    symbol's next price arrives (on a quiet symbol, or after a replay's last bar, never)."""
-    for signal, plan in decided:
-        if plan.approved:
-            opened = OpenCampaign(plan.campaign_id, opened_at=signal.generated_at)
-            await services.publisher.opened(signal.symbol, opened)
+    symbol's next price arrives (on a quiet symbol, or after a replay's last bar, never).
+
+    The decision is made by now: the caller gets it even when this cannot be done in time
+    (the publisher's catch-up finds the campaign in the read model later)."""
+    try:
+        async with asyncio.timeout(services.settings.mutation_timeout):
+            for signal, plan in decided:
+                if plan.approved:
+                    opened = OpenCampaign(plan.campaign_id, opened_at=signal.generated_at)
+                    await services.publisher.opened(signal.symbol, opened)
+    except Exception as error:
+        log.warning("approval_not_announced", error=repr(error))
 
 
 @router.post(
@@ -53,7 +71,7 @@ async def _announce_approvals(
 )
 async def submit_signal(services: ServicesDep, signal: EntrySignal) -> AllocationPlanOut:
     try:
-        plan = await services.client.submit(signal)
+        plan = await within_bound(services, services.client.submit(signal), pending=_PENDING)
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
     await _announce_approvals(services, [(signal, plan)])
@@ -73,7 +91,12 @@ async def submit_batch(
     signals: Annotated[list[EntrySignal], Body(max_length=MAX_BATCH)],
 ) -> list[AllocationPlanOut]:
     try:
-        plans = await services.client.submit_batch(signals)
+        plans = await within_bound(
+            services,
+            services.client.submit_batch(signals),
+            pending="The decisions are pending: retry the same batch to get them (each "
+            "signal_id keeps its first decision).",
+        )
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
     by_id = {s.signal_id: s for s in signals}
