@@ -207,6 +207,8 @@ class CampaignClient:
             if error.status == RPCStatusCode.NOT_FOUND:
                 raise Gone(campaign_id) from error
             raise SendFailed(f"{campaign_id}: {error}") from error
+        except RuntimeError as error:  # how temporalio reports a server it cannot connect to
+            raise SendFailed(f"{campaign_id}: {error}") from error
 
     def publisher(self, directory: CampaignDirectory, **options: Any) -> PricePublisher:
         return PricePublisher(self.deliver_price, directory, **options)

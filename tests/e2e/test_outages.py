@@ -17,10 +17,11 @@ from campaign_engine.client import CampaignClient
 from campaign_engine.converter import data_converter
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
+from campaign_engine.db.price_intake import PriceIntake, Restored
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.settings import Settings
-from tests.e2e.api_fixtures import V1, api_client, app_client, body
+from tests.e2e.api_fixtures import V1, api_client, app_client, body, ok, tick_now
 from tests.support.builders import signal
 from tests.support.harness import Stack
 from tests.support.private_postgres import PrivatePostgres, private_postgres
@@ -101,6 +102,22 @@ async def test_an_operator_command_during_a_database_outage_answers_in_time(
         while not await invalidated():  # the command took effect after the outage
             assert time.monotonic() < deadline
             await asyncio.sleep(1)
+
+
+async def test_prices_during_a_database_outage_are_refused_not_half_accepted(
+    stack: Stack, server: PrivatePostgres
+) -> None:
+    async with api_client(_bounded(stack), stack.client, stack.engine) as api:
+        server.stop()
+        response, took = await _timed_post(api, f"{V1}/prices", [tick_now("150.00")])
+        assert response.status_code == 503, response.text
+        assert took < BOUND + SLACK
+        assert response.headers["Retry-After"] == "5"
+        assert "database" in response.json()["detail"]
+        server.start()
+        assert await PriceIntake(stack.engine).restore() == Restored()  # nothing was kept
+        await ok(await api.post(f"{V1}/prices", json=[tick_now("150.00")]), 202)
+        assert len((await PriceIntake(stack.engine).restore()).rows) == 1
 
 
 @pytest.fixture

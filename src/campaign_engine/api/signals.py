@@ -109,7 +109,9 @@ async def submit_batch(
     status_code=HTTPStatus.ACCEPTED,
     summary="Publish price updates (one or an array)",
     description="Each update is merged into its symbol's next bar and reaches the open "
-    "campaigns on that symbol within about half a second (SPEC section 9).",
+    "campaigns on that symbol within about half a second (SPEC section 9). 202 means the "
+    "updates are stored durably (a restart of the API loses none); 503 (Retry-After) means "
+    "the database is down and none of them was accepted.",
     dependencies=Authorized,
     responses=_INVALID,
 )
@@ -119,10 +121,21 @@ async def publish_prices(
     batch = [updates] if isinstance(updates, PriceUpdate) else updates
     too_old = 0
     async with services.publishing:
-        for update in batch:
-            too_old += not await services.publisher.publish(update)
+        seqs = await services.intake.append(batch)  # durable before anything else
+        for update, seq in zip(batch, seqs, strict=True):
+            too_old += not services.publisher.accept(update, seq)
+    # Sending is the publisher's: the answer waits for it at most the bound, then the
+    # publisher goes on (and a new one resumes it from the intake).
+    sending = asyncio.ensure_future(services.publisher.flush_due([u.symbol for u in batch]))
+    sending.add_done_callback(_log_failure)
+    await asyncio.wait({sending}, timeout=services.settings.mutation_timeout)
     try:
         await PriceBars(services.engine).record(batch)
     except Exception as error:  # the chart misses them; the campaigns have them
         log.warning("price_bars_not_recorded", count=len(batch), error=repr(error))
     return PricesAcceptedOut(accepted=len(batch), too_old=too_old)
+
+
+def _log_failure(task: "asyncio.Future[int]") -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.warning("price_flush_failed", error=repr(error))
