@@ -33,7 +33,7 @@ from typing import Protocol, Self
 
 import structlog
 
-from campaign_engine.backoff import Retry
+from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.price_intake import Delivery, Restored
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.prices import merge, merge_all
@@ -122,8 +122,9 @@ class PricePublisher:
         # Campaign -> the end of a bar sent to it that it may or may not have taken.
         self._uncertain: dict[str, datetime] = {}
         self._flusher: asyncio.Task[None] | None = None
-        self._sending = Retry("temporal", log, loop="price_publisher")
-        self._recording = Retry("database", log, loop="price_publisher")
+        # Capped low: a bar waits out at most this once what was down is back.
+        self._sending = Retry("temporal", log, loop="price_publisher", backoff=Backoff(cap=5.0))
+        self._recording = Retry("database", log, loop="price_publisher", backoff=Backoff(cap=5.0))
         self._next_send_try = float("-inf")
         self.signals_sent = 0
         self.updates_received = 0
@@ -225,7 +226,7 @@ class PricePublisher:
     async def _flush_when_due(self) -> None:
         last_catch_up = float("-inf") if self._symbols else self._clock()
         last_prune = self._clock()
-        loop = Retry("database or temporal", log, loop="price_publisher_flush")
+        loop = Retry("database", log, loop="price_publisher_flush", backoff=Backoff(cap=5.0))
         while True:
             await asyncio.sleep(self._interval / 2)
             now = self._clock()
