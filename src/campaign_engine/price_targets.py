@@ -1,5 +1,6 @@
 """Who the price publisher sends bars to: the open campaigns of a symbol (each from the market
-time of the signal that opened it), and the market listeners that see every bar first."""
+time of the signal that opened it), and the market listeners that see every bar first; how a
+send fails; and the journal a durable publisher records its progress in."""
 
 import asyncio
 import time
@@ -11,6 +12,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from campaign_engine.db.price_intake import Delivery, Restored
 from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus
@@ -69,3 +71,21 @@ class DatabaseDirectory:
             )
         self._by_symbol = by_symbol
         self._read_at = time.monotonic()
+
+
+class DeliveryJournal(Protocol):
+    """Where a publisher records how far it got (db/price_intake.py's ``PriceIntake``)."""
+
+    async def restore(self) -> Restored: ...
+    async def record(
+        self, symbol: str, flushed_seq: int | None, sending: Sequence[Delivery]
+    ) -> None: ...
+    async def prune(self, keep: int) -> int: ...
+
+
+class SendFailed(Exception):
+    """A campaign could not be reached; its bars are kept and merged into the next send."""
+
+
+class Gone(Exception):
+    """The campaign's workflow has ended: stop sending to it."""

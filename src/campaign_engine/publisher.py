@@ -29,7 +29,7 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, Self
+from typing import Self
 
 import structlog
 
@@ -37,43 +37,17 @@ from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.price_intake import Delivery, Restored
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.prices import merge, merge_all
-from campaign_engine.price_targets import (
-    CampaignDirectory,
-    DatabaseDirectory,
-    MarketListener,
-    OpenCampaign,
-)
-
-__all__ = [
-    "CampaignDirectory",
-    "DatabaseDirectory",
-    "DeliveryJournal",
-    "Gone",
-    "MarketListener",
-    "OpenCampaign",
-    "PricePublisher",
-    "SendFailed",
-]
+from campaign_engine.price_targets import CampaignDirectory as CampaignDirectory
+from campaign_engine.price_targets import DatabaseDirectory as DatabaseDirectory
+from campaign_engine.price_targets import DeliveryJournal as DeliveryJournal
+from campaign_engine.price_targets import Gone as Gone
+from campaign_engine.price_targets import MarketListener as MarketListener
+from campaign_engine.price_targets import OpenCampaign as OpenCampaign
+from campaign_engine.price_targets import SendFailed as SendFailed
 
 log = structlog.get_logger("campaign_engine.publisher")
 
 Sender = Callable[[str, PriceUpdate], Awaitable[None]]
-
-
-class DeliveryJournal(Protocol):
-    async def restore(self) -> Restored: ...
-    async def record(
-        self, symbol: str, flushed_seq: int | None, sending: Sequence[Delivery]
-    ) -> None: ...
-    async def prune(self, keep: int) -> int: ...
-
-
-class SendFailed(Exception):
-    """A campaign could not be reached; its bars are kept and merged into the next send."""
-
-
-class Gone(Exception):
-    """The campaign's workflow has ended: stop sending to it."""
 
 
 @dataclass
