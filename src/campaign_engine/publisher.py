@@ -96,6 +96,9 @@ class PricePublisher:
         # Campaign -> the end of a bar sent to it that it may or may not have taken.
         self._uncertain: dict[str, datetime] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._restored = asyncio.Event()  # resumed from the journal (or none to resume)
+        if journal is None:
+            self._restored.set()
         # Capped low: a bar waits out at most this once what was down is back.
         self._sending = Retry("temporal", log, loop="price_publisher", backoff=Backoff(cap=5.0))
         self._recording = Retry("database", log, loop="price_publisher", backoff=Backoff(cap=5.0))
@@ -105,17 +108,39 @@ class PricePublisher:
         self.updates_too_old = 0
 
     async def __aenter__(self) -> Self:
-        if self._journal is not None:
-            self._restore(await self._journal.restore())
+        # Resumed in the flusher, not here: the API starts while the database is down.
         self._flusher = asyncio.create_task(self._flush_when_due())
         return self
+
+    async def ready(self, timeout: float) -> bool:
+        """Whether the publisher has resumed from its journal (at once without one) within
+        ``timeout`` seconds; nothing may be accepted before."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._restored.wait(), timeout)
+        return self._restored.is_set()
+
+    async def _resume(self) -> None:
+        if self._journal is None or self._restored.is_set():
+            return
+        retry = Retry("database", log, loop="price_publisher_resume", backoff=Backoff(cap=5.0))
+        while True:
+            try:
+                restored = await self._journal.restore()
+            except Exception as error:
+                await retry.pause(error)
+            else:
+                retry.succeeded()
+                self._restore(restored)
+                self._restored.set()
+                return
 
     async def __aexit__(self, *exc: object) -> None:
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        await self.flush()
+        if self._restored.is_set():
+            await self.flush()
 
     def _entry(self, symbol: str) -> _Symbol:
         return self._symbols.setdefault(symbol, _Symbol(history=deque(maxlen=self._retention)))
@@ -198,6 +223,7 @@ class PricePublisher:
         return await self.flush(symbol, catch_up=True)
 
     async def _flush_when_due(self) -> None:
+        await self._resume()
         last_catch_up = float("-inf") if self._symbols else self._clock()
         last_prune = self._clock()
         loop = Retry("database", log, loop="price_publisher_flush", backoff=Backoff(cap=5.0))

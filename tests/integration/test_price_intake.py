@@ -67,6 +67,7 @@ async def test_prices_accepted_but_never_sent_reach_the_campaign_after_a_restart
     del first  # gone without a flush: the 202 had been answered, nothing sent
 
     async with PricePublisher(campaign, Directory(), interval=SLOW, journal=intake) as second:
+        assert await second.ready(5)
         await second.flush(catch_up=True)
     (bar,) = campaign.taken
     assert (bar.bar_open, bar.bar_low, bar.bar_high, bar.last) == (
@@ -96,6 +97,7 @@ async def test_a_send_cut_short_is_repeated_alone_before_anything_newer(
 
     second = PricePublisher(campaign, Directory(), interval=SLOW, journal=intake)
     async with second:
+        assert await second.ready(5)
         await second.flush(catch_up=True)
         await _accept(intake, second, tick("148.00", 4))
         await second.flush()

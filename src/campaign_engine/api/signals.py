@@ -8,7 +8,7 @@ import structlog
 from fastapi import APIRouter, Body, HTTPException
 
 from campaign_engine.api.auth import UNAUTHORIZED, Authorized
-from campaign_engine.api.bounded import RETRY_AFTER, within_bound
+from campaign_engine.api.bounded import RETRY_AFTER, unavailable, within_bound
 from campaign_engine.api.schemas import AllocationPlanOut, PricesAcceptedOut, PricesIn
 from campaign_engine.api.services import Services, ServicesDep
 from campaign_engine.client import CampaignRefused
@@ -120,6 +120,11 @@ async def publish_prices(
 ) -> PricesAcceptedOut:
     batch = [updates] if isinstance(updates, PriceUpdate) else updates
     too_old = 0
+    if not await services.publisher.ready(services.settings.mutation_timeout):
+        raise unavailable(
+            "the price publisher has not resumed its intake yet (is the database up?); "
+            "nothing was accepted"
+        )
     async with services.publishing:
         seqs = await services.intake.append(batch)  # durable before anything else
         for update, seq in zip(batch, seqs, strict=True):
