@@ -25,7 +25,7 @@ moved up since.
 import asyncio
 import contextlib
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -148,18 +148,13 @@ class PricePublisher:
     def _restore(self, restored: Restored) -> None:
         """Resume from the journal: rows a bar took become history (one bar each: a campaign
         gets them merged as ever), the others pending; deliveries as recorded."""
-        taken: dict[str, list[PriceUpdate]] = defaultdict(list)
-        for seq, update in restored.rows:
-            if seq <= restored.flushed.get(update.symbol, -1):
-                taken[update.symbol].append(update)
-        for symbol, bars in taken.items():
-            self._entry(symbol).history.extend(sorted(bars, key=lambda b: b.as_of))
+        for symbol, bars in restored.taken().items():
+            self._entry(symbol).history.extend(bars)
         for symbol, seq in restored.flushed.items():
             entry = self._entry(symbol)
             entry.flushed_seq = entry.recorded_seq = seq
-        for seq, update in restored.rows:
-            if seq > restored.flushed.get(update.symbol, -1):
-                self.accept(update, seq)
+        for seq, update in restored.pending():
+            self.accept(update, seq)
         for d in restored.deliveries:
             if d.delivered_until is not None:
                 self._sent_until[d.campaign_id] = d.delivered_until

@@ -1,6 +1,7 @@
 """/signals and /prices: what the orchestrator sends."""
 
 import asyncio
+from collections.abc import Coroutine
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -49,16 +50,19 @@ async def _announce_approvals(
     from after the signal reach the campaign now, not when the read model lists it and its
     symbol's next price arrives (on a quiet symbol, or after a replay's last bar, never).
 
-    The decision is made by now: the caller gets it even when this cannot be done in time
-    (the publisher's catch-up finds the campaign in the read model later)."""
-    try:
-        async with asyncio.timeout(services.settings.mutation_timeout):
-            for signal, plan in decided:
-                if plan.approved:
-                    opened = OpenCampaign(plan.campaign_id, opened_at=signal.generated_at)
-                    await services.publisher.opened(signal.symbol, opened)
-    except Exception as error:
-        log.warning("approval_not_announced", error=repr(error))
+    The decision is made by now: the caller gets it after at most the bound, and the
+    announcement goes on without it (a send, or the simulated exchange matching a bar, is not
+    cut short)."""
+
+    async def announce() -> int:
+        sent = 0
+        for signal, plan in decided:
+            if plan.approved:
+                opened = OpenCampaign(plan.campaign_id, opened_at=signal.generated_at)
+                sent += await services.publisher.opened(signal.symbol, opened)
+        return sent
+
+    await _at_most(services, announce())
 
 
 @router.post(
@@ -131,9 +135,7 @@ async def publish_prices(
             too_old += not services.publisher.accept(update, seq)
     # Sending is the publisher's: the answer waits for it at most the bound, then the
     # publisher goes on (and a new one resumes it from the intake).
-    sending = asyncio.ensure_future(services.publisher.flush_due([u.symbol for u in batch]))
-    sending.add_done_callback(_log_failure)
-    await asyncio.wait({sending}, timeout=services.settings.mutation_timeout)
+    await _at_most(services, services.publisher.flush_due([u.symbol for u in batch]))
     try:
         await PriceBars(services.engine).record(batch)
     except Exception as error:  # the chart misses them; the campaigns have them
@@ -141,6 +143,13 @@ async def publish_prices(
     return PricesAcceptedOut(accepted=len(batch), too_old=too_old)
 
 
+async def _at_most(services: Services, sending: Coroutine[Any, Any, int]) -> None:
+    """Wait for ``sending`` at most the bound; it goes on in the background after that."""
+    task = asyncio.ensure_future(sending)
+    task.add_done_callback(_log_failure)
+    await asyncio.wait({task}, timeout=services.settings.mutation_timeout)
+
+
 def _log_failure(task: "asyncio.Future[int]") -> None:
     if not task.cancelled() and (error := task.exception()) is not None:
-        log.warning("price_flush_failed", error=repr(error))
+        log.warning("prices_not_sent", error=repr(error))

@@ -51,6 +51,18 @@ class Restored:
     flushed: dict[str, int] = field(default_factory=dict)  # symbol -> its cursor
     deliveries: list[Delivery] = field(default_factory=list)
 
+    def taken(self) -> dict[str, list[PriceUpdate]]:
+        """Per symbol, the rows a bar has taken, in market-time order."""
+        taken: dict[str, list[PriceUpdate]] = {}
+        for seq, update in self.rows:
+            if seq <= self.flushed.get(update.symbol, -1):
+                taken.setdefault(update.symbol, []).append(update)
+        return {s: sorted(rows, key=lambda u: u.as_of) for s, rows in taken.items()}
+
+    def pending(self) -> list[tuple[int, PriceUpdate]]:
+        """The rows no bar has taken yet, in the order accepted."""
+        return [(seq, u) for seq, u in self.rows if seq > self.flushed.get(u.symbol, -1)]
+
 
 class PriceIntake:
     def __init__(self, engine: AsyncEngine) -> None:
