@@ -11,12 +11,14 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
+import psycopg
 import structlog
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -28,6 +30,7 @@ from campaign_engine.activities.effects import EffectActivities
 from campaign_engine.activities.notifications import Channel, LogChannel, WebhookChannel
 from campaign_engine.activities.outbox_relay import OutboxRelay
 from campaign_engine.activities.persistence import PersistenceActivities
+from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.brokers.paper import PaperBroker
 from campaign_engine.brokers.protocol import Broker
 from campaign_engine.brokers.sim.broker import SimBroker
@@ -41,6 +44,8 @@ from campaign_engine.temporal import connect, runtime_with_metrics
 from campaign_engine.workflows.campaign import CampaignWorkflow
 
 log = structlog.get_logger("campaign_engine.worker")
+
+T = TypeVar("T")
 
 # The pure domain and the message models are deterministic and import-safe: share them with
 # the sandbox instead of re-importing them for every workflow run.
@@ -171,10 +176,30 @@ def build_worker(
     return CampaignWorker(worker, relay, companions)
 
 
+async def when_up(what: str, start: Callable[[], Awaitable[T]]) -> T:
+    """``start()`` once ``what`` answers: a worker started before its database or Temporal
+    (a host booting, a compose file) waits for them, logging one line while it does and one
+    when they answer, instead of exiting. A configuration that cannot work still fails."""
+    retry = Retry(what, log, loop="worker_start", backoff=Backoff(start=0.5, cap=10.0))
+    while True:
+        try:
+            started = await start()
+        except (OSError, psycopg.OperationalError, OperationalError) as error:
+            await retry.pause(error)
+        except RuntimeError as error:  # how temporalio reports a server it cannot reach
+            if "client connect" not in str(error):
+                raise
+            await retry.pause(error)
+        else:
+            retry.succeeded()
+            return started
+
+
 async def serve(settings: Settings) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
-    engine = await prepare_database(settings)
-    client = await connect(settings, runtime_with_metrics(settings.metrics_port))
+    engine = await when_up("database", lambda: prepare_database(settings))
+    runtime = runtime_with_metrics(settings.metrics_port)
+    client = await when_up("temporal", lambda: connect(settings, runtime))
     worker = build_worker(client, engine, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

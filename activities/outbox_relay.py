@@ -33,6 +33,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.activities.notifications import Channel
+from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.event_json import event_from_json
@@ -70,6 +71,7 @@ class OutboxRelay:
         *,
         interval: timedelta = timedelta(milliseconds=250),
         batch: int = 200,
+        retry: Retry | None = None,
     ) -> None:
         if batch < 1:
             raise ValueError("batch must be at least 1")
@@ -83,6 +85,13 @@ class OutboxRelay:
         self._batch = batch
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Capped low: what the relay announces late after an outage is notifications.
+        self._retry = retry or Retry(
+            "database",
+            log,
+            loop="outbox_relay",
+            backoff=Backoff(start=self._interval, cap=max(self._interval, 5.0)),
+        )
 
     async def __aenter__(self) -> Self:
         if self._task is not None:
@@ -139,17 +148,21 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            pause = self._interval
             try:
                 taken = await self.relay_once()
             except Exception as error:
                 # The rows stay for the next pass; a relay that died here would leave every
-                # later event unannounced while the worker went on trading.
-                log.warning("outbox_relay_failed", error=f"{type(error).__name__}: {error}")
+                # later event unannounced while the worker went on trading. The database
+                # being down is logged once, not at every pass.
+                pause = self._retry.failed(error)
                 taken = 0
+            else:
+                self._retry.succeeded()
             if taken >= self._batch:
                 continue  # a backlog: the next batch at once
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval)
+                await asyncio.wait_for(self._stopping.wait(), pause)
 
 
 def _event_of(row: RowMapping) -> CampaignEvent | None:

@@ -34,6 +34,13 @@ WORKFLOW = "CampaignWorkflow"
 _RUNNING_MEMORY = 100_000
 
 
+def update_id_for(signal: EntrySignal) -> str:
+    """The Temporal update id of a signal's decision: a second request for the same signal
+    (a caller retrying after a timeout) joins the first one, in flight or done, instead of
+    queueing a second update behind it."""
+    return f"submit_signal:{signal.signal_id}"
+
+
 class CampaignRefused(Exception):
     """The campaign refused the request; ``kind`` says why and nothing was changed."""
 
@@ -111,7 +118,7 @@ class CampaignClient:
             handle = self.temporal.get_workflow_handle(workflow_id_for(signal.campaign_id))
             try:
                 plan: AllocationPlan = await handle.execute_update(
-                    "submit_signal", signal, result_type=AllocationPlan
+                    "submit_signal", signal, id=update_id_for(signal), result_type=AllocationPlan
                 )
             except WorkflowUpdateFailedError as error:
                 raise _refusal(error) from error
@@ -126,6 +133,7 @@ class CampaignClient:
                 "submit_signal",
                 signal,
                 start_workflow_operation=self._start(signal),
+                id=update_id_for(signal),
                 result_type=AllocationPlan,
             )
         except (WorkflowUpdateFailedError, RPCError) as error:
@@ -198,6 +206,8 @@ class CampaignClient:
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 raise Gone(campaign_id) from error
+            raise SendFailed(f"{campaign_id}: {error}") from error
+        except RuntimeError as error:  # how temporalio reports a server it cannot connect to
             raise SendFailed(f"{campaign_id}: {error}") from error
 
     def publisher(self, directory: CampaignDirectory, **options: Any) -> PricePublisher:

@@ -12,6 +12,14 @@ sent is counted and logged (``updates_too_old``), never dropped in silence.
 Each new bar of a symbol also goes, in order and before any campaign gets it, to the market
 ``listeners`` (the simulated exchange, which fills resting orders on it): a fill the bar made
 reaches a campaign before the bar does, as at a real venue.
+
+With a ``journal`` (the API's durable intake, db/price_intake.py) the publisher records, before
+each send, its cursor per symbol and what it is about to send to whom; started again, it
+resumes from there: the rows no bar has taken yet become its first bars. A bar recorded as
+sent but not known to have arrived is sent again first, covering exactly the same span (the
+campaign takes it, or ignores it whole as stale), before anything newer: a merged bar never
+reaches back over prices a campaign has evaluated already, which could otherwise cross a stop
+moved up since.
 """
 
 import asyncio
@@ -21,89 +29,34 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, Self
+from typing import Self
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.schema import campaigns
+from campaign_engine.backoff import Backoff, Retry
+from campaign_engine.db.price_intake import Delivery, Restored
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.prices import merge, merge_all
-from campaign_engine.domain.vocabulary import CampaignStatus
+from campaign_engine.price_targets import CampaignDirectory as CampaignDirectory
+from campaign_engine.price_targets import DatabaseDirectory as DatabaseDirectory
+from campaign_engine.price_targets import DeliveryJournal as DeliveryJournal
+from campaign_engine.price_targets import Gone as Gone
+from campaign_engine.price_targets import MarketListener as MarketListener
+from campaign_engine.price_targets import OpenCampaign as OpenCampaign
+from campaign_engine.price_targets import SendFailed as SendFailed
 
 log = structlog.get_logger("campaign_engine.publisher")
 
 Sender = Callable[[str, PriceUpdate], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
-class OpenCampaign:
-    campaign_id: str
-    opened_at: datetime
-    """The market time of the entry signal that opened the campaign."""
-
-
-class MarketListener(Protocol):
-    async def on_bar(self, bar: PriceUpdate) -> None:
-        """A new bar of ``bar.symbol`` (every update since the previous one, merged)."""
-        ...
-
-
-class CampaignDirectory(Protocol):
-    async def open_campaigns(self, symbol: str) -> Sequence[OpenCampaign]: ...
-
-
-class DatabaseDirectory:
-    """Open campaigns from the PostgreSQL read model: every open campaign in one query, cached
-    for ``ttl`` seconds, so the publisher's catch-up costs one query a second however many
-    symbols it holds bars of.
-
-    A campaign the cache does not know yet loses nothing: when it first appears, the
-    publisher sends it every bar since it opened."""
-
-    def __init__(self, engine: AsyncEngine, *, ttl: float = 1.0) -> None:
-        self._engine = engine
-        self._ttl = ttl
-        self._read_at = float("-inf")
-        self._by_symbol: dict[str, list[OpenCampaign]] = {}
-        self._reading = asyncio.Lock()
-
-    async def open_campaigns(self, symbol: str) -> Sequence[OpenCampaign]:
-        async with self._reading:  # one query for every symbol flushed meanwhile
-            if time.monotonic() - self._read_at >= self._ttl:
-                await self._read()
-        return self._by_symbol.get(symbol, [])
-
-    async def _read(self) -> None:
-        open_statuses = (CampaignStatus.ACTIVE.value, CampaignStatus.MARKUP.value)
-        query = select(campaigns.c.campaign_id, campaigns.c.symbol, campaigns.c.created_at).where(
-            campaigns.c.status.in_(open_statuses)
-        )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        by_symbol: dict[str, list[OpenCampaign]] = {}
-        for row in rows:
-            # A campaign's created_at is its first entry signal's market time.
-            by_symbol.setdefault(row.symbol, []).append(
-                OpenCampaign(row.campaign_id, row.created_at)
-            )
-        self._by_symbol = by_symbol
-        self._read_at = time.monotonic()
-
-
-class SendFailed(Exception):
-    """A campaign could not be reached; its bars are kept and merged into the next send."""
-
-
-class Gone(Exception):
-    """The campaign's workflow has ended: stop sending to it."""
-
-
 @dataclass
 class _Symbol:
     history: deque[PriceUpdate]
     pending: PriceUpdate | None = None
+    pending_seq: int | None = None  # the newest intake row merged into ``pending``
+    flushed_seq: int | None = None  # ... into a bar
+    recorded_seq: int | None = None  # ... into a bar the journal knows of
     last_flush: float = float("-inf")
     # Campaigns announced by ``opened`` that the directory may not list yet.
     announced: dict[str, OpenCampaign] = field(default_factory=dict)
@@ -125,39 +78,100 @@ class PricePublisher:
         concurrency: int = 64,
         clock: Callable[[], float] = time.monotonic,
         listeners: Sequence[MarketListener] = (),
+        journal: DeliveryJournal | None = None,
+        prune_every: timedelta = timedelta(minutes=5),
     ) -> None:
         self._send = send
         self._listeners = tuple(listeners)
         self._directory = directory
+        self._journal = journal
         self._interval = interval.total_seconds()
         self._retention = retention  # bars kept per symbol for campaigns that missed some
         self._catch_up = catch_up.total_seconds()
+        self._prune_every = prune_every.total_seconds()
         self._limit = asyncio.Semaphore(concurrency)
         self._clock = clock
         self._symbols: dict[str, _Symbol] = {}
         self._sent_until: dict[str, datetime] = {}
+        # Campaign -> the end of a bar sent to it that it may or may not have taken.
+        self._uncertain: dict[str, datetime] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._restored = asyncio.Event()  # resumed from the journal (or none to resume)
+        if journal is None:
+            self._restored.set()
+        # Capped low: a bar waits out at most this once what was down is back.
+        self._sending = Retry("temporal", log, loop="price_publisher", backoff=Backoff(cap=5.0))
+        self._recording = Retry("database", log, loop="price_publisher", backoff=Backoff(cap=5.0))
+        self._next_send_try = float("-inf")
         self.signals_sent = 0
         self.updates_received = 0
         self.updates_too_old = 0
 
     async def __aenter__(self) -> Self:
+        # Resumed in the flusher, not here: the API starts while the database is down.
         self._flusher = asyncio.create_task(self._flush_when_due())
         return self
+
+    async def ready(self, timeout: float) -> bool:
+        """Whether the publisher has resumed from its journal (at once without one) within
+        ``timeout`` seconds; nothing may be accepted before."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._restored.wait(), timeout)
+        return self._restored.is_set()
+
+    async def _resume(self) -> None:
+        if self._journal is None or self._restored.is_set():
+            return
+        retry = Retry("database", log, loop="price_publisher_resume", backoff=Backoff(cap=5.0))
+        while True:
+            try:
+                restored = await self._journal.restore()
+            except Exception as error:
+                await retry.pause(error)
+            else:
+                retry.succeeded()
+                self._restore(restored)
+                self._restored.set()
+                return
 
     async def __aexit__(self, *exc: object) -> None:
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        await self.flush()
+        if self._restored.is_set():
+            await self.flush()
 
     def _entry(self, symbol: str) -> _Symbol:
         return self._symbols.setdefault(symbol, _Symbol(history=deque(maxlen=self._retention)))
 
-    async def publish(self, update: PriceUpdate) -> bool:
-        """Take one update; it reaches the campaigns with the symbol's next bar. False when it
-        is older than a bar its symbol has sent already (no campaign could use it)."""
+    def _restore(self, restored: Restored) -> None:
+        """Resume from the journal: rows a bar took become history (one bar each: a campaign
+        gets them merged as ever), the others pending; deliveries as recorded."""
+        for symbol, bars in restored.taken().items():
+            self._entry(symbol).history.extend(bars)
+        for symbol, seq in restored.flushed.items():
+            entry = self._entry(symbol)
+            entry.flushed_seq = entry.recorded_seq = seq
+        for seq, update in restored.pending():
+            self.accept(update, seq)
+        for d in restored.deliveries:
+            if d.delivered_until is not None:
+                self._sent_until[d.campaign_id] = d.delivered_until
+            if d.delivered_until is None or d.sending_until > d.delivered_until:
+                self._uncertain[d.campaign_id] = d.sending_until
+        if restored.rows or restored.deliveries:
+            log.info(
+                "price_intake_resumed",
+                rows=len(restored.rows),
+                pending=sum(e.pending is not None for e in self._symbols.values()),
+                uncertain=len(self._uncertain),
+            )
+
+    def accept(self, update: PriceUpdate, seq: int | None = None) -> bool:
+        """Merge one update into its symbol's next bar, without sending anything; ``seq`` is
+        its intake row. False when it is older than a bar its symbol has made already (no
+        campaign could use it)."""
         self.updates_received += 1
         entry = self._entry(update.symbol)
         if entry.history and update.as_of <= entry.history[-1].as_of:
@@ -173,9 +187,28 @@ class PricePublisher:
             )
             return False
         entry.pending = merge(entry.pending, update)
-        if self._clock() - entry.last_flush >= self._interval:
-            await self.flush(update.symbol)
+        if seq is not None:
+            entry.pending_seq = seq
         return True
+
+    async def publish(self, update: PriceUpdate, seq: int | None = None) -> bool:
+        """``accept`` the update and send its symbol's bar if one is due."""
+        accepted = self.accept(update, seq)
+        if accepted:
+            await self.flush_due([update.symbol])
+        return accepted
+
+    async def flush_due(self, symbols: Sequence[str]) -> int:
+        """Send the bars of ``symbols`` whose interval has passed since their last one."""
+        now = self._clock()
+        due = [
+            s
+            for s in dict.fromkeys(symbols)
+            if (e := self._symbols.get(s)) is not None
+            and e.pending is not None
+            and now - e.last_flush >= self._interval
+        ]
+        return sum(await asyncio.gather(*(self.flush(s) for s in due)))
 
     async def opened(self, symbol: str, campaign: OpenCampaign) -> int:
         """A campaign just opened on ``symbol``: send it the bars after its opening signal now,
@@ -185,19 +218,26 @@ class PricePublisher:
         return await self.flush(symbol, catch_up=True)
 
     async def _flush_when_due(self) -> None:
-        last_catch_up = self._clock()
+        await self._resume()
+        last_catch_up = float("-inf") if self._symbols else self._clock()
+        last_prune = self._clock()
+        loop = Retry("database", log, loop="price_publisher_flush", backoff=Backoff(cap=5.0))
         while True:
             await asyncio.sleep(self._interval / 2)
             now = self._clock()
-            due = [
-                symbol
-                for symbol, entry in self._symbols.items()
-                if entry.pending is not None and now - entry.last_flush >= self._interval
-            ]
-            await asyncio.gather(*(self.flush(symbol) for symbol in due))
-            if now - last_catch_up >= self._catch_up:
-                last_catch_up = now
-                await self.flush(catch_up=True)
+            try:
+                await self.flush_due(list(self._symbols))
+                if now - last_catch_up >= self._catch_up and now >= self._next_send_try:
+                    last_catch_up = now
+                    await self.flush(catch_up=True)
+                if self._journal is not None and now - last_prune >= self._prune_every:
+                    last_prune = now
+                    pruned = await self._journal.prune(self._retention)
+                    log.debug("price_intake_pruned", rows=pruned)
+            except Exception as error:  # the directory's database, say: try again later
+                await loop.pause(error)
+            else:
+                loop.succeeded()
 
     async def flush(self, symbol: str | None = None, *, catch_up: bool = False) -> int:
         """Send what is pending now (one symbol, or all at once); with ``catch_up``, also the
@@ -218,6 +258,7 @@ class PricePublisher:
             bar, entry.pending = entry.pending, None
             entry.history.append(bar)
             entry.last_flush = self._clock()
+            entry.flushed_seq = entry.pending_seq
             await self._tell_market(bar)
         elif not (catch_up and entry.history):
             return 0
@@ -226,7 +267,12 @@ class PricePublisher:
         for campaign_id in [c for c in entry.announced if c in targets]:
             del entry.announced[campaign_id]  # the directory knows it now
         targets |= entry.announced
-        results = await asyncio.gather(*(self._deliver(c, entry) for c in targets.values()))
+        plans = [
+            (c, missed) for c in targets.values() if (missed := self._missed(c, entry)) is not None
+        ]
+        if not await self._record(symbol, entry, plans):
+            return 0  # nothing is sent that the journal does not know of
+        results = await asyncio.gather(*(self._deliver(c, u, entry) for c, u in plans))
         sent = sum(results)
         self.signals_sent += sent
         return sent
@@ -238,29 +284,68 @@ class PricePublisher:
             except Exception:  # the campaigns still get the bar
                 log.exception("market_listener_failed", symbol=bar.symbol, as_of=bar.as_of)
 
-    async def _deliver(self, campaign: OpenCampaign, entry: _Symbol) -> int:
+    def _missed(self, campaign: OpenCampaign, entry: _Symbol) -> PriceUpdate | None:
+        """The bar ``campaign`` is to get next: what it has not had, or, after a send that may
+        have failed, exactly that send's span."""
         history = entry.history
         since = self._sent_until.get(campaign.campaign_id, campaign.opened_at)
+        cap = self._uncertain.get(campaign.campaign_id)
         missed = []
         for bar in reversed(history):  # usually only the newest bar is missing
             if bar.as_of <= since:
                 break
             missed.append(bar)
+        if cap is not None:
+            span = [bar for bar in missed if bar.as_of <= cap]
+            if span:
+                missed = span
+            else:  # nothing left of that span to send again
+                del self._uncertain[campaign.campaign_id]
         if not missed:
-            return 0
+            return None
         if history[0].as_of > since and campaign.campaign_id in self._sent_until:
             log.error("price_history_exhausted", campaign_id=campaign.campaign_id, since=since)
-        update = merge_all(reversed(missed))
-        assert update is not None
+        return merge_all(reversed(missed))
+
+    async def _record(
+        self, symbol: str, entry: _Symbol, plans: list[tuple[OpenCampaign, PriceUpdate]]
+    ) -> bool:
+        if self._journal is None:
+            return True
+        flushed = entry.flushed_seq if entry.flushed_seq != entry.recorded_seq else None
+        sending = [
+            Delivery(c.campaign_id, self._sent_until.get(c.campaign_id), bar.as_of)
+            for c, bar in plans
+        ]
+        try:
+            await self._journal.record(symbol, flushed, sending)
+        except Exception as error:
+            self._recording.failed(error)
+            return False
+        self._recording.succeeded()
+        entry.recorded_seq = entry.flushed_seq
+        return True
+
+    async def _deliver(self, campaign: OpenCampaign, update: PriceUpdate, entry: _Symbol) -> int:
+        campaign_id = campaign.campaign_id
+        doubt = self._uncertain.get(campaign_id)
+        self._uncertain[campaign_id] = update.as_of  # until the campaign says it has it
         async with self._limit:
             try:
-                await self._send(campaign.campaign_id, update)
+                await self._send(campaign_id, update)
             except Gone:
-                self._sent_until.pop(campaign.campaign_id, None)
-                entry.announced.pop(campaign.campaign_id, None)
+                self._sent_until.pop(campaign_id, None)
+                self._uncertain.pop(campaign_id, None)
+                entry.announced.pop(campaign_id, None)
                 return 0
             except SendFailed as error:
-                log.warning("price_send_failed", campaign_id=campaign.campaign_id, error=str(error))
+                # Not delivered: the next send merges this bar in (an earlier doubt stays).
+                if doubt is None:
+                    del self._uncertain[campaign_id]
+                # Catch-ups wait out the backoff; new bars are still tried as they come.
+                self._next_send_try = self._clock() + self._sending.failed(error)
                 return 0
-        self._sent_until[campaign.campaign_id] = update.as_of
+        self._sending.succeeded()
+        self._sent_until[campaign_id] = update.as_of
+        self._uncertain.pop(campaign_id, None)
         return 1

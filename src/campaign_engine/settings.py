@@ -53,6 +53,12 @@ class Settings(BaseModel):
     metrics_port: int | None = Field(default=9464, ge=0, le=65535)
     continue_as_new_after_events: int = Field(default=2_000, ge=50)
     reconcile_every_seconds: int = Field(default=300, ge=1)
+    mutation_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="seconds a POST or PATCH waits for its decision before answering 503",
+    )
     log_level: str = "INFO"
     log_json: bool = False
     # --- the broker (see the README's "Brokers" sections) ---
@@ -142,6 +148,7 @@ _ENV = {
     "METRICS_PORT": "metrics_port",
     "CAMPAIGNS_CONTINUE_AS_NEW_AFTER_EVENTS": "continue_as_new_after_events",
     "CAMPAIGNS_RECONCILE_EVERY": "reconcile_every_seconds",
+    "API_MUTATION_TIMEOUT": "mutation_timeout",
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
     "BROKER": "broker",

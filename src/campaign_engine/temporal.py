@@ -1,5 +1,7 @@
 """Connecting to Temporal the one way every part of the system does."""
 
+from datetime import timedelta
+
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
@@ -17,10 +19,14 @@ def runtime_with_metrics(port: int | None) -> Runtime | None:
     )
 
 
+CONNECT_TIMEOUT = timedelta(seconds=5)  # an address that swallows packets fails, not hangs
+
+
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter,
         runtime=runtime,
+        connect_timeout=CONNECT_TIMEOUT,
     )

@@ -2,14 +2,17 @@
 every channel, at least once, by one relay at a time, and leaves the outbox empty."""
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.activities.outbox_relay import OutboxRelay
+from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent, StopsTrailed, make_event
@@ -318,3 +321,34 @@ async def test_leaving_finishes_the_batch_in_hand(engine: AsyncEngine) -> None:
     await leaving
     assert gate.ids == ids  # ... which finished and committed
     assert await outbox_size(engine) == 0
+
+
+class Log:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, dict[str, Any]]] = []
+
+    def warning(self, event: str, **fields: Any) -> None:
+        self.lines.append((event, fields))
+
+    def info(self, event: str, **fields: Any) -> None:
+        self.lines.append((event, fields))
+
+
+async def test_a_dead_database_is_logged_once_however_often_the_relay_retries() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = create_engine_for(f"postgresql://postgres@127.0.0.1:{probe.getsockname()[1]}/x")
+    log = Log()
+    retry = Retry("database", log, backoff=Backoff(start=0.01, cap=0.05), loop="outbox_relay")
+    try:
+        async with OutboxRelay(dead, [Recording()], interval=FAST, retry=retry):
+            await eventually(lambda: _at_least(retry.backoff.attempts, 5))
+    finally:
+        await dead.dispose()
+    (line,) = log.lines
+    assert line[0] == "dependency_down"
+    assert line[1]["what"] == "database" and "OperationalError" in line[1]["error"]
+
+
+async def _at_least(value: int, least: int) -> bool:
+    return value >= least

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from campaign_engine.api.auth import UNAUTHORIZED, Authorized
+from campaign_engine.api.bounded import RETRY_AFTER, within_bound
 from campaign_engine.api.schemas import (
     AllocationPlanOut,
     AllocationsOut,
@@ -49,8 +50,16 @@ _REFUSED: Responses = {
         "description": "invalid input, or the campaign refused (already COMPLETED or "
         "INVALIDATED, or not a transition an operator may make)"
     },
+    HTTPStatus.SERVICE_UNAVAILABLE.value: {
+        "description": f"Temporal, the database or the worker is down (Retry-After: "
+        f"{RETRY_AFTER}); a command already handed to the campaign still takes effect"
+    },
     **UNAUTHORIZED,
 }
+_PENDING = (
+    "The command was handed to the campaign and takes effect when that recovers: read the "
+    "campaign to see it before sending it again."
+)
 
 
 def _metrics(view: CampaignView) -> MetricsOut:
@@ -181,7 +190,9 @@ async def invalidate_campaign(
     services: ServicesDep, campaign_id: CampaignId, body: InvalidateIn
 ) -> CampaignDetailOut:
     try:
-        state = await services.client.invalidate(campaign_id, body.reason)
+        state = await within_bound(
+            services, services.client.invalidate(campaign_id, body.reason), pending=_PENDING
+        )
     except CampaignRefused as refusal:
         raise await services.refusal_error(campaign_id, refusal) from None
     return await _after_command(services, state)
@@ -200,7 +211,11 @@ async def change_status(
     services: ServicesDep, campaign_id: CampaignId, body: StatusChangeIn
 ) -> CampaignDetailOut:
     try:
-        state = await services.client.change_status(campaign_id, body.status, body.version)
+        state = await within_bound(
+            services,
+            services.client.change_status(campaign_id, body.status, body.version),
+            pending=_PENDING,
+        )
     except CampaignRefused as refusal:
         raise await services.refusal_error(campaign_id, refusal) from None
     return await _after_command(services, state)

@@ -11,11 +11,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from temporalio.service import RPCError
 
+from campaign_engine.api.bounded import RETRY_AFTER
 from campaign_engine.api.schemas import BRANCH_TAGS
 from campaign_engine.db.repository import PortfolioNotInitialised
 from campaign_engine.validation_errors import readable_errors
 
 log = structlog.get_logger("campaign_engine.api")
+
+_RETRY = {"Retry-After": str(RETRY_AFTER)}  # every 503 says when to try again
 
 
 async def _invalid(request: Request, error: Exception) -> JSONResponse:
@@ -32,6 +35,7 @@ async def _temporal_down(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=HTTPStatus.SERVICE_UNAVAILABLE,
         content={"detail": f"Temporal is unavailable: {error.message or error}"},
+        headers=_RETRY,
     )
 
 
@@ -42,6 +46,7 @@ async def _runtime(request: Request, error: Exception) -> JSONResponse:
         return JSONResponse(
             status_code=HTTPStatus.SERVICE_UNAVAILABLE,
             content={"detail": f"Temporal is unavailable: {error}"},
+            headers=_RETRY,
         )
     log.error("request_failed", path=request.url.path, exc_info=error)
     return JSONResponse(
@@ -73,6 +78,7 @@ async def _database_down(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=HTTPStatus.SERVICE_UNAVAILABLE,
         content={"detail": f"the database is unavailable: {reason}"},
+        headers=_RETRY,
     )
 
 

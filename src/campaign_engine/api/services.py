@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.schemas import Source
 from campaign_engine.client import CampaignClient, CampaignRefused
+from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.read_model import CampaignRecord, ReadModel
 from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.positions import Position
@@ -43,6 +44,7 @@ class Services:
         engine: AsyncEngine,
         publisher: PricePublisher,
         *,
+        intake: PriceIntake | None = None,
         live_timeout: float = LIVE_STATE_TIMEOUT,
     ) -> None:
         self.settings = settings
@@ -50,8 +52,9 @@ class Services:
         self.engine = engine
         self.read_model = ReadModel(engine)
         self.publisher = publisher
-        # One request's prices at a time: concurrent requests would flush a symbol's bars
-        # concurrently, and a bar overtaken by a newer one is stale to the campaign.
+        self.intake = intake or PriceIntake(engine)
+        # One request's prices at a time: the intake's order (its seq) is the order the
+        # publisher merges them in.
         self.publishing = asyncio.Lock()
         self.live_timeout = live_timeout
 

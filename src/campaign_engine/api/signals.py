@@ -1,5 +1,7 @@
 """/signals and /prices: what the orchestrator sends."""
 
+import asyncio
+from collections.abc import Coroutine
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -7,6 +9,7 @@ import structlog
 from fastapi import APIRouter, Body, HTTPException
 
 from campaign_engine.api.auth import UNAUTHORIZED, Authorized
+from campaign_engine.api.bounded import RETRY_AFTER, unavailable, within_bound
 from campaign_engine.api.schemas import AllocationPlanOut, PricesAcceptedOut, PricesIn
 from campaign_engine.api.services import Services, ServicesDep
 from campaign_engine.client import CampaignRefused
@@ -23,8 +26,17 @@ _INVALID: dict[int | str, dict[str, Any]] = {
     HTTPStatus.UNPROCESSABLE_ENTITY.value: {
         "description": "invalid input, named field by field; nothing was decided"
     },
+    HTTPStatus.SERVICE_UNAVAILABLE.value: {
+        "description": f"Temporal, the database or the worker is down (Retry-After: "
+        f"{RETRY_AFTER}); a decision already asked for is pending and a retry with the same "
+        "signal_id gets it"
+    },
     **UNAUTHORIZED,
 }
+_PENDING = (
+    "The decision is pending: the campaign takes it when that recovers; retry with the "
+    "same signal_id to get it."
+)
 
 
 def _refused(refusal: CampaignRefused) -> HTTPException:
@@ -36,11 +48,21 @@ async def _announce_approvals(
 ) -> None:
     """Hand every approved campaign to the price publisher at once: the bars it already holds
     from after the signal reach the campaign now, not when the read model lists it and its
-    symbol's next price arrives (on a quiet symbol, or after a replay's last bar, never)."""
-    for signal, plan in decided:
-        if plan.approved:
-            opened = OpenCampaign(plan.campaign_id, opened_at=signal.generated_at)
-            await services.publisher.opened(signal.symbol, opened)
+    symbol's next price arrives (on a quiet symbol, or after a replay's last bar, never).
+
+    The decision is made by now: the caller gets it after at most the bound, and the
+    announcement goes on without it (a send, or the simulated exchange matching a bar, is not
+    cut short)."""
+
+    async def announce() -> int:
+        sent = 0
+        for signal, plan in decided:
+            if plan.approved:
+                opened = OpenCampaign(plan.campaign_id, opened_at=signal.generated_at)
+                sent += await services.publisher.opened(signal.symbol, opened)
+        return sent
+
+    await _at_most(services, announce())
 
 
 @router.post(
@@ -53,7 +75,7 @@ async def _announce_approvals(
 )
 async def submit_signal(services: ServicesDep, signal: EntrySignal) -> AllocationPlanOut:
     try:
-        plan = await services.client.submit(signal)
+        plan = await within_bound(services, services.client.submit(signal), pending=_PENDING)
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
     await _announce_approvals(services, [(signal, plan)])
@@ -73,7 +95,12 @@ async def submit_batch(
     signals: Annotated[list[EntrySignal], Body(max_length=MAX_BATCH)],
 ) -> list[AllocationPlanOut]:
     try:
-        plans = await services.client.submit_batch(signals)
+        plans = await within_bound(
+            services,
+            services.client.submit_batch(signals),
+            pending="The decisions are pending: retry the same batch to get them (each "
+            "signal_id keeps its first decision).",
+        )
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
     by_id = {s.signal_id: s for s in signals}
@@ -86,7 +113,9 @@ async def submit_batch(
     status_code=HTTPStatus.ACCEPTED,
     summary="Publish price updates (one or an array)",
     description="Each update is merged into its symbol's next bar and reaches the open "
-    "campaigns on that symbol within about half a second (SPEC section 9).",
+    "campaigns on that symbol within about half a second (SPEC section 9). 202 means the "
+    "updates are stored durably (a restart of the API loses none); 503 (Retry-After) means "
+    "the database is down and none of them was accepted.",
     dependencies=Authorized,
     responses=_INVALID,
 )
@@ -95,11 +124,32 @@ async def publish_prices(
 ) -> PricesAcceptedOut:
     batch = [updates] if isinstance(updates, PriceUpdate) else updates
     too_old = 0
+    if not await services.publisher.ready(services.settings.mutation_timeout):
+        raise unavailable(
+            "the price publisher has not resumed its intake yet (is the database up?); "
+            "nothing was accepted"
+        )
     async with services.publishing:
-        for update in batch:
-            too_old += not await services.publisher.publish(update)
+        seqs = await services.intake.append(batch)  # durable before anything else
+        for update, seq in zip(batch, seqs, strict=True):
+            too_old += not services.publisher.accept(update, seq)
+    # Sending is the publisher's: the answer waits for it at most the bound, then the
+    # publisher goes on (and a new one resumes it from the intake).
+    await _at_most(services, services.publisher.flush_due([u.symbol for u in batch]))
     try:
         await PriceBars(services.engine).record(batch)
     except Exception as error:  # the chart misses them; the campaigns have them
         log.warning("price_bars_not_recorded", count=len(batch), error=repr(error))
     return PricesAcceptedOut(accepted=len(batch), too_old=too_old)
+
+
+async def _at_most(services: Services, sending: Coroutine[Any, Any, int]) -> None:
+    """Wait for ``sending`` at most the bound; it goes on in the background after that."""
+    task = asyncio.ensure_future(sending)
+    task.add_done_callback(_log_failure)
+    await asyncio.wait({task}, timeout=services.settings.mutation_timeout)
+
+
+def _log_failure(task: "asyncio.Future[int]") -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.warning("prices_not_sent", error=repr(error))

@@ -20,9 +20,15 @@ def async_url(url: str) -> str:
 
 
 DEFAULT_POOL_SIZE = 10
+CONNECT_TIMEOUT = 5  # seconds: an unreachable server fails a connection, never hangs it
 
 
 def create_engine_for(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     # No pre-ping: a connection lost with a database restart fails its activity, and the
     # activity's retry takes a fresh one; pinging would cost every query a round trip.
-    return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size)
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT},
+    )

@@ -287,3 +287,33 @@ price_bars = Table(
     Index("ix_price_bars_symbol_as_of", "symbol", "as_of"),
     comment="prices accepted by the API, as posted, for the dashboard's charts",
 )
+
+# The durable price intake (migration 0006; see db/price_intake.py).
+price_intake = Table(
+    "price_intake",
+    metadata,
+    Column("seq", BigInteger, Identity(), primary_key=True),
+    Column("symbol", SYMBOL, nullable=False),
+    Column("price_update", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_price_intake_symbol_seq", "symbol", "seq"),
+    comment="price updates accepted by the API, append-only, in the order accepted",
+)
+
+price_intake_cursors = Table(
+    "price_intake_cursors",
+    metadata,
+    Column("symbol", SYMBOL, primary_key=True),
+    Column("flushed_seq", BigInteger, nullable=False),
+    comment="per symbol, the last intake row merged into a bar the publisher has made",
+)
+
+price_deliveries = Table(
+    "price_deliveries",
+    metadata,
+    Column("campaign_id", CAMPAIGN_ID, primary_key=True),
+    _ts("delivered_until"),
+    _ts("sending_until", nullable=False),
+    comment="per campaign, the market time of the last bar it surely took and of the last "
+    "bar sent to it",
+)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.live.snapshots import Snapshots
+from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.event_stream import CHANNEL, Cursor, EventStream, StreamedEvent
 from campaign_engine.domain.policy import Policy
 
@@ -64,6 +65,7 @@ class EventHub:
         self._moved = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self.listening = False
+        self._retry = Retry("database", log, loop="event_hub", backoff=Backoff(start=0.5, cap=5.0))
 
     async def __aenter__(self) -> Self:
         # Nothing read yet: the API starts (and answers /healthz) while the database is down.
@@ -119,22 +121,18 @@ class EventHub:
     # --- the listener ---------------------------------------------------------------------
 
     async def _run(self) -> None:
-        pause = 0.5
         while True:
             try:
-                await self._listen()
+                await self._listen()  # returns only by raising
             except (psycopg.Error, OSError, SQLAlchemyError) as error:
                 self.listening = False
-                log.warning("event_hub_disconnected", error=f"{type(error).__name__}: {error}")
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 5.0)
-            else:  # pragma: no cover - _listen only returns by raising
-                pause = 0.5
+                await self._retry.pause(error)  # "dependency_down" once per outage
 
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
             await conn.execute(f"LISTEN {CHANNEL}")
             self.listening = True
+            self._retry.succeeded()
             if not self._started.is_set():
                 self.head = self._floor = await self.stream.head()
                 self.portfolio = await self.snapshots.portfolio()

@@ -25,6 +25,7 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.brokers.alpaca.broker import AlpacaBroker
 from campaign_engine.brokers.alpaca.config import AlpacaConfig
 from campaign_engine.brokers.alpaca.wire import (
@@ -95,7 +96,15 @@ class TradeUpdatesListener:
                 await task
 
     async def run(self) -> None:
-        backoff = self._first_backoff
+        retry = Retry(
+            "alpaca trade updates",
+            log,
+            loop="alpaca_stream",
+            # Decorrelated: never sooner than ``first_backoff``, spread above it.
+            backoff=Backoff(
+                start=self._first_backoff, cap=self._max_backoff, jitter="decorrelated"
+            ),
+        )
         while True:
             try:
                 async with connect(
@@ -107,21 +116,22 @@ class TradeUpdatesListener:
                     self.connections += 1
                     self.listening.set()
                     log.info("alpaca_stream_listening", url=self._config.stream_url)
-                    backoff = self._first_backoff
+                    retry.succeeded()
                     async for message in socket:
                         await self._on_message(message)
-                log.warning("alpaca_stream_closed", url=self._config.stream_url)
+                pause = retry.failed(ConnectionError("the stream was closed by Alpaca"))
             except StreamRefused as refused:
                 log.error("alpaca_stream_refused", reason=str(refused))
-                backoff = self._max_backoff  # wrong keys do not get better by hammering
+                retry.failed(refused)
+                pause = self._max_backoff  # wrong keys do not get better by hammering
             except (OSError, TimeoutError, WebSocketException, ValueError) as error:
-                log.warning("alpaca_stream_failed", error=f"{type(error).__name__}: {error}")
+                pause = retry.failed(error)
             except Exception as error:  # whatever it was, the listener lives on
                 log.error("alpaca_stream_error", error=f"{type(error).__name__}: {error}")
+                pause = retry.failed(error)
             finally:
                 self.listening.clear()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self._max_backoff)
+            await asyncio.sleep(pause)
 
     async def _subscribe(self, socket: ClientConnection) -> None:
         auth = {

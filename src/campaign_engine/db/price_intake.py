@@ -1,0 +1,164 @@
+"""The durable price intake: what ``POST /prices`` accepted, and how far the price publisher
+has delivered it.
+
+- ``price_intake``: every accepted update, append-only, ``seq`` in the order accepted (one
+  transaction per request, before the 202).
+- ``price_intake_cursors``: per symbol, the last row merged into a bar the publisher has made
+  and handed to the market listeners. Rows after it are pending: a new publisher merges them
+  into its first bar.
+- ``price_deliveries``: per campaign, the market time of the last bar it surely took
+  (``delivered_until``) and of the last bar sent to it (``sending_until``), written before the
+  send. When the two differ, the campaign may or may not have taken that bar: a new publisher
+  sends it exactly that span again first, which the campaign either takes or ignores whole as
+  stale. Never a bar reaching back over prices it has evaluated already.
+
+Pruning (``prune``): a symbol keeps its newest ``keep`` rows (the publisher's own history
+window, for campaigns that missed bars) and every row not yet merged into a bar; older rows go.
+Deliveries of campaigns that have ended go too. The publisher prunes every few minutes, so the
+tables stay bounded by symbols x window and by open campaigns.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from campaign_engine.db.schema import (
+    campaigns,
+    price_deliveries,
+    price_intake,
+    price_intake_cursors,
+)
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.vocabulary import CampaignStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    campaign_id: str
+    delivered_until: datetime | None
+    """The last bar the campaign surely took (None: none yet)."""
+    sending_until: datetime
+    """The last bar sent to it, which it may not have taken."""
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    rows: list[tuple[int, PriceUpdate]] = field(default_factory=list)  # in seq order
+    flushed: dict[str, int] = field(default_factory=dict)  # symbol -> its cursor
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    def taken(self) -> dict[str, list[PriceUpdate]]:
+        """Per symbol, the rows a bar has taken, in market-time order."""
+        taken: dict[str, list[PriceUpdate]] = {}
+        for seq, update in self.rows:
+            if seq <= self.flushed.get(update.symbol, -1):
+                taken.setdefault(update.symbol, []).append(update)
+        return {s: sorted(rows, key=lambda u: u.as_of) for s, rows in taken.items()}
+
+    def pending(self) -> list[tuple[int, PriceUpdate]]:
+        """The rows no bar has taken yet, in the order accepted."""
+        return [(seq, u) for seq, u in self.rows if seq > self.flushed.get(u.symbol, -1)]
+
+
+class PriceIntake:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def append(self, updates: Sequence[PriceUpdate]) -> list[int]:
+        """Make ``updates`` durable, in one transaction; their ``seq``, in order."""
+        if not updates:
+            return []
+        rows = [{"symbol": u.symbol, "price_update": u.model_dump(mode="json")} for u in updates]
+        async with self._engine.begin() as conn:
+            # One INSERT ... RETURNING of many rows gives their seqs in the rows' order.
+            result = await conn.execute(
+                insert(price_intake).returning(price_intake.c.seq, sort_by_parameter_order=True),
+                rows,
+            )
+            return [row.seq for row in result]
+
+    async def restore(self) -> Restored:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(price_intake.c.seq, price_intake.c.price_update).order_by(price_intake.c.seq)
+            )
+            intake = [(r.seq, PriceUpdate.model_validate(r.price_update)) for r in rows]
+            cursors = await conn.execute(select(price_intake_cursors))
+            flushed = {r.symbol: r.flushed_seq for r in cursors}
+            sent = await conn.execute(select(price_deliveries))
+            deliveries = [Delivery(r.campaign_id, r.delivered_until, r.sending_until) for r in sent]
+        return Restored(intake, flushed, deliveries)
+
+    async def record(
+        self, symbol: str, flushed_seq: int | None, sending: Sequence[Delivery]
+    ) -> None:
+        """Before sending: the symbol's cursor and the bars about to be sent, in one
+        transaction."""
+        if flushed_seq is None and not sending:
+            return
+        async with self._engine.begin() as conn:
+            if flushed_seq is not None:
+                cursor = upsert(price_intake_cursors).values(symbol=symbol, flushed_seq=flushed_seq)
+                await conn.execute(
+                    cursor.on_conflict_do_update(
+                        index_elements=["symbol"],
+                        set_={
+                            "flushed_seq": func.greatest(
+                                price_intake_cursors.c.flushed_seq, cursor.excluded.flushed_seq
+                            )
+                        },
+                    )
+                )
+            if sending:
+                rows = [
+                    {
+                        "campaign_id": d.campaign_id,
+                        "delivered_until": d.delivered_until,
+                        "sending_until": d.sending_until,
+                    }
+                    for d in sending
+                ]
+                statement = upsert(price_deliveries)
+                await conn.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["campaign_id"],
+                        set_={
+                            "delivered_until": statement.excluded.delivered_until,
+                            "sending_until": statement.excluded.sending_until,
+                        },
+                    ),
+                    rows,
+                )
+
+    async def prune(self, keep: int) -> int:
+        """Drop the rows no publisher needs any more (see the module's docstring); how many
+        intake rows went."""
+        ended = (CampaignStatus.COMPLETED.value, CampaignStatus.INVALIDATED.value)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                text(
+                    """
+                    DELETE FROM price_intake AS i
+                    USING (
+                        SELECT seq, symbol,
+                               row_number() OVER (PARTITION BY symbol ORDER BY seq DESC) AS age
+                        FROM price_intake
+                    ) AS ranked
+                    JOIN price_intake_cursors AS c ON c.symbol = ranked.symbol
+                    WHERE i.seq = ranked.seq AND ranked.age > :keep AND i.seq <= c.flushed_seq
+                    """
+                ),
+                {"keep": keep},
+            )
+            await conn.execute(
+                delete(price_deliveries).where(
+                    price_deliveries.c.campaign_id.in_(
+                        select(campaigns.c.campaign_id).where(campaigns.c.status.in_(ended))
+                    )
+                )
+            )
+        return int(result.rowcount or 0)
