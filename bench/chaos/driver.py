@@ -35,7 +35,12 @@ RETRYABLE = {500, 502, 503, 504}
 REQUEST_TIMEOUT = 30.0
 GIVE_UP = 600.0  # seconds one request may be retried before the run is abandoned
 POLL = 0.05
-AFTER_A_STALL = 10.0
+# Once a run has stalled it has failed: later waits are shorter (still longer than a killed
+# worker's activities take to be retried, 10 s), and after MAX_STALLS the play is abandoned,
+# so that a broken run ends in bounded time having shown what went wrong.
+AFTER_A_STALL = 30.0
+MAX_STALLS = 6
+GIVE_UP_AFTER = 2  # stalls of one campaign before it is no longer waited for (stuck)
 
 Hook = Callable[[int], Awaitable[None]]
 
@@ -124,6 +129,7 @@ class Driver:
         self.after_ack = after_ack
         self.log = Log()
         self.open: dict[str, str] = {}  # campaign id -> symbol
+        self.stalled: dict[str, int] = {}  # campaign id -> stalls
         self.step = 0
 
     async def play(self, play: Play) -> None:
@@ -140,6 +146,13 @@ class Driver:
                         await self.post(step)
                         await self.after_ack(self.step)
                         await self._settle([c for c, s in self.open.items() if step.at(s)], step)
+                    if len(self.log.stalls) >= MAX_STALLS:
+                        self.log.note(
+                            self.log.stalls,
+                            f"play abandoned at step {self.step} of {play.steps} after "
+                            f"{MAX_STALLS} stalls",
+                        )
+                        return
         finally:
             await self.http.aclose()
 
@@ -196,8 +209,6 @@ class Driver:
         self.log.acked_batches += 1
 
     async def _settle(self, waiting: list[str], step: Prices | None) -> None:
-        # Once a run has stalled it has failed; later waits are cut short so that it still
-        # ends in bounded time and shows what else goes wrong.
         limit = min(self.stall_seconds, AFTER_A_STALL) if self.log.stalls else self.stall_seconds
         deadline = time.monotonic() + limit
         pending = set(waiting)
@@ -218,6 +229,11 @@ class Driver:
                     f"step {self.step}: {len(pending)} campaign(s) did not carry out {what} "
                     f"within {limit:.0f} s: {', '.join(sorted(pending)[:6])}",
                 )
+                for campaign_id in pending:
+                    self.stalled[campaign_id] = self.stalled.get(campaign_id, 0) + 1
+                    if self.stalled[campaign_id] >= GIVE_UP_AFTER:
+                        self.open.pop(campaign_id, None)
+                        print(f"           {campaign_id} is stuck: no longer waited for")
                 return
             if pending:
                 await asyncio.sleep(POLL)
