@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from bench.chaos.run import Options, report_lines, run_chaos
 
 
