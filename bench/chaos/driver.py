@@ -35,6 +35,7 @@ RETRYABLE = {500, 502, 503, 504}
 REQUEST_TIMEOUT = 30.0
 GIVE_UP = 600.0  # seconds one request may be retried before the run is abandoned
 POLL = 0.05
+PROGRESS_EVERY = 25  # steps between progress lines
 # Once a run has stalled it has failed: later waits are shorter (still longer than a killed
 # worker's activities take to be retried, 10 s), and after MAX_STALLS the play is abandoned,
 # so that a broken run ends in bounded time having shown what went wrong.
@@ -137,7 +138,7 @@ class Driver:
             for wave in play.waves:
                 for step in wave:
                     self.step += 1
-                    if self.step % 10 == 0:
+                    if self.step % PROGRESS_EVERY == 0:
                         print(f"           step {self.step}/{play.steps}", flush=True)
                     await self.before_step(self.step)
                     if isinstance(step, Decide):
