@@ -35,7 +35,7 @@ class Options:
             "campaigns": 20,
             "worker_kills": 3,
             "pg_outage_seconds": 5.0,
-            "stall_seconds": 45.0,
+            "stall_seconds": 30.0,
         }
         return cls(**{**base, **changes})  # type: ignore[arg-type]
 
