@@ -1,0 +1,36 @@
+"""The chaos run at its CI size (``python -m bench.chaos --quick``): some twenty campaigns
+played through PostgreSQL, the Temporal dev server, a worker and the API run as processes of
+their own, once as they are and once with the worker killed three times, PostgreSQL stopped
+for 5 s, the Temporal server restarted and the API killed right after acknowledging prices;
+every campaign, decision, position, order, fill and audit event must come out the same.
+
+It starts its own PostgreSQL and Temporal (on free ports), so it neither needs nor uses
+DATABASE_URL: the pass against the machine's PostgreSQL skips it."""
+
+import os
+from pathlib import Path
+
+import pytest
+from bench.chaos.run import Options, report_lines, run_chaos
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.xfail(
+    strict=False,
+    reason="the fault run loses work today: the price publisher's flush loop ends on the "
+    "first database error of an outage, so later bars wait for the next POST (stalls, merged "
+    "bars); a campaign whose worker was killed can fail replay with a nondeterminism error "
+    "(update completed after a fired timer) and is stuck; POST /prices answers 202 with "
+    "the bars only in the API's memory. Remove this mark once those are fixed.",
+)
+async def test_nothing_accepted_is_lost_when_any_part_of_the_stack_dies(tmp_path: Path) -> None:
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("starts a PostgreSQL of its own; the run without DATABASE_URL covers it")
+    report = await run_chaos(Options.quick(workdir=tmp_path))
+    lines = "\n".join(report_lines(report))
+    print(lines)
+    clean, faulty = report.runs
+    assert clean.fault_count == 0
+    assert faulty.fault_count >= 6, lines  # 3 worker kills, PostgreSQL, Temporal, the API
+    assert clean.created >= 15, lines  # the comparison is about campaigns that ran
+    assert report.ok, lines
