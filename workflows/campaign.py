@@ -165,9 +165,15 @@ class CampaignWorkflow:
 
     def _asks_broker(self) -> bool:
         """Orders wait for fills, or the open campaign holds shares the broker might no longer
-        hold: worth asking the broker now and then."""
+        hold: worth asking the broker now and then.
+
+        Never while a handler holds the lock: a handler waiting there on a local activity is
+        resumed at a different moment when its history is replayed (the activity's result is
+        in the history) than when it ran, so a poll started meanwhile (an activity, a timer)
+        would take another place among the commands, and the replay would fail. Waiting for
+        the lock makes the poll come after the handler's change either way."""
         state = self._state
-        if state is None or self._changes.queued:
+        if state is None or self._changes.queued or self._lock.locked():
             return False
         holds = not state.is_closed and any(p.open_shares > 0 for p in state.positions)
         return bool(state.open_order_ids) or holds
