@@ -15,14 +15,6 @@ from bench.chaos.run import Options, report_lines, run_chaos
 
 
 @pytest.mark.timeout(1200)
-@pytest.mark.xfail(
-    strict=False,
-    reason="the fault run loses work today: the price publisher's flush loop ends on the "
-    "first database error of an outage, so later bars wait for the next POST (stalls, merged "
-    "bars); a campaign whose worker was killed can fail replay with a nondeterminism error "
-    "(update completed after a fired timer) and is stuck; POST /prices answers 202 with "
-    "the bars only in the API's memory. Remove this mark once those are fixed.",
-)
 async def test_nothing_accepted_is_lost_when_any_part_of_the_stack_dies(tmp_path: Path) -> None:
     if os.environ.get("DATABASE_URL"):
         pytest.skip("starts a PostgreSQL of its own; the run without DATABASE_URL covers it")
