@@ -49,8 +49,11 @@ class CampaignRefused(Exception):
         self.kind = kind
 
 
-def _refusal(error: WorkflowUpdateFailedError | RPCError) -> CampaignRefused:
-    cause: Any = error.cause if isinstance(error, WorkflowUpdateFailedError) else None
+def _refusal(error: WorkflowUpdateFailedError) -> CampaignRefused:
+    """The workflow's answer to an update it refused. An ``RPCError`` is never one: the
+    server could not take the request (down, overloaded, the workflow stuck), which the API
+    answers 503 and a caller retries with the same ids."""
+    cause: Any = error.cause
     if isinstance(cause, ApplicationError):
         return CampaignRefused(Refusal.of(cause.type), cause.message)
     message = getattr(cause, "message", None) or str(error)
@@ -124,7 +127,7 @@ class CampaignClient:
                 raise _refusal(error) from error
             except RPCError as error:
                 if error.status != RPCStatusCode.NOT_FOUND:
-                    raise _refusal(error) from error
+                    raise  # Temporal could not take it (down, overloaded): not a refusal
                 self._running.discard(signal.campaign_id)
             else:
                 return plan
@@ -136,7 +139,7 @@ class CampaignClient:
                 id=update_id_for(signal),
                 result_type=AllocationPlan,
             )
-        except (WorkflowUpdateFailedError, RPCError) as error:
+        except WorkflowUpdateFailedError as error:
             raise _refusal(error) from error
         if len(self._running) > _RUNNING_MEMORY:
             self._running.clear()

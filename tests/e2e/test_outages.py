@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from campaign_engine.api import create_app
 from campaign_engine.client import CampaignClient
@@ -158,3 +159,17 @@ async def test_an_unreachable_temporal_answers_503_in_time(
                 assert "Temporal" in response.json()["detail"]
     finally:
         await engine.dispose()
+
+
+async def test_a_temporal_that_cannot_take_a_signal_is_an_outage_not_a_refusal(
+    temporal: Any,
+) -> None:
+    """The server answering an error of its own (here: no such namespace) is not the
+    campaign refusing the signal: the caller gets the error (503 at the API) and retries."""
+    target = temporal.client.service_client.config.target_host
+    elsewhere = await Client.connect(
+        target, namespace="no-such-namespace", data_converter=data_converter
+    )
+    client = CampaignClient(elsewhere, task_queue="nowhere")
+    with pytest.raises(RPCError):
+        await client.submit(signal(Pattern.SPRING))
