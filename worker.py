@@ -13,6 +13,7 @@ import os
 import signal
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -60,6 +61,15 @@ def workflow_runner() -> ContextOutsideSandboxRunner:
     return ContextOutsideSandboxRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
     )
+
+
+# How long a campaign's next task may wait for the worker that caches its run before the
+# server hands it to any worker, which replays the history. A flood (a thousand stop-outs on
+# one price) queues a thousand tasks at once, drained at ~50-100 a second here: with the SDK's
+# 10 s, a third of them timed out and were replayed from their whole history, which made the
+# queue longer still. A worker that died stops polling its sticky queue, and the server sends
+# its tasks to the shared queue without waiting for this timeout.
+STICKY_TIMEOUT = timedelta(seconds=30)
 
 
 def channels_for(settings: Settings) -> list[Channel]:
@@ -156,6 +166,8 @@ def build_worker(
         task_queue=settings.task_queue,
         max_concurrent_activities=slots,
         max_concurrent_local_activities=slots,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        max_cached_workflows=settings.workflow_cache_size,
         workflows=[CampaignWorkflow],
         activities=[
             persistence.load_campaign,

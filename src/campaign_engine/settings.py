@@ -25,6 +25,7 @@ from campaign_engine.policy_file import PolicyFileError, read_policy
 from campaign_engine.validation_errors import problem_lines
 
 TASK_QUEUE = "campaigns"  # SPEC section 8
+WORKFLOW_CACHE_SIZE = 10_000
 
 
 class SettingsError(ValueError):
@@ -47,6 +48,12 @@ class Settings(BaseModel):
     metrics_port: int | None = Field(default=9464, ge=0, le=65535)
     continue_as_new_after_events: int = Field(default=2_000, ge=50)
     reconcile_every_seconds: int = Field(default=300, ge=1)
+    workflow_cache_size: int = Field(
+        default=WORKFLOW_CACHE_SIZE,
+        ge=0,
+        description="campaign runs the worker keeps in memory; a price or poll to one it "
+        "evicted replays its history (see the README's benchmarks)",
+    )
     log_level: str = "INFO"
     log_json: bool = False
     # --- the broker (see the README's "Brokers" sections) ---
@@ -120,6 +127,7 @@ _ENV = {
     "METRICS_PORT": "metrics_port",
     "CAMPAIGNS_CONTINUE_AS_NEW_AFTER_EVENTS": "continue_as_new_after_events",
     "CAMPAIGNS_RECONCILE_EVERY": "reconcile_every_seconds",
+    "CAMPAIGNS_WORKFLOW_CACHE": "workflow_cache_size",
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
     "BROKER": "broker",

@@ -1,0 +1,213 @@
+"""The scale benchmark's longer phases: many open campaigns under each workflow cache size,
+a long stream of prices, and a burst of entries against the portfolio's limits."""
+
+import asyncio
+import gc
+import statistics
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bench.raw_anchor import RawAnchor
+from bench.scale_stack import (
+    CpuWindow,
+    Stack,
+    open_campaigns,
+    spring,
+    trading_range,
+    until_closed,
+    worker_rss_mb,
+)
+from bench.temporal_bench import RAW_QUEUE, raw_signal_throughput
+from campaign_engine.client import CampaignClient
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.schema import allocation_plans, orders
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.publisher import DatabaseDirectory
+
+D = Decimal
+SYMBOLS = [f"F{i}" for i in range(10)]
+QUIET = D("148.60")  # inside every Spring's stop and first target: changes nothing
+WFT = "temporal_workflow_task_schedule_to_start_latency"  # one count per task started
+
+
+async def _price_round(client: CampaignClient, stack_: Stack, price: Decimal, n: int) -> float:
+    """One price per symbol, flushed to every open campaign on it; seconds to send."""
+    engine = create_engine_for(stack_.url, pool_size=1)
+    publisher = client.publisher(DatabaseDirectory(engine), interval=timedelta(hours=1))
+    started = time.perf_counter()
+    as_of = datetime.now(UTC) + timedelta(milliseconds=n)
+    for symbol in SYMBOLS:
+        await publisher.publish(PriceUpdate(symbol=symbol, as_of=as_of, price=price))
+    await publisher.flush()
+    await engine.dispose()
+    return time.perf_counter() - started
+
+
+async def _tasks_per_second(stack_: Stack, seconds: float) -> float:
+    """Workflow tasks the worker starts a second with no prices coming (the broker polls)."""
+    stack_.metrics.take()
+    await asyncio.sleep(seconds)
+    counts, _ = stack_.metrics.take()
+    return counts[WFT] / seconds
+
+
+async def _until_tasks(stack_: Stack, expected: float, baseline: float, deadline: float) -> float:
+    """Seconds until the worker has started ``expected`` tasks beyond the polls' baseline."""
+    started, seen = time.perf_counter(), 0
+    while time.perf_counter() - started < deadline:
+        await asyncio.sleep(0.25)
+        counts, _ = stack_.metrics.take()
+        seen += counts[WFT]
+        if seen - baseline * (time.perf_counter() - started) >= expected:
+            break
+    return time.perf_counter() - started
+
+
+async def cache(stack_: Stack, count: int, sizes: list[int], entries: int = 10) -> None:
+    """``count`` open campaigns; for each cache size, a worker that starts cold takes two
+    rounds of quiet prices (the second is the measured one) while entries are timed."""
+    signals = [spring(trading_range(SYMBOLS[i % 10], i), D(5) / count) for i in range(count)]
+    opening = stack_.settings(workflow_cache_size=count)
+    client = stack_.client(opening)
+    async with stack_.worker(opening):
+        started = time.perf_counter()
+        approved = await open_campaigns(client, signals)
+        print(
+            f"  {sum(approved)} of {count} campaigns opened in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
+    for size in sizes:
+        gc.collect()
+        settings = stack_.settings(workflow_cache_size=size)
+        rss_idle = worker_rss_mb()
+        async with stack_.worker(settings):
+            await _price_round(client, stack_, QUIET, 0)  # cold: every run replays
+            await _until_tasks(stack_, count, 0, deadline=600)
+            gc.collect()
+            rss_full = worker_rss_mb()
+            polls = await _tasks_per_second(stack_, 10)
+            with CpuWindow() as idle_cpu:
+                await asyncio.sleep(10)
+            stack_.metrics.take()
+            with CpuWindow() as cpu:
+                round_started = time.perf_counter()
+                timing = asyncio.create_task(_time_entries(client, entries, size))
+                await _price_round(client, stack_, QUIET, 1)
+                took = await _until_tasks(stack_, count, polls, deadline=600)
+                latencies = await timing
+            counts, sums = stack_.metrics.take()
+        cached = min(size, count)
+        tasks = counts[WFT]
+        hits = counts["temporal_sticky_cache_hit"]
+        print(
+            f"  cache {size:>6}: RSS {rss_idle:.0f} -> {rss_full:.0f} MB "
+            f"({1024 * (rss_full - rss_idle) / max(cached, 1):.0f} KB per cached campaign); "
+            f"a round of {count} prices took {took:.1f} s "
+            f"(round started {round_started:.0f}), {tasks} tasks, {hits} cache hits, "
+            f"{tasks - hits} replays, {counts['temporal_sticky_cache_total_forced_eviction']} "
+            "evictions"
+        )
+        print(f"    CPU ms per price (bench+worker / temporal / postgres): {cpu.per(count)}")
+        print(f"    idle (broker polls): {polls:.1f} tasks/s, CPU ms per s {idle_cpu.per(10)}")
+        print(
+            f"    entry answered during the round: p50 {statistics.median(latencies):.0f} ms, "
+            f"max {max(latencies):.0f} ms ({len(latencies)} entries)"
+        )
+        del sums
+
+
+async def _time_entries(client: CampaignClient, count: int, salt: int) -> list[float]:
+    """First entries of new campaigns, one after another, each timed."""
+    latencies = []
+    for i in range(count):
+        signal = spring(trading_range("G0", 50_000 + salt + i), D("0.01"))
+        started = time.perf_counter()
+        await client.submit(signal)
+        latencies.append(1000 * (time.perf_counter() - started))
+    return latencies
+
+
+async def prices(stack_: Stack, count: int, updates: int) -> None:
+    """``updates`` price signals over ``count`` campaigns, in rounds of one price per symbol,
+    the last crossing every stop; the raw anchor is plain signals to as many workflows."""
+    settings = stack_.settings()
+    client = stack_.client(settings)
+    signals = [spring(trading_range(SYMBOLS[i % 10], i), D(5) / count) for i in range(count)]
+    rounds = max(updates // count, 1)
+    async with stack_.worker(settings):
+        approved = await open_campaigns(client, signals)
+        assert all(approved)
+        from temporalio.worker import Worker
+
+        async with Worker(stack_.temporal, task_queue=RAW_QUEUE, workflows=[RawAnchor]):
+            raw = await raw_signal_throughput(stack_.temporal, count, 5)
+        with CpuWindow() as cpu:
+            started = time.perf_counter()
+            for n in range(rounds):
+                price = D("146.50") if n == rounds - 1 else QUIET + D(n % 5) / 10
+                await _price_round(client, stack_, price, n)
+            sent = time.perf_counter() - started
+            engine = create_engine_for(stack_.url, pool_size=1)
+            settled = await until_closed(engine, started, deadline=900)
+        async with engine.connect() as conn:
+            stopped = len(
+                (
+                    await conn.execute(
+                        select(orders.c.campaign_id)
+                        .where(orders.c.purpose.in_(("STOP", "INVALIDATION")))
+                        .distinct()
+                    )
+                ).all()
+            )
+        await engine.dispose()
+    total = rounds * count
+    print(
+        f"  {total} price updates over {count} campaigns: sent at {total / sent:.0f}/s vs raw "
+        f"signals {raw:.0f}/s ({total / sent / raw:.2f}x); all taken and every exit carried "
+        f"out {settled:.0f} s after the first ({total / settled:.0f}/s); "
+        f"{count - stopped} missed crossings (goal 0)"
+    )
+    print(f"    CPU ms per update (bench+worker / temporal / postgres): {cpu.per(total)}")
+
+
+async def entries(stack_: Stack, count: int) -> None:
+    """``count`` first entries at once, each asking 2% of risk on one of ten symbols in two
+    correlation groups: the limits (heat 10%, a group 6%) must hold whatever the order."""
+    settings = stack_.settings()
+    client = stack_.client(settings)
+    symbols = [f"E{i}" for i in range(10)]
+    signals = [spring(trading_range(symbols[i % 10], i), D(2)) for i in range(count)]
+    with CpuWindow() as cpu:
+        async with stack_.worker(settings):
+            started = time.perf_counter()
+            approved = await open_campaigns(client, signals, concurrency=count)
+            took = time.perf_counter() - started
+    engine = create_engine_for(stack_.url, pool_size=1)
+    async with engine.connect() as conn:
+        plans = (
+            await conn.execute(
+                select(
+                    allocation_plans.c.symbol,
+                    allocation_plans.c.actual_risk_pct,
+                    allocation_plans.c.heat_after_pct,
+                ).where(allocation_plans.c.approved)
+            )
+        ).all()
+    await engine.dispose()
+    by_group: dict[str, Decimal] = defaultdict(Decimal)
+    for symbol, risk, _ in plans:
+        by_group[stack_.policy.correlation_group(symbol)] += risk
+    heat = sum(by_group.values(), D(0))
+    worst_heat = max((h for _, _, h in plans if h is not None), default=D(0))
+    print(
+        f"  {count} entries at once: {sum(approved)} approved in {took:.1f} s "
+        f"({count / took:.0f}/s); heat {heat:.2f}% (largest heat_after_pct {worst_heat:.2f}%, "
+        f"limit 10.00%); groups "
+        + ", ".join(f"{g} {r:.2f}%" for g, r in sorted(by_group.items()))
+        + " (limit 6.00%)"
+    )
+    print(f"    CPU ms per entry (bench+worker / temporal / postgres): {cpu.per(count)}")
