@@ -65,11 +65,12 @@ def workflow_runner() -> ContextOutsideSandboxRunner:
 
 # How long a campaign's next task may wait for the worker that caches its run before the
 # server hands it to any worker, which replays the history. A flood (a thousand stop-outs on
-# one price) queues a thousand tasks at once, drained at ~50-100 a second here: with the SDK's
-# 10 s, a third of them timed out and were replayed from their whole history, which made the
-# queue longer still. A worker that died stops polling its sticky queue, and the server sends
-# its tasks to the shared queue without waiting for this timeout.
-STICKY_TIMEOUT = timedelta(seconds=30)
+# one price) queues a thousand tasks at once, drained at 50-100 a second here: with the SDK's
+# 10 s, 117-464 of them timed out (bench/scale_bench.py flood). It is also how long the tasks
+# already queued for a worker that died wait before another takes them (new tasks go elsewhere
+# once the server has seen no poll for 10 s): 30 s made the restart tests' queries fail, 20 s
+# costs a restart about 10 s more than the SDK's default.
+STICKY_TIMEOUT = timedelta(seconds=20)
 
 
 def channels_for(settings: Settings) -> list[Channel]:

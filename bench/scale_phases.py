@@ -5,7 +5,7 @@ import asyncio
 import gc
 import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -47,24 +47,32 @@ async def _price_round(client: CampaignClient, stack_: Stack, price: Decimal, n:
     return time.perf_counter() - started
 
 
-async def _tasks_per_second(stack_: Stack, seconds: float) -> float:
-    """Workflow tasks the worker starts a second with no prices coming (the broker polls)."""
+async def _tasks_per_second(stack_: Stack, seconds: float) -> tuple[float, CpuWindow]:
+    """Workflow tasks the worker starts a second with no prices coming (the broker polls),
+    and the CPU they take."""
     stack_.metrics.take()
-    await asyncio.sleep(seconds)
+    with CpuWindow() as cpu:
+        await asyncio.sleep(seconds)
     counts, _ = stack_.metrics.take()
-    return counts[WFT] / seconds
+    return counts[WFT] / seconds, cpu
 
 
-async def _until_tasks(stack_: Stack, expected: float, baseline: float, deadline: float) -> float:
-    """Seconds until the worker has started ``expected`` tasks beyond the polls' baseline."""
-    started, seen = time.perf_counter(), 0
+async def _until_drained(
+    stack_: Stack, baseline: float, deadline: float
+) -> tuple[float, Counter[str]]:
+    """Seconds until the worker's task rate is back to the polls' baseline for a second,
+    and the metrics counted meanwhile."""
+    started = time.perf_counter()
+    total: Counter[str] = Counter()
+    await asyncio.sleep(1)
     while time.perf_counter() - started < deadline:
-        await asyncio.sleep(0.25)
+        window = time.perf_counter()
+        await asyncio.sleep(1)
         counts, _ = stack_.metrics.take()
-        seen += counts[WFT]
-        if seen - baseline * (time.perf_counter() - started) >= expected:
+        total += counts
+        if counts[WFT] <= 1.5 * baseline * (time.perf_counter() - window) + 2:
             break
-    return time.perf_counter() - started
+    return time.perf_counter() - started, total
 
 
 async def cache(stack_: Stack, count: int, sizes: list[int], entries: int = 10) -> None:
@@ -73,51 +81,46 @@ async def cache(stack_: Stack, count: int, sizes: list[int], entries: int = 10) 
     signals = [spring(trading_range(SYMBOLS[i % 10], i), D(5) / count) for i in range(count)]
     opening = stack_.settings(workflow_cache_size=count)
     client = stack_.client(opening)
+    gc.collect()
+    rss_before = worker_rss_mb()
     async with stack_.worker(opening):
         started = time.perf_counter()
         approved = await open_campaigns(client, signals)
+        took = time.perf_counter() - started
+        gc.collect()
+        rss = worker_rss_mb()
         print(
-            f"  {sum(approved)} of {count} campaigns opened in "
-            f"{time.perf_counter() - started:.0f} s"
+            f"  {sum(approved)} of {count} campaigns opened in {took:.0f} s; worker RSS "
+            f"{rss_before:.0f} -> {rss:.0f} MB with all of them cached "
+            f"({1024 * (rss - rss_before) / count:.0f} KB per campaign)"
         )
     for size in sizes:
-        gc.collect()
         settings = stack_.settings(workflow_cache_size=size)
-        rss_idle = worker_rss_mb()
         async with stack_.worker(settings):
+            polls, _ = await _tasks_per_second(stack_, 5)
             await _price_round(client, stack_, QUIET, 0)  # cold: every run replays
-            await _until_tasks(stack_, count, 0, deadline=600)
-            gc.collect()
-            rss_full = worker_rss_mb()
-            polls = await _tasks_per_second(stack_, 10)
-            with CpuWindow() as idle_cpu:
-                await asyncio.sleep(10)
-            stack_.metrics.take()
+            await _until_drained(stack_, polls, deadline=600)
+            polls, idle = await _tasks_per_second(stack_, 10)
             with CpuWindow() as cpu:
-                round_started = time.perf_counter()
                 timing = asyncio.create_task(_time_entries(client, entries, size))
                 await _price_round(client, stack_, QUIET, 1)
-                took = await _until_tasks(stack_, count, polls, deadline=600)
+                took, counts = await _until_drained(stack_, polls, deadline=600)
                 latencies = await timing
-            counts, sums = stack_.metrics.take()
-        cached = min(size, count)
         tasks = counts[WFT]
-        hits = counts["temporal_sticky_cache_hit"]
+        evicted = counts["temporal_sticky_cache_total_forced_eviction"]
+        idle_share = {g: s * took / 10 for g, s in idle.seconds.items()}
+        cpu.seconds = {g: cpu.seconds[g] - idle_share[g] for g in cpu.seconds}
         print(
-            f"  cache {size:>6}: RSS {rss_idle:.0f} -> {rss_full:.0f} MB "
-            f"({1024 * (rss_full - rss_idle) / max(cached, 1):.0f} KB per cached campaign); "
-            f"a round of {count} prices took {took:.1f} s "
-            f"(round started {round_started:.0f}), {tasks} tasks, {hits} cache hits, "
-            f"{tasks - hits} replays, {counts['temporal_sticky_cache_total_forced_eviction']} "
-            "evictions"
+            f"  cache {size:>6}: a round of {count} prices taken in {took:.1f} s, {tasks} "
+            f"tasks (polls' too), {evicted} runs evicted from the cache (each replays its "
+            "history at its next task)"
         )
-        print(f"    CPU ms per price (bench+worker / temporal / postgres): {cpu.per(count)}")
-        print(f"    idle (broker polls): {polls:.1f} tasks/s, CPU ms per s {idle_cpu.per(10)}")
+        print(f"    CPU ms per price, polls' share taken out: {cpu.per(count)}")
+        print(f"    idle, the broker polls: {polls:.1f} tasks/s, CPU ms per s {idle.per(10)}")
         print(
             f"    entry answered during the round: p50 {statistics.median(latencies):.0f} ms, "
-            f"max {max(latencies):.0f} ms ({len(latencies)} entries)"
+            f"max {max(latencies):.0f} ms ({len(latencies)} entries, one after another)"
         )
-        del sums
 
 
 async def _time_entries(client: CampaignClient, count: int, salt: int) -> list[float]:
