@@ -160,13 +160,18 @@ def build_worker(
     relay = OutboxRelay(engine, channels if channels is not None else channels_for(settings))
     # No more activities at once than the database pool can serve: an activity's timeout
     # starts when it starts, so one that only waited for a connection would time out for
-    # nothing, and its retry would add to the queue it waited in.
-    slots = 2 * DEFAULT_POOL_SIZE
+    # nothing, and its retry would add to the queue it waited in. Regular and local activities
+    # share the pool (its size and as many again in overflow), so they split it, one
+    # connection kept for the outbox relay: with each allowed the whole pool, a thousand
+    # entries at once had local reservations (queued on the portfolio's lock) hold every
+    # connection while regular ``carry_out``s waited past their timeout (20 retried).
+    local_slots = DEFAULT_POOL_SIZE
+    regular_slots = DEFAULT_POOL_SIZE - 1
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        max_concurrent_activities=slots,
-        max_concurrent_local_activities=slots,
+        max_concurrent_activities=regular_slots,
+        max_concurrent_local_activities=local_slots,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
         max_cached_workflows=settings.workflow_cache_size,
         workflows=[CampaignWorkflow],

@@ -34,11 +34,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bench.scale_histories import count_retries
 from bench.scale_phases import cache, entries, prices
 from bench.scale_stack import (
     CpuWindow,
     Stack,
-    count_retries,
     open_campaigns,
     spring,
     stack,

@@ -9,9 +9,10 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.raw_anchor import RawAnchor
+from bench.scale_histories import count_retries
 from bench.scale_stack import (
     CpuWindow,
     Stack,
@@ -24,7 +25,7 @@ from bench.scale_stack import (
 from bench.temporal_bench import RAW_QUEUE, raw_signal_throughput
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.schema import allocation_plans, orders
+from campaign_engine.db.schema import allocation_plans, campaign_snapshots, orders
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.publisher import DatabaseDirectory
 
@@ -167,6 +168,7 @@ async def prices(stack_: Stack, count: int, updates: int) -> None:
                 ).all()
             )
         await engine.dispose()
+    retries = await count_retries(stack_.temporal, [s.campaign_id for s in signals])
     total = rounds * count
     print(
         f"  {total} price updates over {count} campaigns: sent at {total / sent:.0f}/s vs raw "
@@ -175,6 +177,7 @@ async def prices(stack_: Stack, count: int, updates: int) -> None:
         f"{count - stopped} missed crossings (goal 0)"
     )
     print(f"    CPU ms per update (bench+worker / temporal / postgres): {cpu.per(total)}")
+    print(f"    histories: {retries}")
 
 
 async def entries(stack_: Stack, count: int) -> None:
@@ -189,6 +192,10 @@ async def entries(stack_: Stack, count: int) -> None:
             started = time.perf_counter()
             approved = await open_campaigns(client, signals, concurrency=count)
             took = time.perf_counter() - started
+            # Every answer's change saved (a refused entry saves its plan too) before the
+            # worker stops, so that no effect is cut short.
+            saved = await _until_saved(stack_, count, deadline=300)
+    retries = await count_retries(stack_.temporal, [s.campaign_id for s in signals])
     engine = create_engine_for(stack_.url, pool_size=1)
     async with engine.connect() as conn:
         plans = (
@@ -208,9 +215,26 @@ async def entries(stack_: Stack, count: int) -> None:
     worst_heat = max((h for _, _, h in plans if h is not None), default=D(0))
     print(
         f"  {count} entries at once: {sum(approved)} approved in {took:.1f} s "
-        f"({count / took:.0f}/s); heat {heat:.2f}% (largest heat_after_pct {worst_heat:.2f}%, "
+        f"({count / took:.0f}/s), every change saved {saved:.1f} s after the last answer; "
+        f"heat {heat:.2f}% (largest heat_after_pct {worst_heat:.2f}%, "
         f"limit 10.00%); groups "
         + ", ".join(f"{g} {r:.2f}%" for g, r in sorted(by_group.items()))
         + " (limit 6.00%)"
     )
     print(f"    CPU ms per entry (bench+worker / temporal / postgres): {cpu.per(count)}")
+    print(f"    histories: {retries}")
+
+
+async def _until_saved(stack_: Stack, count: int, deadline: float) -> float:
+    engine = create_engine_for(stack_.url, pool_size=1)
+    started = time.perf_counter()
+    while time.perf_counter() - started < deadline:
+        async with engine.connect() as conn:
+            saved = (
+                await conn.execute(select(func.count()).select_from(campaign_snapshots))
+            ).scalar_one()
+        if saved >= count:
+            break
+        await asyncio.sleep(0.2)
+    await engine.dispose()
+    return time.perf_counter() - started
