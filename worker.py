@@ -13,6 +13,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -65,6 +66,16 @@ def workflow_runner() -> ContextOutsideSandboxRunner:
     return ContextOutsideSandboxRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
     )
+
+
+# How long a campaign's next task may wait for the worker that caches its run before the
+# server hands it to any worker, which replays the history. A flood (a thousand stop-outs on
+# one price) queues a thousand tasks at once, drained at 50-100 a second here: with the SDK's
+# 10 s, 117-464 of them timed out (bench/scale_bench.py flood). It is also how long the tasks
+# already queued for a worker that died wait before another takes them (new tasks go elsewhere
+# once the server has seen no poll for 10 s): 30 s made the restart tests' queries fail, 20 s
+# costs a restart about 10 s more than the SDK's default.
+STICKY_TIMEOUT = timedelta(seconds=20)
 
 
 def channels_for(settings: Settings) -> list[Channel]:
@@ -154,13 +165,20 @@ def build_worker(
     relay = OutboxRelay(engine, channels if channels is not None else channels_for(settings))
     # No more activities at once than the database pool can serve: an activity's timeout
     # starts when it starts, so one that only waited for a connection would time out for
-    # nothing, and its retry would add to the queue it waited in.
-    slots = 2 * DEFAULT_POOL_SIZE
+    # nothing, and its retry would add to the queue it waited in. Regular and local activities
+    # share the pool (its size and as many again in overflow), so they split it, one
+    # connection kept for the outbox relay: with each allowed the whole pool, a thousand
+    # entries at once had local reservations (queued on the portfolio's lock) hold every
+    # connection while regular ``carry_out``s waited past their timeout (20 retried).
+    local_slots = DEFAULT_POOL_SIZE
+    regular_slots = DEFAULT_POOL_SIZE - 1
     worker = Worker(
         client,
         task_queue=settings.task_queue,
-        max_concurrent_activities=slots,
-        max_concurrent_local_activities=slots,
+        max_concurrent_activities=regular_slots,
+        max_concurrent_local_activities=local_slots,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        max_cached_workflows=settings.workflow_cache_size,
         workflows=[CampaignWorkflow],
         activities=[
             persistence.load_campaign,

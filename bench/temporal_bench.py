@@ -87,7 +87,9 @@ def cpu_seconds() -> dict[str, float]:
             else None
         )
         if group:
-            totals[group] += times.user + times.system
+            # A process's children that ended are in its children times: PostgreSQL's
+            # backends that came and went during a phase count, as they did the work.
+            totals[group] += times.user + times.system + times.children_user + times.children_system
     return totals
 
 

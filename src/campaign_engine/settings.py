@@ -25,6 +25,7 @@ from campaign_engine.policy_file import PolicyFileError, read_policy
 from campaign_engine.validation_errors import problem_lines
 
 TASK_QUEUE = "campaigns"  # SPEC section 8
+WORKFLOW_CACHE_SIZE = 10_000
 
 
 class SettingsError(ValueError):
@@ -58,6 +59,12 @@ class Settings(BaseModel):
         gt=0,
         le=300,
         description="seconds a POST or PATCH waits for its decision before answering 503",
+    )
+    workflow_cache_size: int = Field(
+        default=WORKFLOW_CACHE_SIZE,
+        ge=0,
+        description="campaign runs the worker keeps in memory; a price or poll to one it "
+        "evicted replays its history (see the README's benchmarks)",
     )
     log_level: str = "INFO"
     log_json: bool = False
@@ -149,6 +156,7 @@ _ENV = {
     "CAMPAIGNS_CONTINUE_AS_NEW_AFTER_EVENTS": "continue_as_new_after_events",
     "CAMPAIGNS_RECONCILE_EVERY": "reconcile_every_seconds",
     "API_MUTATION_TIMEOUT": "mutation_timeout",
+    "CAMPAIGNS_WORKFLOW_CACHE": "workflow_cache_size",
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
     "BROKER": "broker",

@@ -1,0 +1,252 @@
+"""What the scale benchmark runs on: a Temporal dev server, PostgreSQL, the campaign worker
+(rebuilt with other settings between phases), and the counts read back afterwards (the SDK's
+metrics, the workflow histories).
+
+Kept apart from ``scale_bench`` so that each phase there reads as what it measures."""
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psutil
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.runtime import (
+    BUFFERED_METRIC_KIND_COUNTER,
+    BUFFERED_METRIC_KIND_HISTOGRAM,
+    MetricBuffer,
+    Runtime,
+    TelemetryConfig,
+)
+from temporalio.testing import WorkflowEnvironment
+
+from bench.temporal_bench import cpu_seconds
+from campaign_engine.client import CampaignClient
+from campaign_engine.converter import data_converter
+from campaign_engine.db.embedded import embedded_database_url
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.migrate import migrate
+from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.db.schema import campaigns
+from campaign_engine.domain.market import EntrySignal, TradingRange
+from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.settings import Settings
+from campaign_engine.worker import CampaignWorker, build_worker
+from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
+
+D = Decimal
+
+
+def trading_range(symbol: str, n: int) -> TradingRange:
+    return TradingRange(
+        id=uuid.uuid5(UUID(int=11), f"{symbol}-{n}"),
+        symbol=symbol,
+        timeframe="1h",
+        start_time=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n),
+        creek=D("145"),
+        ice=D("150"),
+        jump=D("156"),
+    )
+
+
+def spring(rng: TradingRange, risk_pct: Decimal) -> EntrySignal:
+    """A Spring at 148.50, stop 147.00: a price of 146.50 stops it out."""
+    return EntrySignal(
+        signal_id=uuid.uuid4(),
+        symbol=rng.symbol,
+        timeframe="1h",
+        trading_range=rng,
+        pattern=Pattern.SPRING,
+        entry_price=D("148.50"),
+        stop_loss=D("147.00"),
+        confidence=D(80),
+        r_multiple=D(3),
+        requested_risk_pct=risk_pct,
+        generated_at=datetime.now(UTC),
+    )
+
+
+@dataclass
+class Metrics:
+    """The worker's SDK metrics, drained from the runtime's buffer now and then: counters
+    summed by name, histograms counted and summed by name, gauges as last seen."""
+
+    buffer: MetricBuffer
+    counts: Counter[str] = field(default_factory=Counter)
+    sums: dict[str, float] = field(default_factory=dict)
+    gauges: dict[str, float] = field(default_factory=dict)
+
+    def drain(self) -> None:
+        for update in self.buffer.retrieve_updates():
+            name, kind = update.metric.name, update.metric.kind
+            if kind == BUFFERED_METRIC_KIND_COUNTER:
+                self.counts[name] += int(update.value)
+            elif kind == BUFFERED_METRIC_KIND_HISTOGRAM:
+                self.counts[name] += 1
+                self.sums[name] = self.sums.get(name, 0.0) + float(update.value)
+            else:
+                self.gauges[name] = float(update.value)
+
+    def take(self) -> tuple[Counter[str], dict[str, float]]:
+        """Counts and sums since the last take."""
+        self.drain()
+        counts, sums = self.counts, self.sums
+        self.counts, self.sums = Counter(), {}
+        return counts, sums
+
+
+@dataclass
+class Stack:
+    env: WorkflowEnvironment
+    url: str
+    metrics: Metrics
+    equity: Decimal
+    policy: Policy
+
+    @property
+    def temporal(self) -> Client:
+        return self.env.client
+
+    def settings(self, **overrides: Any) -> Settings:
+        return Settings(
+            database_url=self.url,
+            metrics_port=None,
+            task_queue="campaigns-scale",
+            account_equity=self.equity,
+            configured_policy=self.policy,
+            **overrides,
+        )
+
+    def client(self, settings: Settings) -> CampaignClient:
+        return CampaignClient(
+            self.temporal,
+            policy=settings.policy,
+            task_queue=settings.task_queue,
+            reconcile_every_seconds=settings.reconcile_every_seconds,
+        )
+
+    @asynccontextmanager
+    async def worker(self, settings: Settings) -> AsyncIterator[CampaignWorker]:
+        engine = create_engine_for(self.url)
+        worker = build_worker(self.temporal, engine, settings, channels=[])
+        async with worker:
+            yield worker
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def stack(equity: Decimal, policy: Policy) -> AsyncIterator[Stack]:
+    """A dev server and a fresh database (the embedded server, or a new database on the
+    server ``DATABASE_URL`` names)."""
+    url = await _fresh_database()
+    migrate(url)
+    engine = create_engine_for(url, pool_size=1)
+    await CampaignRepository(engine).ensure_portfolio(equity)
+    await engine.dispose()
+    buffer = MetricBuffer(1_000_000)
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        data_converter=data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_log_level="error",
+        runtime=runtime,
+    )
+    metrics = Metrics(buffer)
+    drain = asyncio.create_task(_keep_draining(metrics))
+    try:
+        yield Stack(
+            env, url, metrics, equity, policy.model_copy(update={"starting_equity": equity})
+        )
+    finally:
+        drain.cancel()
+        await env.shutdown()
+
+
+async def _keep_draining(metrics: Metrics) -> None:
+    while True:
+        await asyncio.sleep(0.5)
+        metrics.drain()
+
+
+async def _fresh_database() -> str:
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        return embedded_database_url(Path(tempfile.mkdtemp(prefix="ce-scale-")))
+    import psycopg
+
+    name = f"ce_scale_{uuid.uuid4().hex[:8]}"
+    async with await psycopg.AsyncConnection.connect(base, autocommit=True) as conn:
+        await conn.execute(f"CREATE DATABASE {name}")
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+async def open_campaigns(
+    client: CampaignClient, signals: Sequence[EntrySignal], concurrency: int = 32
+) -> list[bool]:
+    """Submit each signal (its own campaign), ``concurrency`` at a time; whether each was
+    approved."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(signal: EntrySignal) -> bool:
+        async with limit:
+            plan = await client.submit(signal)
+        if not plan.approved:
+            refusals[plan.rejection_reason or ""] += 1
+        return plan.approved
+
+    refusals: Counter[str] = Counter()
+    try:
+        return list(await asyncio.gather(*(one(s) for s in signals)))
+    finally:
+        if refusals:
+            print(f"  refused: {dict(refusals.most_common(5))}")
+
+
+def worker_rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+class CpuWindow:
+    """CPU seconds of the bench+worker / Temporal / PostgreSQL processes over a block."""
+
+    def __enter__(self) -> "CpuWindow":
+        self._before = cpu_seconds()
+        self.seconds: dict[str, float] = {}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        after = cpu_seconds()
+        self.seconds = {g: after[g] - self._before[g] for g in after}
+
+    def per(self, count: int, unit: float = 1000) -> str:
+        parts = " / ".join(f"{unit * s / max(count, 1):.2f}" for s in self.seconds.values())
+        total = unit * sum(self.seconds.values()) / max(count, 1)
+        return f"{parts} (total {total:.2f})"
+
+
+async def until_closed(engine: AsyncEngine, started: float, deadline: float) -> float:
+    """Seconds from ``started`` until no campaign is open (or the deadline)."""
+    while time.perf_counter() - started < deadline:
+        async with engine.connect() as conn:
+            still_open = (
+                await conn.execute(select(func.count()).where(campaigns.c.closed_at.is_(None)))
+            ).scalar_one()
+        if still_open == 0:
+            break
+        await asyncio.sleep(0.1)
+    return time.perf_counter() - started
