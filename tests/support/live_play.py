@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.service import RPCError
 
 from campaign_engine.backtest.parity import (
     CampaignOutcome,
@@ -99,7 +100,10 @@ class LivePlay:
 
     async def _has_taken(self, campaign_id: str, at: datetime) -> tuple[bool, bool]:
         """(taken and carried out, closed)."""
-        state = await self.stack.client.status(campaign_id)
+        try:
+            state = await self.stack.client.status(campaign_id)
+        except RPCError:  # e.g. "no poller seen" on a loaded machine: ask again, until the deadline
+            return False, False
         if state is None or state.open_order_ids:
             return False, False
         if not state.is_closed and (state.last_price_at is None or state.last_price_at < at):
