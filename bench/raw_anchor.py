@@ -38,6 +38,18 @@ class RawAnchor:
         )
         return answer
 
+    @workflow.update
+    async def ping_through_transaction(self, value: str) -> str:
+        """The later entry's floor: one local activity running one PostgreSQL transaction of
+        a reservation's shape (``bench.raw_transaction``)."""
+        answer: str = await workflow.execute_local_activity(
+            "raw_transaction",
+            value,
+            result_type=str,
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        return answer
+
     @workflow.signal
     def tick(self, value: str) -> None:
         self.signals += 1

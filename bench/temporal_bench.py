@@ -18,7 +18,6 @@ with the effects of the one before, which the raw anchors do not have) and paced
 
 import argparse
 import asyncio
-import os
 import platform
 import statistics
 import sys
@@ -32,14 +31,15 @@ from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
 
-import psutil
 from sqlalchemy import func, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench.cpu import CPU_GROUPS, cpu_seconds, watch_postgres
 from bench.raw_anchor import RawAnchor, raw_noop
+from bench.raw_transaction import RawTransaction
 from campaign_engine.client import CampaignClient
 from campaign_engine.converter import data_converter
 from campaign_engine.db.embedded import embedded_database_url
@@ -56,41 +56,14 @@ from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 
 D = Decimal
 RAW_QUEUE = "raw-anchor"
+RAW_START, RAW_UPDATE, PAIR = "raw update-with-start", "raw update", "first + later entry (a pair)"
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
 
 
-# Where a figure's time goes: CPU of this process (client and worker), of the Temporal dev
-# server, and of PostgreSQL (every postgres process: the embedded server's, and the system's if
-# one runs, idle here).
-CPU_GROUPS = ("bench+worker", "temporal", "postgres")
 T = TypeVar("T")
-
-
-def cpu_seconds() -> dict[str, float]:
-    totals = dict.fromkeys(CPU_GROUPS, 0.0)
-    me = os.getpid()
-    for proc in psutil.process_iter(["pid", "name", "cpu_times"]):
-        times = proc.info["cpu_times"]
-        if times is None:
-            continue
-        name = proc.info["name"] or ""
-        group = (
-            "bench+worker"
-            if proc.info["pid"] == me
-            else "temporal"
-            if name.startswith("temporal")
-            else "postgres"
-            if name.startswith("postgres")
-            else None
-        )
-        if group:
-            # A process's children that ended are in its children times: PostgreSQL's
-            # backends that came and went during a phase count, as they did the work.
-            totals[group] += times.user + times.system + times.children_user + times.children_system
-    return totals
 
 
 class CpuMeter:
@@ -105,6 +78,18 @@ class CpuMeter:
         after = cpu_seconds()
         self.per_sample[name] = {g: 1000 * (after[g] - before[g]) / samples for g in CPU_GROUPS}
         return result
+
+    def total(self, name: str) -> float:
+        return sum(self.per_sample[name].values())
+
+    def pair_line(self) -> str:
+        """The CPU goal: an entry pair with its effects against the raw pair it is built on."""
+        ours = self.total(PAIR)
+        raw = self.total(RAW_START) + self.total(RAW_UPDATE)
+        return (
+            f"  CPU per entry pair {ours:.1f} ms vs the raw pair {raw:.1f} ms "
+            f"({ours / raw:4.2f}x, goal <= 1.5x)"
+        )
 
     def report(self) -> str:
         lines = ["CPU per sample, ms (" + " / ".join(CPU_GROUPS) + "):"]
@@ -174,12 +159,18 @@ async def raw_update_with_start(client: Client, samples: int, pause: float = 0.0
 
 
 async def raw_update(
-    client: Client, samples: int, pause: float = 0.0, through_local_activity: bool = False
+    client: Client, samples: int, pause: float = 0.0, through: str = "nothing"
 ) -> list[float]:
+    """Raw updates on one running workflow, answering at once (``nothing``), through a no-op
+    local activity (``noop``) or through one PostgreSQL transaction (``transaction``)."""
     handle = await client.start_workflow(
         RawAnchor.run, id=f"raw-{uuid.uuid4()}", task_queue=RAW_QUEUE
     )
-    update = RawAnchor.ping_through_local_activity if through_local_activity else RawAnchor.ping
+    update = {
+        "nothing": RawAnchor.ping,
+        "noop": RawAnchor.ping_through_local_activity,
+        "transaction": RawAnchor.ping_through_transaction,
+    }[through]
     return await timed([lambda: handle.execute_update(update, "x")] * samples, pause)
 
 
@@ -302,6 +293,7 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
     data_dir = Path(tempfile.mkdtemp(prefix="ce-bench-"))
     url = embedded_database_url(data_dir)
     migrate(url)
+    watch_postgres(data_dir=str(data_dir / "postgres"))
     cli = Path(sys.executable).parent / "temporal"
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(cli),
@@ -314,8 +306,13 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
     await CampaignRepository(engine).ensure_portfolio(D("100000"))
     client = CampaignClient(env.client, policy=settings.policy, task_queue=settings.task_queue)
     campaign_worker = build_worker(env.client, engine, settings, channels=[])
+    transaction = RawTransaction(engine)
+    await transaction.prepare()
     raw_worker = Worker(
-        env.client, task_queue=RAW_QUEUE, workflows=[RawAnchor], activities=[raw_noop]
+        env.client,
+        task_queue=RAW_QUEUE,
+        workflows=[RawAnchor],
+        activities=[raw_noop, transaction.raw_transaction],
     )
     pause = pause_ms / 1000
     async with campaign_worker, raw_worker:
@@ -323,22 +320,28 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
         await campaign_decisions(client, 20, first_day=4000)
         cpu = CpuMeter()
         anchor_start = await cpu.measure(
-            "raw update-with-start", samples, raw_update_with_start(env.client, samples)
+            RAW_START, samples, raw_update_with_start(env.client, samples)
         )
-        anchor_update = await cpu.measure("raw update", samples, raw_update(env.client, samples))
+        anchor_update = await cpu.measure(RAW_UPDATE, samples, raw_update(env.client, samples))
         floor = await cpu.measure(
             "raw update + no-op local activity",
             samples,
-            raw_update(env.client, samples, through_local_activity=True),
+            raw_update(env.client, samples, through="noop"),
+        )
+        true_floor = await cpu.measure(
+            "raw update + one PG transaction (LA)",
+            samples,
+            raw_update(env.client, samples, through="transaction"),
         )
         first, later = await cpu.measure(
-            "first + later entry (a pair)",
+            PAIR,
             samples,
             campaign_decisions(client, samples, first_day=5000),
         )
         paced_anchor_start = await raw_update_with_start(env.client, samples, pause)
         paced_anchor_update = await raw_update(env.client, samples, pause)
-        paced_floor = await raw_update(env.client, samples, pause, through_local_activity=True)
+        paced_floor = await raw_update(env.client, samples, pause, through="noop")
+        paced_true_floor = await raw_update(env.client, samples, pause, through="transaction")
         paced_first, paced_later = await campaign_decisions(client, samples, 6000, pause)
         raw_rate = await raw_signal_throughput(env.client, campaign_count, rounds)
         fan_rate, missed = await fan_out(client, settings, campaign_count, rounds)
@@ -348,12 +351,15 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
     print(line("first entry decision", first, anchor_start, 1.5, 2))
     print(line("later entry decision", later, anchor_update, 1.5, 2))
     print(line("  vs the LA floor", later, floor, 1.5, 2))
+    print(line("  vs one PG transaction", later, true_floor, 1.3, 1.6))
     print(f"paced, one every {pause_ms} ms:")
     print(line("first entry decision", paced_first, paced_anchor_start, 1.5, 2))
     print(line("later entry decision", paced_later, paced_anchor_update, 1.5, 2))
     print(line("  vs the LA floor", paced_later, paced_floor, 1.5, 2))
+    print(line("  vs one PG transaction", paced_later, paced_true_floor, 1.3, 1.6))
     print(line("  (LA floor vs update)", paced_floor, paced_anchor_update, 1.5, 2))
     print(cpu.report())
+    print(cpu.pair_line())
     print(
         f"  {'price fan-out':<24} {fan_rate:8.0f} signals/s vs raw signals {raw_rate:8.0f}/s "
         f"({fan_rate / raw_rate:4.2f}x, goal >= 0.5x), {missed} missed crossings (goal 0)"
