@@ -70,10 +70,9 @@ def _postgres_seconds() -> float:
                     total += _times(proc)
                     total += sum(_times(child) for child in proc.children())
             elif database is not None:
-                # A backend's title: "postgres: <user> <database> <client> <state>".
+                # A backend's title: "postgres: [<cluster>: ]<user> <database> <client> <state>".
                 title = proc.cmdline()[0] if proc.cmdline() else ""
-                parts = title.split()
-                if len(parts) >= 3 and parts[0] == "postgres:" and parts[2] == database:
+                if title.startswith("postgres:") and database in title.split():
                     total += _times(proc, with_children=False)
             else:
                 total += _times(proc)
