@@ -239,14 +239,16 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
             samples,
             campaign_decisions(client, samples, first_day=5000),
         )
+        # The last pair's campaign, read at once: its two decisions and their effects (a
+        # campaign polling its broker adds a timer, two workflow tasks and an activity per poll).
+        await asyncio.sleep(1)
+        last = trading_range(f"D{(samples - 1) % 10}", 5000 + samples - 1)
+        pair_events = await events_of(env.client, workflow_id_for(last.campaign_id))
         paced_anchor_start = await raw_update_with_start(env.client, samples, pause)
         paced_anchor_update = await raw_update(env.client, samples, pause)
         paced_floor = await raw_update(env.client, samples, pause, through="noop")
         paced_true_floor = await raw_update(env.client, samples, pause, through="transaction")
         paced_first, paced_later = await campaign_decisions(client, samples, 6000, pause)
-        pair_events = await events_of(
-            env.client, workflow_id_for(trading_range("D0", 5000).campaign_id)
-        )
         raw_rate = await raw_signal_throughput(env.client, campaign_count, rounds)
         fan_rate, missed = await fan_out(client, settings, campaign_count, rounds)
     await engine.dispose()
