@@ -344,7 +344,7 @@ async def live_slice(data: Generated, wait_timeout: float) -> Live:
     next day once every open campaign on each symbol has taken its bar."""
     from temporalio.testing import WorkflowEnvironment
 
-    from bench.temporal_bench import CPU_GROUPS, cpu_seconds
+    from bench.cpu import CPU_GROUPS, cpu_seconds
     from campaign_engine.client import CampaignClient
     from campaign_engine.converter import data_converter
     from campaign_engine.db.embedded import embedded_database_url

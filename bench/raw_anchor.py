@@ -20,14 +20,28 @@ class RawAnchor:
     def __init__(self) -> None:
         self.signals = 0
         self.done = False
+        self.follow_ups = 0
 
     @workflow.run
     async def run(self) -> int:
-        await workflow.wait_condition(lambda: self.done)
-        return self.signals
+        while True:
+            await workflow.wait_condition(lambda: self.done or self.follow_ups > 0)
+            if not self.follow_ups:
+                return self.signals
+            self.follow_ups -= 1
+            await workflow.execute_activity(
+                raw_noop, "x", start_to_close_timeout=timedelta(seconds=10)
+            )
 
     @workflow.update
     async def ping(self, value: str) -> str:
+        return value
+
+    @workflow.update
+    async def ping_then_activity(self, value: str) -> str:
+        """Answer, then run one no-op activity: what carrying out a decision after its answer
+        costs at least (an activity task and the workflow task that takes its result)."""
+        self.follow_ups += 1
         return value
 
     @workflow.update
@@ -35,6 +49,18 @@ class RawAnchor:
         """The least a decision that asks a database first can cost."""
         answer: str = await workflow.execute_local_activity(
             raw_noop, value, start_to_close_timeout=timedelta(seconds=10)
+        )
+        return answer
+
+    @workflow.update
+    async def ping_through_transaction(self, value: str) -> str:
+        """The later entry's floor: one local activity running one PostgreSQL transaction of
+        a reservation's shape (``bench.raw_transaction``)."""
+        answer: str = await workflow.execute_local_activity(
+            "raw_transaction",
+            value,
+            result_type=str,
+            start_to_close_timeout=timedelta(seconds=10),
         )
         return answer
 

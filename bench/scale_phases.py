@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from bench.raw_anchor import RawAnchor
+from bench.raw_runs import RAW_QUEUE, raw_signal_throughput
 from bench.scale_histories import count_retries
 from bench.scale_stack import (
     CpuWindow,
@@ -22,7 +23,6 @@ from bench.scale_stack import (
     until_closed,
     worker_rss_mb,
 )
-from bench.temporal_bench import RAW_QUEUE, raw_signal_throughput
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import allocation_plans, campaign_snapshots, orders

@@ -33,7 +33,7 @@ from temporalio.runtime import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from bench.temporal_bench import cpu_seconds
+from bench.cpu import cpu_seconds
 from campaign_engine.client import CampaignClient
 from campaign_engine.converter import data_converter
 from campaign_engine.db.embedded import embedded_database_url

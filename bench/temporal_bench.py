@@ -18,28 +18,41 @@ with the effects of the one before, which the raw anchors do not have) and paced
 
 import argparse
 import asyncio
-import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
 from uuid import UUID
 
-import psutil
 from sqlalchemy import func, select
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench.cpu import watch_postgres
+from bench.decision_cost import (
+    PAIR,
+    RAW_PAIR_EVENTS,
+    RAW_START,
+    RAW_UPDATE,
+    CpuMeter,
+    anatomy,
+    events_of,
+    line,
+)
 from bench.raw_anchor import RawAnchor, raw_noop
+from bench.raw_runs import (
+    RAW_QUEUE,
+    raw_signal_throughput,
+    raw_update,
+    raw_update_with_start,
+    timed,
+)
+from bench.raw_transaction import RawTransaction
 from campaign_engine.client import CampaignClient
 from campaign_engine.converter import data_converter
 from campaign_engine.db.embedded import embedded_database_url
@@ -49,82 +62,13 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import campaigns, orders
 from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.messages import workflow_id_for
 from campaign_engine.publisher import DatabaseDirectory
 from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 
 D = Decimal
-RAW_QUEUE = "raw-anchor"
-
-
-def percentile(samples: Sequence[float], q: float) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
-
-
-# Where a figure's time goes: CPU of this process (client and worker), of the Temporal dev
-# server, and of PostgreSQL (every postgres process: the embedded server's, and the system's if
-# one runs, idle here).
-CPU_GROUPS = ("bench+worker", "temporal", "postgres")
-T = TypeVar("T")
-
-
-def cpu_seconds() -> dict[str, float]:
-    totals = dict.fromkeys(CPU_GROUPS, 0.0)
-    me = os.getpid()
-    for proc in psutil.process_iter(["pid", "name", "cpu_times"]):
-        times = proc.info["cpu_times"]
-        if times is None:
-            continue
-        name = proc.info["name"] or ""
-        group = (
-            "bench+worker"
-            if proc.info["pid"] == me
-            else "temporal"
-            if name.startswith("temporal")
-            else "postgres"
-            if name.startswith("postgres")
-            else None
-        )
-        if group:
-            # A process's children that ended are in its children times: PostgreSQL's
-            # backends that came and went during a phase count, as they did the work.
-            totals[group] += times.user + times.system + times.children_user + times.children_system
-    return totals
-
-
-class CpuMeter:
-    """CPU milliseconds per sample of each group over the phases it measures."""
-
-    def __init__(self) -> None:
-        self.per_sample: dict[str, dict[str, float]] = {}
-
-    async def measure(self, name: str, samples: int, phase: Awaitable[T]) -> T:
-        before = cpu_seconds()
-        result = await phase
-        after = cpu_seconds()
-        self.per_sample[name] = {g: 1000 * (after[g] - before[g]) / samples for g in CPU_GROUPS}
-        return result
-
-    def report(self) -> str:
-        lines = ["CPU per sample, ms (" + " / ".join(CPU_GROUPS) + "):"]
-        for name, groups in self.per_sample.items():
-            figures = " / ".join(f"{groups[g]:.1f}" for g in CPU_GROUPS)
-            lines.append(f"  {name:<34} {figures}   total {sum(groups.values()):.1f}")
-        return "\n".join(lines)
-
-
-async def timed(
-    calls: Sequence[Callable[[], Awaitable[object]]], pause: float = 0.0
-) -> list[float]:
-    latencies = []
-    for call in calls:
-        if pause:
-            await asyncio.sleep(pause)
-        started = time.perf_counter()
-        await call()
-        latencies.append((time.perf_counter() - started) * 1000)
-    return latencies
 
 
 def trading_range(symbol: str, day: int) -> TradingRange:
@@ -156,52 +100,6 @@ def entry(rng: TradingRange, pattern: Pattern) -> EntrySignal:
         requested_risk_pct=D("0.005"),
         generated_at=datetime.now(UTC),
     )
-
-
-async def raw_update_with_start(client: Client, samples: int, pause: float = 0.0) -> list[float]:
-    async def one() -> None:
-        start = WithStartWorkflowOperation(
-            RawAnchor.run,
-            id=f"raw-{uuid.uuid4()}",
-            task_queue=RAW_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
-        await client.execute_update_with_start_workflow(
-            RawAnchor.ping, "x", start_workflow_operation=start
-        )
-
-    return await timed([one] * samples, pause)
-
-
-async def raw_update(
-    client: Client, samples: int, pause: float = 0.0, through_local_activity: bool = False
-) -> list[float]:
-    handle = await client.start_workflow(
-        RawAnchor.run, id=f"raw-{uuid.uuid4()}", task_queue=RAW_QUEUE
-    )
-    update = RawAnchor.ping_through_local_activity if through_local_activity else RawAnchor.ping
-    return await timed([lambda: handle.execute_update(update, "x")] * samples, pause)
-
-
-async def raw_signal_throughput(client: Client, workflows: int, rounds: int) -> float:
-    handles = await asyncio.gather(
-        *(
-            client.start_workflow(RawAnchor.run, id=f"raw-fan-{uuid.uuid4()}", task_queue=RAW_QUEUE)
-            for _ in range(workflows)
-        )
-    )
-    limit = asyncio.Semaphore(64)  # the publisher's default concurrency
-
-    async def send(handle: WorkflowHandle[RawAnchor, int]) -> None:
-        async with limit:
-            await handle.signal(RawAnchor.tick, "x")
-
-    started = time.perf_counter()
-    for _ in range(rounds):
-        await asyncio.gather(*(send(h) for h in handles))
-    elapsed = time.perf_counter() - started
-    await asyncio.gather(*(h.signal(RawAnchor.finish) for h in handles))
-    return workflows * rounds / elapsed
 
 
 async def campaign_decisions(
@@ -282,18 +180,6 @@ async def fan_out(
     return publisher.signals_sent / elapsed, campaigns_count - stopped
 
 
-def line(
-    name: str, ours: list[float], anchor: list[float], goal_p50: float, goal_p95: float
-) -> str:
-    p50, p95 = statistics.median(ours), percentile(ours, 95)
-    a50, a95 = statistics.median(anchor), percentile(anchor, 95)
-    return (
-        f"  {name:<24} p50 {p50:7.1f} ms ({p50 / a50:4.2f}x, goal <= {goal_p50}x)   "
-        f"p95 {p95:7.1f} ms ({p95 / a95:4.2f}x, goal <= {goal_p95}x)   "
-        f"anchor p50 {a50:.1f} / p95 {a95:.1f} ms"
-    )
-
-
 async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) -> None:
     print(
         f"campaign-engine Temporal benchmark, CPython {sys.version.split()[0]} on "
@@ -302,6 +188,7 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
     data_dir = Path(tempfile.mkdtemp(prefix="ce-bench-"))
     url = embedded_database_url(data_dir)
     migrate(url)
+    watch_postgres(data_dir=str(data_dir / "postgres"))
     cli = Path(sys.executable).parent / "temporal"
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(cli),
@@ -314,8 +201,13 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
     await CampaignRepository(engine).ensure_portfolio(D("100000"))
     client = CampaignClient(env.client, policy=settings.policy, task_queue=settings.task_queue)
     campaign_worker = build_worker(env.client, engine, settings, channels=[])
+    transaction = RawTransaction(engine)
+    await transaction.prepare()
     raw_worker = Worker(
-        env.client, task_queue=RAW_QUEUE, workflows=[RawAnchor], activities=[raw_noop]
+        env.client,
+        task_queue=RAW_QUEUE,
+        workflows=[RawAnchor],
+        activities=[raw_noop, transaction.raw_transaction],
     )
     pause = pause_ms / 1000
     async with campaign_worker, raw_worker:
@@ -323,22 +215,39 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
         await campaign_decisions(client, 20, first_day=4000)
         cpu = CpuMeter()
         anchor_start = await cpu.measure(
-            "raw update-with-start", samples, raw_update_with_start(env.client, samples)
+            RAW_START, samples, raw_update_with_start(env.client, samples)
         )
-        anchor_update = await cpu.measure("raw update", samples, raw_update(env.client, samples))
+        anchor_update = await cpu.measure(RAW_UPDATE, samples, raw_update(env.client, samples))
         floor = await cpu.measure(
             "raw update + no-op local activity",
             samples,
-            raw_update(env.client, samples, through_local_activity=True),
+            raw_update(env.client, samples, through="noop"),
         )
+        true_floor = await cpu.measure(
+            "raw update + one PG transaction (LA)",
+            samples,
+            raw_update(env.client, samples, through="transaction"),
+        )
+        await cpu.measure(
+            "raw update + activity after answer",
+            samples,
+            raw_update(env.client, samples, through="activity after"),
+        )
+        await asyncio.sleep(1)  # the last follow-up activity finishes outside the next phase
         first, later = await cpu.measure(
-            "first + later entry (a pair)",
+            PAIR,
             samples,
             campaign_decisions(client, samples, first_day=5000),
         )
+        # The last pair's campaign, read at once: its two decisions and their effects (a
+        # campaign polling its broker adds a timer, two workflow tasks and an activity per poll).
+        await asyncio.sleep(1)
+        last = trading_range(f"D{(samples - 1) % 10}", 5000 + samples - 1)
+        pair_events = await events_of(env.client, workflow_id_for(last.campaign_id))
         paced_anchor_start = await raw_update_with_start(env.client, samples, pause)
         paced_anchor_update = await raw_update(env.client, samples, pause)
-        paced_floor = await raw_update(env.client, samples, pause, through_local_activity=True)
+        paced_floor = await raw_update(env.client, samples, pause, through="noop")
+        paced_true_floor = await raw_update(env.client, samples, pause, through="transaction")
         paced_first, paced_later = await campaign_decisions(client, samples, 6000, pause)
         raw_rate = await raw_signal_throughput(env.client, campaign_count, rounds)
         fan_rate, missed = await fan_out(client, settings, campaign_count, rounds)
@@ -348,12 +257,16 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
     print(line("first entry decision", first, anchor_start, 1.5, 2))
     print(line("later entry decision", later, anchor_update, 1.5, 2))
     print(line("  vs the LA floor", later, floor, 1.5, 2))
+    print(line("  vs one PG transaction", later, true_floor, 1.3, 1.6))
     print(f"paced, one every {pause_ms} ms:")
     print(line("first entry decision", paced_first, paced_anchor_start, 1.5, 2))
     print(line("later entry decision", paced_later, paced_anchor_update, 1.5, 2))
     print(line("  vs the LA floor", paced_later, paced_floor, 1.5, 2))
+    print(line("  vs one PG transaction", paced_later, paced_true_floor, 1.3, 1.6))
     print(line("  (LA floor vs update)", paced_floor, paced_anchor_update, 1.5, 2))
     print(cpu.report())
+    print(cpu.pair_line())
+    print(anatomy(pair_events, raw=RAW_PAIR_EVENTS))
     print(
         f"  {'price fan-out':<24} {fan_rate:8.0f} signals/s vs raw signals {raw_rate:8.0f}/s "
         f"({fan_rate / raw_rate:4.2f}x, goal >= 0.5x), {missed} missed crossings (goal 0)"
