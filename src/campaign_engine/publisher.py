@@ -124,6 +124,11 @@ class PricePublisher:
                 await self._flusher
         if self._restored.is_set() and not self._abandoned:
             await self.flush()
+            if self._journal is not None:
+                try:  # else the next publisher sends the last bars again (ignored as stale)
+                    await self._journal.settle(self._campaigns.arrived_all())
+                except Exception as error:
+                    log.warning("price_deliveries_not_settled", error=repr(error))
 
     def abandon(self) -> None:
         """Stop without the final flush: another process delivers from here (it resumes from

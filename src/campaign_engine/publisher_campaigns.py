@@ -56,6 +56,10 @@ class CampaignCursors:
             log.error("price_history_exhausted", campaign_id=campaign.campaign_id, since=since)
         return merge_all(reversed(missed))
 
+    def arrived_all(self) -> dict[str, datetime]:
+        """Per campaign not in doubt, the last bar it took."""
+        return {c: t for c, t in self._sent_until.items() if c not in self._uncertain}
+
     def journal_entry(self, campaign_id: str, bar: PriceUpdate) -> Delivery:
         """What the journal records before ``bar`` is sent to the campaign."""
         return Delivery(campaign_id, self._sent_until.get(campaign_id), bar.as_of)

@@ -29,7 +29,7 @@ Deliveries of campaigns that have ended go too. The publisher prunes every few m
 tables stay bounded by symbols x window and by open campaigns.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -194,6 +194,26 @@ class PriceIntake:
                     ),
                     rows,
                 )
+
+    async def settle(self, arrived: Mapping[str, datetime]) -> None:
+        """At a clean stop: the bars the campaigns are known to have taken (campaign -> the
+        last one's market time), so the next publisher sends none of them again."""
+        if not arrived:
+            return
+        rows = [
+            {"campaign_id": c, "delivered_until": t, "sending_until": t} for c, t in arrived.items()
+        ]
+        statement = upsert(price_deliveries)
+        async with self._engine.begin() as conn:
+            await self._check_leader(conn)
+            await conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["campaign_id"],
+                    set_={"delivered_until": statement.excluded.delivered_until},
+                    where=price_deliveries.c.sending_until <= statement.excluded.sending_until,
+                ),
+                rows,
+            )
 
     async def _check_leader(self, conn: AsyncConnection) -> None:
         if self._leader_pid is None:
