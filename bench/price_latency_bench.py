@@ -4,9 +4,9 @@
 
 A dev server, a fresh database (embedded, or a new one where ``DATABASE_URL`` points), the
 worker in this process and ``--apis`` API servers on that database (in this process too). Each
-sample opens a Spring on a symbol of its own, waits until it is open (and 1.2 s more), then POSTs the price that
-breaks its stop (to the APIs in turn) and times the answer and the read model showing the
-campaign closed (polled every 5 ms)."""
+sample opens a Spring on a symbol of its own, waits until it is open (and 1.2 s more), then
+POSTs the price that breaks its stop (to the APIs in turn) and times the answer and the read
+model showing the campaign closed (polled every 5 ms)."""
 
 import argparse
 import asyncio
