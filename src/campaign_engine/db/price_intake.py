@@ -107,7 +107,11 @@ class PriceIntake:
             return Appended([], 0)
         rows = [{"symbol": u.symbol, "price_update": u.model_dump(mode="json")} for u in updates]
         async with self._engine.begin() as conn:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+            # The notification goes out at commit, whenever it is asked for: one round trip.
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key), pg_notify(:channel, '')"),
+                {"key": APPEND_LOCK, "channel": CHANNEL},
+            )
             # One INSERT ... RETURNING of many rows gives their seqs in the rows' order.
             result = await conn.execute(
                 insert(price_intake).returning(price_intake.c.seq, sort_by_parameter_order=True),
@@ -120,7 +124,6 @@ class PriceIntake:
                 )
             )
             newest = {r.symbol: r.bar_as_of for r in made if r.bar_as_of is not None}
-            await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
         too_old = sum(u.symbol in newest and u.as_of <= newest[u.symbol] for u in updates)
         return Appended(seqs, too_old)
 
