@@ -72,14 +72,15 @@ T = TypeVar("T")
 def cpu_seconds() -> dict[str, float]:
     totals = dict.fromkeys(CPU_GROUPS, 0.0)
     me = os.getpid()
-    for proc in psutil.process_iter(["pid", "name", "cpu_times"]):
+    for proc in psutil.process_iter(["pid", "ppid", "name", "cpu_times"]):
         times = proc.info["cpu_times"]
         if times is None:
             continue
         name = proc.info["name"] or ""
         group = (
             "bench+worker"
-            if proc.info["pid"] == me
+            # Workers the bench started as processes of their own count with it.
+            if proc.info["pid"] == me or (proc.info["ppid"] == me and name.startswith("python"))
             else "temporal"
             if name.startswith("temporal")
             else "postgres"

@@ -116,7 +116,7 @@ class PriceDelivery:
                         await asyncio.sleep(contended.next())
                     contended.reset()
                     await self._lead(conn)  # returns only by raising
-            except (psycopg.Error, OSError) as error:
+            except Exception as error:  # the lead lost, the database down: compete again
                 await retry.pause(error)
 
     async def _lead(self, conn: psycopg.AsyncConnection[Any]) -> None:

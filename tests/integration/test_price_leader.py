@@ -6,12 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.price_intake import DELIVERY_LOCK, PriceIntake
+from campaign_engine.db.price_intake import DELIVERY_LOCK, Delivery, NotLeader, PriceIntake
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.publisher import OpenCampaign, PricePublisher
 from campaign_engine.publisher_leader import PriceDelivery
@@ -160,3 +161,20 @@ async def test_appends_commit_in_seq_order_whoever_appends(engine: AsyncEngine) 
     await asyncio.gather(read(), *appends)
     seen.extend(seq for seq, _ in await first.after(seen[-1] if seen else 0))
     assert len(seen) == 60 == len(set(seen))
+
+
+async def test_a_journal_records_only_while_its_session_holds_the_lock(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    sending = [Delivery(CAMPAIGN.campaign_id, None, tick("150.00", 1).as_of)]
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as holder:
+        journal = PriceIntake(engine).fenced(holder.info.backend_pid)
+        with pytest.raises(NotLeader):  # not taken yet
+            await journal.record("AAPL", None, sending)
+        await holder.execute("SELECT pg_advisory_lock(%s)", (DELIVERY_LOCK,))
+        await journal.record("AAPL", None, sending)
+        await holder.execute("SELECT pg_advisory_unlock(%s)", (DELIVERY_LOCK,))
+        with pytest.raises(NotLeader):  # given up
+            await journal.settle({CAMPAIGN.campaign_id: tick("150.00", 1).as_of})
+    restored = await PriceIntake(engine).restore()
+    assert restored.deliveries == sending  # the one write made while the lock was held
