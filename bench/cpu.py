@@ -3,6 +3,7 @@ Temporal dev server it started, and the PostgreSQL work done for it.
 
 Only the bench's own servers count, so that other work on the machine (another dev server, other
 databases on a shared PostgreSQL) does not land in its figures:
+- the bench: this process and the worker processes it started (``python`` descendants);
 - Temporal: the ``temporal`` processes descended from this one (``start_local`` runs the dev
   server as a child);
 - PostgreSQL: once ``watch_postgres`` names the bench's database, either its server's data
@@ -40,17 +41,6 @@ def _times(proc: psutil.Process, *, with_children: bool = True) -> float:
     return total
 
 
-def _temporal_seconds() -> float:
-    total = 0.0
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if proc.name().startswith("temporal"):
-                total += _times(proc)
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
 def _is_postmaster_of(proc: psutil.Process, data_dir: str) -> bool:
     cmdline = proc.cmdline()
     return "-D" in cmdline and any(
@@ -58,33 +48,62 @@ def _is_postmaster_of(proc: psutil.Process, data_dir: str) -> bool:
     )
 
 
-def _postgres_seconds() -> float:
-    total = 0.0
+def _group_of(
+    proc: psutil.Process, me: int, descendants: set[int], data_dir: str | None, database: str | None
+) -> str | None:
+    name = proc.name()
+    if proc.pid == me or (proc.pid in descendants and name.startswith("python")):
+        return "bench+worker"  # the bench, and the worker processes it started
+    if name.startswith("temporal"):
+        return "temporal" if proc.pid in descendants else None
+    if not name.startswith("postgres"):
+        return None
+    if data_dir is not None:
+        return "postgres" if _is_postmaster_of(proc, data_dir) else None
+    if database is not None:
+        # A backend's title: "postgres: [<cluster>: ]<user> <database> <client> <state>".
+        title = proc.cmdline()[0] if proc.cmdline() else ""
+        return "postgres" if title.startswith("postgres:") and database in title.split() else None
+    return "postgres"
+
+
+def cpu_by_process() -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of each process counted, with its group. Compare two readings with
+    ``spent``: each process by its own difference, so a process ending between them (another
+    job's, or a worker stopped) takes its CPU with it instead of making a figure negative."""
+    me = psutil.Process()
+    descendants = {p.pid for p in me.children(recursive=True)}
     data_dir, database = _watched.get("data_dir"), _watched.get("database")
-    for proc in psutil.process_iter(["name"]):
-        if not (proc.info["name"] or "").startswith("postgres"):
-            continue
+    found: dict[int, tuple[str, float]] = {}
+    for proc in psutil.process_iter():
         try:
-            if data_dir is not None:
-                if _is_postmaster_of(proc, data_dir):
-                    total += _times(proc)
-                    total += sum(_times(child) for child in proc.children())
-            elif database is not None:
-                # A backend's title: "postgres: [<cluster>: ]<user> <database> <client> <state>".
-                title = proc.cmdline()[0] if proc.cmdline() else ""
-                if title.startswith("postgres:") and database in title.split():
-                    total += _times(proc, with_children=False)
-            else:
-                total += _times(proc)
+            group = _group_of(proc, me.pid, descendants, data_dir, database)
+            if group is None:
+                continue
+            seconds = _times(proc, with_children=proc.pid != me.pid)
+            if group == "postgres" and data_dir is not None:
+                # The embedded server: its postmaster and every backend of it.
+                seconds += sum(_times(child) for child in proc.children())
+            found[proc.pid] = (group, seconds)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+    return found
+
+
+def spent(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds of each group between two ``cpu_by_process`` readings."""
+    totals = dict.fromkeys(CPU_GROUPS, 0.0)
+    for pid, (group, seconds) in after.items():
+        earlier = before.get(pid)
+        totals[group] += seconds - (
+            earlier[1] if earlier is not None and earlier[0] == group else 0.0
+        )
+    return totals
 
 
 def cpu_seconds() -> dict[str, float]:
-    """CPU seconds used so far by each group (differences of two readings are the figures)."""
-    return {
-        "bench+worker": _times(psutil.Process(), with_children=False),
-        "temporal": _temporal_seconds(),
-        "postgres": _postgres_seconds(),
-    }
+    """CPU seconds used so far by each group (prefer ``spent`` over two readings: processes
+    that end between readings are then left out rather than subtracted)."""
+    return spent({}, cpu_by_process())

@@ -9,7 +9,7 @@ from typing import TypeVar
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from bench.cpu import CPU_GROUPS, cpu_seconds
+from bench.cpu import CPU_GROUPS, cpu_by_process, spent
 
 T = TypeVar("T")
 RAW_START, RAW_UPDATE, PAIR = "raw update-with-start", "raw update", "first + later entry (a pair)"
@@ -29,10 +29,10 @@ class CpuMeter:
         self.per_sample: dict[str, dict[str, float]] = {}
 
     async def measure(self, name: str, samples: int, phase: Awaitable[T]) -> T:
-        before = cpu_seconds()
+        before = cpu_by_process()
         result = await phase
-        after = cpu_seconds()
-        self.per_sample[name] = {g: 1000 * (after[g] - before[g]) / samples for g in CPU_GROUPS}
+        seconds = spent(before, cpu_by_process())
+        self.per_sample[name] = {g: 1000 * seconds[g] / samples for g in CPU_GROUPS}
         return result
 
     def total(self, name: str) -> float:

@@ -6,6 +6,7 @@ Kept apart from ``scale_bench`` so that each phase there reads as what it measur
 
 import asyncio
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +24,9 @@ from uuid import UUID
 import psutil
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.runtime import (
     BUFFERED_METRIC_KIND_COUNTER,
@@ -33,7 +37,7 @@ from temporalio.runtime import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from bench.cpu import cpu_seconds
+from bench.cpu import cpu_by_process, spent, watch_postgres
 from campaign_engine.client import CampaignClient
 from campaign_engine.converter import data_converter
 from campaign_engine.db.embedded import embedded_database_url
@@ -140,12 +144,57 @@ class Stack:
         )
 
     @asynccontextmanager
-    async def worker(self, settings: Settings) -> AsyncIterator[CampaignWorker]:
-        engine = create_engine_for(self.url)
-        worker = build_worker(self.temporal, engine, settings, channels=[])
-        async with worker:
-            yield worker
-        await engine.dispose()
+    async def worker(self, settings: Settings, processes: int = 1) -> AsyncIterator[CampaignWorker]:
+        """The worker in this process and ``processes - 1`` more, each ``python -m
+        campaign_engine.worker`` on the same task queue, polling before this one starts (else
+        the first campaigns' runs would all be cached here, and their tasks stay here)."""
+        async with self._worker_processes(settings, processes - 1):
+            engine = create_engine_for(self.url)
+            worker = build_worker(self.temporal, engine, settings, channels=[])
+            async with worker:
+                yield worker
+            await engine.dispose()
+
+    @asynccontextmanager
+    async def _worker_processes(self, settings: Settings, count: int) -> AsyncIterator[None]:
+        if count < 1:
+            yield
+            return
+        folder = Path(tempfile.mkdtemp(prefix="ce-scale-workers-"))
+        policy_file = folder / "policy.toml"
+        groups = "\n".join(f'{s} = "{g}"' for s, g in settings.policy.correlation_groups.items())
+        policy_file.write_text(f"[correlation_groups]\n{groups}\n")
+        env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": self.temporal.service_client.config.target_host,
+            "TEMPORAL_NAMESPACE": self.temporal.namespace,
+            "DATABASE_URL": self.url,
+            "CAMPAIGNS_TASK_QUEUE": settings.task_queue,
+            "ACCOUNT_EQUITY": str(self.equity),
+            "CAMPAIGNS_POLICY": str(policy_file),
+            "CAMPAIGNS_WORKFLOW_CACHE": str(settings.workflow_cache_size),
+            "CAMPAIGNS_RECONCILE_EVERY": str(settings.reconcile_every_seconds),
+            "METRICS_PORT": "off",
+            "LOG_LEVEL": "WARNING",
+        }
+        logs = [(folder / f"worker-{n}.log").open("ab") for n in range(count)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "campaign_engine.worker"], env=env, stdout=log, stderr=log
+            )
+            for log in logs
+        ]
+        try:
+            await _until_polled(self.temporal, settings.task_queue, count)
+            print(f"  {count} more worker process(es) polling (logs in {folder})")
+            yield
+        finally:
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.wait(timeout=30)
+            for log in logs:
+                log.close()
 
 
 @asynccontextmanager
@@ -177,6 +226,23 @@ async def stack(equity: Decimal, policy: Policy) -> AsyncIterator[Stack]:
         await env.shutdown()
 
 
+async def _until_polled(temporal: Client, task_queue: str, pollers: int) -> None:
+    """Until ``pollers`` workers poll the queue's workflow tasks (each worker has one
+    identity)."""
+    request = DescribeTaskQueueRequest(
+        namespace=temporal.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        described = await temporal.workflow_service.describe_task_queue(request)
+        if len({p.identity for p in described.pollers}) >= pollers:
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"{pollers} worker(s) did not poll {task_queue} within 120 s")
+
+
 async def _keep_draining(metrics: Metrics) -> None:
     while True:
         await asyncio.sleep(0.5)
@@ -186,12 +252,16 @@ async def _keep_draining(metrics: Metrics) -> None:
 async def _fresh_database() -> str:
     base = os.environ.get("DATABASE_URL")
     if not base:
-        return embedded_database_url(Path(tempfile.mkdtemp(prefix="ce-scale-")))
+        data_dir = Path(tempfile.mkdtemp(prefix="ce-scale-"))
+        url = embedded_database_url(data_dir)
+        watch_postgres(data_dir=str(data_dir / "postgres"))
+        return url
     import psycopg
 
     name = f"ce_scale_{uuid.uuid4().hex[:8]}"
     async with await psycopg.AsyncConnection.connect(base, autocommit=True) as conn:
         await conn.execute(f"CREATE DATABASE {name}")
+    watch_postgres(database=name)
     return base.rsplit("/", 1)[0] + "/" + name
 
 
@@ -222,16 +292,16 @@ def worker_rss_mb() -> float:
 
 
 class CpuWindow:
-    """CPU seconds of the bench+worker / Temporal / PostgreSQL processes over a block."""
+    """CPU seconds of the bench+worker / Temporal / PostgreSQL processes over a block (the
+    bench's own servers only, each process by its own difference: ``bench.cpu``)."""
 
     def __enter__(self) -> "CpuWindow":
-        self._before = cpu_seconds()
+        self._before = cpu_by_process()
         self.seconds: dict[str, float] = {}
         return self
 
     def __exit__(self, *_: object) -> None:
-        after = cpu_seconds()
-        self.seconds = {g: after[g] - self._before[g] for g in after}
+        self.seconds = spent(self._before, cpu_by_process())
 
     def per(self, count: int, unit: float = 1000) -> str:
         parts = " / ".join(f"{unit * s / max(count, 1):.2f}" for s in self.seconds.values())

@@ -4,7 +4,7 @@ send fails; and the journal a durable publisher records its progress in."""
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -78,8 +78,9 @@ class DeliveryJournal(Protocol):
 
     async def restore(self) -> Restored: ...
     async def record(
-        self, symbol: str, flushed_seq: int | None, sending: Sequence[Delivery]
+        self, symbol: str, flushed: tuple[int, datetime] | None, sending: Sequence[Delivery]
     ) -> None: ...
+    async def settle(self, arrived: Mapping[str, datetime]) -> None: ...
     async def prune(self, keep: int) -> int: ...
 
 

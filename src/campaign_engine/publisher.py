@@ -19,24 +19,23 @@ resumes from there: the rows no bar has taken yet become its first bars. A bar r
 sent but not known to have arrived is sent again first, covering exactly the same span (the
 campaign takes it, or ignores it whole as stale), before anything newer: a merged bar never
 reaches back over prices a campaign has evaluated already, which could otherwise cross a stop
-moved up since.
+moved up since. Which process runs the durable publisher, and how it learns of rows other
+processes appended: publisher_leader.py. Per symbol: publisher_symbols.py; per campaign:
+publisher_campaigns.py.
 """
 
 import asyncio
 import contextlib
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Self
 
 import structlog
 
 from campaign_engine.backoff import Backoff, Retry
-from campaign_engine.db.price_intake import Delivery, Restored
+from campaign_engine.db.price_intake import NotLeader, Restored
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.domain.prices import merge, merge_all
 from campaign_engine.price_targets import CampaignDirectory as CampaignDirectory
 from campaign_engine.price_targets import DatabaseDirectory as DatabaseDirectory
 from campaign_engine.price_targets import DeliveryJournal as DeliveryJournal
@@ -44,26 +43,12 @@ from campaign_engine.price_targets import Gone as Gone
 from campaign_engine.price_targets import MarketListener as MarketListener
 from campaign_engine.price_targets import OpenCampaign as OpenCampaign
 from campaign_engine.price_targets import SendFailed as SendFailed
+from campaign_engine.publisher_campaigns import CampaignCursors
+from campaign_engine.publisher_symbols import SymbolBars, Symbols
 
 log = structlog.get_logger("campaign_engine.publisher")
 
 Sender = Callable[[str, PriceUpdate], Awaitable[None]]
-
-
-@dataclass
-class _Symbol:
-    history: deque[PriceUpdate]
-    pending: PriceUpdate | None = None
-    pending_seq: int | None = None  # the newest intake row merged into ``pending``
-    flushed_seq: int | None = None  # ... into a bar
-    recorded_seq: int | None = None  # ... into a bar the journal knows of
-    last_flush: float = float("-inf")
-    # Campaigns announced by ``opened`` that the directory may not list yet.
-    announced: dict[str, OpenCampaign] = field(default_factory=dict)
-    # One flush of a symbol at a time: a bar sent while an older one is still on its way could
-    # overtake it, and a campaign drops a bar older than the newest it has (stale), with the
-    # bar's high and low.
-    flushing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class PricePublisher:
@@ -91,10 +76,8 @@ class PricePublisher:
         self._prune_every = prune_every.total_seconds()
         self._limit = asyncio.Semaphore(concurrency)
         self._clock = clock
-        self._symbols: dict[str, _Symbol] = {}
-        self._sent_until: dict[str, datetime] = {}
-        # Campaign -> the end of a bar sent to it that it may or may not have taken.
-        self._uncertain: dict[str, datetime] = {}
+        self._symbols = Symbols(retention)
+        self._campaigns = CampaignCursors()
         self._flusher: asyncio.Task[None] | None = None
         self._restored = asyncio.Event()  # resumed from the journal (or none to resume)
         if journal is None:
@@ -103,9 +86,9 @@ class PricePublisher:
         self._sending = Retry("temporal", log, loop="price_publisher", backoff=Backoff(cap=5.0))
         self._recording = Retry("database", log, loop="price_publisher", backoff=Backoff(cap=5.0))
         self._next_send_try = float("-inf")
+        self._abandoned = False
+        self.resumed_through = 0  # the newest intake row the journal restored (0: none)
         self.signals_sent = 0
-        self.updates_received = 0
-        self.updates_too_old = 0
 
     async def __aenter__(self) -> Self:
         # Resumed in the flusher, not here: the API starts while the database is down.
@@ -139,57 +122,45 @@ class PricePublisher:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        if self._restored.is_set():
+        if self._restored.is_set() and not self._abandoned:
             await self.flush()
+            if self._journal is not None:
+                try:  # else the next publisher sends the last bars again (ignored as stale)
+                    await self._journal.settle(self._campaigns.arrived_all())
+                except Exception as error:
+                    log.warning("price_deliveries_not_settled", error=repr(error))
 
-    def _entry(self, symbol: str) -> _Symbol:
-        return self._symbols.setdefault(symbol, _Symbol(history=deque(maxlen=self._retention)))
+    def abandon(self) -> None:
+        """Stop without the final flush: another process delivers from here (it resumes from
+        the journal)."""
+        self._abandoned = True
+
+    @property
+    def updates_received(self) -> int:
+        return self._symbols.updates_received
+
+    @property
+    def updates_too_old(self) -> int:
+        return self._symbols.updates_too_old
 
     def _restore(self, restored: Restored) -> None:
-        """Resume from the journal: rows a bar took become history (one bar each: a campaign
-        gets them merged as ever), the others pending; deliveries as recorded."""
-        for symbol, bars in restored.taken().items():
-            self._entry(symbol).history.extend(bars)
-        for symbol, seq in restored.flushed.items():
-            entry = self._entry(symbol)
-            entry.flushed_seq = entry.recorded_seq = seq
-        for seq, update in restored.pending():
-            self.accept(update, seq)
-        for d in restored.deliveries:
-            if d.delivered_until is not None:
-                self._sent_until[d.campaign_id] = d.delivered_until
-            if d.delivered_until is None or d.sending_until > d.delivered_until:
-                self._uncertain[d.campaign_id] = d.sending_until
+        """Resume from the journal: bars and pending rows per symbol, deliveries as recorded."""
+        self._symbols.restore(restored)
+        self._campaigns.restore(restored.deliveries)
+        self.resumed_through = max((seq for seq, _ in restored.rows), default=0)
         if restored.rows or restored.deliveries:
             log.info(
                 "price_intake_resumed",
                 rows=len(restored.rows),
-                pending=sum(e.pending is not None for e in self._symbols.values()),
-                uncertain=len(self._uncertain),
+                pending=self._symbols.pending_count(),
+                uncertain=self._campaigns.uncertain,
             )
 
     def accept(self, update: PriceUpdate, seq: int | None = None) -> bool:
         """Merge one update into its symbol's next bar, without sending anything; ``seq`` is
         its intake row. False when it is older than a bar its symbol has made already (no
-        campaign could use it)."""
-        self.updates_received += 1
-        entry = self._entry(update.symbol)
-        if entry.history and update.as_of <= entry.history[-1].as_of:
-            # Every campaign has been sent (or will be) the newer bar; this one would be
-            # refused as stale by each of them.
-            self.updates_too_old += 1
-            log.warning(
-                "price_too_old",
-                symbol=update.symbol,
-                as_of=update.as_of.isoformat(),
-                newest_sent=entry.history[-1].as_of.isoformat(),
-                count=self.updates_too_old,
-            )
-            return False
-        entry.pending = merge(entry.pending, update)
-        if seq is not None:
-            entry.pending_seq = seq
-        return True
+        campaign could use it): counted and logged."""
+        return self._symbols.accept(update, seq)
 
     async def publish(self, update: PriceUpdate, seq: int | None = None) -> bool:
         """``accept`` the update and send its symbol's bar if one is due."""
@@ -213,7 +184,7 @@ class PricePublisher:
     async def opened(self, symbol: str, campaign: OpenCampaign) -> int:
         """A campaign just opened on ``symbol``: send it the bars after its opening signal now,
         without waiting for the directory to list it or for the symbol's next update."""
-        entry = self._entry(symbol)
+        entry = self._symbols.entry(symbol)
         entry.announced[campaign.campaign_id] = campaign
         return await self.flush(symbol, catch_up=True)
 
@@ -253,7 +224,7 @@ class PricePublisher:
         async with entry.flushing:
             return await self._flush_locked(symbol, entry, catch_up)
 
-    async def _flush_locked(self, symbol: str, entry: _Symbol, catch_up: bool) -> int:
+    async def _flush_locked(self, symbol: str, entry: SymbolBars, catch_up: bool) -> int:
         if entry.pending is not None:
             bar, entry.pending = entry.pending, None
             entry.history.append(bar)
@@ -268,7 +239,9 @@ class PricePublisher:
             del entry.announced[campaign_id]  # the directory knows it now
         targets |= entry.announced
         plans = [
-            (c, missed) for c in targets.values() if (missed := self._missed(c, entry)) is not None
+            (c, missed)
+            for c in targets.values()
+            if (missed := self._campaigns.missed(c, entry.history)) is not None
         ]
         if not await self._record(symbol, entry, plans):
             return 0  # nothing is sent that the journal does not know of
@@ -284,41 +257,20 @@ class PricePublisher:
             except Exception:  # the campaigns still get the bar
                 log.exception("market_listener_failed", symbol=bar.symbol, as_of=bar.as_of)
 
-    def _missed(self, campaign: OpenCampaign, entry: _Symbol) -> PriceUpdate | None:
-        """The bar ``campaign`` is to get next: what it has not had, or, after a send that may
-        have failed, exactly that send's span."""
-        history = entry.history
-        since = self._sent_until.get(campaign.campaign_id, campaign.opened_at)
-        cap = self._uncertain.get(campaign.campaign_id)
-        missed = []
-        for bar in reversed(history):  # usually only the newest bar is missing
-            if bar.as_of <= since:
-                break
-            missed.append(bar)
-        if cap is not None:
-            span = [bar for bar in missed if bar.as_of <= cap]
-            if span:
-                missed = span
-            else:  # nothing left of that span to send again
-                del self._uncertain[campaign.campaign_id]
-        if not missed:
-            return None
-        if history[0].as_of > since and campaign.campaign_id in self._sent_until:
-            log.error("price_history_exhausted", campaign_id=campaign.campaign_id, since=since)
-        return merge_all(reversed(missed))
-
     async def _record(
-        self, symbol: str, entry: _Symbol, plans: list[tuple[OpenCampaign, PriceUpdate]]
+        self, symbol: str, entry: SymbolBars, plans: list[tuple[OpenCampaign, PriceUpdate]]
     ) -> bool:
         if self._journal is None:
             return True
-        flushed = entry.flushed_seq if entry.flushed_seq != entry.recorded_seq else None
-        sending = [
-            Delivery(c.campaign_id, self._sent_until.get(c.campaign_id), bar.as_of)
-            for c, bar in plans
-        ]
+        flushed = None
+        if entry.flushed_seq is not None and entry.flushed_seq != entry.recorded_seq:
+            flushed = (entry.flushed_seq, entry.history[-1].as_of)
+        sending = [self._campaigns.journal_entry(c.campaign_id, bar) for c, bar in plans]
         try:
             await self._journal.record(symbol, flushed, sending)
+        except NotLeader as error:  # another process delivers now; this one is stopping
+            log.warning("price_delivery_not_leader", symbol=symbol, error=str(error))
+            return False
         except Exception as error:
             self._recording.failed(error)
             return False
@@ -326,26 +278,21 @@ class PricePublisher:
         entry.recorded_seq = entry.flushed_seq
         return True
 
-    async def _deliver(self, campaign: OpenCampaign, update: PriceUpdate, entry: _Symbol) -> int:
+    async def _deliver(self, campaign: OpenCampaign, update: PriceUpdate, entry: SymbolBars) -> int:
         campaign_id = campaign.campaign_id
-        doubt = self._uncertain.get(campaign_id)
-        self._uncertain[campaign_id] = update.as_of  # until the campaign says it has it
+        doubt = self._campaigns.sending(campaign_id, update)
         async with self._limit:
             try:
                 await self._send(campaign_id, update)
             except Gone:
-                self._sent_until.pop(campaign_id, None)
-                self._uncertain.pop(campaign_id, None)
+                self._campaigns.forget(campaign_id)
                 entry.announced.pop(campaign_id, None)
                 return 0
             except SendFailed as error:
-                # Not delivered: the next send merges this bar in (an earlier doubt stays).
-                if doubt is None:
-                    del self._uncertain[campaign_id]
+                self._campaigns.not_sent(campaign_id, doubt)
                 # Catch-ups wait out the backoff; new bars are still tried as they come.
                 self._next_send_try = self._clock() + self._sending.failed(error)
                 return 0
         self._sending.succeeded()
-        self._sent_until[campaign_id] = update.as_of
-        self._uncertain.pop(campaign_id, None)
+        self._campaigns.arrived(campaign_id, update)
         return 1

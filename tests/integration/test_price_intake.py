@@ -54,7 +54,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 async def _accept(intake: PriceIntake, publisher: PricePublisher, *updates: PriceUpdate) -> None:
     """What POST /prices does before its 202."""
-    for update, seq in zip(updates, await intake.append(updates), strict=True):
+    for update, seq in zip(updates, (await intake.append(updates)).seqs, strict=True):
         publisher.accept(update, seq)
 
 

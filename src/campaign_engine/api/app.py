@@ -27,9 +27,9 @@ from campaign_engine.api.services import Services
 from campaign_engine.brokers.sim.exchange import SimExchange
 from campaign_engine.brokers.updates import CampaignOrderUpdates
 from campaign_engine.client import CampaignClient
-from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.settings import prepare_database
 from campaign_engine.publisher import DatabaseDirectory, MarketListener
+from campaign_engine.publisher_leader import PriceDelivery
 from campaign_engine.settings import Settings
 
 log = structlog.get_logger("campaign_engine.api")
@@ -60,9 +60,9 @@ def create_app(
     engine: AsyncEngine | None = None,
 ) -> FastAPI:
     """The app; what is not given (client, engine) is connected from ``settings`` when it
-    starts and released when it stops. It always runs a price publisher for POST /prices,
-    which delivers from the durable intake (resuming what a previous process left
-    undelivered) and is flushed at shutdown."""
+    starts and released when it stops. POST /prices appends to the durable intake; of the
+    API processes on one database, one at a time delivers it (publisher_leader.py), resuming
+    what a previous one left undelivered, and flushes at shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,20 +74,20 @@ def create_app(
             if database is None:
                 database = await prepare_database(settings)
                 resources.push_async_callback(database.dispose)
-            intake = PriceIntake(database)
-            publisher = await resources.enter_async_context(
-                campaign_client.publisher(
-                    DatabaseDirectory(database),
-                    listeners=market_listeners(settings, campaign_client, database),
-                    journal=intake,
+            directory = DatabaseDirectory(database)
+            listeners = market_listeners(settings, campaign_client, database)
+            prices = await resources.enter_async_context(
+                PriceDelivery(
+                    database,
+                    lambda journal: campaign_client.publisher(
+                        directory, listeners=listeners, journal=journal
+                    ),
                 )
             )
             app.state.hub = await resources.enter_async_context(
                 EventHub(database, campaign_client.policy)
             )
-            app.state.services = Services(
-                settings, campaign_client, database, publisher, intake=intake
-            )
+            app.state.services = Services(settings, campaign_client, database, prices)
             try:
                 yield
             finally:

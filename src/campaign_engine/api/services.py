@@ -19,7 +19,7 @@ from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MoneyValue
-from campaign_engine.publisher import PricePublisher
+from campaign_engine.publisher_leader import PriceDelivery
 from campaign_engine.settings import Settings
 
 log = structlog.get_logger("campaign_engine.api")
@@ -42,20 +42,16 @@ class Services:
         settings: Settings,
         client: CampaignClient,
         engine: AsyncEngine,
-        publisher: PricePublisher,
+        prices: PriceDelivery,
         *,
-        intake: PriceIntake | None = None,
         live_timeout: float = LIVE_STATE_TIMEOUT,
     ) -> None:
         self.settings = settings
         self.client = client
         self.engine = engine
         self.read_model = ReadModel(engine)
-        self.publisher = publisher
-        self.intake = intake or PriceIntake(engine)
-        # One request's prices at a time: the intake's order (its seq) is the order the
-        # publisher merges them in.
-        self.publishing = asyncio.Lock()
+        self.prices = prices
+        self.intake = PriceIntake(engine)
         self.live_timeout = live_timeout
 
     async def live_state(self, campaign_id: str) -> CampaignState | None:

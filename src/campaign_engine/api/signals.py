@@ -9,7 +9,7 @@ import structlog
 from fastapi import APIRouter, Body, HTTPException
 
 from campaign_engine.api.auth import UNAUTHORIZED, Authorized
-from campaign_engine.api.bounded import RETRY_AFTER, unavailable, within_bound
+from campaign_engine.api.bounded import RETRY_AFTER, within_bound
 from campaign_engine.api.schemas import AllocationPlanOut, PricesAcceptedOut, PricesIn
 from campaign_engine.api.services import Services, ServicesDep
 from campaign_engine.client import CampaignRefused
@@ -59,7 +59,7 @@ async def _announce_approvals(
         for signal, plan in decided:
             if plan.approved:
                 opened = OpenCampaign(plan.campaign_id, opened_at=signal.generated_at)
-                sent += await services.publisher.opened(signal.symbol, opened)
+                sent += await services.prices.opened(signal.symbol, opened)
         return sent
 
     await _at_most(services, announce())
@@ -123,33 +123,27 @@ async def publish_prices(
     services: ServicesDep, updates: Annotated[PricesIn, Body()]
 ) -> PricesAcceptedOut:
     batch = [updates] if isinstance(updates, PriceUpdate) else updates
-    too_old = 0
-    if not await services.publisher.ready(services.settings.mutation_timeout):
-        raise unavailable(
-            "the price publisher has not resumed its intake yet (is the database up?); "
-            "nothing was accepted"
-        )
-    async with services.publishing:
-        seqs = await services.intake.append(batch)  # durable before anything else
-        for update, seq in zip(batch, seqs, strict=True):
-            too_old += not services.publisher.accept(update, seq)
-    # Sending is the publisher's: the answer waits for it at most the bound, then the
-    # publisher goes on (and a new one resumes it from the intake).
-    await _at_most(services, services.publisher.flush_due([u.symbol for u in batch]))
+    appended = await services.intake.append(batch)  # durable before anything else
+    services.prices.appended()
+    # Delivering is the leading process's (this one or another): here, the answer waits for
+    # the bars then due at most the bound, then the publisher goes on (and a new leader
+    # resumes it from the intake).
+    if appended.seqs:
+        await _at_most(services, services.prices.taken(appended.seqs[-1]))
     try:
         await PriceBars(services.engine).record(batch)
     except Exception as error:  # the chart misses them; the campaigns have them
         log.warning("price_bars_not_recorded", count=len(batch), error=repr(error))
-    return PricesAcceptedOut(accepted=len(batch), too_old=too_old)
+    return PricesAcceptedOut(accepted=len(batch), too_old=appended.too_old)
 
 
-async def _at_most(services: Services, sending: Coroutine[Any, Any, int]) -> None:
+async def _at_most(services: Services, sending: Coroutine[Any, Any, object]) -> None:
     """Wait for ``sending`` at most the bound; it goes on in the background after that."""
     task = asyncio.ensure_future(sending)
     task.add_done_callback(_log_failure)
     await asyncio.wait({task}, timeout=services.settings.mutation_timeout)
 
 
-def _log_failure(task: "asyncio.Future[int]") -> None:
+def _log_failure(task: "asyncio.Future[object]") -> None:
     if not task.cancelled() and (error := task.exception()) is not None:
         log.warning("prices_not_sent", error=repr(error))

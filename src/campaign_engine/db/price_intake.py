@@ -4,13 +4,24 @@ has delivered it.
 - ``price_intake``: every accepted update, append-only, ``seq`` in the order accepted (one
   transaction per request, before the 202).
 - ``price_intake_cursors``: per symbol, the last row merged into a bar the publisher has made
-  and handed to the market listeners. Rows after it are pending: a new publisher merges them
-  into its first bar.
+  and handed to the market listeners, and that bar's market time. Rows after it are pending: a
+  new publisher merges them into its first bar.
 - ``price_deliveries``: per campaign, the market time of the last bar it surely took
   (``delivered_until``) and of the last bar sent to it (``sending_until``), written before the
   send. When the two differ, the campaign may or may not have taken that bar: a new publisher
   sends it exactly that span again first, which the campaign either takes or ignores whole as
   stale. Never a bar reaching back over prices it has evaluated already.
+
+Every API process appends; one at a time delivers (publisher_leader.py), reading the rows after
+the last it read in ``seq`` order. ``seq`` is drawn inside the append's transaction, so two
+appends committing in the other order would let that reader skip the row committed second: an
+append therefore takes a transaction-level advisory lock first, which makes ``seq`` order the
+commit order (appends are one short transaction each; the API took them one at a time per
+process already). The append notifies ``CHANNEL`` at commit, waking the deliverer at once.
+
+Each write of the deliverer (``record``) is fenced: its transaction checks that the delivery
+lock is still held by the deliverer's own session, so a process that lost the lock without
+noticing yet records, and therefore sends, nothing.
 
 Pruning (``prune``): a symbol keeps its newest ``keep`` rows (the publisher's own history
 window, for campaigns that missed bars) and every row not yet merged into a bar; older rows go.
@@ -18,13 +29,13 @@ Deliveries of campaigns that have ended go too. The publisher prunes every few m
 tables stay bounded by symbols x window and by open campaigns.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as upsert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from campaign_engine.db.schema import (
     campaigns,
@@ -34,6 +45,20 @@ from campaign_engine.db.schema import (
 )
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus
+
+CHANNEL = "price_intake"  # notified by every append, at its commit
+APPEND_LOCK = 0x70726963_65617070  # transaction lock: one append at a time, seq = commit order
+DELIVERY_LOCK = 0x70726963_6564656C  # session lock: the one process that delivers
+
+
+class NotLeader(Exception):
+    """The delivery lock is not (or no longer) held by the session that was to hold it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    seqs: list[int]  # the rows' seq, in the order given
+    too_old: int  # how many are not newer than a bar their symbol has made already
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,21 +90,53 @@ class Restored:
 
 
 class PriceIntake:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    """The intake; with ``leader_pid``, the journal of the process whose session (that backend
+    pid) holds the delivery lock: its ``record`` fails with ``NotLeader`` once it does not."""
 
-    async def append(self, updates: Sequence[PriceUpdate]) -> list[int]:
-        """Make ``updates`` durable, in one transaction; their ``seq``, in order."""
+    def __init__(self, engine: AsyncEngine, *, leader_pid: int | None = None) -> None:
+        self._engine = engine
+        self._leader_pid = leader_pid
+
+    def fenced(self, leader_pid: int) -> "PriceIntake":
+        return PriceIntake(self._engine, leader_pid=leader_pid)
+
+    async def append(self, updates: Sequence[PriceUpdate]) -> Appended:
+        """Make ``updates`` durable, in one transaction; their ``seq``, in order, and how many
+        came too late for any campaign."""
         if not updates:
-            return []
+            return Appended([], 0)
         rows = [{"symbol": u.symbol, "price_update": u.model_dump(mode="json")} for u in updates]
         async with self._engine.begin() as conn:
+            # The notification goes out at commit, whenever it is asked for: one round trip.
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key), pg_notify(:channel, '')"),
+                {"key": APPEND_LOCK, "channel": CHANNEL},
+            )
             # One INSERT ... RETURNING of many rows gives their seqs in the rows' order.
             result = await conn.execute(
                 insert(price_intake).returning(price_intake.c.seq, sort_by_parameter_order=True),
                 rows,
             )
-            return [row.seq for row in result]
+            seqs = [row.seq for row in result]
+            made = await conn.execute(
+                select(price_intake_cursors.c.symbol, price_intake_cursors.c.bar_as_of).where(
+                    price_intake_cursors.c.symbol.in_({u.symbol for u in updates})
+                )
+            )
+            newest = {r.symbol: r.bar_as_of for r in made if r.bar_as_of is not None}
+        too_old = sum(u.symbol in newest and u.as_of <= newest[u.symbol] for u in updates)
+        return Appended(seqs, too_old)
+
+    async def after(self, seq: int, limit: int = 5_000) -> list[tuple[int, PriceUpdate]]:
+        """The rows after ``seq``, in seq order (at most ``limit``)."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(price_intake.c.seq, price_intake.c.price_update)
+                .where(price_intake.c.seq > seq)
+                .order_by(price_intake.c.seq)
+                .limit(limit)
+            )
+            return [(r.seq, PriceUpdate.model_validate(r.price_update)) for r in rows]
 
     async def restore(self) -> Restored:
         async with self._engine.connect() as conn:
@@ -94,22 +151,29 @@ class PriceIntake:
         return Restored(intake, flushed, deliveries)
 
     async def record(
-        self, symbol: str, flushed_seq: int | None, sending: Sequence[Delivery]
+        self,
+        symbol: str,
+        flushed: tuple[int, datetime] | None,
+        sending: Sequence[Delivery],
     ) -> None:
-        """Before sending: the symbol's cursor and the bars about to be sent, in one
-        transaction."""
-        if flushed_seq is None and not sending:
+        """Before sending: the symbol's cursor (the last row in the new bar, the bar's market
+        time) and the bars about to be sent, in one transaction."""
+        if flushed is None and not sending:
             return
         async with self._engine.begin() as conn:
-            if flushed_seq is not None:
-                cursor = upsert(price_intake_cursors).values(symbol=symbol, flushed_seq=flushed_seq)
+            await self._check_leader(conn)
+            if flushed is not None:
+                seq, bar_as_of = flushed
+                cursor = upsert(price_intake_cursors).values(
+                    symbol=symbol, flushed_seq=seq, bar_as_of=bar_as_of
+                )
+                current = price_intake_cursors.c
                 await conn.execute(
                     cursor.on_conflict_do_update(
                         index_elements=["symbol"],
                         set_={
-                            "flushed_seq": func.greatest(
-                                price_intake_cursors.c.flushed_seq, cursor.excluded.flushed_seq
-                            )
+                            "flushed_seq": func.greatest(current.flushed_seq, seq),
+                            "bar_as_of": func.greatest(current.bar_as_of, bar_as_of),
                         },
                     )
                 )
@@ -133,6 +197,50 @@ class PriceIntake:
                     ),
                     rows,
                 )
+
+    async def settle(self, arrived: Mapping[str, datetime]) -> None:
+        """At a clean stop: the bars the campaigns are known to have taken (campaign -> the
+        last one's market time), so the next publisher sends none of them again."""
+        if not arrived:
+            return
+        rows = [
+            {"campaign_id": c, "delivered_until": t, "sending_until": t} for c, t in arrived.items()
+        ]
+        statement = upsert(price_deliveries)
+        async with self._engine.begin() as conn:
+            await self._check_leader(conn)
+            await conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["campaign_id"],
+                    set_={"delivered_until": statement.excluded.delivered_until},
+                    where=price_deliveries.c.sending_until <= statement.excluded.sending_until,
+                ),
+                rows,
+            )
+
+    async def _check_leader(self, conn: AsyncConnection) -> None:
+        if self._leader_pid is None:
+            return
+        held = await conn.scalar(
+            text(
+                """
+                SELECT EXISTS (
+                    SELECT 1 FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND pid = :pid
+                      AND database = (SELECT oid FROM pg_database
+                                      WHERE datname = current_database())
+                      AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1
+                )
+                """
+            ),
+            {
+                "pid": self._leader_pid,
+                "high": DELIVERY_LOCK >> 32,
+                "low": DELIVERY_LOCK & 0xFFFFFFFF,
+            },
+        )
+        if not held:
+            raise NotLeader(f"the price delivery lock is not held by backend {self._leader_pid}")
 
     async def prune(self, keep: int) -> int:
         """Drop the rows no publisher needs any more (see the module's docstring); how many

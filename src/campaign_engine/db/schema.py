@@ -305,6 +305,13 @@ price_intake_cursors = Table(
     metadata,
     Column("symbol", SYMBOL, primary_key=True),
     Column("flushed_seq", BigInteger, nullable=False),
+    # Migration 0007: what an accepting process compares an update with (too late or not).
+    Column(
+        "bar_as_of",
+        DateTime(timezone=True),
+        nullable=True,
+        comment="the market time of the newest bar made of the symbol's rows",
+    ),
     comment="per symbol, the last intake row merged into a bar the publisher has made",
 )
 
