@@ -54,6 +54,13 @@ RECONCILER_LOCK_KEY = int.from_bytes(b"cmpgnhld", "big")
 # a burst that takes a rate-limited broker's whole budget (Alpaca: 200 requests a minute).
 BROKER_READS = 4
 
+# A campaign still short by the same figures at the same revision is not signalled again for
+# this many rounds: every signal is an event in its run's history, and a run its worker is slow
+# to reach (a worker restarting) would pile them up. A report a run ignored as stale comes with
+# a new revision anyway; the resend covers a run that ended without booking it (and a new run
+# loaded at the same revision).
+RESEND_AFTER_ROUNDS = 5
+
 
 class HoldingReports(Protocol):
     async def deliver(self, report: HoldingReport) -> bool:
@@ -85,7 +92,9 @@ class Round:
     skipped: tuple[str, ...]
     """Symbols read but left for the next round (their campaigns changed meanwhile)."""
     reports: tuple[HoldingReport, ...]
-    """Campaigns found short, each signalled (unless its run had ended)."""
+    """Campaigns found short."""
+    signalled: tuple[HoldingReport, ...]
+    """Those signalled this round (not those signalled the same finding lately)."""
 
 
 class _Failed(Exception):
@@ -115,6 +124,7 @@ class HoldingsReconciler:
         reports: HoldingReports,
         *,
         interval: timedelta,
+        resend_after_rounds: int = RESEND_AFTER_ROUNDS,
     ) -> None:
         if interval <= timedelta(0):
             raise ValueError("interval must be positive")
@@ -127,6 +137,10 @@ class HoldingsReconciler:
         self._interval = interval.total_seconds()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._resend_after = resend_after_rounds
+        self._rounds = 0
+        # Each campaign signalled and still short: the report sent, and the round it was in.
+        self._sent: dict[str, tuple[HoldingReport, int]] = {}
         start = min(1.0, self._interval)
         self._retries = {
             what: Retry(
@@ -194,17 +208,35 @@ class HoldingsReconciler:
         for symbol in quiet:
             if symbol not in skipped:
                 reports += _short(symbol, held[symbol], before[symbol])
-        async with _depending_on("temporal"):
-            for report in reports:
-                await self._deliver(report)
-        self._retries["temporal"].succeeded()
+        self._rounds += 1
+        signalled = await self._signal(reports)
         log.debug(
             "holdings_round",
             symbols_read=len(quiet),
             skipped=len(skipped),
-            campaigns_signalled=len(reports),
+            campaigns_short=len(reports),
+            campaigns_signalled=len(signalled),
         )
-        return Round(read=tuple(quiet), skipped=skipped, reports=tuple(reports))
+        return Round(
+            read=tuple(quiet), skipped=skipped, reports=tuple(reports), signalled=signalled
+        )
+
+    async def _signal(self, reports: Sequence[HoldingReport]) -> tuple[HoldingReport, ...]:
+        # Only the campaigns short now are remembered: one that was short and is not (or is
+        # at another revision) is signalled at once if it is short again.
+        sent, self._sent = self._sent, {}
+        signalled: list[HoldingReport] = []
+        async with _depending_on("temporal"):
+            for report in reports:
+                earlier = sent.get(report.campaign_id)
+                if earlier is not None and self._sent_lately(earlier, report):
+                    self._sent[report.campaign_id] = earlier
+                    continue
+                if await self._deliver(report):
+                    self._sent[report.campaign_id] = (report, self._rounds)
+                    signalled.append(report)
+        self._retries["temporal"].succeeded()
+        return tuple(signalled)
 
     async def _positions(self, symbols: Sequence[str]) -> dict[str, Decimal]:
         slots = asyncio.Semaphore(BROKER_READS)
@@ -216,13 +248,19 @@ class HoldingsReconciler:
         figures = await asyncio.gather(*(read(s) for s in symbols))
         return dict(zip(symbols, figures, strict=True))
 
-    async def _deliver(self, report: HoldingReport) -> None:
-        if not await self._reports.deliver(report):
-            log.warning(
-                "holding_report_for_ended_campaign",
-                campaign_id=report.campaign_id,
-                symbol=report.symbol,
-            )
+    def _sent_lately(self, earlier: tuple[HoldingReport, int], report: HoldingReport) -> bool:
+        sent, in_round = earlier
+        return sent == report and self._rounds - in_round < self._resend_after
+
+    async def _deliver(self, report: HoldingReport) -> bool:
+        if await self._reports.deliver(report):
+            return True
+        log.warning(
+            "holding_report_for_ended_campaign",
+            campaign_id=report.campaign_id,
+            symbol=report.symbol,
+        )
+        return False
 
 
 def _unchanged(before: SymbolBook, after: SymbolBook | None) -> bool:

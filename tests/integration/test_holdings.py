@@ -207,6 +207,27 @@ async def test_a_round_is_skipped_while_another_reconciler_holds_the_lock(
     assert len(reports.sent) == 2
 
 
+async def test_the_same_finding_is_signalled_again_only_after_some_rounds(
+    engine: AsyncEngine,
+) -> None:
+    opened = await three_on_aapl(engine)
+    await sell_by_hand(engine, "AAPL", D(1))
+    account, reports = Account(engine), Reports()
+    rounds = HoldingsReconciler(
+        engine, account, reports, interval=timedelta(seconds=1), resend_after_rounds=3
+    )
+    found = [await rounds.reconcile_once() for _ in range(4)]
+    assert [len(r.reports) for r in found if r is not None] == [1, 1, 1, 1]
+    assert [len(r.signalled) for r in found if r is not None] == [1, 0, 0, 1]
+    # Another finding (another revision) is signalled at once.
+    state, _ = await CampaignRepository(engine).load_state(opened[-1][0])
+    assert state is not None
+    await CampaignRepository(engine).save(PersistRequest(revision=2, state=state))
+    again = await rounds.reconcile_once()
+    assert again is not None and [r.revision for r in again.signalled] == [2]
+    assert [r.revision for r in reports.sent] == [1, 1, 2]
+
+
 class Outage(Account):
     def __init__(self, engine: AsyncEngine, failures: int) -> None:
         super().__init__(engine)
