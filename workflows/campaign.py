@@ -155,9 +155,10 @@ class CampaignWorkflow:
         )
 
     async def _reconcile(self) -> None:
-        """Ask the broker how the campaign's orders and shares stand: on start and reload (the
-        pushes of a worker's downtime may be late), then now and then, less often while
-        nothing changes, as a backstop for a lost push."""
+        """Ask the broker how the campaign's orders stand (and its shares, in a run from before
+        the holdings reconciler): on start and reload (the pushes of a worker's downtime may be
+        late), then now and then, less often while nothing changes, as a backstop for a lost
+        push."""
         await self._broker.reconcile(self._awaiting_fills(), settled=not self._changes.queued)
 
     def _idle(self) -> bool:
