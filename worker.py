@@ -28,6 +28,10 @@ from temporalio.worker.workflow_sandbox import SandboxRestrictions
 from campaign_engine import workflows as workflows_package
 from campaign_engine.activities.broker import BrokerActivities
 from campaign_engine.activities.effects import EffectActivities
+from campaign_engine.activities.holdings_reconciler import (
+    CampaignHoldingReports,
+    HoldingsReconciler,
+)
 from campaign_engine.activities.notifications import Channel, LogChannel, WebhookChannel
 from campaign_engine.activities.outbox_relay import OutboxRelay
 from campaign_engine.activities.persistence import PersistenceActivities
@@ -124,7 +128,8 @@ def brokerage_for(
 class CampaignWorker:
     """The Temporal worker and the outbox relay, run together (``async with``): wherever
     campaigns run, their events are announced. ``worker`` is the Temporal worker;
-    ``companions`` run around both (started first, stopped last)."""
+    ``companions`` run around both (started first, stopped last): the broker's connections,
+    then the holdings reconciler that reads the broker through them."""
 
     def __init__(
         self, worker: Worker, relay: OutboxRelay, companions: Sequence[Companion] = ()
@@ -169,6 +174,16 @@ def build_worker(
     if broker is None:
         broker, companions = brokerage_for(settings, engine, client)
     chosen_broker = broker
+    # Last among the companions: started once the broker's connections are up, stopped first.
+    companions = [
+        *companions,
+        HoldingsReconciler(
+            engine,
+            chosen_broker,
+            CampaignHoldingReports(client),
+            interval=timedelta(seconds=settings.reconcile_every_seconds),
+        ),
+    ]
     persistence = PersistenceActivities(repository)
     brokerage = BrokerActivities(chosen_broker, engine)
     effects = EffectActivities(repository, chosen_broker)

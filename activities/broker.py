@@ -31,6 +31,8 @@ class BrokerActivities:
 
     @activity.defn(name=BROKER_HOLDING)
     async def broker_holding(self, request: HoldingRequest) -> Holding:
+        """Called only by campaign runs started before the holdings reconciler (see
+        ``workflows/broker_link.py``); kept while such runs may still be open."""
         claims = await symbol_claims(self._engine, request.symbol, request.campaign_id)
         if claims.orders_in_flight:
             return Holding(available=None)

@@ -23,10 +23,13 @@ from bench.scale_stack import (
     until_closed,
     worker_rss_mb,
 )
+from campaign_engine.activities.holdings_reconciler import HoldingsReconciler
+from campaign_engine.brokers.paper import PaperBroker
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import allocation_plans, campaign_snapshots, orders
 from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.messages import HoldingReport
 from campaign_engine.publisher import DatabaseDirectory
 
 D = Decimal
@@ -118,10 +121,43 @@ async def cache(stack_: Stack, count: int, sizes: list[int], entries: int = 10) 
         )
         print(f"    CPU ms per price, polls' share taken out: {cpu.per(count)}")
         print(f"    idle, the broker polls: {polls:.1f} tasks/s, CPU ms per s {idle.per(10)}")
+        print(f"    {await _reconciler_round(stack_)}")
         print(
             f"    entry answered during the round: p50 {statistics.median(latencies):.0f} ms, "
             f"max {max(latencies):.0f} ms ({len(latencies)} entries, one after another)"
         )
+
+
+class _Reports:
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def deliver(self, report: HoldingReport) -> bool:
+        self.sent += 1
+        return True
+
+
+async def _reconciler_round(stack_: Stack) -> str:
+    """One round of the holdings reconciler over every open campaign (what replaced their
+    broker polls), timed: the worker's own runs every ``CAMPAIGNS_RECONCILE_EVERY``."""
+    engine = create_engine_for(stack_.url, pool_size=2)
+    reports = _Reports()
+    reconciler = HoldingsReconciler(
+        engine, PaperBroker(engine), reports, interval=timedelta(seconds=300)
+    )
+    try:
+        started = time.perf_counter()
+        with CpuWindow() as cpu:
+            done = None
+            while done is None:  # the worker's reconciler may hold the lock a moment
+                done = await reconciler.reconcile_once()
+        took = 1000 * (time.perf_counter() - started)
+    finally:
+        await engine.dispose()
+    return (
+        f"a holdings reconciler round: {len(done.read)} symbols read at the broker, "
+        f"{len(done.reports)} campaigns short, in {took:.0f} ms, CPU ms {cpu.per(1)}"
+    )
 
 
 async def _time_entries(client: CampaignClient, count: int, salt: int) -> list[float]:

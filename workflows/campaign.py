@@ -35,16 +35,18 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.state import CampaignState
     from campaign_engine.domain.types import MoneyValue
     from campaign_engine.messages import (
+        HOLDING_REPORT,
         ORDER_UPDATE,
         BrokerOrder,
         CampaignWorkflowInput,
         ChangeStatusRequest,
+        HoldingReport,
         InvalidateRequest,
         LoadAndReserveRequest,
         LoadCampaignRequest,
     )
     from campaign_engine.workflows import activities
-    from campaign_engine.workflows.broker_link import BrokerLink
+    from campaign_engine.workflows.broker_link import HOLDINGS_RECONCILER, BrokerLink
     from campaign_engine.workflows.changes import ChangeQueue
     from campaign_engine.workflows.commands import CampaignCommands
     from campaign_engine.workflows.details import UiView
@@ -71,6 +73,7 @@ class CampaignWorkflow:
             self._lock,
             lambda: self._state,
             self._commit,
+            self._changes,
             longest_poll=timedelta(seconds=params.reconcile_every_seconds),
         )
         self._commands = CampaignCommands(
@@ -88,12 +91,15 @@ class CampaignWorkflow:
 
     @workflow.run
     async def run(self, params: CampaignWorkflowInput) -> CampaignState | None:
+        # First, once: a run recorded before the holdings reconciler keeps polling its holding
+        # when it is replayed (or resumed), as it did when it ran.
+        self._broker.polls_holdings = not workflow.patched(HOLDINGS_RECONCILER)
         await self._load()
         if self._resumed:
             # A campaign that existed before this run (continued, or reloaded after its run
             # ended or failed): the broker may have done things meanwhile.
             await self._reconcile()
-        self._poll_clock = asyncio.create_task(self._keep_poll_time())
+        self._poll_clock = asyncio.create_task(self._broker.keep_poll_time())
         while True:
             await self._wait_for_work()
             while not self._idle():
@@ -101,7 +107,7 @@ class CampaignWorkflow:
                 await self._broker.book_pushed()
                 await self._evaluate_prices()
             self._publish()
-            if self._asks_broker() and self._broker.poll.due:
+            if self._broker.asks() and self._broker.poll.due:
                 await self._reconcile()
             if self._finished() or self._holds_no_campaign():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -144,39 +150,16 @@ class CampaignWorkflow:
                 or self._finished()
                 or self._holds_no_campaign()
                 or self._should_continue_as_new()
-                or (self._broker.poll.due and self._asks_broker())
+                or (self._broker.poll.due and self._broker.asks())
             )
         )
 
-    async def _keep_poll_time(self) -> None:
-        """While the campaign has something to ask its broker about, a timer marks each poll
-        due (see ``BrokerPoll``); the run loop asks."""
-        poll = self._broker.poll
-        while True:
-            await workflow.wait_condition(lambda: self._asks_broker() and not poll.due)
-            await workflow.sleep(poll.interval)
-            poll.due = True
-
     async def _reconcile(self) -> None:
-        """Ask the broker how the campaign's orders and shares stand: on start and reload (the
-        pushes of a worker's downtime may be late), then now and then, less often while
-        nothing changes, as a backstop for a lost push."""
+        """Ask the broker how the campaign's orders stand (and its shares, in a run from before
+        the holdings reconciler): on start and reload (the pushes of a worker's downtime may be
+        late), then now and then, less often while nothing changes, as a backstop for a lost
+        push."""
         await self._broker.reconcile(self._awaiting_fills(), settled=not self._changes.queued)
-
-    def _asks_broker(self) -> bool:
-        """Orders wait for fills, or the open campaign holds shares the broker might no longer
-        hold: worth asking the broker now and then.
-
-        Never while a handler holds the lock: a handler waiting there on a local activity is
-        resumed at a different moment when its history is replayed (the activity's result is
-        in the history) than when it ran, so a poll started meanwhile (an activity, a timer)
-        would take another place among the commands, and the replay would fail. Waiting for
-        the lock makes the poll come after the handler's change either way."""
-        state = self._state
-        if state is None or self._changes.queued or self._lock.locked():
-            return False
-        holds = not state.is_closed and any(p.open_shares > 0 for p in state.positions)
-        return bool(state.open_order_ids) or holds
 
     def _idle(self) -> bool:
         return not self._changes.queued and self._prices.empty and not self._broker.has_pushed
@@ -286,6 +269,14 @@ class CampaignWorkflow:
         update = self._signals.parse(payload, BrokerOrder, ORDER_UPDATE)
         if update is not None:
             self._broker.push(update)
+
+    @workflow.signal(name=HOLDING_REPORT)
+    def holding_report(self, payload: RawValue) -> None:
+        """The holdings reconciler found this campaign's shares missing at the broker (a
+        ``HoldingReport``); booked in the run loop if still current (see ``BrokerLink``)."""
+        report = self._signals.parse(payload, HoldingReport, HOLDING_REPORT)
+        if report is not None:
+            self._broker.push(report)
 
     # --- prices and operator commands -------------------------------------------------------
 

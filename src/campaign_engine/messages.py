@@ -74,6 +74,7 @@ CARRY_OUT = "carry_out"
 GET_ORDER = "get_order"
 BROKER_HOLDING = "broker_holding"
 ORDER_UPDATE = "order_update"  # the campaign signal a broker pushes order changes with
+HOLDING_REPORT = "holding_report"  # the campaign signal the holdings reconciler sends
 
 
 class LoadCampaignRequest(BaseModel):
@@ -158,6 +159,20 @@ class Holding(BaseModel):
     model_config = _FROZEN
 
     available: Decimal | None
+
+
+class HoldingReport(BaseModel):
+    """The holdings reconciler's finding (``activities.holdings_reconciler``): of the shares the
+    broker's account holds of ``symbol``, this campaign may count ``available`` as its own,
+    fewer than its open shares at ``revision``. The campaign books the difference only if it is
+    still at that revision with nothing in flight; otherwise the next round sees the truth."""
+
+    model_config = _FROZEN
+
+    campaign_id: str
+    symbol: str
+    available: Decimal = Field(ge=0)
+    revision: int = Field(ge=0, description="the campaign's persisted revision it was read at")
 
 
 class CarriedOut(BaseModel):

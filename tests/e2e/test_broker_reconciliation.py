@@ -4,6 +4,7 @@ trading engines report most after a restart: an entry still open at the broker (
 while the worker was down, the rest not taken as filled), an order the engine gave up on that
 filled after all, and shares sold at the broker by hand while the engine was down."""
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -48,9 +49,10 @@ def resting_stack(cancel: str = "") -> Callable[..., Any]:
             database_url,
             tmp_path,
             queue_prefix="campaigns-reconcile",
-            env={"RESTING_CANCEL": cancel},
+            # Ask the broker at least every 2 s (the campaigns their orders, the worker's
+            # holdings reconciler the account), so a test sees a reconciliation soon.
+            env={"RESTING_CANCEL": cancel, "CAMPAIGNS_RECONCILE_EVERY": "2"},
             module="tests.support.resting_broker",
-            # Ask the broker at least every 2 s, so a test sees a reconciliation soon.
             client_options={"reconcile_every_seconds": 2},
         ) as (stack, worker):
             yield Resting(stack, worker)
@@ -219,5 +221,13 @@ async def test_shares_sold_at_the_broker_by_hand_while_down_are_booked_once(
         D(333),
         D("149.40"),  # the last price seen
     )
+
+    # The run's state is answered as committed, the trail once carried out: wait for it, then
+    # for two more of the reconciler's rounds, which must book nothing again.
+    async def announced() -> bool:
+        return "BrokerDifference" in await kinds(stack, campaign_id)
+
+    await eventually(announced, timeout=30)
+    await asyncio.sleep(4.5)
     trail = await kinds(stack, campaign_id)
-    assert trail.count("BrokerDifference") == 1
+    assert trail.count("BrokerDifference") == 1 and trail.count("ExitExecuted") == 1

@@ -44,7 +44,7 @@ async def sim_run(
         database_url,
         tmp_path,
         queue_prefix="campaigns-simkill",
-        env={"BROKER": "sim", "SIM_FILL_FRACTION": "0.5"},
+        env={"BROKER": "sim", "SIM_FILL_FRACTION": "0.5", "CAMPAIGNS_RECONCILE_EVERY": "2"},
         settings_options={"broker": "sim", "sim": HALF},
         client_options={"reconcile_every_seconds": 2},
     ) as (stack, worker):

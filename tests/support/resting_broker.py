@@ -12,6 +12,7 @@ import asyncio
 import os
 from datetime import UTC, datetime
 from decimal import Decimal
+from uuid import uuid4
 
 from pydantic import TypeAdapter
 from sqlalchemy import insert, select, update
@@ -56,13 +57,18 @@ class CancelLosesRaceBroker(RestingEntryBroker):
 
 async def sell_by_hand(engine: AsyncEngine, symbol: str, quantity: Decimal) -> None:
     """Someone sells shares in the account at the broker, outside the engine."""
+    await trade_by_hand(engine, symbol, "SELL", quantity)
+
+
+async def trade_by_hand(engine: AsyncEngine, symbol: str, side: str, quantity: Decimal) -> None:
+    """Someone buys or sells shares in the account at the broker, outside the engine."""
     now = datetime.now(UTC)
     async with engine.begin() as conn:
         await conn.execute(
             insert(broker_orders).values(
-                client_order_id=f"by-hand-{now.timestamp()}",
+                client_order_id=f"by-hand-{uuid4()}",
                 symbol=symbol,
-                side="SELL",
+                side=side,
                 quantity=quantity,
                 status=OrderStatus.FILLED.value,
                 filled_quantity=quantity,

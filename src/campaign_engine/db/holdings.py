@@ -1,19 +1,82 @@
-"""What the engine's campaigns hold of a symbol, for comparing with the broker's account.
+"""What the engine's campaigns hold of each symbol, for comparing with the broker's account
+(see ``domain.account`` for how the account's shares are apportioned among them).
 
-A broker keeps one position per symbol for the whole account, while the engine keeps one per
-campaign. Shares missing at the broker are taken from the campaigns opened last: each campaign
-may count on what the broker holds beyond the open shares of the campaigns opened before it
-(by creation, then id), so campaigns reconciling one after another never both book the same
-missing shares.
+``symbol_books`` serves the holdings reconciler: every symbol's claims in one query.
+``symbol_claims`` serves the ``broker_holding`` activity that campaign runs started before the
+reconciler existed still call (``workflows/broker_link.py``): the same apportioning, summed by
+the database for one campaign.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from campaign_engine.domain.account import Claim
 from campaign_engine.domain.vocabulary import OrderStatus
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolBook:
+    claims: tuple[Claim, ...]
+    """The campaigns holding shares of the symbol, in the order opened."""
+    orders_in_flight: bool
+    """An order of some campaign on the symbol is open at the broker: shares are on their way,
+    so a difference now proves nothing."""
+
+
+# Every campaign holding shares (with the revision its snapshot was persisted at, which
+# ``carry_out`` writes in the same transaction as its positions and orders), and whether an
+# order on its symbol is open. One statement: one snapshot of the database.
+_BOOKS = """
+    WITH busy AS (SELECT DISTINCT symbol FROM orders WHERE status = :open {orders_filter})
+    SELECT c.symbol, c.campaign_id, c.created_at, s.revision, sum(p.open_shares),
+           b.symbol IS NOT NULL
+      FROM campaigns c
+      JOIN positions p ON p.campaign_id = c.campaign_id
+      JOIN campaign_snapshots s ON s.campaign_id = c.campaign_id
+      LEFT JOIN busy b ON b.symbol = c.symbol
+     WHERE p.open_shares > 0 {campaigns_filter}
+     GROUP BY c.symbol, c.campaign_id, c.created_at, s.revision, b.symbol
+     ORDER BY c.symbol, c.created_at, c.campaign_id COLLATE "C"
+"""
+_ALL_BOOKS = text(_BOOKS.format(orders_filter="", campaigns_filter=""))
+_SOME_BOOKS = text(
+    _BOOKS.format(
+        orders_filter="AND symbol = ANY(:symbols)", campaigns_filter="AND c.symbol = ANY(:symbols)"
+    )
+)
+
+
+async def symbol_books(
+    conn: AsyncConnection, symbols: Sequence[str] | None = None
+) -> dict[str, SymbolBook]:
+    """What the campaigns hold of every symbol (of ``symbols`` only, when given)."""
+    params: dict[str, object] = {"open": OrderStatus.OPEN.value}
+    if symbols is not None:
+        params["symbols"] = list(symbols)
+    statement = _ALL_BOOKS if symbols is None else _SOME_BOOKS
+    claims: dict[str, list[Claim]] = {}
+    busy: set[str] = set()
+    for symbol, campaign_id, created_at, revision, open_shares, in_flight in await conn.execute(
+        statement, params
+    ):
+        claims.setdefault(symbol, []).append(
+            Claim(
+                campaign_id=campaign_id,
+                created_at=created_at,
+                revision=int(revision),
+                open_shares=Decimal(open_shares),
+            )
+        )
+        if in_flight:
+            busy.add(symbol)
+    return {
+        symbol: SymbolBook(claims=tuple(rows), orders_in_flight=symbol in busy)
+        for symbol, rows in claims.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
