@@ -1,7 +1,8 @@
 """Campaigns at scale on one worker, on a real Temporal dev server and PostgreSQL.
 
     .venv/bin/python -m bench.scale_bench flood [--campaigns 1000] [--workers 2]
-    .venv/bin/python -m bench.scale_bench cache [--campaigns 10000] [--cache-sizes 1000,10000]
+    .venv/bin/python -m bench.scale_bench cache [--campaigns 10000] [--cache-sizes 10000] \
+        [--workers 2]
     .venv/bin/python -m bench.scale_bench prices [--campaigns 1000] [--updates 100000]
     .venv/bin/python -m bench.scale_bench entries [--campaigns 1000]
 
@@ -156,7 +157,7 @@ async def main(args: argparse.Namespace) -> None:
             await flood(stack_, args.campaigns, workers=args.workers)
         elif args.phase == "cache":
             sizes = [int(size) for size in args.cache_sizes.split(",")]
-            await cache(stack_, args.campaigns, sizes)
+            await cache(stack_, args.campaigns, sizes, workers=args.workers)
         elif args.phase == "prices":
             await prices(stack_, args.campaigns, args.updates)
         else:
@@ -174,7 +175,7 @@ if __name__ == "__main__":
         "--workers",
         type=int,
         default=1,
-        help="flood: workers on the task queue (the bench's own and N-1 processes); the SDK "
+        help="flood, cache: workers on the task queue (the bench's own and N-1 processes); the SDK "
         "metrics printed are the bench's worker's only",
     )
     arguments = parser.parse_args()

@@ -22,6 +22,7 @@ from bench.scale_stack import (
     trading_range,
     until_closed,
     worker_rss_mb,
+    workers_rss_mb,
 )
 from campaign_engine.activities.holdings_reconciler import HoldingsReconciler
 from campaign_engine.brokers.paper import PaperBroker
@@ -79,9 +80,13 @@ async def _until_drained(
     return time.perf_counter() - started, total
 
 
-async def cache(stack_: Stack, count: int, sizes: list[int], entries: int = 10) -> None:
-    """``count`` open campaigns; for each cache size, a worker that starts cold takes two
-    rounds of quiet prices (the second is the measured one) while entries are timed."""
+async def cache(
+    stack_: Stack, count: int, sizes: list[int], entries: int = 10, workers: int = 1
+) -> None:
+    """``count`` open campaigns; for each cache size, ``workers`` workers that start cold take
+    two rounds of quiet prices (the second is the measured one) while entries are timed. With
+    more than one, the round is taken as drained when this process's worker is (the others'
+    tasks are not in its metrics), and each worker's RSS is printed after it."""
     signals = [spring(trading_range(SYMBOLS[i % 10], i), D(5) / count) for i in range(count)]
     opening = stack_.settings(workflow_cache_size=count)
     client = stack_.client(opening)
@@ -100,7 +105,7 @@ async def cache(stack_: Stack, count: int, sizes: list[int], entries: int = 10) 
         )
     for size in sizes:
         settings = stack_.settings(workflow_cache_size=size)
-        async with stack_.worker(settings):
+        async with stack_.worker(settings, processes=workers):
             polls, _ = await _tasks_per_second(stack_, 5)
             await _price_round(client, stack_, QUIET, 0)  # cold: every run replays
             await _until_drained(stack_, polls, deadline=600)
@@ -110,6 +115,7 @@ async def cache(stack_: Stack, count: int, sizes: list[int], entries: int = 10) 
                 await _price_round(client, stack_, QUIET, 1)
                 took, counts = await _until_drained(stack_, polls, deadline=600)
                 latencies = await timing
+            resident = " / ".join(f"{mb:.0f}" for mb in workers_rss_mb())
         tasks = counts[WFT]
         evicted = counts["temporal_sticky_cache_total_forced_eviction"]
         idle_share = {g: s * took / 10 for g, s in idle.seconds.items()}
@@ -120,6 +126,7 @@ async def cache(stack_: Stack, count: int, sizes: list[int], entries: int = 10) 
             "history at its next task)"
         )
         print(f"    CPU ms per price, polls' share taken out: {cpu.per(count)}")
+        print(f"    workers' RSS after the round: {resident} MB")
         print(f"    idle, the broker polls: {polls:.1f} tasks/s, CPU ms per s {idle.per(10)}")
         print(f"    {await _reconciler_round(stack_)}")
         print(

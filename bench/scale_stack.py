@@ -291,6 +291,13 @@ def worker_rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+def workers_rss_mb() -> list[float]:
+    """The RSS of this process's worker, then of each worker process the bench started."""
+    me = psutil.Process()
+    others = [p for p in me.children() if p.name().startswith("python")]
+    return [worker_rss_mb()] + [p.memory_info().rss / 2**20 for p in others]
+
+
 class CpuWindow:
     """CPU seconds of the bench+worker / Temporal / PostgreSQL processes over a block (the
     bench's own servers only, each process by its own difference: ``bench.cpu``)."""
