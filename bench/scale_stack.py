@@ -136,6 +136,7 @@ class Stack:
             self.temporal,
             policy=settings.policy,
             task_queue=settings.task_queue,
+            continue_as_new_after_events=settings.continue_as_new_after_events,
             reconcile_every_seconds=settings.reconcile_every_seconds,
         )
 
