@@ -81,6 +81,10 @@ async def feed(publisher: PricePublisher, updates: Iterator[PriceUpdate], count:
     return result
 
 
+def _db(stack_: Stack) -> str:
+    return f" {stack_.database}'s backends" if stack_.database else ""
+
+
 class _Fixed:
     """The anchor's directory: the one campaign, from memory."""
 
@@ -171,14 +175,17 @@ async def million(
     alone = PricePublisher(
         _nothing, _Fixed(OpenCampaign(signal.campaign_id, opened_at)), interval=interval
     )
-    with CpuWindow() as anchor_cpu:
+    with CpuWindow(stack_.database) as anchor_cpu:
         anchor = await feed(alone, wander(updates, start), updates)
     anchor_rate = updates / anchor.seconds
     print(
         f"  anchor, the publisher alone (no Temporal, no database): {updates} updates in "
         f"{anchor.seconds:.1f} s ({anchor_rate:.0f}/s), {alone.signals_sent} bars flushed"
     )
-    print(f"    CPU µs per update (bench / temporal / postgres): {anchor_cpu.per(updates, 1e6)}")
+    print(
+        f"    CPU µs per update (bench / temporal / postgres{_db(stack_)}): "
+        f"{anchor_cpu.per(updates, 1e6)}"
+    )
     _print_rss("bench", anchor.samples)
     del alone
 
@@ -192,7 +199,7 @@ async def million(
         publisher = client.publisher(
             DatabaseDirectory(engine), journal=PriceIntake(engine), interval=interval
         )
-        with CpuWindow() as cpu:
+        with CpuWindow(stack_.database) as cpu:
             async with publisher:
                 fed = await feed(publisher, wander(updates, start), updates)
             settled = await until_closed(engine, time.perf_counter(), deadline=600)
@@ -218,7 +225,10 @@ async def million(
         + "; price signals per run "
         + ", ".join(str(r.signals) for r in runs)
     )
-    print(f"    CPU µs per update (bench+worker / temporal / postgres): {cpu.per(updates, 1e6)}")
+    print(
+        f"    CPU µs per update (bench+worker / temporal / postgres{_db(stack_)}): "
+        f"{cpu.per(updates, 1e6)}"
+    )
     print(f"    CPU ms per bar signalled: {cpu.per(publisher.signals_sent)}")
     _print_rss("worker (bench+publisher+worker process)", fed.samples)
     _print_growth(fed.snapshots)

@@ -33,7 +33,7 @@ from temporalio.runtime import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from bench.temporal_bench import cpu_seconds
+from bench.temporal_bench import CPU_GROUPS, cpu_by_process
 from campaign_engine.client import CampaignClient
 from campaign_engine.converter import data_converter
 from campaign_engine.db.embedded import embedded_database_url
@@ -116,6 +116,12 @@ class Stack:
     metrics: Metrics
     equity: Decimal
     policy: Policy
+
+    @property
+    def database(self) -> str | None:
+        """The bench's own database on a shared server (None: the embedded server's)."""
+        name = self.url.rsplit("/", 1)[-1].split("?")[0]
+        return name if name.startswith("ce_scale_") else None
 
     @property
     def temporal(self) -> Client:
@@ -223,16 +229,25 @@ def worker_rss_mb() -> float:
 
 
 class CpuWindow:
-    """CPU seconds of the bench+worker / Temporal / PostgreSQL processes over a block."""
+    """CPU seconds of the bench+worker / Temporal / PostgreSQL processes over a block, each
+    process's own difference (a process that ends during the block takes its CPU with it,
+    rather than making the block's figure negative). With ``database``, PostgreSQL is only
+    that database's backends (see ``cpu_by_process``)."""
+
+    def __init__(self, database: str | None = None) -> None:
+        self._database = database
 
     def __enter__(self) -> "CpuWindow":
-        self._before = cpu_seconds()
+        self._before = cpu_by_process(self._database)
         self.seconds: dict[str, float] = {}
         return self
 
     def __exit__(self, *_: object) -> None:
-        after = cpu_seconds()
-        self.seconds = {g: after[g] - self._before[g] for g in after}
+        after = cpu_by_process(self._database)
+        self.seconds = dict.fromkeys(CPU_GROUPS, 0.0)
+        for pid, (group, seconds) in after.items():
+            before = self._before.get(pid)
+            self.seconds[group] += seconds - (before[1] if before else 0.0)
 
     def per(self, count: int, unit: float = 1000) -> str:
         parts = " / ".join(f"{unit * s / max(count, 1):.2f}" for s in self.seconds.values())

@@ -18,7 +18,6 @@ with the effects of the one before, which the raw anchors do not have) and paced
 
 import argparse
 import asyncio
-import os
 import platform
 import statistics
 import sys
@@ -63,33 +62,54 @@ def percentile(samples: Sequence[float], q: float) -> float:
 
 
 # Where a figure's time goes: CPU of this process (client and worker), of the Temporal dev
-# server, and of PostgreSQL (every postgres process: the embedded server's, and the system's if
-# one runs, idle here).
+# server it started, and of PostgreSQL (every postgres process: the embedded server's, and the
+# system's if one runs).
 CPU_GROUPS = ("bench+worker", "temporal", "postgres")
 T = TypeVar("T")
 
 
-def cpu_seconds() -> dict[str, float]:
-    totals = dict.fromkeys(CPU_GROUPS, 0.0)
-    me = os.getpid()
-    for proc in psutil.process_iter(["pid", "name", "cpu_times"]):
+def cpu_by_process(database: str | None = None) -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of each process counted, with its group.
+
+    The Temporal dev server counts only as this process's child when it started one (as every
+    bench here does): other work on a shared machine runs dev servers too. PostgreSQL is every
+    postgres process, or with ``database`` only the backends connected to that database (a
+    server shared with other work; the bench's pools keep their connections, so few backends
+    end during a phase and take their CPU with them)."""
+    me = psutil.Process()
+    mine = {p.pid for p in me.children(recursive=True)}
+    found: dict[int, tuple[str, float]] = {}
+    ours_only = False
+    for proc in psutil.process_iter(["pid", "name", "cpu_times", "cmdline"]):
         times = proc.info["cpu_times"]
         if times is None:
             continue
-        name = proc.info["name"] or ""
+        pid, name = proc.info["pid"], proc.info["name"] or ""
+        title = " ".join(proc.info["cmdline"] or ())
         group = (
             "bench+worker"
-            if proc.info["pid"] == me
+            if pid == me.pid
             else "temporal"
             if name.startswith("temporal")
             else "postgres"
-            if name.startswith("postgres")
+            if name.startswith("postgres") and (database is None or f" {database} " in title)
             else None
         )
         if group:
             # A process's children that ended are in its children times: PostgreSQL's
             # backends that came and went during a phase count, as they did the work.
-            totals[group] += times.user + times.system + times.children_user + times.children_system
+            seconds = times.user + times.system + times.children_user + times.children_system
+            found[pid] = (group, seconds)
+            ours_only = ours_only or (group == "temporal" and pid in mine)
+    if ours_only:
+        found = {p: v for p, v in found.items() if v[0] != "temporal" or p in mine}
+    return found
+
+
+def cpu_seconds(database: str | None = None) -> dict[str, float]:
+    totals = dict.fromkeys(CPU_GROUPS, 0.0)
+    for group, seconds in cpu_by_process(database).values():
+        totals[group] += seconds
     return totals
 
 
