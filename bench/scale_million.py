@@ -63,21 +63,33 @@ class Feed:
     seconds: float = 0.0
     samples: list[tuple[int, float]] = field(default_factory=list)
     snapshots: list[tracemalloc.Snapshot] = field(default_factory=list)
+    overhead: int = 0  # bytes tracemalloc itself held at the end
 
 
-async def feed(publisher: PricePublisher, updates: Iterator[PriceUpdate], count: int) -> Feed:
+async def feed(
+    publisher: PricePublisher, updates: Iterator[PriceUpdate], count: int, rate: float = 0
+) -> Feed:
+    """Every update published, as fast as they go or, with ``rate``, that many a second."""
     result = Feed()
     every = max(count // SAMPLES, 1)
     started = time.perf_counter()
     for n, update in enumerate(updates, 1):
         await publisher.publish(update)
+        if rate and n % 100 == 0:
+            ahead = started + n / rate - time.perf_counter()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
         if n % every == 0:
             gc.collect()
             result.samples.append((n, rss_mb()))
             if tracemalloc.is_tracing():
+                # Only the one after warm-up and the newest are kept: each holds every live
+                # block's trace, and twenty of them grew the RSS they were to explain.
+                del result.snapshots[2:]
                 result.snapshots.append(tracemalloc.take_snapshot())
     await publisher.flush()
     result.seconds = time.perf_counter() - started
+    result.overhead = tracemalloc.get_tracemalloc_memory()
     return result
 
 
@@ -153,17 +165,22 @@ def _print_rss(label: str, samples: Sequence[tuple[int, float]]) -> None:
     print("      samples (MB): " + " ".join(f"{mb:.0f}" for _, mb in samples))
 
 
-def _print_growth(snapshots: Sequence[tracemalloc.Snapshot]) -> None:
+def _print_growth(snapshots: Sequence[tracemalloc.Snapshot], overhead: int) -> None:
     if len(snapshots) < 3:
         return
-    print("    tracemalloc, what grew from the second sample to the last (top 10):")
+    print(
+        "    tracemalloc, what grew from the second sample to the last (top 10; its own "
+        f"traces took {overhead / 2**20:.1f} MB of the RSS):"
+    )
     for stat in snapshots[-1].compare_to(snapshots[1], "lineno")[:10]:
         print(f"      {stat}")
 
 
 async def million(
-    stack_: Stack, updates: int, after_events: int, interval_ms: int, trace: bool
+    stack_: Stack, updates: int, after_events: int, interval_ms: int, rate: float, trace: bool
 ) -> None:
+    """The campaign's run (paced at ``rate`` updates a second, or as fast as it goes) beside
+    the anchor's (always as fast as it goes)."""
     settings = stack_.settings(continue_as_new_after_events=after_events)
     client = stack_.client(settings)
     signal = spring(trading_range(SYMBOL, 0), D(1))
@@ -195,13 +212,13 @@ async def million(
         engine = create_engine_for(stack_.url, pool_size=2)
         await until_open(engine)
         if trace:
-            tracemalloc.start(10)
+            tracemalloc.start(1)  # the line that allocated: ten frames slowed a run tenfold
         publisher = client.publisher(
             DatabaseDirectory(engine), journal=PriceIntake(engine), interval=interval
         )
         with CpuWindow(stack_.database) as cpu:
             async with publisher:
-                fed = await feed(publisher, wander(updates, start), updates)
+                fed = await feed(publisher, wander(updates, start), updates, rate)
             settled = await until_closed(engine, time.perf_counter(), deadline=600)
         if trace:
             tracemalloc.stop()
@@ -209,11 +226,12 @@ async def million(
         await engine.dispose()
     runs = await run_chain(stack_.temporal, workflow_id_for(signal.campaign_id))
     received = sum(r.signals for r in runs)
-    rate = updates / fed.seconds
+    throughput = updates / fed.seconds
     print(
         f"  {updates} updates to one campaign through the publisher in {fed.seconds:.1f} s: "
-        f"{rate:.0f}/s (bars every {interval_ms} ms) vs the publisher alone "
-        f"{anchor_rate:.0f}/s ({rate / anchor_rate:.2f}x); "
+        f"{throughput:.0f}/s ({f'paced at {rate:.0f}/s, ' if rate else ''}bars every "
+        f"{interval_ms} ms) vs the publisher alone "
+        f"{anchor_rate:.0f}/s ({throughput / anchor_rate:.2f}x); "
         f"{publisher.signals_sent} bars signalled ({publisher.signals_sent / fed.seconds:.1f}/s),"
         f" {received} received by the campaign; the exit {settled:.1f} s after the last update;"
         f" {1 - stopped} missed exits (goal 0)"
@@ -231,7 +249,7 @@ async def million(
     )
     print(f"    CPU ms per bar signalled: {cpu.per(publisher.signals_sent)}")
     _print_rss("worker (bench+publisher+worker process)", fed.samples)
-    _print_growth(fed.snapshots)
+    _print_growth(fed.snapshots, fed.overhead)
 
 
 async def until_open(engine: AsyncEngine) -> None:
