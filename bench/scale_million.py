@@ -218,6 +218,9 @@ async def million(
         )
         with CpuWindow(stack_.database) as cpu:
             async with publisher:
+                # As the API does: nothing accepted before it has read its journal (a bar
+                # recorded meanwhile would come back as one to send again).
+                assert await publisher.ready(timeout=30), "the publisher did not resume"
                 fed = await feed(publisher, wander(updates, start), updates, rate)
             settled = await until_closed(engine, time.perf_counter(), deadline=600)
         if trace:
