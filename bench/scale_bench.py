@@ -5,7 +5,7 @@
     .venv/bin/python -m bench.scale_bench prices [--campaigns 1000] [--updates 100000]
     .venv/bin/python -m bench.scale_bench entries [--campaigns 1000]
     .venv/bin/python -m bench.scale_bench million [--updates 1000000] [--after-events 200]
-        [--interval-ms 500] [--rate 0] [--trace]
+        [--interval-ms 500] [--rate 0] [--retention 10000] [--trace]
 
 - flood: N campaigns stop out on one price per symbol: the time from the price to the last
   exit, the activities retried or timed out (from the closed runs' histories) and the exits
@@ -167,7 +167,13 @@ async def main(args: argparse.Namespace) -> None:
             await prices(stack_, args.campaigns, args.updates)
         elif args.phase == "million":
             await million(
-                stack_, args.updates, args.after_events, args.interval_ms, args.rate, args.trace
+                stack_,
+                args.updates,
+                args.after_events,
+                args.interval_ms,
+                args.rate,
+                args.trace,
+                args.retention,
             )
         else:
             await entries(stack_, args.campaigns)
@@ -183,6 +189,7 @@ if __name__ == "__main__":
     parser.add_argument("--after-events", type=int, default=200)
     parser.add_argument("--interval-ms", type=int, default=500)  # the API's publisher's
     parser.add_argument("--rate", type=float, default=0)  # updates/s; 0: as fast as they go
+    parser.add_argument("--retention", type=int, default=10_000)  # the publisher's bars kept
     parser.add_argument("--trace", action="store_true")
     arguments = parser.parse_args()
     asyncio.run(main(arguments))

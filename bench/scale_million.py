@@ -177,7 +177,13 @@ def _print_growth(snapshots: Sequence[tracemalloc.Snapshot], overhead: int) -> N
 
 
 async def million(
-    stack_: Stack, updates: int, after_events: int, interval_ms: int, rate: float, trace: bool
+    stack_: Stack,
+    updates: int,
+    after_events: int,
+    interval_ms: int,
+    rate: float,
+    trace: bool,
+    retention: int = 10_000,
 ) -> None:
     """The campaign's run (paced at ``rate`` updates a second, or as fast as it goes) beside
     the anchor's (always as fast as it goes)."""
@@ -214,7 +220,10 @@ async def million(
         if trace:
             tracemalloc.start(1)  # the line that allocated: ten frames slowed a run tenfold
         publisher = client.publisher(
-            DatabaseDirectory(engine), journal=PriceIntake(engine), interval=interval
+            DatabaseDirectory(engine),
+            journal=PriceIntake(engine),
+            interval=interval,
+            retention=retention,  # bars kept for campaigns that missed some (~1.5 KB each)
         )
         with CpuWindow(stack_.database) as cpu:
             async with publisher:
@@ -233,7 +242,7 @@ async def million(
     print(
         f"  {updates} updates to one campaign through the publisher in {fed.seconds:.1f} s: "
         f"{throughput:.0f}/s ({f'paced at {rate:.0f}/s, ' if rate else ''}bars every "
-        f"{interval_ms} ms) vs the publisher alone "
+        f"{interval_ms} ms, {retention} kept) vs the publisher alone "
         f"{anchor_rate:.0f}/s ({throughput / anchor_rate:.2f}x); "
         f"{publisher.signals_sent} bars signalled ({publisher.signals_sent / fed.seconds:.1f}/s),"
         f" {received} received by the campaign; the exit {settled:.1f} s after the last update;"
