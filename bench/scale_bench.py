@@ -5,6 +5,8 @@
         [--workers 2]
     .venv/bin/python -m bench.scale_bench prices [--campaigns 1000] [--updates 100000]
     .venv/bin/python -m bench.scale_bench entries [--campaigns 1000]
+    .venv/bin/python -m bench.scale_bench million [--updates 1000000] [--after-events 200]
+        [--interval-ms 500] [--rate 0] [--retention 10000] [--trace]
 
 - flood: N campaigns stop out on one price per symbol: the time from the price to the last
   exit, the activities retried or timed out (from the closed runs' histories) and the exits
@@ -15,7 +17,10 @@
 - prices: U price updates over N campaigns, the last crossing every stop: updates/s beside
   raw signals/s and the crossings missed;
 - entries: N entries at once asking more risk than the limits allow: the heat and every
-  correlation group's risk, summed from the approved plans in the database.
+  correlation group's risk, summed from the approved plans in the database;
+- million: one campaign through U price updates via the publisher, across continue-as-new
+  (after ``--after-events`` history events): updates/s beside the publisher alone, the runs,
+  the worker's RSS along the way (``--trace``: what grew, by tracemalloc), the exit at the end.
 
 Each figure is printed beside its anchor, and CPU per operation beside the time (bench and
 worker / Temporal dev server / PostgreSQL processes), the steadier figure on a shared machine.
@@ -36,6 +41,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.scale_histories import count_retries
+from bench.scale_million import million
 from bench.scale_phases import cache, entries, prices
 from bench.scale_stack import (
     CpuWindow,
@@ -160,6 +166,16 @@ async def main(args: argparse.Namespace) -> None:
             await cache(stack_, args.campaigns, sizes, workers=args.workers)
         elif args.phase == "prices":
             await prices(stack_, args.campaigns, args.updates)
+        elif args.phase == "million":
+            await million(
+                stack_,
+                args.updates,
+                args.after_events,
+                args.interval_ms,
+                args.rate,
+                args.trace,
+                args.retention,
+            )
         else:
             await entries(stack_, args.campaigns)
     print(f"  load at the end {os.getloadavg()[0]:.2f}")
@@ -167,7 +183,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("phase", choices=("flood", "cache", "prices", "entries"))
+    parser.add_argument("phase", choices=("flood", "cache", "prices", "entries", "million"))
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--cache-sizes", default="1000,10000")
     parser.add_argument("--updates", type=int, default=100_000)
@@ -178,6 +194,11 @@ if __name__ == "__main__":
         help="flood, cache: workers on the task queue (the bench's own and N-1 processes); the SDK "
         "metrics printed are the bench's worker's only",
     )
+    parser.add_argument("--after-events", type=int, default=200)
+    parser.add_argument("--interval-ms", type=int, default=500)  # the API's publisher's
+    parser.add_argument("--rate", type=float, default=0)  # updates/s; 0: as fast as they go
+    parser.add_argument("--retention", type=int, default=10_000)  # the publisher's bars kept
+    parser.add_argument("--trace", action="store_true")
     arguments = parser.parse_args()
     asyncio.run(main(arguments))
     sys.stdout.flush()

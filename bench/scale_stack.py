@@ -122,6 +122,12 @@ class Stack:
     policy: Policy
 
     @property
+    def database(self) -> str | None:
+        """The bench's own database on a shared server (None: the embedded server's)."""
+        name = self.url.rsplit("/", 1)[-1].split("?")[0]
+        return name if name.startswith("ce_scale_") else None
+
+    @property
     def temporal(self) -> Client:
         return self.env.client
 
@@ -140,6 +146,7 @@ class Stack:
             self.temporal,
             policy=settings.policy,
             task_queue=settings.task_queue,
+            continue_as_new_after_events=settings.continue_as_new_after_events,
             reconcile_every_seconds=settings.reconcile_every_seconds,
         )
 
