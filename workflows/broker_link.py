@@ -27,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
 
 HOLDINGS_RECONCILER = "holdings-reconciler"
 """The patch of runs that leave their holding to the reconciler (``workflow.patched``)."""
+POLL_AFTER_CARRY_OUT = "poll-after-carry-out"
+"""The patch of runs that start no poll while a change is carried out (``workflow.patched``)."""
 
 
 class BrokerLink:
@@ -47,6 +49,11 @@ class BrokerLink:
         self.polls_holdings = True
         """The run asks the broker for its holding itself (a run recorded before the holdings
         reconciler); set once, at the start of the run."""
+        self.waits_for_carry_out = False
+        """No poll while a change is carried out: ``carry_out`` answers how the orders it placed
+        stand, so a poll's timer started meanwhile (each order placed used to start one, and
+        its firing cost a workflow task five seconds later) asks nothing worth asking. Set once,
+        at the start of the run; runs recorded before it keep their timers."""
 
     @property
     def has_pushed(self) -> bool:
@@ -89,7 +96,8 @@ class BrokerLink:
         would take another place among the commands, and the replay would fail. Waiting for
         the lock makes the poll come after the handler's change either way."""
         state = self._state()
-        if state is None or self._changes.queued or self._lock.locked():
+        changing = self._changes.busy if self.waits_for_carry_out else self._changes.queued
+        if state is None or changing or self._lock.locked():
             return False
         holds = not state.is_closed and any(p.open_shares > 0 for p in state.positions)
         return bool(state.open_order_ids) or (self.polls_holdings and holds)

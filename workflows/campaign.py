@@ -46,7 +46,11 @@ with workflow.unsafe.imports_passed_through():
         LoadCampaignRequest,
     )
     from campaign_engine.workflows import activities
-    from campaign_engine.workflows.broker_link import HOLDINGS_RECONCILER, BrokerLink
+    from campaign_engine.workflows.broker_link import (
+        HOLDINGS_RECONCILER,
+        POLL_AFTER_CARRY_OUT,
+        BrokerLink,
+    )
     from campaign_engine.workflows.changes import ChangeQueue
     from campaign_engine.workflows.commands import CampaignCommands
     from campaign_engine.workflows.details import UiView
@@ -92,8 +96,10 @@ class CampaignWorkflow:
     @workflow.run
     async def run(self, params: CampaignWorkflowInput) -> CampaignState | None:
         # First, once: a run recorded before the holdings reconciler keeps polling its holding
-        # when it is replayed (or resumed), as it did when it ran.
+        # when it is replayed (or resumed), as it did when it ran; one recorded before polls
+        # waited for the change being carried out keeps the timers it started.
         self._broker.polls_holdings = not workflow.patched(HOLDINGS_RECONCILER)
+        self._broker.waits_for_carry_out = workflow.patched(POLL_AFTER_CARRY_OUT)
         await self._load()
         if self._resumed:
             # A campaign that existed before this run (continued, or reloaded after its run
