@@ -44,3 +44,6 @@ async def test_the_whole_story_in_a_short_history(
     # Search attributes change with status, phase and risk, not with every change.
     assert kinds["EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"] <= 6, kinds
     assert len(history.events) <= 80, kinds
+    # Every order filled as it was placed (the paper broker): nothing ever waited for a fill,
+    # so no broker poll's timer was started, not even while an order was being placed.
+    assert kinds["EVENT_TYPE_TIMER_STARTED"] == 0, kinds

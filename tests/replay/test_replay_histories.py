@@ -14,7 +14,7 @@ from temporalio.worker import Replayer
 from campaign_engine.converter import data_converter
 from campaign_engine.messages import HOLDING_REPORT
 from campaign_engine.worker import workflow_runner
-from campaign_engine.workflows.broker_link import HOLDINGS_RECONCILER
+from campaign_engine.workflows.broker_link import HOLDINGS_RECONCILER, POLL_AFTER_CARRY_OUT
 from campaign_engine.workflows.campaign import CampaignWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
@@ -62,3 +62,14 @@ def test_runs_of_both_kinds_are_replayed() -> None:
         any(HOLDINGS_RECONCILER in patch for patch in patches) and HOLDING_REPORT in signals
         for patches, signals in recorded
     )
+
+
+def test_runs_before_and_after_polls_waited_for_the_carry_out_are_replayed() -> None:
+    """Runs that started a poll's timer while an order was being placed (before the patch) and
+    runs that wait for the carry-out's answer (patched in) are both among those replayed."""
+    patched = [
+        any(POLL_AFTER_CARRY_OUT in patch for patch in patches)
+        for patches, _ in (_recorded(path) for path in HISTORIES)
+    ]
+    assert any(patched)
+    assert not all(patched)
