@@ -204,6 +204,7 @@ def build_worker(
         max_concurrent_local_activities=local_slots,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
         max_cached_workflows=settings.workflow_cache_size,
+        max_concurrent_workflow_tasks=settings.workflow_task_slots,
         workflows=[CampaignWorkflow],
         activities=[
             persistence.load_campaign,

@@ -1,6 +1,6 @@
 """Campaigns at scale on one worker, on a real Temporal dev server and PostgreSQL.
 
-    .venv/bin/python -m bench.scale_bench flood [--campaigns 1000] [--workers 2]
+    .venv/bin/python -m bench.scale_bench flood [--campaigns 1000] [--workers 2] [--task-slots 100]
     .venv/bin/python -m bench.scale_bench cache [--campaigns 10000] [--cache-sizes 10000] \
         [--workers 2]
     .venv/bin/python -m bench.scale_bench prices [--campaigns 1000] [--updates 100000]
@@ -57,6 +57,7 @@ from campaign_engine.db.schema import campaigns, orders
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.policy import Policy
 from campaign_engine.publisher import DatabaseDirectory
+from campaign_engine.settings import WORKFLOW_TASK_SLOTS
 
 D = Decimal
 EQUITY = D("10000000")
@@ -91,7 +92,10 @@ async def flood(stack_: Stack, count: int, workers: int = 1, **settings: Any) ->
         approved = await open_campaigns(client, signals)
         assert all(approved), f"{approved.count(False)} entries refused"
         await wait_open(stack_, count)
-        print(f"  {count} campaigns opened in {time.perf_counter() - started:.0f} s")
+        print(
+            f"  {count} campaigns opened in {time.perf_counter() - started:.0f} s "
+            f"({config.workflow_task_slots} workflow tasks at once per worker)"
+        )
         stack_.metrics.take()
         engine = create_engine_for(stack_.url, pool_size=2)
         publisher = client.publisher(DatabaseDirectory(engine), interval=timedelta(hours=1))
@@ -160,7 +164,9 @@ async def main(args: argparse.Namespace) -> None:
     )
     async with stack(EQUITY, POLICY) as stack_:
         if args.phase == "flood":
-            await flood(stack_, args.campaigns, workers=args.workers)
+            await flood(
+                stack_, args.campaigns, workers=args.workers, workflow_task_slots=args.task_slots
+            )
         elif args.phase == "cache":
             sizes = [int(size) for size in args.cache_sizes.split(",")]
             await cache(stack_, args.campaigns, sizes, workers=args.workers)
@@ -199,6 +205,12 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=0)  # updates/s; 0: as fast as they go
     parser.add_argument("--retention", type=int, default=10_000)  # the publisher's bars kept
     parser.add_argument("--trace", action="store_true")
+    parser.add_argument(
+        "--task-slots",
+        type=int,
+        default=WORKFLOW_TASK_SLOTS,
+        help="flood: workflow tasks each worker runs at once (CAMPAIGNS_WORKFLOW_TASKS)",
+    )
     arguments = parser.parse_args()
     asyncio.run(main(arguments))
     sys.stdout.flush()

@@ -180,6 +180,7 @@ class Stack:
             "ACCOUNT_EQUITY": str(self.equity),
             "CAMPAIGNS_POLICY": str(policy_file),
             "CAMPAIGNS_WORKFLOW_CACHE": str(settings.workflow_cache_size),
+            "CAMPAIGNS_WORKFLOW_TASKS": str(settings.workflow_task_slots),
             "CAMPAIGNS_RECONCILE_EVERY": str(settings.reconcile_every_seconds),
             "METRICS_PORT": "off",
             "LOG_LEVEL": "WARNING",

@@ -26,6 +26,7 @@ from campaign_engine.validation_errors import problem_lines
 
 TASK_QUEUE = "campaigns"  # SPEC section 8
 WORKFLOW_CACHE_SIZE = 10_000
+WORKFLOW_TASK_SLOTS = 100
 
 
 class SettingsError(ValueError):
@@ -65,6 +66,12 @@ class Settings(BaseModel):
         ge=0,
         description="campaign runs the worker keeps in memory; a price or poll to one it "
         "evicted replays its history (see the README's benchmarks)",
+    )
+    workflow_task_slots: int = Field(
+        default=WORKFLOW_TASK_SLOTS,
+        ge=1,
+        description="workflow tasks the worker runs at once; they share one interpreter, so "
+        "more at once only makes each take longer (see the README's benchmarks)",
     )
     log_level: str = "INFO"
     log_json: bool = False
@@ -157,6 +164,7 @@ _ENV = {
     "CAMPAIGNS_RECONCILE_EVERY": "reconcile_every_seconds",
     "API_MUTATION_TIMEOUT": "mutation_timeout",
     "CAMPAIGNS_WORKFLOW_CACHE": "workflow_cache_size",
+    "CAMPAIGNS_WORKFLOW_TASKS": "workflow_task_slots",
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
     "BROKER": "broker",

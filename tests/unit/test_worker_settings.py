@@ -2,7 +2,12 @@
 
 import pytest
 
-from campaign_engine.settings import WORKFLOW_CACHE_SIZE, SettingsError, load_settings
+from campaign_engine.settings import (
+    WORKFLOW_CACHE_SIZE,
+    WORKFLOW_TASK_SLOTS,
+    SettingsError,
+    load_settings,
+)
 
 
 def test_the_workflow_cache_is_sized_for_ten_thousand_campaigns_unless_configured() -> None:
@@ -15,3 +20,11 @@ def test_a_negative_or_unreadable_cache_size_names_its_variable() -> None:
     for value in ("-1", "many"):
         with pytest.raises(SettingsError, match="CAMPAIGNS_WORKFLOW_CACHE"):
             load_settings({"CAMPAIGNS_WORKFLOW_CACHE": value})
+
+
+def test_workflow_tasks_at_once_are_configured_and_at_least_one() -> None:
+    assert load_settings({}).workflow_task_slots == WORKFLOW_TASK_SLOTS
+    assert load_settings({"CAMPAIGNS_WORKFLOW_TASKS": "8"}).workflow_task_slots == 8
+    for value in ("0", "few"):
+        with pytest.raises(SettingsError, match="CAMPAIGNS_WORKFLOW_TASKS"):
+            load_settings({"CAMPAIGNS_WORKFLOW_TASKS": value})
