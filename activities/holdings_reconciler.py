@@ -29,8 +29,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 import structlog
 from sqlalchemy import func, select
@@ -38,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from campaign_engine.background import BackgroundLoop
 from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.brokers.protocol import Broker
 from campaign_engine.db.holdings import SymbolBook, symbol_books
@@ -113,9 +113,10 @@ async def _depending_on(what: str) -> AsyncIterator[None]:
         raise _Failed(what, error) from error
 
 
-class HoldingsReconciler:
-    """Runs a round every ``interval`` while entered (``async with``); ``reconcile_once`` runs
-    one round (None when another reconciler holds the lock)."""
+class HoldingsReconciler(BackgroundLoop):
+    """Runs a round every ``interval`` while entered (``async with``; leaving stops it at once:
+    nothing of a round needs finishing, the next starts over); ``reconcile_once`` runs one round
+    (None when another reconciler holds the lock)."""
 
     def __init__(
         self,
@@ -128,6 +129,7 @@ class HoldingsReconciler:
     ) -> None:
         if interval <= timedelta(0):
             raise ValueError("interval must be positive")
+        super().__init__("holdings-reconciler")
         # Each statement its own transaction: the second read must see what was committed
         # after the first, whatever the server's default isolation; the session's advisory
         # lock outlives the statements.
@@ -136,7 +138,6 @@ class HoldingsReconciler:
         self._reports = reports
         self._interval = interval.total_seconds()
         self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._resend_after = resend_after_rounds
         self._rounds = 0
         # Each campaign signalled and still short: the report sent, and the round it was in.
@@ -151,26 +152,6 @@ class HoldingsReconciler:
             )
             for what in ("database", "broker", "temporal")
         }
-
-    async def __aenter__(self) -> Self:
-        if self._task is not None:
-            raise RuntimeError("the holdings reconciler is already running")
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="holdings-reconciler")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            # Nothing of a round needs finishing (the next one starts over): stop at once.
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

@@ -17,8 +17,7 @@ import asyncio
 import bisect
 import contextlib
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import psycopg
 import structlog
@@ -27,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.live.snapshots import Snapshots
+from campaign_engine.background import BackgroundLoop
 from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.event_stream import CHANNEL, Cursor, EventStream, StreamedEvent
 from campaign_engine.domain.policy import Policy
@@ -36,7 +36,7 @@ log = structlog.get_logger("campaign_engine.api.live")
 Json = dict[str, JsonValue]
 
 
-class EventHub:
+class EventHub(BackgroundLoop):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -47,6 +47,9 @@ class EventHub:
         keep: int = 2_000,
         batch: int = 500,
     ) -> None:
+        # Entering reads nothing yet: the API starts (and answers /healthz) while the database
+        # is down.
+        super().__init__("event-hub")
         self.stream = EventStream(engine)
         self.snapshots = Snapshots(engine, policy)
         self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
@@ -63,26 +66,8 @@ class EventHub:
         self.portfolio: Json | None = None
         self._campaigns: dict[str, Json] = {}
         self._moved = asyncio.Condition()
-        self._task: asyncio.Task[None] | None = None
         self.listening = False
         self._retry = Retry("database", log, loop="event_hub", backoff=Backoff(start=0.5, cap=5.0))
-
-    async def __aenter__(self) -> Self:
-        # Nothing read yet: the API starts (and answers /healthz) while the database is down.
-        self._task = asyncio.create_task(self._run(), name="event-hub")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     # --- what the sockets call ----------------------------------------------------------
 

@@ -14,17 +14,16 @@ asks the broker (``get_order``) at least every poll interval, and books each fil
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from campaign_engine.background import BackgroundLoop
 from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.brokers.alpaca.broker import AlpacaBroker
 from campaign_engine.brokers.alpaca.config import AlpacaConfig
@@ -54,7 +53,7 @@ class StreamRefused(Exception):
     """Alpaca refused the stream's authentication or the listen request."""
 
 
-class TradeUpdatesListener:
+class TradeUpdatesListener(BackgroundLoop):
     """Runs while entered (``async with``): connects, listens, delivers, reconnects.
     ``listening`` is set while the stream is live."""
 
@@ -68,6 +67,7 @@ class TradeUpdatesListener:
         max_backoff: float = 30.0,
         handshake_timeout: float = 10.0,
     ) -> None:
+        super().__init__("alpaca-trade-updates")
         self._config = config
         self._broker = broker
         self._sink = sink
@@ -75,27 +75,10 @@ class TradeUpdatesListener:
         self._max_backoff = max_backoff
         self._handshake_timeout = handshake_timeout
         self._fills: dict[str, dict[str, Fill]] = {}  # fills seen of orders still working
-        self._task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
         self.connections = 0
 
-    async def __aenter__(self) -> Self:
-        self._task = asyncio.create_task(self.run(), name="alpaca-trade-updates")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def run(self) -> None:
+    async def _run(self) -> None:
         retry = Retry(
             "alpaca trade updates",
             log,
