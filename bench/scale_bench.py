@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.scale_bench flood [--campaigns 1000] [--workers 2] [--task-slots 100]
     .venv/bin/python -m bench.scale_bench cache [--campaigns 10000] [--cache-sizes 10000] \
-        [--workers 2]
+        [--workers 1,2] [--task-slots 10]
     .venv/bin/python -m bench.scale_bench prices [--campaigns 1000] [--updates 100000]
     .venv/bin/python -m bench.scale_bench entries [--campaigns 1000]
     .venv/bin/python -m bench.scale_bench million [--updates 1000000] [--after-events 200]
@@ -165,11 +165,15 @@ async def main(args: argparse.Namespace) -> None:
     async with stack(EQUITY, POLICY) as stack_:
         if args.phase == "flood":
             await flood(
-                stack_, args.campaigns, workers=args.workers, workflow_task_slots=args.task_slots
+                stack_,
+                args.campaigns,
+                workers=int(args.workers),
+                workflow_task_slots=args.task_slots,
             )
         elif args.phase == "cache":
             sizes = [int(size) for size in args.cache_sizes.split(",")]
-            await cache(stack_, args.campaigns, sizes, workers=args.workers)
+            workers = [int(n) for n in args.workers.split(",")]
+            await cache(stack_, args.campaigns, sizes, workers=workers, task_slots=args.task_slots)
         elif args.phase == "prices":
             await prices(stack_, args.campaigns, args.updates)
         elif args.phase == "million":
@@ -195,10 +199,9 @@ if __name__ == "__main__":
     parser.add_argument("--updates", type=int, default=100_000)
     parser.add_argument(
         "--workers",
-        type=int,
-        default=1,
-        help="flood, cache: workers on the task queue (the bench's own and N-1 processes); the SDK "
-        "metrics printed are the bench's worker's only",
+        default="1",
+        help="workers on the task queue, the bench's own and N-1 processes (cache: a list, "
+        "1,2, each in turn); the SDK metrics printed are the bench's worker's only",
     )
     parser.add_argument("--after-events", type=int, default=200)
     parser.add_argument("--interval-ms", type=int, default=500)  # the API's publisher's
@@ -209,7 +212,7 @@ if __name__ == "__main__":
         "--task-slots",
         type=int,
         default=WORKFLOW_TASK_SLOTS,
-        help="flood: workflow tasks each worker runs at once (CAMPAIGNS_WORKFLOW_TASKS)",
+        help="flood, cache: workflow tasks each worker runs at once (CAMPAIGNS_WORKFLOW_TASKS)",
     )
     arguments = parser.parse_args()
     asyncio.run(main(arguments))

@@ -3,9 +3,11 @@ a long stream of prices, and a burst of entries against the portfolio's limits."
 
 import asyncio
 import gc
+import itertools
 import statistics
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -32,6 +34,7 @@ from campaign_engine.db.schema import allocation_plans, campaign_snapshots, orde
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.messages import HoldingReport
 from campaign_engine.publisher import DatabaseDirectory
+from campaign_engine.settings import WORKFLOW_TASK_SLOTS
 
 D = Decimal
 SYMBOLS = [f"F{i}" for i in range(10)]
@@ -65,30 +68,41 @@ async def _tasks_per_second(stack_: Stack, seconds: float) -> tuple[float, CpuWi
 async def _until_drained(
     stack_: Stack, baseline: float, deadline: float
 ) -> tuple[float, Counter[str]]:
-    """Seconds until the worker's task rate is back to the polls' baseline for a second,
-    and the metrics counted meanwhile."""
+    """Seconds until the worker's task rate is back to the polls' baseline for three seconds
+    in a row (one quiet second proves nothing while long tasks run: their completions come in
+    bursts), and the metrics counted meanwhile."""
     started = time.perf_counter()
     total: Counter[str] = Counter()
+    quiet_since: float | None = None
     await asyncio.sleep(1)
     while time.perf_counter() - started < deadline:
         window = time.perf_counter()
         await asyncio.sleep(1)
         counts, _ = stack_.metrics.take()
         total += counts
-        if counts[WFT] <= 1.5 * baseline * (time.perf_counter() - window) + 2:
-            break
+        if counts[WFT] > 1.5 * baseline * (time.perf_counter() - window) + 2:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = window
+        elif time.perf_counter() - quiet_since >= 3:
+            return quiet_since - started, total
     return time.perf_counter() - started, total
 
 
 async def cache(
-    stack_: Stack, count: int, sizes: list[int], entries: int = 10, workers: int = 1
+    stack_: Stack,
+    count: int,
+    sizes: list[int],
+    entries: int = 10,
+    workers: Sequence[int] = (1,),
+    task_slots: int = WORKFLOW_TASK_SLOTS,
 ) -> None:
     """``count`` open campaigns; for each cache size, ``workers`` workers that start cold take
     two rounds of quiet prices (the second is the measured one) while entries are timed. With
     more than one, the round is taken as drained when this process's worker is (the others'
     tasks are not in its metrics), and each worker's RSS is printed after it."""
     signals = [spring(trading_range(SYMBOLS[i % 10], i), D(5) / count) for i in range(count)]
-    opening = stack_.settings(workflow_cache_size=count)
+    opening = stack_.settings(workflow_cache_size=count, workflow_task_slots=task_slots)
     client = stack_.client(opening)
     gc.collect()
     rss_before = worker_rss_mb()
@@ -103,12 +117,12 @@ async def cache(
             f"{rss_before:.0f} -> {rss:.0f} MB with all of them cached "
             f"({1024 * (rss - rss_before) / count:.0f} KB per campaign)"
         )
-    for size in sizes:
-        settings = stack_.settings(workflow_cache_size=size)
-        async with stack_.worker(settings, processes=workers):
+    for size, processes in itertools.product(sizes, workers):
+        settings = stack_.settings(workflow_cache_size=size, workflow_task_slots=task_slots)
+        async with stack_.worker(settings, processes=processes):
             polls, _ = await _tasks_per_second(stack_, 5)
             await _price_round(client, stack_, QUIET, 0)  # cold: every run replays
-            await _until_drained(stack_, polls, deadline=600)
+            await _until_drained(stack_, polls, deadline=1800)
             polls, idle = await _tasks_per_second(stack_, 10)
             with CpuWindow() as cpu:
                 timing = asyncio.create_task(_time_entries(client, entries, size))
@@ -121,7 +135,8 @@ async def cache(
         idle_share = {g: s * took / 10 for g, s in idle.seconds.items()}
         cpu.seconds = {g: cpu.seconds[g] - idle_share[g] for g in cpu.seconds}
         print(
-            f"  cache {size:>6}: a round of {count} prices taken in {took:.1f} s, {tasks} "
+            f"  cache {size:>6}, {processes} worker(s), {task_slots} tasks at once each: a round "
+            f"of {count} prices taken in {took:.1f} s, {tasks} "
             f"tasks (polls' too), {evicted} runs evicted from the cache (each replays its "
             "history at its next task)"
         )
