@@ -32,6 +32,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.backoff import Backoff, Retry
+from campaign_engine.db.engine import libpq_url
 from campaign_engine.db.price_intake import CHANNEL, DELIVERY_LOCK, PriceIntake
 from campaign_engine.price_targets import OpenCampaign
 from campaign_engine.publisher import PricePublisher
@@ -55,9 +56,12 @@ class PriceDelivery:
         poll: timedelta = timedelta(seconds=1),
         takeover: timedelta = timedelta(seconds=2),
     ) -> None:
-        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._conninfo = psycopg.conninfo.make_conninfo(
-            url, keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3
+            libpq_url(engine.url.render_as_string(hide_password=False)),
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
         )
         self._intake = PriceIntake(engine)
         self._make_publisher = make_publisher

@@ -8,11 +8,10 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.live.hub import EventHub
-from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.engine import create_engine_for, libpq_url
 from campaign_engine.db.event_stream import CHANNEL, START, Cursor, EventStream
 from campaign_engine.db.price_bars import PriceBars
 from campaign_engine.db.repository import CampaignRepository
@@ -29,10 +28,6 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine_for(database_url, pool_size=2)
     yield engine
     await engine.dispose()
-
-
-def _dsn(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
 async def _record(conn: psycopg.AsyncConnection[object], event_id: str) -> None:
@@ -59,7 +54,7 @@ async def test_an_event_committed_late_is_not_skipped(
     """Insert order is not commit order: the row inserted first (the lower seq) commits last.
     A reader must not pass it by while it is still uncommitted."""
     stream = EventStream(engine)
-    dsn = _dsn(database_url)
+    dsn = libpq_url(database_url)
     async with (
         await psycopg.AsyncConnection.connect(dsn) as slow,
         await psycopg.AsyncConnection.connect(dsn) as quick,
@@ -85,7 +80,7 @@ async def test_an_event_committed_late_is_not_skipped(
 
 
 async def test_each_committing_transaction_notifies_once(database_url: str) -> None:
-    dsn = _dsn(database_url)
+    dsn = libpq_url(database_url)
     async with (
         await psycopg.AsyncConnection.connect(dsn, autocommit=True) as listener,
         await psycopg.AsyncConnection.connect(dsn) as writer,
@@ -141,7 +136,7 @@ async def test_the_hub_serves_any_cursor_from_memory_or_from_the_table(
     """A hub keeping only the newest two events still answers a cursor further back, from
     the table; every cursor gets exactly the events after it."""
     await CampaignRepository(engine).ensure_portfolio(Decimal("100000"))
-    dsn = _dsn(database_url)
+    dsn = libpq_url(database_url)
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as writer:
         for n in range(3):
             await _record(writer, f"before-{n}")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.engine import create_engine_for, libpq_url
 from campaign_engine.db.price_intake import DELIVERY_LOCK, Delivery, NotLeader, PriceIntake
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.publisher import OpenCampaign, PricePublisher
@@ -167,7 +167,9 @@ async def test_a_journal_records_only_while_its_session_holds_the_lock(
     engine: AsyncEngine, database_url: str
 ) -> None:
     sending = [Delivery(CAMPAIGN.campaign_id, None, tick("150.00", 1).as_of)]
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as holder:
+    async with await psycopg.AsyncConnection.connect(
+        libpq_url(database_url), autocommit=True
+    ) as holder:
         journal = PriceIntake(engine).fenced(holder.info.backend_pid)
         with pytest.raises(NotLeader):  # not taken yet
             await journal.record("AAPL", None, sending)

@@ -11,6 +11,12 @@ def _with_driver(url: str) -> str:
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+def libpq_url(url: str) -> str:
+    """The URL as libpq reads it, for a connection of its own outside the pool (a LISTEN, a
+    session's advisory lock): SQLAlchemy's ``postgresql+psycopg`` scheme is not libpq's."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def sync_url(url: str) -> str:
     return _with_driver(url)
 

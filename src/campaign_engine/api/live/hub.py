@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.api.live.snapshots import Snapshots
 from campaign_engine.background import BackgroundLoop
 from campaign_engine.backoff import Backoff, Retry
+from campaign_engine.db.engine import libpq_url
 from campaign_engine.db.event_stream import CHANNEL, Cursor, EventStream, StreamedEvent
 from campaign_engine.domain.policy import Policy
 
@@ -52,9 +53,7 @@ class EventHub(BackgroundLoop):
         super().__init__("event-hub")
         self.stream = EventStream(engine)
         self.snapshots = Snapshots(engine, policy)
-        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
-            hide_password=False
-        )
+        self._conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
         self._poll = poll
         self._gap = gap
         self._keep = keep
