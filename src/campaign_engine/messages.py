@@ -6,9 +6,8 @@ an activity's implementation (and with it a database driver).
 """
 
 from decimal import Decimal
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from campaign_engine.domain.entry import Admission
 from campaign_engine.domain.events import CampaignEvent
@@ -19,7 +18,7 @@ from campaign_engine.domain.orders import (
 from campaign_engine.domain.orders import Order
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import Equity
+from campaign_engine.domain.types import Equity, Text, Version
 from campaign_engine.domain.vocabulary import CampaignStatus
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -49,7 +48,7 @@ class CampaignWorkflowInput(BaseModel):
     )
 
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Text
 
 
 class InvalidateRequest(BaseModel):
@@ -62,7 +61,7 @@ class ChangeStatusRequest(BaseModel):
     model_config = _FROZEN
 
     status: CampaignStatus
-    version: int = Field(ge=1)
+    version: Version
 
 
 # --- activities --------------------------------------------------------------------------

@@ -4,22 +4,23 @@ them but without paying its whole validation for every row.
 A file of bars repeats a few texts a great deal: one symbol for hundreds of rows, one
 timestamp for every symbol, prices to the cent. Each distinct text of a field is validated
 once, by pydantic, with the very type the model declares for that field (``Symbol``,
-``UtcDatetime``, ``Price``, a sequence >= 0); the rule a bar adds (low <= open, close <= high)
-is checked here; and the update is built from those values as ``model_construct`` would
-build it. A row this cannot take (a tick, a field that does not validate, a bar out of its own
-range, an unusual layout) goes through ``PriceUpdate.model_validate`` instead, which takes it
-or says exactly what is wrong with it. Either way a row gives the very update, or the very
-error, that ``model_validate`` gives: that is tested.
+``MarketTime``, ``InputPrice``, ``SequenceNumber``); the rule a bar adds (low <= open,
+close <= high) is checked here; and the update is built from those values as
+``model_construct`` would build it. A row this cannot take (a tick, a field that does not
+validate, a bar out of its own range, an unusual layout) goes through
+``PriceUpdate.model_validate`` instead, which takes it or says exactly what is wrong with it.
+Either way a row gives the very update, or the very error, that ``model_validate`` gives:
+that is tested.
 """
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.domain.types import Price, PriceValue, Symbol, UtcDatetime
+from campaign_engine.domain.types import InputPrice, MarketTime, PriceValue, SequenceNumber, Symbol
 
 _BAR: Final = ("symbol", "as_of", "open", "high", "low", "close")
 """The fields of a bar, the only rows read here."""
@@ -69,9 +70,9 @@ class BarRows:
         self._price = column.get("price")
         self._sequence = column.get("sequence")
         self._symbols = _Validated(_adapter(Symbol))
-        self._times = _Validated(_adapter(UtcDatetime))
-        self._prices = _Validated(_adapter(Price))
-        self._sequences = _Validated(_adapter(Annotated[int, Field(ge=0)]))
+        self._times = _Validated(_adapter(MarketTime))
+        self._prices = _Validated(_adapter(InputPrice))
+        self._sequences = _Validated(_adapter(SequenceNumber))
 
     def read(
         self,

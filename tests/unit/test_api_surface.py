@@ -45,7 +45,7 @@ def test_the_listing_declares_the_bounds_and_the_symbol_pattern_it_checks() -> N
 def test_decimals_carry_their_bounds_on_both_spellings() -> None:
     schemas = create_app(Settings()).openapi()["components"]["schemas"]
     number, string = schemas["EntrySignal"]["properties"]["entry_price"]["anyOf"]
-    assert number == {"type": "number", "exclusiveMinimum": 0}
+    assert number == {"type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000_000}
     assert string["type"] == "string"
     assert "gt" not in schemas["EntrySignal"]["properties"]["entry_price"]
     positive = re.compile(string["pattern"])

@@ -23,13 +23,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from campaign_engine.domain.types import (
+    MONEY_DIGITS,
+    PERCENT_DIGITS,
+    PRICE_DIGITS,
+    PRICE_PLACES,
+    QUANTITY_DIGITS,
+    SYMBOL_MAX_LENGTH,
+)
+
 metadata = MetaData()
 
-PRICE = Numeric(18, 8)
-MONEY = Numeric(24, 8)
-QUANTITY = Numeric(24, 8)
-PERCENT = Numeric(16, 8)
-SYMBOL = String(32)
+# The value domain's widths (domain/types.py): every value a layer holds fits these columns.
+PRICE = Numeric(PRICE_DIGITS, PRICE_PLACES)
+MONEY = Numeric(MONEY_DIGITS, PRICE_PLACES)
+QUANTITY = Numeric(QUANTITY_DIGITS, PRICE_PLACES)
+PERCENT = Numeric(PERCENT_DIGITS, PRICE_PLACES)
+SYMBOL = String(SYMBOL_MAX_LENGTH)
 CAMPAIGN_ID = String(64)
 
 _STATUSES = "status IN ('ACTIVE', 'MARKUP', 'COMPLETED', 'INVALIDATED')"

@@ -22,6 +22,7 @@ from campaign_engine.domain.priority import priority_score
 from campaign_engine.domain.sizing import size_position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import (
+    MAX_SHARES,
     Money,
     MoneyValue,
     Percent,
@@ -213,6 +214,17 @@ def admit_entry(portfolio: PortfolioView, request: AdmissionRequest) -> Admissio
                 f"position too small: {risk_pct}% of {equity} at "
                 f"{difference(high=entry_price, low=stop_loss)} "
                 f"risk per share is less than {policy.quantity_step} share",
+            ),
+            equity=equity,
+            heat_before_pct=heat,
+        )
+    if size.shares > MAX_SHARES:
+        return Admission(
+            rejection=Rejection(
+                RejectionCode.POSITION_TOO_LARGE,
+                f"position too large: {risk_pct}% of {equity} at "
+                f"{difference(high=entry_price, low=stop_loss)} risk per share is "
+                f"{size.shares} shares, more than the {MAX_SHARES:,.0f} one position may hold",
             ),
             equity=equity,
             heat_before_pct=heat,

@@ -1,6 +1,5 @@
 """What the orchestrator tells a campaign: trading ranges, entry signals and price updates."""
 
-from decimal import Decimal
 from typing import Annotated, Self
 from uuid import UUID
 
@@ -8,10 +7,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from campaign_engine.domain.money import difference, percent_of
 from campaign_engine.domain.types import (
+    InputPrice,
+    MarketTime,
     Percent,
     PercentValue,
-    Price,
     PriceValue,
+    RMultiple,
+    SequenceNumber,
     Symbol,
     Timeframe,
     UtcDatetime,
@@ -34,11 +36,11 @@ class TradingRange(BaseModel):
     id: UUID
     symbol: Symbol
     timeframe: Timeframe
-    start_time: UtcDatetime
-    creek: Price = Field(description="support")
-    ice: Price = Field(description="resistance")
-    jump: Price = Field(description="projected target")
-    spring_low: Price | None = None
+    start_time: MarketTime
+    creek: InputPrice = Field(description="support")
+    ice: InputPrice = Field(description="resistance")
+    jump: InputPrice = Field(description="projected target")
+    spring_low: InputPrice | None = None
 
     @model_validator(mode="after")
     def _ordered_levels(self) -> Self:
@@ -66,7 +68,7 @@ class TradingRange(BaseModel):
         return campaign_id_for(self.symbol, self.start_time)
 
 
-Targets = Annotated[tuple[Price, Price, Price], Field(description="[t1, t2, t3]")]
+Targets = Annotated[tuple[InputPrice, InputPrice, InputPrice], Field(description="[t1, t2, t3]")]
 
 
 class EntrySignal(BaseModel):
@@ -79,15 +81,15 @@ class EntrySignal(BaseModel):
     timeframe: Timeframe
     trading_range: TradingRange
     pattern: Pattern
-    entry_price: Price
-    stop_loss: Price
+    entry_price: InputPrice
+    stop_loss: InputPrice
     targets: Targets | None = None
     confidence: Percent
-    r_multiple: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    r_multiple: RMultiple
     requested_risk_pct: Annotated[PercentValue, Field(gt=0, le=100, allow_inf_nan=False)] | None = (
         None
     )
-    generated_at: UtcDatetime
+    generated_at: MarketTime
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -129,13 +131,13 @@ class PriceUpdate(BaseModel):
     model_config = _FROZEN
 
     symbol: Symbol
-    as_of: UtcDatetime
-    price: Price | None = None
-    open: Price | None = None
-    high: Price | None = None
-    low: Price | None = None
-    close: Price | None = None
-    sequence: Annotated[int, Field(ge=0)] | None = None
+    as_of: MarketTime
+    price: InputPrice | None = None
+    open: InputPrice | None = None
+    high: InputPrice | None = None
+    low: InputPrice | None = None
+    close: InputPrice | None = None
+    sequence: SequenceNumber | None = None
 
     @model_validator(mode="after")
     def _tick_or_bar(self) -> Self:

@@ -17,6 +17,7 @@ from campaign_engine.domain.types import (
     QuantityStep,
     QuantityValue,
     Symbol,
+    Text,
 )
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
 
@@ -43,7 +44,7 @@ class Policy(BaseModel):
     heat_warning_pct: Percent = PercentValue(Decimal("7.0"))
     heat_critical_pct: Percent = PercentValue(Decimal("9.0"))
     correlated_max_risk_pct: Percent = PercentValue(Decimal("6.0"))
-    correlation_groups: dict[Symbol, str] = Field(
+    correlation_groups: dict[Symbol, Text] = Field(
         default_factory=dict,
         description="symbol -> correlation group; a symbol not listed is its own group",
     )

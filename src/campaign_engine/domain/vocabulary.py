@@ -132,4 +132,5 @@ class RejectionCode(StrEnum):
     PORTFOLIO_HEAT = "PORTFOLIO_HEAT"
     CORRELATED_RISK = "CORRELATED_RISK"
     POSITION_TOO_SMALL = "POSITION_TOO_SMALL"
+    POSITION_TOO_LARGE = "POSITION_TOO_LARGE"  # more than MAX_SHARES (domain.types)
     BROKER_REJECTED = "BROKER_REJECTED"  # approved, then refused by the broker (its reason)

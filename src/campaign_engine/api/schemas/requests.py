@@ -9,11 +9,11 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    StringConstraints,
     Tag,
 )
 
 from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.types import Text, Version
 from campaign_engine.domain.vocabulary import CampaignStatus
 
 
@@ -33,7 +33,7 @@ class StatusChangeIn(BaseModel):
     )
 
     status: StatusName
-    version: int = Field(ge=1, description="the campaign's current version")
+    version: Annotated[Version, Field(description="the campaign's current version")]
 
 
 class InvalidateIn(BaseModel):
@@ -41,7 +41,7 @@ class InvalidateIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "range broken"}]}
     )
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    reason: Text
 
 
 # One update or an array: the shape picks the branch, so an error names only the fields of
