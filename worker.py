@@ -68,6 +68,7 @@ PASSTHROUGH = (
     "campaign_engine.workflows.details",
     "campaign_engine.workflows.payloads",
     "campaign_engine.workflows.price_inbox",
+    "campaign_engine.workflows.quarantine",
     "campaign_engine.workflows.refusals",
     "pydantic",
     "pydantic_core",

@@ -5,6 +5,7 @@ per step, which is most of what a decision costs after it is made."""
 import structlog
 from temporalio import activity
 
+from campaign_engine.activities.failures import is_permanent, refused
 from campaign_engine.brokers.protocol import Broker, UnknownBrokerOrder
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.messages import CARRY_OUT, CarriedOut, CarryOutRequest
@@ -21,7 +22,18 @@ class EffectActivities:
     async def carry_out(self, request: CarryOutRequest) -> CarriedOut:
         """Idempotent end to end, so a retry after any step is safe: the save ignores what it
         already wrote, and the broker returns an order it already has by client order id."""
-        await self._repository.save(request)
+        try:
+            await self._repository.save(request)
+        except Exception as error:
+            if is_permanent(error):
+                log.error(
+                    "change_refused",
+                    campaign_id=request.state.campaign_id,
+                    revision=request.revision,
+                    error=f"{type(error).__name__}: {error}",
+                )
+                raise refused(error, f"revision {request.revision} cannot be saved") from error
+            raise
         cancelled = []
         for client_order_id in request.cancellations:
             try:

@@ -51,11 +51,12 @@ with workflow.unsafe.imports_passed_through():
         POLL_AFTER_CARRY_OUT,
         BrokerLink,
     )
-    from campaign_engine.workflows.changes import ChangeQueue
+    from campaign_engine.workflows.changes import ChangeQueue, ChangeRefused
     from campaign_engine.workflows.commands import CampaignCommands
     from campaign_engine.workflows.details import UiView
     from campaign_engine.workflows.payloads import SignalInbox, parse
     from campaign_engine.workflows.price_inbox import PriceInbox
+    from campaign_engine.workflows.quarantine import quarantined
 
 
 @workflow.defn(name="CampaignWorkflow")
@@ -70,7 +71,7 @@ class CampaignWorkflow:
         self._resumed = params.state is not None and params.state.exists
         self._load_started = False
         self._lock = asyncio.Lock()
-        self._changes = ChangeQueue(params.revision)
+        self._changes = ChangeQueue(params.revision, params.state)
         self._prices = PriceInbox()
         self._signals = SignalInbox()
         self._broker = BrokerLink(
@@ -109,7 +110,7 @@ class CampaignWorkflow:
         while True:
             await self._wait_for_work()
             while not self._idle():
-                await self._changes.carry_out(self._broker.book)
+                await self._carry_out()
                 await self._broker.book_pushed()
                 await self._evaluate_prices()
             self._publish()
@@ -144,6 +145,7 @@ class CampaignWorkflow:
                     LoadCampaignRequest(campaign_id=self._params.campaign_id)
                 )
                 self._state, self._changes.revision = loaded.state, loaded.revision
+                self._changes.carried = loaded.state
                 self._loaded = True
                 self._resumed = loaded.state is not None and loaded.state.exists
         self._publish()
@@ -208,6 +210,17 @@ class CampaignWorkflow:
 
     # --- committing and booking ------------------------------------------------------------
 
+    async def _carry_out(self) -> None:
+        """Carry out the queued changes; one that can never be carried out quarantines the
+        campaign (workflows/quarantine.py), under the lock, so that no handler decides on the
+        dropped state meanwhile."""
+        try:
+            await self._changes.carry_out(self._broker.book)
+        except ChangeRefused as refused:
+            async with self._lock:
+                self._changes.drop_queued()
+                self._commit(quarantined(refused, self._changes.revision))
+
     def _commit(self, outcome: Outcome, *, answering: bool = False) -> None:
         self._state = outcome.state
         self._changes.add(outcome, answering=answering)
@@ -259,6 +272,7 @@ class CampaignWorkflow:
             )
         )
         self._state, self._changes.revision = loaded.state, loaded.revision
+        self._changes.carried = loaded.state
         self._loaded = True
         return loaded.admission
 

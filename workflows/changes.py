@@ -4,22 +4,47 @@ A handler decides through the domain and commits the outcome here at once; the r
 carries each one out with one ``carry_out`` activity (persist the snapshot with its events,
 then cancel and place its orders) and hands the broker's answer back to be booked. The count
 of changes carried out (the revision) guards the snapshots against a stale write.
+
+A change no retry can carry out (its activity fails with ``CHANGE_REFUSED``) is dropped with
+every change queued after it, since those were decided on top of it: ``ChangeRefused`` tells
+the run, which quarantines the campaign from ``carried``, the last state carried out.
 """
 
 from collections import deque
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign import Outcome
-    from campaign_engine.messages import BrokerOrder, CarryOutRequest
+    from campaign_engine.domain.state import CampaignState
+    from campaign_engine.messages import CHANGE_REFUSED, BrokerOrder, CarryOutRequest
     from campaign_engine.workflows import activities
 
 
+class ChangeRefused(Exception):
+    """A change that cannot be carried out, ever; the queue behind it is dropped."""
+
+    def __init__(self, reason: str, dropped: Outcome, last_carried: CampaignState | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.dropped = dropped
+        self.last_carried = last_carried
+
+
+def _refusal(error: ActivityError) -> str | None:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type == CHANGE_REFUSED:
+        return cause.message
+    return None
+
+
 class ChangeQueue:
-    def __init__(self, revision: int) -> None:
+    def __init__(self, revision: int, carried: CampaignState | None) -> None:
         self.revision = revision
+        self.carried = carried
+        """The state of the last change carried out (or as loaded): persisted, and sound."""
         # Each committed change, and whether a caller waits on an update for it.
         self._queue: deque[tuple[Outcome, bool]] = deque()
         self._carrying = False  # a change has left the queue and is being carried out
@@ -32,6 +57,10 @@ class ChangeQueue:
     def busy(self) -> bool:
         """Changes are queued or being carried out."""
         return bool(self._queue) or self._carrying
+
+    def drop_queued(self) -> None:
+        """Forget the changes not carried out yet (decided on a state being dropped)."""
+        self._queue.clear()
 
     def add(self, outcome: Outcome, *, answering: bool) -> None:
         if outcome.changed:
@@ -51,7 +80,15 @@ class ChangeQueue:
                     cancellations=outcome.cancellations,
                     orders=outcome.orders,
                 )
-                carried = await activities.carry_out(request, answering=answering)
+                try:
+                    carried = await activities.carry_out(request, answering=answering)
+                except ActivityError as error:
+                    reason = _refusal(error)
+                    if reason is None:
+                        raise
+                    self.drop_queued()
+                    raise ChangeRefused(reason, outcome, self.carried) from error
+                self.carried = outcome.state
                 for broker_order in (*carried.cancelled, *carried.orders):
                     await book(broker_order)
         finally:

@@ -70,6 +70,8 @@ LOAD_CAMPAIGN = "load_campaign"
 LOAD_AND_RESERVE = "load_and_reserve"
 RESERVE_RISK = "reserve_risk"
 CARRY_OUT = "carry_out"
+CHANGE_REFUSED = "ChangeRefused"
+"""The failure type of a change no retry can carry out (activities/failures.py)."""
 GET_ORDER = "get_order"
 BROKER_HOLDING = "broker_holding"
 ORDER_UPDATE = "order_update"  # the campaign signal a broker pushes order changes with

@@ -62,7 +62,33 @@ class _CorrelatedActivity(ActivityInboundInterceptor):
             "correlation_id": correlation_id_of(input.args[0]) if input.args else None,
         }
         with structlog.contextvars.bound_contextvars(**bound):
-            return await super().execute_activity(input)
+            try:
+                return await super().execute_activity(input)
+            except Exception as error:
+                _report_long_retry(info, error)
+                raise
+
+
+RETRY_REPORT_ATTEMPT = 10
+"""From this attempt on, a failing activity is reported: its retries never give up (a change
+must not be lost while the database or broker is down), so one that keeps failing is news."""
+RETRIES_PAST_BOUND = "campaign_activity_retries_past_bound"
+
+
+def _report_long_retry(info: activity.Info, error: Exception) -> None:
+    """Log and count an attempt past the bound: every attempt from the 10th to the 20th, then
+    every 10th, so an outage of hours stays a few lines a minute at the 30 s retry cap."""
+    attempt = info.attempt
+    if attempt < RETRY_REPORT_ATTEMPT or (attempt > 2 * RETRY_REPORT_ATTEMPT and attempt % 10):
+        return
+    structlog.get_logger("campaign_engine.retries").warning(
+        "activity_still_failing",
+        attempts=attempt,
+        error=f"{type(error).__name__}: {str(error)[:300]}",
+    )
+    activity.metric_meter().create_counter(
+        RETRIES_PAST_BOUND, "activity attempts that failed past the retry report bound"
+    ).add(1)
 
 
 class CorrelationInterceptor(Interceptor):

@@ -74,6 +74,8 @@ def campaign_panel(state: CampaignState, equity: MoneyValue) -> Panel:
     )
     if state.invalidation_reason:
         head.add_row("invalidated", state.invalidation_reason, "", "")
+    if state.quarantine_reason:
+        head.add_row("quarantined", state.quarantine_reason, "", "")
     positions = Table(title="Positions")
     for name in ("pattern", "status", "entry", "stop", "targets hit", "open / shares", "P&L"):
         positions.add_column(name)

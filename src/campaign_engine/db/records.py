@@ -57,6 +57,7 @@ class CampaignRecord:
     last_price: PriceValue | None
     last_price_at: datetime | None
     invalidation_reason: str | None
+    quarantine_reason: str | None
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -89,6 +90,7 @@ class CampaignRecord:
             last_price=row.last_price,
             last_price_at=_utc_or_none(row.last_price_at),
             invalidation_reason=row.invalidation_reason,
+            quarantine_reason=row.quarantine_reason,
             created_at=_utc(row.created_at),
             updated_at=_utc(row.updated_at),
             closed_at=_utc_or_none(row.closed_at),
@@ -121,6 +123,7 @@ class CampaignRecord:
             last_price=state.last_price,
             last_price_at=state.last_price_at,
             invalidation_reason=state.invalidation_reason,
+            quarantine_reason=state.quarantine_reason,
             created_at=state.created_at,
             updated_at=state.updated_at or state.created_at,
             closed_at=state.closed_at,

@@ -198,6 +198,7 @@ def _campaign_row(state: CampaignState, now: datetime) -> Row:
         "last_price": state.last_price,
         "last_price_at": state.last_price_at,
         "invalidation_reason": state.invalidation_reason,
+        "quarantine_reason": state.quarantine_reason,
         "created_at": state.created_at,
         "updated_at": state.updated_at or now,
         "closed_at": state.closed_at,

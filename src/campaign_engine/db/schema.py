@@ -42,7 +42,7 @@ PERCENT = Numeric(PERCENT_DIGITS, PRICE_PLACES)
 SYMBOL = String(SYMBOL_MAX_LENGTH)
 CAMPAIGN_ID = String(64)
 
-_STATUSES = "status IN ('ACTIVE', 'MARKUP', 'COMPLETED', 'INVALIDATED')"
+_STATUSES = "status IN ('ACTIVE', 'MARKUP', 'COMPLETED', 'INVALIDATED', 'QUARANTINED')"
 
 
 def _ts(name: str, *, nullable: bool = True) -> Column[object]:
@@ -71,6 +71,7 @@ campaigns = Table(
     Column("last_price", PRICE),
     _ts("last_price_at"),
     Column("invalidation_reason", Text),
+    Column("quarantine_reason", Text),
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
     _ts("closed_at"),

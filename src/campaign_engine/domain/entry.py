@@ -32,7 +32,7 @@ from campaign_engine.domain.types import (
     Symbol,
     UtcDatetime,
 )
-from campaign_engine.domain.vocabulary import AFTER, Pattern, RejectionCode
+from campaign_engine.domain.vocabulary import AFTER, CampaignStatus, Pattern, RejectionCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,11 @@ def _progress_rejection(state: CampaignState, signal: EntrySignal) -> Rejection 
     if state.is_closed:
         return Rejection(
             RejectionCode.CAMPAIGN_CLOSED, f"campaign is {state.status.value}: no new entries"
+        )
+    if state.status is CampaignStatus.QUARANTINED:
+        return Rejection(
+            RejectionCode.CAMPAIGN_QUARANTINED,
+            f"campaign is QUARANTINED ({state.quarantine_reason}): no new entries",
         )
     pattern, taken = signal.pattern, state.taken_patterns
     if pattern in taken:

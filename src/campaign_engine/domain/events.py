@@ -227,6 +227,18 @@ class CampaignInvalidated:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignQuarantined:
+    """A change of the campaign could not be carried out, and no retry could cure it (a value
+    the database refused): the change is dropped, entries are refused and the unfilled rest
+    of every entry cancelled; exits still run. An operator reads ``reason`` and invalidates."""
+
+    TYPE: ClassVar[EventType] = EventType.CAMPAIGN_UPDATED
+    kind: Literal["CampaignQuarantined"] = "CampaignQuarantined"
+    reason: str
+    cancelled_orders: tuple[OrderLeg, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AllPositionsExited(_FinalMetrics):
     """An invalidated campaign's last exit filled: it stays INVALIDATED, now closed."""
 
@@ -254,6 +266,7 @@ EventData = Annotated[
     | StopsTrailed
     | ExitExecuted
     | CampaignInvalidated
+    | CampaignQuarantined
     | AllPositionsExited
     | CampaignCompleted
     | OrderCancelRequested

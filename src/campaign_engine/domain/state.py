@@ -53,6 +53,7 @@ class CampaignState:
     last_price_at: UtcDatetime | None = None
     last_sequence: int | None = None
     invalidation_reason: str | None = None
+    quarantine_reason: str | None = None
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
     closed_at: UtcDatetime | None = None

@@ -29,6 +29,9 @@ class CampaignStatus(StrEnum):
     MARKUP = "MARKUP"
     COMPLETED = "COMPLETED"
     INVALIDATED = "INVALIDATED"
+    QUARANTINED = "QUARANTINED"
+    """A change could not be carried out for good: entries refused, exits still run, until an
+    operator invalidates it (or its positions close)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -125,6 +128,7 @@ class RejectionCode(StrEnum):
     RANGE_CONFLICT = "RANGE_CONFLICT"
     NO_TARGET = "NO_TARGET"
     CAMPAIGN_CLOSED = "CAMPAIGN_CLOSED"
+    CAMPAIGN_QUARANTINED = "CAMPAIGN_QUARANTINED"
     DUPLICATE_PATTERN = "DUPLICATE_PATTERN"
     OUT_OF_SEQUENCE = "OUT_OF_SEQUENCE"
     LOW_CONFIDENCE = "LOW_CONFIDENCE"

@@ -35,6 +35,11 @@ class CampaignOut(BaseModel):
     jump: DecimalStr
     spring_low: DecimalStr | None
     invalidation_reason: str | None
+    quarantine_reason: str | None = Field(
+        default=None,
+        description="why the campaign is QUARANTINED: a change of it could not be carried out "
+        "for good (entries refused, exits still run)",
+    )
     last_price: DecimalStr | None
     last_price_at: UtcTime | None = Field(description="as_of of the last price taken")
     created_at: UtcTime

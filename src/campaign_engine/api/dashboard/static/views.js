@@ -5,7 +5,7 @@ import {
   esc, fmtMoney, fmtPct, fmtPrice, fmtR, fmtShares, fmtSignedMoney, fmtTime, num, pnlClass,
 } from "./format.js";
 
-export const STATUSES = ["ACTIVE", "MARKUP", "COMPLETED", "INVALIDATED"];
+export const STATUSES = ["ACTIVE", "MARKUP", "QUARANTINED", "COMPLETED", "INVALIDATED"];
 const PATTERNS = [["SPRING", "Spring"], ["SOS", "SOS"], ["LPS", "LPS"]];
 
 export function badge(status) {
@@ -187,16 +187,17 @@ export function campaignPage(view, policy, width) {
   if (!c) return `<p><a href="#/">← all campaigns</a></p><section class="panel"><p class="muted">loading ${esc(view.id)}</p></section>`;
   const m = c.metrics;
   const budget = policy ? policy.campaign_max_risk_pct : "5";
-  const canInvalidate = c.status === "ACTIVE" || c.status === "MARKUP";
+  const canInvalidate = c.status === "ACTIVE" || c.status === "MARKUP" || c.status === "QUARANTINED";
   return `<p><a href="#/">← all campaigns</a></p>
   <section class="panel campaign-head" data-campaign-id="${esc(c.campaign_id)}">
     <div class="title">
       <h2 id="campaign-title">${esc(c.campaign_id)}</h2>
       ${badge(c.status)} <span class="phase-tag">${esc(c.phase)}</span> <span class="muted">${esc(c.symbol)} · ${esc(c.timeframe)} · v${esc(c.version)}</span>
       <button id="invalidate" class="danger" type="button" ${canInvalidate ? "" : "disabled"}
-        title="${canInvalidate ? "Exit every position and close the campaign" : "Only an ACTIVE or MARKUP campaign can be invalidated"}">Invalidate</button>
+        title="${canInvalidate ? "Exit every position and close the campaign" : "Only an ACTIVE, MARKUP or QUARANTINED campaign can be invalidated"}">Invalidate</button>
     </div>
     ${c.invalidation_reason ? `<p class="reason">Invalidated: ${esc(c.invalidation_reason)}</p>` : ""}
+    ${c.quarantine_reason ? `<p class="reason" id="quarantine-reason">Quarantined: ${esc(c.quarantine_reason)}</p>` : ""}
     <div class="figures">
       <div><span class="label">Total P&amp;L</span><span class="value num ${pnlClass(m.total_pnl)}" id="total-pnl">${fmtSignedMoney(m.total_pnl)}</span></div>
       <div><span class="label">Realized</span><span class="value num ${pnlClass(m.realized_pnl)}">${fmtSignedMoney(m.realized_pnl)}</span></div>

@@ -1,4 +1,4 @@
-"""money columns hold the P&L of the largest position at the highest price
+"""the value domain's widths, and quarantined campaigns
 
 Revision ID: 0008
 Revises: 0007
@@ -8,6 +8,8 @@ The value domain (domain/types.py) bounds a price at 10^9 and a position at 10^1
 money the rules derive (a position's P&L) reaches 10^21: NUMERIC(24, 8) held only 10^16, and a
 save past it failed for good. NUMERIC(38, 8) holds it, with room for sums across campaigns.
 Widening a NUMERIC keeps every value as it was.
+
+A campaign whose change could not be carried out for good is QUARANTINED, with its reason.
 """
 
 from collections.abc import Sequence
@@ -36,9 +38,21 @@ def _retype(width: "sa.Numeric[Decimal]", was: "sa.Numeric[Decimal]") -> None:
             op.alter_column(table, column, type_=width, existing_type=was)
 
 
+_STATUSES = "status IN ('ACTIVE', 'MARKUP', 'COMPLETED', 'INVALIDATED'{})"
+
+
+def _statuses(check: str) -> None:
+    op.drop_constraint("ck_campaigns_status", "campaigns", type_="check")
+    op.create_check_constraint("ck_campaigns_status", "campaigns", check)
+
+
 def upgrade() -> None:
     _retype(sa.Numeric(38, 8), sa.Numeric(24, 8))
+    op.add_column("campaigns", sa.Column("quarantine_reason", sa.Text(), nullable=True))
+    _statuses(_STATUSES.format(", 'QUARANTINED'"))
 
 
 def downgrade() -> None:
+    _statuses(_STATUSES.format(""))
+    op.drop_column("campaigns", "quarantine_reason")
     _retype(sa.Numeric(24, 8), sa.Numeric(38, 8))
