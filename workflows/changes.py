@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign import Outcome
@@ -33,10 +33,14 @@ class ChangeRefused(Exception):
         self.last_carried = last_carried
 
 
-def _refusal(error: ActivityError) -> str | None:
-    cause = error.cause
-    if isinstance(cause, ApplicationError) and cause.type == CHANGE_REFUSED:
-        return cause.message
+def _refusal(error: FailureError) -> str | None:
+    """The reason of a ``CHANGE_REFUSED`` failure: a regular activity's comes wrapped in an
+    ``ActivityError``, a local activity's as the application error itself."""
+    found: BaseException | None = error
+    while isinstance(found, FailureError):
+        if isinstance(found, ApplicationError) and found.type == CHANGE_REFUSED:
+            return found.message
+        found = found.cause
     return None
 
 
@@ -82,7 +86,7 @@ class ChangeQueue:
                 )
                 try:
                     carried = await activities.carry_out(request, answering=answering)
-                except ActivityError as error:
+                except FailureError as error:
                     reason = _refusal(error)
                     if reason is None:
                         raise

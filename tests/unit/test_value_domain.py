@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from campaign_engine.db.schema import MONEY, PRICE, QUANTITY
 from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
+from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import (
     LATEST_TIME,
     MAX_PRICE,
@@ -29,7 +30,6 @@ from campaign_engine.domain.types import (
     Timeframe,
     column_limit,
 )
-from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
 from campaign_engine.messages import ChangeStatusRequest, InvalidateRequest
 from tests.support.builders import Book, as_money, signal, trading_range
