@@ -58,6 +58,7 @@ async def test_values_past_their_domain_are_refused_at_the_api(
     with pytest.raises(WorkflowUpdateFailedError):  # the workflow's validator, without the API
         await handle.execute_update("invalidate_campaign", {"reason": "nul\x00byte"})
     state = await stack.client.status(CAMPAIGN)
+    assert state is not None
     assert state.status is CampaignStatus.ACTIVE and state.version == 2
 
 
@@ -125,7 +126,7 @@ async def test_a_change_the_database_refuses_quarantines_the_campaign(stack: Sta
 
     async def flat() -> bool:
         state = await stack.client.status(CAMPAIGN)
-        return all(p.open_shares == 0 for p in state.positions)
+        return state is not None and all(p.open_shares == 0 for p in state.positions)
 
     await eventually(flat)
 

@@ -48,7 +48,7 @@ def test_entries_are_refused_and_exits_still_run() -> None:
     book = Book()
     book.submit(signal(Pattern.SPRING))  # 333 shares open at 148.50, stop 147.00
     book.carry_out(quarantine(book.state, REASON, T0, "quarantine:test"))
-    assert book.state.status is CampaignStatus.QUARANTINED
+    assert book.state.status.value == "QUARANTINED"
 
     sos = book.submit(signal(Pattern.SOS))
     assert not sos.approved
