@@ -138,7 +138,9 @@ def test_model_errors_lose_the_value_error_prefix_and_objects_are_not_echoed() -
     change: TypeAdapter[object] = TypeAdapter(StatusChangeIn)
     errors = _errors(change, {"status": "sleeping", "version": 0})
     assert [e["loc"] for e in errors] == [["status"], ["version"]]
-    assert "'ACTIVE', 'MARKUP', 'COMPLETED' or 'INVALIDATED'" in str(errors[0]["msg"])
+    assert "'ACTIVE', 'MARKUP', 'COMPLETED', 'INVALIDATED' or 'QUARANTINED'" in str(
+        errors[0]["msg"]
+    )
     assert errors[0]["input"] == "SLEEPING"
     assert TypeAdapter(StatusChangeIn).validate_python(
         {"status": " markup ", "version": 3}

@@ -20,6 +20,7 @@ from campaign_engine.domain.events import (
     CampaignCreated,
     CampaignEvent,
     CampaignInvalidated,
+    CampaignQuarantined,
     EntryApproved,
     EntryFilled,
     EventData,
@@ -133,6 +134,10 @@ KINDS: list[tuple[EventData, EventType]] = [
     (
         CampaignInvalidated(reason="range failed", exit_orders=(LEG,), cancelled_orders=(LEG,)),
         EventType.CAMPAIGN_INVALIDATED,
+    ),
+    (
+        CampaignQuarantined(reason="revision 4 cannot be saved", cancelled_orders=(LEG,)),
+        EventType.CAMPAIGN_UPDATED,
     ),
     (AllPositionsExited(**METRICS), EventType.CAMPAIGN_UPDATED),
     (CampaignCompleted(**METRICS), EventType.CAMPAIGN_COMPLETED),
