@@ -75,6 +75,8 @@ def render_details(state: CampaignState, equity: MoneyValue) -> str:
         + (f" · last price {state.last_price}" if state.last_price is not None else ""),
         "",
     ]
+    if state.quarantine_reason:
+        lines += [f"**Quarantined**: {state.quarantine_reason}", ""]
     for p in state.positions:
         lines.append(
             f"- **{p.pattern.value}** {p.status.value}: {p.shares.normalize():f} shares @ "

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowUpdateFailedError
 
 from campaign_engine.db.schema import audit_trail, campaign_exposure, campaigns
@@ -109,6 +110,11 @@ async def test_a_change_the_database_refuses_quarantines_the_campaign(stack: Sta
 
     # Not retried: the refused change was attempted once.
     handle = stack.client.temporal.get_workflow_handle(workflow_id_for(CAMPAIGN))
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert "**AAPL-2024-10-15** · **QUARANTINED**" in metadata.current_details
+    assert "**Quarantined**: revision 3 cannot be saved: CheckViolation" in (
+        metadata.current_details
+    )
     history = await handle.fetch_history()
     retried = [
         e.marker_recorded_event_attributes
