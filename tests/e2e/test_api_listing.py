@@ -122,7 +122,7 @@ async def test_batch_order_list_pagination_filters_and_groups(stack: Stack) -> N
         sleeping = await api.get(f"{V1}/campaigns", params={"status": "SLEEPING"})
         assert locs(sleeping) == [["query", "status"]]
         assert (
-            "'ACTIVE', 'MARKUP', 'COMPLETED' or 'INVALIDATED'"
+            "'ACTIVE', 'MARKUP', 'COMPLETED', 'INVALIDATED' or 'QUARANTINED'"
             in sleeping.json()["detail"][0]["msg"]
         )
         assert locs(await api.get(f"{V1}/campaigns", params={"symbol": "no such!"})) == [

@@ -96,7 +96,7 @@ async def list_campaigns(
     services: ServicesDep,
     status: Annotated[
         StatusName | None,
-        Query(description="ACTIVE, MARKUP, COMPLETED or INVALIDATED (any case)"),
+        Query(description="ACTIVE, MARKUP, QUARANTINED, COMPLETED or INVALIDATED (any case)"),
     ] = None,
     symbol: Annotated[
         str | None,

@@ -59,7 +59,7 @@ async def _stored_state(settings: Settings, campaign_id: str) -> Any:
 
 def list_campaigns(
     status: Annotated[
-        str | None, typer.Option(help="ACTIVE, MARKUP, COMPLETED or INVALIDATED.")
+        str | None, typer.Option(help="ACTIVE, MARKUP, QUARANTINED, COMPLETED or INVALIDATED.")
     ] = None,
     symbol: Annotated[str | None, typer.Option(help="Only this symbol.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 50,
