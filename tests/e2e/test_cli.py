@@ -134,7 +134,8 @@ async def test_bad_input_is_explained_and_sends_nothing(stack: Stack, tmp_path: 
     assert missing.code == 2 and "cannot read" in missing.err
 
     bogus = await campaigns(stack, "list", "--status", "SLEEPING")
-    assert bogus.code == 2 and "not one of ACTIVE, MARKUP, COMPLETED, INVALIDATED, QUARANTINED" in bogus.err
+    assert bogus.code == 2
+    assert "not one of ACTIVE, MARKUP, COMPLETED, INVALIDATED, QUARANTINED" in bogus.err
 
 
 async def test_unknown_campaign_unreachable_temporal_and_database_are_clear(stack: Stack) -> None:
