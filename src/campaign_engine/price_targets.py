@@ -57,9 +57,10 @@ class DatabaseDirectory:
         return self._by_symbol.get(symbol, [])
 
     async def _read(self) -> None:
-        open_statuses = (CampaignStatus.ACTIVE.value, CampaignStatus.MARKUP.value)
+        # Every campaign not ended takes prices: a QUARANTINED one still runs its exits.
+        ended = [status.value for status in CampaignStatus if status.is_terminal]
         query = select(campaigns.c.campaign_id, campaigns.c.symbol, campaigns.c.created_at).where(
-            campaigns.c.status.in_(open_statuses)
+            campaigns.c.status.notin_(ended)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()

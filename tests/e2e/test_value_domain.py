@@ -75,7 +75,9 @@ async def _poison_last_price(stack: Stack, price: str) -> None:
         )
 
 
-async def test_a_change_the_database_refuses_quarantines_the_campaign(stack: Stack) -> None:
+async def test_a_change_the_database_refuses_quarantines_the_campaign(
+    stack: Stack, api: httpx.AsyncClient
+) -> None:
     spring = await stack.client.submit(signal(Pattern.SPRING))  # 333 @ 148.50, stop 147.00
     assert spring.approved
     await settled(stack, CAMPAIGN, 2)
@@ -124,10 +126,11 @@ async def test_a_change_the_database_refuses_quarantines_the_campaign(stack: Sta
     ]
     assert len(retried) == 1, retried
 
-    # Entries are refused, with the reason; exits still run.
+    # Entries are refused, with the reason; exits still run, on prices posted to the API.
     sos = await stack.client.submit(signal(Pattern.SOS))
     assert not sos.approved and sos.rejection_code is RejectionCode.CAMPAIGN_QUARANTINED
-    await stack.client.send_price(CAMPAIGN, tick("146.90", 20))
+    stop = {"symbol": "AAPL", "as_of": "2024-10-15T14:50:00Z", "price": "146.90"}
+    assert (await api.post("/api/v1/prices", json=stop)).status_code == 202
     await persisted_status(stack, CAMPAIGN, CampaignStatus.INVALIDATED)
 
     async def flat() -> bool:
