@@ -53,7 +53,7 @@ async function loadList() {
   const open = [];
   for (const row of page.data) {
     const known = upsert(row);
-    if ((row.status === "ACTIVE" || row.status === "MARKUP") && !known.metrics) open.push(row.campaign_id);
+    if (row.status !== "COMPLETED" && row.status !== "INVALIDATED" && !known.metrics) open.push(row.campaign_id);
   }
   // Open campaigns' P&L includes what is not realized yet: read them in full.
   await Promise.all(open.map(async (id) => {
