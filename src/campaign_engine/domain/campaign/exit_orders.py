@@ -1,13 +1,15 @@
 """The sell orders a campaign places for a position: stops, targets and invalidation."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from campaign_engine.domain.events import OrderLeg
-from campaign_engine.domain.orders import Order, client_order_id
+from campaign_engine.domain.money import NO_SHARES
+from campaign_engine.domain.orders import Order, OrderRecord, client_order_id
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import PriceValue, QuantityValue, UtcDatetime
-from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderType
+from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderStatus, OrderType
 
 
 def exit_order(
@@ -45,3 +47,24 @@ def exit_order(
 def legs(orders: Iterable[Order]) -> tuple[OrderLeg, ...]:
     """Orders as their events name them."""
     return tuple(OrderLeg(client_order_id=o.client_order_id, quantity=o.quantity) for o in orders)
+
+
+def give_up_entry(
+    state: CampaignState,
+    position: Position,
+    records: list[OrderRecord],
+    cancellations: list[OrderLeg],
+    now: UtcDatetime,
+) -> Position:
+    """``position`` once the unfilled rest of its entry is given up on (its order marked
+    cancelled in ``records``, a cancellation added to ``cancellations``): its reserved risk is
+    released. A position whose entry has filled whole is returned as it is."""
+    if position.unfilled_shares <= NO_SHARES:
+        return position
+    entry_id = client_order_id(state.campaign_id, position.pattern, OrderPurpose.ENTRY)
+    cancellations.append(OrderLeg(client_order_id=entry_id, quantity=position.unfilled_shares))
+    records[:] = [
+        replace(r, status=OrderStatus.CANCELLED) if r.order.client_order_id == entry_id else r
+        for r in records
+    ]
+    return position.released(now)

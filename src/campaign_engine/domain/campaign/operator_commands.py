@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import replace
 
-from campaign_engine.domain.campaign.exit_orders import exit_order, legs
+from campaign_engine.domain.campaign.exit_orders import exit_order, give_up_entry, legs
 from campaign_engine.domain.campaign.outcome import Outcome, announce
 from campaign_engine.domain.errors import NoCampaign
 from campaign_engine.domain.events import CampaignInvalidated, OrderLeg, StatusChanged
@@ -14,14 +14,13 @@ from campaign_engine.domain.lifecycle import (
     require_version,
 )
 from campaign_engine.domain.money import NO_SHARES, plus
-from campaign_engine.domain.orders import Order, OrderRecord, client_order_id
+from campaign_engine.domain.orders import Order, OrderRecord
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import PriceValue, UtcDatetime
 from campaign_engine.domain.vocabulary import (
     CampaignStatus,
     OrderPurpose,
-    OrderStatus,
 )
 
 
@@ -55,19 +54,7 @@ def exit_everything(
             position = replace(
                 position, pending_exit_shares=plus(position.pending_exit_shares, quantity)
             )
-        if position.unfilled_shares > NO_SHARES:
-            entry_id = client_order_id(state.campaign_id, position.pattern, OrderPurpose.ENTRY)
-            cancellations.append(
-                OrderLeg(client_order_id=entry_id, quantity=position.unfilled_shares)
-            )
-            records = [
-                replace(r, status=OrderStatus.CANCELLED)
-                if r.order.client_order_id == entry_id
-                else r
-                for r in records
-            ]
-            position = position.released(now)
-        positions.append(position)
+        positions.append(give_up_entry(state, position, records, cancellations, now))
     new_state = replace(
         state,
         positions=tuple(positions),

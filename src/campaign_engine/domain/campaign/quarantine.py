@@ -11,14 +11,13 @@ completes as any other does.
 
 from dataclasses import replace
 
+from campaign_engine.domain.campaign.exit_orders import give_up_entry
 from campaign_engine.domain.campaign.outcome import Outcome, announce
 from campaign_engine.domain.events import CampaignQuarantined, OrderLeg
-from campaign_engine.domain.money import NO_SHARES
-from campaign_engine.domain.orders import client_order_id
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MAX_TEXT_LENGTH, UtcDatetime
-from campaign_engine.domain.vocabulary import CampaignStatus, OrderPurpose, OrderStatus
+from campaign_engine.domain.vocabulary import CampaignStatus
 
 
 def quarantine(state: CampaignState, reason: str, now: UtcDatetime, correlation_id: str) -> Outcome:
@@ -28,19 +27,7 @@ def quarantine(state: CampaignState, reason: str, now: UtcDatetime, correlation_
     positions: list[Position] = []
     records = list(state.orders)
     for position in state.positions:
-        if position.unfilled_shares > NO_SHARES:
-            entry_id = client_order_id(state.campaign_id, position.pattern, OrderPurpose.ENTRY)
-            cancellations.append(
-                OrderLeg(client_order_id=entry_id, quantity=position.unfilled_shares)
-            )
-            records = [
-                replace(r, status=OrderStatus.CANCELLED)
-                if r.order.client_order_id == entry_id and r.status is OrderStatus.OPEN
-                else r
-                for r in records
-            ]
-            position = position.released(now)
-        positions.append(position)
+        positions.append(give_up_entry(state, position, records, cancellations, now))
     status = state.status if state.is_closed else CampaignStatus.QUARANTINED
     new_state = replace(
         state,
