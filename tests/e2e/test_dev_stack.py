@@ -139,19 +139,22 @@ def _descendants(pid: int) -> list[psutil.Process]:
 
 
 def _alive(processes: list[psutil.Process]) -> list[str]:
-    return [
-        f"{p.pid} {' '.join(p.cmdline())[:120]}"
-        for p in processes
-        if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-    ]
+    alive = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(f"{process.pid} {' '.join(process.cmdline())[:120]}")
+    return alive
 
 
-async def _gone_within(stack: DevStack, children: list[psutil.Process], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
+async def _gone_within(stack: DevStack, children: list[psutil.Process], seconds: float) -> float:
+    """Wait for every process of the stack to be gone; answers how long that took."""
+    started = time.monotonic()
+    deadline = started + seconds
     while True:
         remaining = _alive(children) + _alive(stack.leftovers())
         if not remaining:
-            return
+            return time.monotonic() - started
         if time.monotonic() > deadline:
             raise AssertionError(f"still running {seconds:.0f} s later: {remaining}")
         await asyncio.sleep(0.2)
@@ -277,7 +280,8 @@ async def test_a_killed_stack_leaves_nothing_running_and_starts_again(stack: Dev
         running = _descendants(process.pid) + _postgres_tree(stack)
         os.killpg(process.pid, signals.SIGKILL)
         await process.wait()
-        await _gone_within(stack, running, 5)
+        took = await _gone_within(stack, running, 5)
+        print(f"a killed campaigns dev left nothing running {took:.2f} s later")
 
     async with stack.running() as process:
         body = (await _campaign(stack)).json()
