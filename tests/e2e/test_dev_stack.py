@@ -29,6 +29,7 @@ from campaign_engine.domain.vocabulary import Pattern
 from tests.support.builders import signal
 
 CLI = Path(sys.executable).parent / "campaigns"
+RUN_PY = Path(__file__).resolve().parents[2] / "run.py"
 CAMPAIGN = "AAPL-2024-10-15"
 STOP_BOUND = 30.0  # seconds: what an operator's Ctrl-C may take, whatever the campaigns do
 
@@ -51,12 +52,14 @@ class DevStack:
         return f"http://127.0.0.1:{self.api_port}"
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[asyncio.subprocess.Process]:
+    async def running(
+        self, launcher: tuple[str, ...] = (str(CLI),)
+    ) -> AsyncIterator[asyncio.subprocess.Process]:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "API_TOKEN"}}
         env.update(CAMPAIGNS_DATA_DIR=str(self.data_dir), METRICS_PORT="off", COLUMNS="200")
         with self.output.open("ab") as sink:
             process = await asyncio.create_subprocess_exec(
-                str(CLI),
+                *launcher,
                 "dev",
                 "--temporal-port",
                 str(self.temporal_port),
@@ -69,14 +72,20 @@ class DevStack:
                 env=env,
                 start_new_session=True,  # a group of its own, which a test may kill whole
             )
+        started: list[psutil.Process] = []
         try:
             await self._healthy(process)
+            started = _descendants(process.pid)
             yield process
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-            self.kill_leftovers()  # whatever a failing run left, never on this machine after it
+            # Whatever a failing run left, never on this machine after it.
+            for child in started:
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+            self.kill_leftovers()
 
     async def _healthy(self, process: asyncio.subprocess.Process) -> None:
         async with httpx.AsyncClient(base_url=self.api) as http:
@@ -287,3 +296,20 @@ async def test_a_killed_stack_leaves_nothing_running_and_starts_again(stack: Dev
         body = (await _campaign(stack)).json()
         assert body["status"] == "ACTIVE"
         assert await stack.stop(process) == 0
+
+
+@pytest.mark.skipif(
+    not (RUN_PY.parent / ".venv" / "bin" / "campaigns").exists(), reason="run.py's .venv absent"
+)
+async def test_a_killed_run_py_has_the_stack_stop_in_order(stack: DevStack) -> None:
+    """``python3 run.py`` killed (SIGKILL, nothing of it runs): ``campaigns dev`` under it is
+    told (SIGTERM) and stops in order, leaving nothing running."""
+    async with stack.running((sys.executable, str(RUN_PY), "campaigns")) as run_py:
+        dev = psutil.Process(run_py.pid).children()[0]
+        running = [dev, *_descendants(dev.pid), *_postgres_tree(stack)]
+        run_py.kill()
+        await run_py.wait()
+        took = await _gone_within(stack, running, STOP_BOUND)
+        print(f"campaigns dev stopped {took:.2f} s after run.py was killed")
+    printed = stack.output.read_text()
+    assert "stopping" in printed and "stopped in" in printed, printed[-3000:]
