@@ -164,7 +164,7 @@ class TemporalDevServer:
             return "already gone"
         ended = stop_process(process.pid, within=TEMPORAL_TERM_BOUND)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(0.5)  # reaped already (psutil waits on its children); the returncode
+            process.wait(0.5)  # psutil has reaped it: this only marks the Popen as done
         return ended
 
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal as signals
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +27,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.subprocesses import stop_process
 from tests.support.builders import signal
 
 CLI = Path(sys.executable).parent / "campaigns"
@@ -313,3 +315,25 @@ async def test_a_killed_run_py_has_the_stack_stop_in_order(stack: DevStack) -> N
         print(f"campaigns dev stopped {took:.2f} s after run.py was killed")
     printed = stack.output.read_text()
     assert "stopping" in printed and "stopped in" in printed, printed[-3000:]
+
+
+def test_a_server_deaf_to_its_stop_signal_is_killed_at_its_bound() -> None:
+    """The escalation every server of the stack gets: a process that ignores SIGTERM (and the
+    second signal) is killed with SIGKILL once the bounds are up, not waited for."""
+    deaf = (
+        "import signal, sys, time\n"
+        "for s in (signal.SIGTERM, signal.SIGQUIT): signal.signal(s, signal.SIG_IGN)\n"
+        "print('ready', flush=True); time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", deaf], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None and process.stdout.readline() == b"ready\n"
+        started = time.monotonic()
+        ended = stop_process(process.pid, within=0.5, then=(signals.SIGQUIT, 0.5))
+        took = time.monotonic() - started
+        assert ended == "stopped by SIGKILL"
+        assert 1.0 <= took < 2.0
+        assert not psutil.pid_exists(process.pid)
+    finally:
+        process.kill()
+        process.wait()
