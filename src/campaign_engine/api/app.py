@@ -24,6 +24,7 @@ from campaign_engine.api.live.hub import EventHub
 from campaign_engine.api.methods import AllowedMethods
 from campaign_engine.api.openapi import install_openapi
 from campaign_engine.api.services import Services
+from campaign_engine.api.sockets import listen, with_nodelay
 from campaign_engine.brokers.sim.exchange import SimExchange
 from campaign_engine.brokers.updates import CampaignOrderUpdates
 from campaign_engine.client import CampaignClient
@@ -130,9 +131,8 @@ def market_listeners(
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family)
+        return listen(host, port)
     except OSError as error:
         raise ServeError(f"the API cannot listen on {host}:{port}: {error.strerror}") from None
 
@@ -157,6 +157,9 @@ async def serve_api(
             raise ServeError(problem)
         listening = sock or _listen(host, port)
         resources.callback(listening.close)
+        serving_socket = with_nodelay(listening)  # a test's socket may be of protocol 0
+        if serving_socket is not listening:
+            resources.callback(serving_socket.close)
         if problem := exposure_problem(settings, listening.getsockname()[0]):
             raise ServeError(problem)
         if client is None:
@@ -191,7 +194,7 @@ async def serve_api(
             policy_id=client.policy.policy_id,
             policy_file=str(settings.policy_file or "defaults"),
         )
-        serving = asyncio.create_task(server.serve(sockets=[listening]))
+        serving = asyncio.create_task(server.serve(sockets=[serving_socket]))
         try:
             await asyncio.shield(serving)
         except asyncio.CancelledError:
