@@ -17,7 +17,10 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Stri
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59: UTC is past year 9999
+        raise ValueError("out of range") from None
 
 
 def _finite(value: Decimal) -> Decimal:
