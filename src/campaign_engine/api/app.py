@@ -17,8 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api import bars, campaigns, portfolio, signals
 from campaign_engine.api.dashboard import install_dashboard
+from campaign_engine.api.docs import install_docs
 from campaign_engine.api.errors import install_error_handlers
 from campaign_engine.api.exposure import exposure_problem, install_cors
+from campaign_engine.api.headers import SecurityHeaders
+from campaign_engine.api.hosts import AllowedHosts
 from campaign_engine.api.live import socket as live_socket
 from campaign_engine.api.live.hub import EventHub
 from campaign_engine.api.methods import AllowedMethods
@@ -99,6 +102,8 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, without a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     for router in (
@@ -112,9 +117,12 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(portfolio.health)
     install_dashboard(app)
+    install_docs(app)
     install_openapi(app, token_required=settings.bearer_token is not None)
     app.add_middleware(AllowedMethods, routes=app.router.routes)
-    install_cors(app, settings)  # outermost: it answers the preflights it allows
+    install_cors(app, settings)  # it answers the preflights it allows
+    app.add_middleware(AllowedHosts, hosts=settings.api_allowed_hosts)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     return app
 
 
