@@ -28,11 +28,7 @@ def _client(settings: Settings, host: str = "127.0.0.1:8000") -> httpx.AsyncClie
 
 
 def _directives(policy: str) -> dict[str, str]:
-    return dict(
-        [*d.strip().split(" ", 1), ""][:2]
-        for d in policy.split(";")
-        if d.strip()
-    )
+    return dict([*d.strip().split(" ", 1), ""][:2] for d in policy.split(";") if d.strip())
 
 
 @pytest.mark.parametrize(
