@@ -19,9 +19,8 @@ ASSETS = "/docs/assets"
 SWAGGER_UI = Path(fastapi_offline.__file__).resolve().parent / "static"
 START = Path(__file__).resolve().parent / "swagger-init.js"
 
-# Swagger UI sets style attributes as it renders (its React components and the highlighter
-# of its examples), which a policy can only allow all together; scripts stay 'self' only.
-DOCS_POLICY = page_policy(styles="'self' 'unsafe-inline'")
+# Swagger UI sets its styles through the DOM, which the policy allows: no inline anything.
+DOCS_POLICY = page_policy()
 
 _PAGE = f"""<!doctype html>
 <html lang="en">
