@@ -19,7 +19,7 @@ from campaign_engine.api import bars, campaigns, portfolio, signals
 from campaign_engine.api.dashboard import install_dashboard
 from campaign_engine.api.docs import install_docs
 from campaign_engine.api.errors import install_error_handlers
-from campaign_engine.api.exposure import exposure_problem, install_cors
+from campaign_engine.api.exposure import exposure_problem, install_cors, is_loopback
 from campaign_engine.api.headers import SecurityHeaders
 from campaign_engine.api.hosts import AllowedHosts
 from campaign_engine.api.live import socket as live_socket
@@ -34,7 +34,7 @@ from campaign_engine.client import CampaignClient
 from campaign_engine.db.settings import prepare_database
 from campaign_engine.publisher import DatabaseDirectory, MarketListener
 from campaign_engine.publisher_leader import PriceDelivery
-from campaign_engine.settings import Settings
+from campaign_engine.settings import LOOPBACK_NAMES, Settings
 
 log = structlog.get_logger("campaign_engine.api")
 
@@ -201,7 +201,14 @@ async def serve_api(
             docs="/docs",
             policy_id=client.policy.policy_id,
             policy_file=str(settings.policy_file or "defaults"),
+            allowed_hosts=",".join(settings.api_allowed_hosts),
         )
+        if not is_loopback(bound_host) and settings.api_allowed_hosts == LOOPBACK_NAMES:
+            log.warning(
+                "api_answers_loopback_names_only",
+                hint="other machines get 400 until API_ALLOWED_HOSTS names this one as they "
+                "call it (e.g. API_ALLOWED_HOSTS=campaigns.internal,10.0.0.5)",
+            )
         serving = asyncio.create_task(server.serve(sockets=[serving_socket]))
         try:
             await asyncio.shield(serving)
