@@ -25,7 +25,7 @@ import httpx
 from pydantic import SecretStr
 
 from campaign_engine.domain.vocabulary import Pattern
-from tests.e2e.api_fixtures import CAMPAIGN, V1, api_client, body, ok
+from tests.e2e.api_fixtures import CAMPAIGN, UNKNOWN, V1, api_client, body, ok
 from tests.support.builders import signal
 from tests.support.harness import Stack, settled
 
@@ -117,7 +117,8 @@ async def test_no_value_in_any_field_makes_a_5xx_or_a_long_answer(api: httpx.Asy
             if "requestBody" not in operation:
                 continue
             many, fields = _body_fields(document, operation)
-            url = path.replace("{campaign_id}", CAMPAIGN)
+            # No such campaign: a value that passes (a reason) must not command a real one.
+            url = path.replace("{campaign_id}", UNKNOWN)
             for field in fields:
                 for raw in _RAW_VALUES:
                     body = f'{{"{field}": {raw}}}'
