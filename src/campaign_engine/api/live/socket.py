@@ -52,6 +52,11 @@ MAX_TOKEN = 512
 _BIGINT = 2**63  # a cursor's parts are PostgreSQL bigints
 
 
+def _close_reason(text: str) -> str:
+    """``text`` cut to what a close frame holds (123 bytes of UTF-8)."""
+    return text.encode()[:123].decode(errors="ignore")
+
+
 def _offered_token(websocket: WebSocket, token: str | None) -> str | None:
     if token:
         return token
@@ -82,7 +87,7 @@ async def _start(
                 raise ValueError("cursor out of range")
             return parsed
         except ValueError as error:
-            await websocket.close(BAD_CURSOR, str(error)[:120])
+            await websocket.close(BAD_CURSOR, _close_reason(str(error)))
             return None
     if after is not None:
         if len(after) > MAX_EVENT_ID or not after.isprintable():
