@@ -92,7 +92,7 @@ def problem_lines(
     of the top level (a setting's field to the variable it is read from)."""
     lines = []
     for e in error.errors():
-        loc = list(e["loc"])
+        loc = error_location(e["loc"])
         if names and loc and isinstance(loc[0], str):
             loc[0] = names.get(loc[0], loc[0])
         lines.append(f"{prefix}{location_text(loc, whole=whole)}: {error_message(e)}")

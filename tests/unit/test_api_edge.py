@@ -138,3 +138,19 @@ def test_accepted_connections_get_tcp_nodelay() -> None:
                     assert accepted.proto == socket.IPPROTO_TCP
                     client.sendall(b"x")
                     assert accepted.recv(1) == b"x"
+
+
+async def test_a_value_the_arithmetic_cannot_hold_is_a_422_not_a_500() -> None:
+    app = create_app(Settings())
+
+    @app.get("/overflowing")
+    async def overflowing() -> None:
+        raise OverflowError("date value out of range")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        answer = await http.get("/overflowing")
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == (
+        "invalid input: a value is out of range (date value out of range)"
+    )
