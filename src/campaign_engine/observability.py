@@ -1,8 +1,14 @@
-"""Structured logging with a correlation id, and Prometheus metrics for the worker."""
+"""Structured logging with a correlation id, and Prometheus metrics for the worker.
+
+A log line never carries a control character raw: what a request brought (a NUL byte or a
+newline in a URL path, a symbol, a reason) is written escaped (``\\x00``, ``\\n``), so that
+it can neither cut a line short nor forge one. A traceback keeps its line breaks, every line of
+it indented, so that none can pass for an entry of its own."""
 
 import logging
 import sys
-from collections.abc import Mapping
+import traceback
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -14,6 +20,54 @@ from temporalio.worker import (
 )
 
 
+def escaped(text: str) -> str:
+    """``text`` with every character that is not printable (C0 and C1 controls, DEL, line and
+    paragraph separators, bidirectional overrides) written as its Python escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def indented_block(text: str) -> str:
+    """A multi-line text (a traceback) as lines that each start indented and carry no other
+    control character raw."""
+    return "\n".join("    " + escaped(line) for line in text.rstrip("\n").split("\n"))
+
+
+class EscapingConsoleRenderer:
+    """structlog's console renderer, whose line is escaped once rendered, and an exception
+    after it as an indented block."""
+
+    def __init__(self) -> None:
+        self._render = structlog.dev.ConsoleRenderer(colors=False)
+
+    def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
+        exception = event_dict.pop("exception", None)
+        exc_info = event_dict.pop("exc_info", None)
+        if exc_info:
+            if exc_info is True:
+                exc_info = sys.exc_info()
+            elif isinstance(exc_info, BaseException):
+                exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+            if exc_info[0] is not None:
+                exception = "".join(traceback.format_exception(*exc_info))
+        line = escaped(str(self._render(logger, method, event_dict)))
+        return f"{line}\n{indented_block(str(exception))}" if exception else line
+
+
+class EscapingFormatter(logging.Formatter):
+    """The standard library's lines (Temporal's, uvicorn's) escaped the same way."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return escaped(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802
+        return indented_block(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return indented_block(super().formatStack(stack_info))
+
+
 def configure_logging(
     level: str = "INFO", *, json: bool = False, stream: TextIO | None = None
 ) -> None:
@@ -21,17 +75,20 @@ def configure_logging(
     (default: standard error)."""
     stream = stream or sys.stderr
     logging.basicConfig(format="%(message)s", stream=stream, level=level.upper(), force=True)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(EscapingFormatter("%(message)s"))
     # One line per HTTP request made by the demo or the webhook channel is noise, not news.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    # JSON escapes control characters itself; the console's lines are escaped first.
+    rendering: list[Any] = (
+        [structlog.processors.JSONRenderer()] if json else [EscapingConsoleRenderer()]
     )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
+            *rendering,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=stream),

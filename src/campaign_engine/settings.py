@@ -27,6 +27,7 @@ from campaign_engine.validation_errors import problem_lines
 TASK_QUEUE = "campaigns"  # SPEC section 8
 WORKFLOW_CACHE_SIZE = 10_000
 WORKFLOW_TASK_SLOTS = 100
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class SettingsError(ValueError):
@@ -49,6 +50,11 @@ class Settings(BaseModel):
     cors_origins: tuple[str, ...] = Field(
         default=(),
         description="origins a browser may call the API from (CORS); empty: no CORS headers",
+    )
+    api_allowed_hosts: tuple[str, ...] = Field(
+        default=LOOPBACK_NAMES,
+        description="the names the API answers to in the Host header, any port (a request "
+        "naming another gets 400, which keeps DNS rebinding out); '*' answers any",
     )
     account_equity: Equity = MoneyValue(Decimal("100000"))
     notify_webhook_url: str | None = None
@@ -108,10 +114,10 @@ class Settings(BaseModel):
             raise ValueError("required when BROKER=alpaca")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "api_allowed_hosts", mode="before")
     @classmethod
-    def _origins_list(cls, value: object) -> object:
-        if isinstance(value, str):  # CORS_ORIGINS: comma-separated
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):  # CORS_ORIGINS, API_ALLOWED_HOSTS: comma-separated
             return tuple(o.strip() for o in value.split(",") if o.strip())
         return value
 
@@ -157,6 +163,7 @@ _ENV = {
     "CAMPAIGNS_DATA_DIR": "data_dir",
     "API_TOKEN": "api_token",
     "CORS_ORIGINS": "cors_origins",
+    "API_ALLOWED_HOSTS": "api_allowed_hosts",
     "ACCOUNT_EQUITY": "account_equity",
     "NOTIFY_WEBHOOK_URL": "notify_webhook_url",
     "METRICS_PORT": "metrics_port",

@@ -55,18 +55,47 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
+# Every violation of a page's Content-Security-Policy, reported to the test as it happens.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.reportPolicyViolation(`${e.violatedDirective} ${e.blockedURI} ${where}`);
+});
+"""
+
+
 @pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    """A fresh tab at 1280 pixels wide; a script error on the page fails the test."""
+def policy_violations() -> list[str]:
+    """What the page's policy refused, seen by the page fixture (empty at its end)."""
+    return []
+
+
+@pytest.fixture
+async def page(browser: Browser, policy_violations: list[str]) -> AsyncIterator[Page]:
+    """A fresh tab at 1280 pixels wide; a script error on the page, or anything its
+    Content-Security-Policy refused, fails the test."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    await context.expose_binding(
+        "reportPolicyViolation", lambda _source, text: policy_violations.append(str(text))
+    )
+    await context.add_init_script(_REPORT_VIOLATIONS)
     opened = await context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on(
+        "console",
+        lambda message: (
+            policy_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     try:
         yield opened
     finally:
         await context.close()
     assert errors == [], f"the page raised: {errors}"
+    assert policy_violations == [], f"the page's policy refused: {policy_violations}"
 
 
 class ServedApi:

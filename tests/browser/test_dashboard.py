@@ -201,3 +201,51 @@ async def test_the_page_recovers_from_a_lost_api_with_what_it_missed(
         timeline = page.locator("#timeline")
         await expect(timeline.locator('li[data-kind="PositionOpened"]')).to_have_count(2)
         await expect(timeline.locator('li[data-kind="StatusChanged"]')).to_have_count(1)
+
+
+async def test_the_page_works_under_its_policy(
+    stack: Stack, page: Page, policy_violations: list[str]
+) -> None:
+    # The page fixture fails the test on any violation: the dashboard, a campaign's page
+    # and /docs all run without one.
+    await stack.client.submit(signal(Pattern.SPRING))
+    await settled(stack, CAMPAIGN, 2)
+    async with served(stack) as api:
+        answer = await page.goto(api.url + "/")
+        assert answer is not None
+        policy = await answer.header_value("content-security-policy")
+        assert policy is not None and "script-src 'self';" in policy
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+        # The meters are sized through the DOM (a style attribute would be refused).
+        campaign_risk = page.locator("#portfolio ul.bars .meter .fill").first
+        await expect(campaign_risk).to_have_attribute("data-width", re.compile(r"^[0-9.]+$"))
+        width = await campaign_risk.evaluate("(fill) => fill.style.width")
+        assert width == f"{await campaign_risk.get_attribute('data-width')}%"
+        await page.locator(f'tr[data-campaign-id="{CAMPAIGN}"] a').click()
+        await expect(page.locator("#campaign-title")).to_have_text(CAMPAIGN)
+        await page.go_back()
+        await _mark_page(page)
+        await page.locator("#filter-symbol").press("Enter")  # the form is never sent
+        await expect(page.locator("#campaign-list")).to_be_visible()
+        assert await _not_reloaded(page)
+
+        # The listener hears what the policy refuses: a script of another site.
+        await page.evaluate(
+            """() => { const s = document.createElement("script");
+            s.src = "https://cdn.example/x.js"; document.body.append(s); }"""
+        )
+        for _ in range(50):
+            if policy_violations:
+                break
+            await page.wait_for_timeout(100)
+        await page.wait_for_timeout(500)  # the console's report of it too
+        assert policy_violations and all("cdn.example" in v for v in policy_violations)
+        policy_violations.clear()
+
+        await page.goto(api.url + "/docs")
+        await expect(page.locator(".opblock").first).to_be_visible(timeout=30_000)
+        assert await page.locator(".opblock").count() >= 10
+        await page.locator(".opblock-summary").first.click()  # its schemas and examples
+        await expect(page.locator(".opblock-body").first).to_be_visible()
+        await page.locator(".models-control, .models h4").first.click()
+        await page.wait_for_timeout(500)

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api import serve_api
+from campaign_engine.api.sockets import listen
 from campaign_engine.client import CampaignClient
 from campaign_engine.domain.market import EntrySignal
 from campaign_engine.settings import Settings
@@ -31,7 +32,8 @@ async def api_client(
     engine: AsyncEngine | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """``serve_api`` on a free port; what is not given it connects from ``settings``.
-    Cancelling it is how its owner (the dev stack) stops it."""
+    Cancelling it is how its owner (the dev stack) stops it. The socket is of protocol 0, as
+    socket.create_server makes it: serve_api sets TCP_NODELAY on its connections anyway."""
     listening = socket.create_server(("127.0.0.1", 0))
     server = asyncio.create_task(serve_api(settings, client=client, engine=engine, sock=listening))
     try:
@@ -46,7 +48,7 @@ async def api_client(
 @contextlib.asynccontextmanager
 async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Any ASGI app under a plain uvicorn, its lifespan included."""
-    listening = socket.create_server(("127.0.0.1", 0))
+    listening = listen("127.0.0.1", 0)  # TCP_NODELAY on what it accepts, like serve_api
     config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on")
     uvicorn_server = uvicorn.Server(config)
     server = asyncio.create_task(uvicorn_server.serve(sockets=[listening]))

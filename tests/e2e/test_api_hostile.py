@@ -130,3 +130,58 @@ async def test_the_dev_stack_refuses_a_public_bind_without_a_token(tmp_path: Pat
     assert code != 0, out
     assert "API_TOKEN" in out, out
     assert not (tmp_path / "data").exists()  # refused before anything started
+
+
+# --- numbers JSON cannot carry, times past the calendar, huge values: a short 422 ----------
+
+_JSON = {"Content-Type": "application/json"}
+_NOT_FINITE = ("NaN", "Infinity", "-Infinity", "1e400")
+
+
+def _client_address(answer: httpx.Response) -> object:
+    return answer.extensions["network_stream"].get_extra_info("client_addr")
+
+
+async def test_numbers_json_cannot_carry_are_a_422_naming_the_field(
+    api: httpx.AsyncClient,
+) -> None:
+    # Once a 500 (the 422 failed echoing a non-finite float), and the connection dropped.
+    first = await api.get(f"{V1}/policy")
+    for number in _NOT_FINITE:
+        price = f'{{"symbol":"INP","as_of":"2026-12-07T01:00:00Z","price":{number}}}'
+        answer = await api.post(f"{V1}/prices", content=price, headers=_JSON)
+        assert locs(answer) == [["body", "price"]], (number, answer.text)
+        version = f'{{"status":"MARKUP","version":{number}}}'
+        answer = await api.patch(f"{V1}/campaigns/{CAMPAIGN}", content=version, headers=_JSON)
+        assert locs(answer) == [["body", "version"]], (number, answer.text)
+        # The same connection answered: nothing made the server drop it.
+        assert _client_address(answer) == _client_address(first)
+
+
+async def test_a_time_past_the_calendar_once_in_utc_is_a_422_naming_it(
+    api: httpx.AsyncClient,
+) -> None:
+    # 9999-12-31T23:59:59-23:59 is in year 10000 in UTC: once an OverflowError, a 500.
+    first = await api.get(f"{V1}/policy")
+    for as_of in ("9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"):
+        price = {"symbol": "INP", "as_of": as_of, "price": "10"}
+        answer = await api.post(f"{V1}/prices", json=price)
+        assert locs(answer) == [["body", "as_of"]], (as_of, answer.text)
+        assert _client_address(answer) == _client_address(first)
+
+
+async def test_a_422_quotes_a_short_prefix_of_what_it_refuses(api: httpx.AsyncClient) -> None:
+    # Once the whole value came back: megabytes in, megabytes out.
+    huge = "A" * 2_000_000
+    answer = await api.post(
+        f"{V1}/prices", json={"symbol": huge, "as_of": "2026-12-07T01:00:00Z", "price": "10"}
+    )
+    [problem] = answer.json()["detail"]
+    assert problem["loc"] == ["body", "symbol"]
+    assert problem["input"] == "A" * 64 + "…" and problem["input_length"] == len(huge)
+    assert len(answer.content) < 1_000
+    unknown = await api.post(f"{V1}/campaigns/{CAMPAIGN}/invalidate", json={huge: "x"})
+    assert unknown.status_code == 422 and len(unknown.content) < 1_000, unknown.text[:200]
+    digits = '{"status":"MARKUP","version":' + "9" * 100_000 + "}"
+    big_number = await api.patch(f"{V1}/campaigns/{CAMPAIGN}", content=digits, headers=_JSON)
+    assert big_number.status_code in (400, 422) and len(big_number.content) < 1_000

@@ -21,7 +21,7 @@ ORIGIN = "https://dashboard.example"
 
 def _client(settings: Settings) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=create_app(settings))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
 
 
 def _parameter(document: dict[str, Any], path: str, name: str) -> dict[str, Any]:

@@ -128,3 +128,41 @@ def test_the_settings_and_the_cli_files_use_it() -> None:
     with pytest.raises(InputError) as bad_file:
         parse_prices(f'[{bar}"low": "3", "close": "1"}}]', "bars.json")
     assert "\n  record 1, (record): bar must satisfy low <= open" in str(bad_file.value)
+
+
+def test_what_is_echoed_json_can_carry_and_is_short() -> None:
+    import json
+    import math
+
+    class Bar(BaseModel, extra="forbid"):
+        symbol: Annotated[str, Field(max_length=8)]
+        price: Annotated[Decimal, Field(gt=0)]
+
+    huge = "A" * 100_000
+    cases = [
+        ({"symbol": "X", "price": math.nan}, "NaN"),
+        ({"symbol": "X", "price": math.inf}, "Infinity"),
+        ({"symbol": "X", "price": -math.inf}, "-Infinity"),
+    ]
+    for data, echoed in cases:
+        with pytest.raises(ValidationError) as caught:
+            Bar.model_validate(data)
+        [item] = readable_errors(caught.value.errors())
+        assert item["loc"] == ["price"] and item["input"] == echoed
+        json.dumps(item, allow_nan=False)  # what the API's JSON encoder demands
+    with pytest.raises(ValidationError) as caught:
+        Bar.model_validate({"symbol": huge, "price": "1", huge: 1})
+    too_long, unknown = readable_errors(caught.value.errors())
+    assert too_long["input"] == "A" * 64 + "…" and too_long["input_length"] == 100_000
+    assert unknown["loc"] == ["A" * 64 + "…"] and "input_length" not in unknown
+    assert len(json.dumps([too_long, unknown])) < 600
+    long_message = {"loc": ["x"], "msg": "Value error, " + huge, "type": "value_error"}
+    assert len(readable_errors([long_message])[0]["msg"]) == 301
+
+
+def test_a_time_past_the_calendar_once_in_utc_is_refused_naming_it() -> None:
+    from campaign_engine.domain.types import UtcDatetime
+
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(UtcDatetime).validate_python("9999-12-31T23:59:59-23:59")
+    assert error_message(caught.value.errors()[0]) == "out of range"

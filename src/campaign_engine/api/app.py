@@ -17,20 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api import bars, campaigns, portfolio, signals
 from campaign_engine.api.dashboard import install_dashboard
+from campaign_engine.api.docs import install_docs
 from campaign_engine.api.errors import install_error_handlers
-from campaign_engine.api.exposure import exposure_problem, install_cors
+from campaign_engine.api.exposure import exposure_problem, install_cors, is_loopback
+from campaign_engine.api.headers import SecurityHeaders
+from campaign_engine.api.hosts import AllowedHosts
 from campaign_engine.api.live import socket as live_socket
 from campaign_engine.api.live.hub import EventHub
 from campaign_engine.api.methods import AllowedMethods
 from campaign_engine.api.openapi import install_openapi
 from campaign_engine.api.services import Services
+from campaign_engine.api.sockets import listen, with_nodelay
 from campaign_engine.brokers.sim.exchange import SimExchange
 from campaign_engine.brokers.updates import CampaignOrderUpdates
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.settings import prepare_database
 from campaign_engine.publisher import DatabaseDirectory, MarketListener
 from campaign_engine.publisher_leader import PriceDelivery
-from campaign_engine.settings import Settings
+from campaign_engine.settings import LOOPBACK_NAMES, Settings
 
 log = structlog.get_logger("campaign_engine.api")
 
@@ -98,6 +102,8 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, without a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     for router in (
@@ -111,9 +117,12 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(portfolio.health)
     install_dashboard(app)
+    install_docs(app)
     install_openapi(app, token_required=settings.bearer_token is not None)
     app.add_middleware(AllowedMethods, routes=app.router.routes)
-    install_cors(app, settings)  # outermost: it answers the preflights it allows
+    install_cors(app, settings)  # it answers the preflights it allows
+    app.add_middleware(AllowedHosts, hosts=settings.api_allowed_hosts)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     return app
 
 
@@ -130,9 +139,8 @@ def market_listeners(
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family)
+        return listen(host, port)
     except OSError as error:
         raise ServeError(f"the API cannot listen on {host}:{port}: {error.strerror}") from None
 
@@ -157,6 +165,9 @@ async def serve_api(
             raise ServeError(problem)
         listening = sock or _listen(host, port)
         resources.callback(listening.close)
+        serving_socket = with_nodelay(listening)  # a test's socket may be of protocol 0
+        if serving_socket is not listening:
+            resources.callback(serving_socket.close)
         if problem := exposure_problem(settings, listening.getsockname()[0]):
             raise ServeError(problem)
         if client is None:
@@ -190,8 +201,15 @@ async def serve_api(
             docs="/docs",
             policy_id=client.policy.policy_id,
             policy_file=str(settings.policy_file or "defaults"),
+            allowed_hosts=",".join(settings.api_allowed_hosts),
         )
-        serving = asyncio.create_task(server.serve(sockets=[listening]))
+        if not is_loopback(bound_host) and settings.api_allowed_hosts == LOOPBACK_NAMES:
+            log.warning(
+                "api_answers_loopback_names_only",
+                hint="other machines get 400 until API_ALLOWED_HOSTS names this one as they "
+                "call it (e.g. API_ALLOWED_HOSTS=campaigns.internal,10.0.0.5)",
+            )
+        serving = asyncio.create_task(server.serve(sockets=[serving_socket]))
         try:
             await asyncio.shield(serving)
         except asyncio.CancelledError:

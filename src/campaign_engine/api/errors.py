@@ -1,5 +1,7 @@
 """Errors as readable JSON: ``{"detail": "..."}``, or for invalid input FastAPI's list with
-one entry per bad field (``loc``, ``msg``, ``type``, and the value when it is a scalar)."""
+one entry per bad field (``loc``, ``msg``, ``type``, and the value when it is a scalar, quoted
+short). What the input caused is a 4xx, never a 500: a value the arithmetic cannot hold
+(OverflowError, e.g. a time that leaves the calendar once made UTC) is bad input too."""
 
 from http import HTTPStatus
 
@@ -14,7 +16,7 @@ from temporalio.service import RPCError
 from campaign_engine.api.bounded import RETRY_AFTER
 from campaign_engine.api.schemas import BRANCH_TAGS
 from campaign_engine.db.repository import PortfolioNotInitialised
-from campaign_engine.validation_errors import readable_errors
+from campaign_engine.validation_errors import MESSAGE, quoted, readable_errors
 
 log = structlog.get_logger("campaign_engine.api")
 
@@ -55,7 +57,18 @@ async def _runtime(request: Request, error: Exception) -> JSONResponse:
 
 
 def _reason(error: Exception) -> str:
-    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    """The first line of why, short: the database's message may quote the refused value."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return quoted(lines[0] if lines else type(error).__name__, MESSAGE)
+
+
+async def _out_of_range(request: Request, error: Exception) -> JSONResponse:
+    # The schemas' validators say which field (they raise ValueError); this is the net below.
+    log.warning("input_out_of_range", path=request.url.path, error=_reason(error))
+    return JSONResponse(
+        status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
+        content={"detail": f"invalid input: a value is out of range ({_reason(error)})"},
+    )
 
 
 def _bad_data(error: Exception) -> bool:
@@ -84,6 +97,7 @@ async def _database_down(request: Request, error: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(RPCError, _temporal_down)
     app.add_exception_handler(RuntimeError, _runtime)
     app.add_exception_handler(DBAPIError, _database_down)

@@ -30,7 +30,16 @@ _FIELD_PROBLEM: dict[str, Any] = {
         "loc": {"title": "Location", "type": "array", "items": {"type": ["string", "integer"]}},
         "msg": {"title": "Message", "type": "string"},
         "type": {"title": "Error Type", "type": "string"},
-        "input": {"title": "Input", "description": "the value, when it is a scalar"},
+        "input": {
+            "title": "Input",
+            "description": "the value, when it is a scalar: its first characters when it is "
+            "long, NaN or Infinity as strings",
+        },
+        "input_length": {
+            "title": "Input Length",
+            "type": "integer",
+            "description": "the value's length in characters, when ``input`` quotes a part",
+        },
     },
 }
 _INVALID: dict[str, Any] = {

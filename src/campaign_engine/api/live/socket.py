@@ -16,9 +16,12 @@ A client resumes with ``?after=<event_id>`` (the last event it saw) or ``?cursor
 (of an event, or of a hello or heartbeat) and gets every event after it once, in order: what
 it missed, then what comes. With neither it starts at the newest event. With ``API_TOKEN``
 set, the token goes as ``?token=`` or, from a browser, as a subprotocol ``bearer.<token>``
-offered beside ``campaigns.v1``; it is never logged. Closing codes: 4400 a bad cursor, 4401 a
-missing or wrong token, 4404 an event id the trail does not hold, 1013 (try again later)
-the database cannot be reached.
+offered beside ``campaigns.v1``; it is never logged. Closing codes: 4400 a malformed
+parameter (a cursor that is not one, an event id or cursor too long or with control
+characters), 4401 a missing or wrong token, 4404 an event id the trail does not hold, 1013
+(try again later) the database cannot be reached. The parameters are checked here, after the
+handshake, so that each bad one gets its code (checked by FastAPI, before it, the handshake
+was refused with HTTP 403 whatever was wrong).
 """
 
 import asyncio
@@ -43,6 +46,15 @@ PROTOCOL = "campaigns.v1"
 TOKEN_PROTOCOL = "bearer."  # noqa: S105 - a prefix, not a secret
 
 BAD_CURSOR, UNAUTHORIZED, UNKNOWN_EVENT, UNAVAILABLE = 4400, 4401, 4404, 1013
+MAX_EVENT_ID = 256  # the trail's column
+MAX_CURSOR = 64
+MAX_TOKEN = 512
+_BIGINT = 2**63  # a cursor's parts are PostgreSQL bigints
+
+
+def _close_reason(text: str) -> str:
+    """``text`` cut to what a close frame holds (123 bytes of UTF-8)."""
+    return text.encode()[:123].decode(errors="ignore")
 
 
 def _offered_token(websocket: WebSocket, token: str | None) -> str | None:
@@ -57,7 +69,9 @@ def _offered_token(websocket: WebSocket, token: str | None) -> str | None:
 def _authorized(expected: str | None, given: str | None) -> bool:
     if not expected:
         return True
-    return given is not None and compare_digest(given.encode(), expected.encode())
+    if given is None or len(given) > MAX_TOKEN:
+        return False
+    return compare_digest(given.encode(), expected.encode())
 
 
 async def _start(
@@ -66,11 +80,20 @@ async def _start(
     """Where the client's stream starts, or None once the socket is closed with the reason."""
     if cursor is not None:
         try:
-            return Cursor.parse(cursor)
+            if len(cursor) > MAX_CURSOR:
+                raise ValueError(f"cursor must be <txid>.<seq>, at most {MAX_CURSOR} characters")
+            parsed = Cursor.parse(cursor)
+            if max(parsed) >= _BIGINT:
+                raise ValueError("cursor out of range")
+            return parsed
         except ValueError as error:
-            await websocket.close(BAD_CURSOR, str(error)[:120])
+            await websocket.close(BAD_CURSOR, _close_reason(str(error)))
             return None
     if after is not None:
+        if len(after) > MAX_EVENT_ID or not after.isprintable():
+            reason = f"after must be an event id: at most {MAX_EVENT_ID} printable characters"
+            await websocket.close(BAD_CURSOR, reason)
+            return None
         found = await hub.stream.position_of(after)
         if found is None:
             await websocket.close(UNKNOWN_EVENT, "no event with this id: start afresh")
@@ -81,9 +104,9 @@ async def _start(
 @router.websocket("/ws")
 async def live_events(
     websocket: WebSocket,
-    after: Annotated[str | None, Query(max_length=256)] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
-    token: Annotated[str | None, Query(max_length=512)] = None,
+    after: Annotated[str | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+    token: Annotated[str | None, Query()] = None,
 ) -> None:
     hub: EventHub = websocket.app.state.hub
     expected = websocket.app.state.services.settings.bearer_token

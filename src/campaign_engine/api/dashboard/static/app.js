@@ -3,7 +3,7 @@
 
 import { LiveStream } from "./live.js";
 import {
-  campaignPage, campaignsTable, filtersForm, portfolioPanel,
+  campaignPage, campaignsTable, filtersForm, placeMeters, portfolioPanel,
 } from "./views.js";
 
 const API = "/api/v1";
@@ -169,6 +169,7 @@ function draw() {
     // The chart's panel: the page's width less the panels' padding and border.
     const chartWidth = root.clientWidth - 2 * parseFloat(getComputedStyle(root).paddingLeft) - 36;
     root.innerHTML = campaignPage(state.view, state.policy, chartWidth);
+    placeMeters(root);
     const button = document.getElementById("invalidate");
     if (button) button.addEventListener("click", openInvalidateDialog);
     document.title = `${state.view.id} · campaign-engine`;
@@ -182,7 +183,9 @@ function draw() {
         <div id="list-slot" class="scroll"></div></section></div>`;
     bindFilters();
   }
-  document.getElementById("portfolio-slot").innerHTML = portfolioPanel(state.portfolio, state.policy);
+  const portfolio = document.getElementById("portfolio-slot");
+  portfolio.innerHTML = portfolioPanel(state.portfolio, state.policy);
+  placeMeters(portfolio);
   document.getElementById("list-slot").innerHTML = state.loaded
     ? campaignsTable(sortedCampaigns(), state.filter)
     : `<p class="muted">loading</p>`;
@@ -198,6 +201,8 @@ function bindFilters() {
   };
   status.addEventListener("change", changed);
   symbol.addEventListener("input", changed);
+  // Enter in the symbol field filters as typing does; the form is never sent.
+  document.getElementById("filters").addEventListener("submit", (event) => event.preventDefault());
 }
 
 function showError(error) {

@@ -21,16 +21,28 @@ export function totalPnl(c) {
   return c.metrics ? c.metrics.total_pnl : c.realized_pnl;
 }
 
+// A meter's fill and marks are placed by placeMeters once in the page: the page's policy
+// refuses style attributes written as HTML.
 function meter(value, limit, marks, level, label) {
   const v = Math.max(0, num(value) || 0);
   const max = num(limit) || 1;
   const width = Math.min(100, (v / max) * 100);
   const ticks = marks
-    .map((m) => `<span class="tick" style="left:${Math.min(100, (num(m) / max) * 100)}%"></span>`)
+    .map((m) => `<span class="tick" data-left="${Math.min(100, (num(m) / max) * 100)}"></span>`)
     .join("");
   return `<div class="meter level-${esc(level).toLowerCase()}" role="meter" aria-label="${esc(label)}"
     aria-valuemin="0" aria-valuemax="${max}" aria-valuenow="${v}">
-    <span class="fill" style="width:${width}%"></span>${ticks}</div>`;
+    <span class="fill" data-width="${width}"></span>${ticks}</div>`;
+}
+
+// Sizes from the meters' data attributes, set through the DOM (which the policy allows).
+export function placeMeters(root) {
+  for (const fill of root.querySelectorAll(".meter .fill[data-width]")) {
+    fill.style.width = `${fill.dataset.width}%`;
+  }
+  for (const tick of root.querySelectorAll(".meter .tick[data-left]")) {
+    tick.style.left = `${tick.dataset.left}%`;
+  }
 }
 
 // --- the overview: portfolio and campaigns -------------------------------------------------
@@ -79,7 +91,7 @@ export function filtersForm(filter) {
   const options = ["", ...STATUSES]
     .map((s) => `<option value="${s}" ${s === filter.status ? "selected" : ""}>${s || "all statuses"}</option>`)
     .join("");
-  return `<form class="filters" id="filters" onsubmit="return false">
+  return `<form class="filters" id="filters">
     <label><span class="sr">Status</span><select id="filter-status">${options}</select></label>
     <label><span class="sr">Symbol</span><input id="filter-symbol" placeholder="symbol" value="${esc(filter.symbol)}" autocomplete="off" size="8"></label>
   </form>`;
