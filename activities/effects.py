@@ -7,6 +7,7 @@ from temporalio import activity
 
 from campaign_engine.brokers.protocol import Broker, UnknownBrokerOrder
 from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.observability import report_trading_state
 from campaign_engine.messages import CARRY_OUT, CarriedOut, CarryOutRequest
 
 log = structlog.get_logger("campaign_engine.effects")
@@ -21,7 +22,11 @@ class EffectActivities:
     async def carry_out(self, request: CarryOutRequest) -> CarriedOut:
         """Idempotent end to end, so a retry after any step is safe: the save ignores what it
         already wrote, and the broker returns an order it already has by client order id."""
-        await self._repository.save(request)
+        assessed = await self._repository.save(request)
+        if assessed is not None:
+            report_trading_state(
+                assessed.state, assessed.change, campaign_id=request.state.campaign_id
+            )
         cancelled = []
         for client_order_id in request.cancellations:
             try:
