@@ -127,7 +127,9 @@ def test_a_halt_holds_until_an_operator_lifts_it_and_active_rebases_the_limits()
 
 
 def test_reducing_refuses_entries_only_and_is_never_lifted_by_the_rule() -> None:
-    record, change = set_by_operator(_opened("100000"), REDUCING, "earnings week", D(100000))
+    record, change = set_by_operator(
+        _opened("100000"), REDUCING, "earnings week", as_money("100000")
+    )
     assert change is not None and record.state is REDUCING
     record, change = assess(record, as_money("100500"), DAY, LIMITS)
     assert record.state is REDUCING and change is None

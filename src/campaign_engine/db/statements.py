@@ -170,7 +170,7 @@ RESERVE_EXPOSURE = _upsert(
 
 PLACE_BROKER_ORDER = _insert_new(broker_orders, broker_orders.c.client_order_id)
 GET_BROKER_ORDER = (
-    "SELECT status, filled_quantity, fills::text FROM broker_orders"
+    "SELECT status, filled_quantity, fills::text, reason FROM broker_orders"
     " WHERE client_order_id = %(client_order_id)s"
 )
 CANCEL_BROKER_ORDER = (
