@@ -46,7 +46,7 @@ async def put_trading_state(services: ServicesDep, body: TradingStateIn) -> Trad
     nothing; a change is an event in the audit trail (campaign id ``portfolio``), a warning
     line and the ``campaign_trading_state`` gauge."""
     record, change = await set_trading_state(services.engine, body.state, body.reason)
-    report_trading_state(record.state, change, by="operator")
+    report_trading_state(record.state, change, source="api")
     return await get_trading_state(services)
 
 
