@@ -213,3 +213,28 @@ def test_equity_below_zero_refuses_entries_trading_halted_and_reports_no_negativ
     assert shown.equity_alert is not None and "-1157.50" in shown.equity_alert
     assert all(c.risk_pct is None for c in shown.by_campaign)
     assert all(g.risk_pct is None for g in shown.by_group)
+
+
+# --- the backtest halts the same way ----------------------------------------------------------
+
+
+def test_the_backtest_halts_after_a_loss_past_the_limit_and_refuses_the_next_entry() -> None:
+    from campaign_engine.backtest.engine import Backtest
+    from tests.support.builders import trading_range
+
+    play = Backtest(policy=Policy(max_daily_loss_pct=D(3)))
+    (spring,) = play.decide([signal(Pattern.SPRING)], T0)
+    assert spring.approved
+    play.take_bar(tick("130", minutes=5))  # 333 shares from 148.50: -6,160.50
+    assert play.trading.record.state is HALTED
+    ((at, change),) = play.trading.changes
+    assert at == T0 + timedelta(minutes=5) and change.equity == D("93839.50")
+    msft = signal(Pattern.SPRING, rng=trading_range(symbol="MSFT"), at=T0 + timedelta(minutes=6))
+    (refused,) = play.decide([msft], T0 + timedelta(minutes=6))
+    assert refused.rejection_code is RejectionCode.TRADING_HALTED
+    # With no limit set the same play goes on trading.
+    free = Backtest()
+    free.decide([signal(Pattern.SPRING)], T0)
+    free.take_bar(tick("130", minutes=5))
+    (approved,) = free.decide([msft], T0 + timedelta(minutes=6))
+    assert approved.approved and free.trading.changes == []
