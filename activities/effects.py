@@ -7,8 +7,8 @@ from temporalio import activity
 
 from campaign_engine.brokers.protocol import Broker, UnknownBrokerOrder
 from campaign_engine.db.repository import CampaignRepository
-from campaign_engine.observability import report_trading_state
 from campaign_engine.messages import CARRY_OUT, CarriedOut, CarryOutRequest
+from campaign_engine.observability import report_trading_state
 
 log = structlog.get_logger("campaign_engine.effects")
 
