@@ -20,6 +20,7 @@ from campaign_engine.domain.trading_state import (
     needs_assessment,
     set_by_operator,
 )
+from campaign_engine.domain.types import PriceValue
 from campaign_engine.domain.vocabulary import HeatAlertLevel, Pattern, RejectionCode, TradingState
 from tests.support.builders import T0, Book, as_money, signal, tick
 
@@ -238,3 +239,34 @@ def test_the_backtest_halts_after_a_loss_past_the_limit_and_refuses_the_next_ent
     free.take_bar(tick("130", minutes=5))
     (approved,) = free.decide([msft], T0 + timedelta(minutes=6))
     assert approved.approved and free.trading.changes == []
+
+
+# --- fills outside their bar ------------------------------------------------------------------
+
+
+def test_an_exit_carries_its_bar_and_its_replacement_keeps_it() -> None:
+    """A bar-triggered exit holds the range of its bar; refused by the broker, the exit placed
+    again for it is held to the same range (else a refused bad fill would go through on the
+    second attempt)."""
+    from campaign_engine.domain.campaign.broker_reports import book_report
+    from campaign_engine.domain.orders import BrokerOrder, outside_its_bar
+    from campaign_engine.domain.vocabulary import OrderStatus
+    from tests.support.builders import bar
+
+    book = Book()
+    assert book.submit(signal(Pattern.SPRING)).approved
+    book.fill_orders = False
+    (exit_,) = book.price(bar("146.90", "147.20", "146.80", "146.90", 5)).orders
+    assert (exit_.bar_low, exit_.bar_high) == (D("146.80"), D("147.20"))
+    assert outside_its_bar(exit_, exit_.expected_price) is None
+    assert outside_its_bar(exit_, PriceValue(D("146.79"))) is not None
+    refused = BrokerOrder(
+        client_order_id=exit_.client_order_id,
+        status=OrderStatus.REJECTED,
+        filled_quantity=D(0),
+        reason="fill price outside the bar",
+    )
+    (outcome,) = book_report(book.state, refused)
+    (again,) = outcome.orders
+    assert again.client_order_id != exit_.client_order_id
+    assert (again.bar_low, again.bar_high) == (exit_.bar_low, exit_.bar_high)

@@ -53,7 +53,7 @@ class Order:
     target, an invalidation level crossed by a price update): the paper and the simulated
     broker refuse to fill it outside that range (SPEC section 11). None when no bar triggered
     it: an entry (placed on a signal, at the signal's price), an operator's invalidation (at
-    the last price), an exit placed again after a broker's report.
+    the last price). An exit placed again after the broker refused one keeps its range.
     """
 
     client_order_id: str
