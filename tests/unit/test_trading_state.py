@@ -214,6 +214,16 @@ def test_equity_below_zero_refuses_entries_trading_halted_and_reports_no_negativ
     assert shown.equity_alert is not None and "-1157.50" in shown.equity_alert
     assert all(c.risk_pct is None for c in shown.by_campaign)
     assert all(g.risk_pct is None for g in shown.by_group)
+    # Marked equity below zero with realized equity above it: heat is a number, and an alert.
+    marked = portfolio_snapshot(
+        as_money("100000"),
+        as_money("0"),
+        view.exposures,
+        DEFAULT_POLICY,
+        unrealized_pnl=as_money("-100001"),
+    )
+    assert marked.heat_pct is not None and marked.marked_equity == D(-1)
+    assert marked.equity_alert is not None and "marked equity -1" in marked.equity_alert
 
 
 # --- the backtest halts the same way ----------------------------------------------------------
@@ -270,3 +280,27 @@ def test_an_exit_carries_its_bar_and_its_replacement_keeps_it() -> None:
     (again,) = outcome.orders
     assert again.client_order_id != exit_.client_order_id
     assert (again.bar_low, again.bar_high) == (exit_.bar_low, exit_.bar_high)
+
+
+def test_a_change_is_an_alert_line() -> None:
+    from structlog.testing import capture_logs
+
+    from campaign_engine.observability import report_trading_state
+
+    _, change = assess(_opened("100000"), as_money("-5"), DAY, LIMITS)
+    assert change is not None
+    with capture_logs() as logs:
+        report_trading_state(HALTED, change, campaign_id="MSFT-2024-10-15")
+        report_trading_state(HALTED, None)  # an assessment that changed nothing: no line
+    assert logs == [
+        {
+            "event": "trading_state_changed",
+            "log_level": "warning",
+            "previous": "ACTIVE",
+            "state": "HALTED",
+            "reason": "equity -5 is at or below zero",
+            "equity": "-5",
+            "by": "limit",
+            "campaign_id": "MSFT-2024-10-15",
+        }
+    ]

@@ -115,14 +115,22 @@ def portfolio_snapshot(
         heat_pct=heat,
         max_heat_pct=policy.portfolio_max_heat_pct,
         alert_level=heat_alert_level(heat, policy) if heat is not None else HeatAlertLevel.EXCEEDED,
-        equity_alert=None
-        if solvent
-        else f"equity {equity} is at or below zero: heat is unbounded and entries are refused",
+        equity_alert=_equity_alert(equity, plus(equity, unrealized_pnl)),
         by_campaign=by_campaign,
         by_group=_by_group(view, by_campaign, policy),
         trading=trading,
         trading_state_at=trading_state_at,
     )
+
+
+def _equity_alert(equity: MoneyValue, marked: MoneyValue) -> str | None:
+    """Why equity needs an operator's eye: at or below zero, realized or marked. Never a
+    negative equity without it."""
+    if equity <= ZERO:
+        return f"equity {equity} is at or below zero: heat is unbounded and entries are refused"
+    if marked <= ZERO:
+        return f"marked equity {marked} (with unrealized P&L) is at or below zero: trading halts"
+    return None
 
 
 def _by_group(
