@@ -170,7 +170,7 @@ def build_worker(
     broker: Broker | None = None,
     channels: Sequence[Channel] | None = None,
 ) -> CampaignWorker:
-    repository = CampaignRepository(engine)
+    repository = CampaignRepository(engine, settings.policy)
     companions: list[Companion] = []
     if broker is None:
         broker, companions = brokerage_for(settings, engine, client)

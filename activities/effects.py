@@ -9,6 +9,7 @@ from campaign_engine.activities.failures import is_permanent, refused
 from campaign_engine.brokers.protocol import Broker, UnknownBrokerOrder
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.messages import CARRY_OUT, CarriedOut, CarryOutRequest
+from campaign_engine.observability import report_trading_state
 
 log = structlog.get_logger("campaign_engine.effects")
 
@@ -23,7 +24,7 @@ class EffectActivities:
         """Idempotent end to end, so a retry after any step is safe: the save ignores what it
         already wrote, and the broker returns an order it already has by client order id."""
         try:
-            await self._repository.save(request)
+            assessed = await self._repository.save(request)
         except Exception as error:
             if is_permanent(error):
                 log.error(
@@ -34,6 +35,10 @@ class EffectActivities:
                 )
                 raise refused(error, f"revision {request.revision} cannot be saved") from error
             raise
+        if assessed is not None:
+            report_trading_state(
+                assessed.state, assessed.change, campaign_id=request.state.campaign_id
+            )
         cancelled = []
         for client_order_id in request.cancellations:
             try:

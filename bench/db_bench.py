@@ -7,7 +7,9 @@ Runs against DATABASE_URL's server (in a throwaway database of its own) or else 
 PostgreSQL. CPU is this process's (time.process_time), i.e. what the worker pays; the server's
 own work shows only in the wall time. ``--repository`` and ``--broker`` name other modules
 defining ``CampaignRepository`` and ``PaperBroker``, to measure an older implementation copied
-aside (e.g. ``PYTHONPATH=/tmp/old --repository old_repository``).
+aside (e.g. ``PYTHONPATH=/tmp/old --repository old_repository``). ``--trading-limits`` gives
+the repository a policy with the loss limits set (3% a day, 15% drawdown), so every save
+assesses the trading state under the portfolio's lock (SPEC section 11).
 """
 
 import argparse
@@ -100,11 +102,18 @@ def orders(count: int) -> list[Order]:
     return [replace(template, client_order_id=f"bench:{i}") for i in range(count)]
 
 
-async def run(url: str, calls: int, repository_module: str, broker_module: str) -> None:
+async def run(
+    url: str, calls: int, repository_module: str, broker_module: str, *, limits: bool = False
+) -> None:
     repository_class: Any = importlib.import_module(repository_module).CampaignRepository
     broker_class: Any = importlib.import_module(broker_module).PaperBroker
     engine = create_engine_for(url, pool_size=2)
-    repository, broker = repository_class(engine), broker_class(engine)
+    repository = (
+        repository_class(engine, Policy(max_daily_loss_pct=D(3), max_drawdown_pct=D(15)))
+        if limits
+        else repository_class(engine)
+    )
+    broker = broker_class(engine)
     await repository.ensure_portfolio(BENCH_EQUITY)
     saves = campaign_saves((WARMUP + calls + 1) // 2)
     results = [
@@ -115,7 +124,7 @@ async def run(url: str, calls: int, repository_module: str, broker_module: str) 
         await timed("submit", [partial(broker.submit, o) for o in orders(WARMUP + calls)]),
     ]
     await engine.dispose()
-    print(f"{repository_module} / {broker_module}")
+    print(f"{repository_module} / {broker_module}{' / trading limits' if limits else ''}")
     print(f"{'call':<8} {'calls':>6} {'CPU ms':>10} {'wall ms':>10}")
     for result in results:
         print(result.row())
@@ -152,9 +161,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300, help="timed calls of each kind")
     parser.add_argument("--repository", default="campaign_engine.db.repository")
     parser.add_argument("--broker", default="campaign_engine.brokers.paper")
+    parser.add_argument("--trading-limits", action="store_true", help="loss limits set")
     args = parser.parse_args()
     with database() as url:
-        asyncio.run(run(url, args.calls, args.repository, args.broker))
+        asyncio.run(run(url, args.calls, args.repository, args.broker, limits=args.trading_limits))
 
 
 if __name__ == "__main__":

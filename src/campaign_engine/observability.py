@@ -19,6 +19,9 @@ from temporalio.worker import (
     Interceptor,
 )
 
+from campaign_engine.domain.events import TradingStateChanged
+from campaign_engine.domain.vocabulary import TradingState
+
 
 def escaped(text: str) -> str:
     """``text`` with every character that is not printable (C0 and C1 controls, DEL, line and
@@ -153,3 +156,31 @@ class CorrelationInterceptor(Interceptor):
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         return _CorrelatedActivity(next)
+
+
+_trading_log = structlog.get_logger("campaign_engine.trading_state")
+
+
+def report_trading_state(
+    state: TradingState, change: TradingStateChanged | None, **context: str
+) -> None:
+    """The alert and the metric of the portfolio's trading state (its changes are in the audit
+    trail already): a warning line for a change, and inside an activity the gauge
+    ``campaign_trading_state`` (0 ACTIVE, 1 REDUCING, 2 HALTED) on the worker's Prometheus
+    endpoint, set on every assessment, so an operator's change made through the API shows
+    there at the next one."""
+    if change is not None:
+        _trading_log.warning(
+            "trading_state_changed",
+            previous=change.previous.value,
+            state=change.state.value,
+            reason=change.reason,
+            equity=str(change.equity),
+            by=change.by,
+            **context,
+        )
+    if activity.in_activity():
+        activity.metric_meter().create_gauge(
+            "campaign_trading_state",
+            "the portfolio's trading state: 0 ACTIVE, 1 REDUCING, 2 HALTED",
+        ).set(state.gauge)

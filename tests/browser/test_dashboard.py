@@ -101,6 +101,8 @@ async def test_the_page_follows_the_demo_without_reload(stack: Stack, page: Page
                 "data-status", s.status
             )
         await expect(page.locator("#alert-level")).to_have_text("NORMAL")
+        await expect(page.locator("#trading-state")).to_have_text("ACTIVE")
+        await expect(page.locator("#equity-alert")).to_have_count(0)
         assert await _not_reloaded(page)
 
         # Filters: by status, by symbol (any case), and both cleared again.

@@ -18,6 +18,7 @@ from campaign_engine.client import CampaignClient
 from campaign_engine.converter import data_converter
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.domain.policy import Policy
 from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
@@ -70,10 +71,18 @@ def channels() -> list[Channel]:
 
 
 @pytest.fixture
+def configured_policy() -> Policy:
+    """The policy of the test's stack, as a policy file would set it (a test module may
+    override this; ``account_equity`` gives it its starting equity)."""
+    return Policy()
+
+
+@pytest.fixture
 async def stack(
     temporal: WorkflowEnvironment,
     database_url: str,
     channels: list[Channel],
+    configured_policy: Policy,
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Stack]:
     settings = Settings(
@@ -81,6 +90,7 @@ async def stack(
         task_queue=f"campaigns-{uuid.uuid4().hex[:8]}",
         metrics_port=None,
         account_equity=Decimal("100000"),
+        configured_policy=configured_policy,
     )
     engine = create_engine_for(database_url, pool_size=5)
     repository = CampaignRepository(engine)

@@ -135,6 +135,7 @@ async def test_health_and_openapi(stack: Stack, api: httpx.AsyncClient) -> None:
         f"{V1}/campaigns/{{campaign_id}}/bars",
         f"{V1}/campaigns/{{campaign_id}}/invalidate",
         f"{V1}/portfolio",
+        f"{V1}/portfolio/trading-state",
         f"{V1}/policy",
         f"{V1}/healthz",
         "/healthz",
@@ -159,6 +160,7 @@ async def test_a_token_guards_every_mutation_and_only_mutations(stack: Stack) ->
         ("POST", f"{V1}/prices", tick_now("149")),
         ("POST", f"{V1}/campaigns/{CAMPAIGN}/invalidate", {"reason": "x"}),
         ("PATCH", f"{V1}/campaigns/{CAMPAIGN}", {"status": "MARKUP", "version": 1}),
+        ("PUT", f"{V1}/portfolio/trading-state", {"state": "HALTED"}),
         ("POST", f"{V1}/signals", {"not": "a signal"}),  # 401 before any validation
     ]
     async with api_client(settings, stack.client, stack.engine) as api:

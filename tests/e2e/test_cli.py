@@ -175,3 +175,18 @@ async def test_demo_scenario_exports_for_editing_and_plays_only_against_a_stack(
     )
     assert nobody.code == 2
     assert "Traceback" not in nobody.out + nobody.err
+
+
+async def test_trading_state_shows_and_sets_the_portfolio_state(stack: Stack) -> None:
+    shown = await campaigns(stack, "trading-state")
+    assert shown.code == 0, shown.err
+    assert "trading state ACTIVE" in shown.out
+    halted = await campaigns(stack, "trading-state", "--set", "halted", "--reason", "drill")
+    assert halted.code == 0, halted.err
+    assert "trading state HALTED: drill" in halted.out
+    refused = await campaigns(stack, "trading-state", "--set", "PAUSED")
+    assert refused.code != 0 and "PAUSED" in refused.err
+    plan = await stack.client.submit(signal(Pattern.SPRING))
+    assert plan.rejection_code == "TRADING_HALTED"
+    lifted = await campaigns(stack, "trading-state", "--set", "ACTIVE")
+    assert lifted.code == 0 and "trading state ACTIVE" in lifted.out

@@ -47,6 +47,7 @@ async def _expose(engine: AsyncEngine, *rows: tuple[str, str, str, str, str]) ->
                     open_risk=D(open_risk),
                     reserved_risk=D(reserved),
                     realized_pnl=D(realized),
+                    unrealized_pnl=D(0),
                     version=1,
                     updated_at=now,
                 )
@@ -73,6 +74,7 @@ async def test_the_portfolio_shows_the_heat_admission_checks_on_thirds(
     assert shown.heat_pct == admission.heat_before_pct
     exact = percent_of(part=shown.total_risk, whole=shown.equity)
     assert exact != shown.heat_pct  # a third of a percent does not end in 8 places ...
+    assert shown.heat_pct is not None and admission.heat_before_pct is not None
     assert D(0) < shown.heat_pct - exact < D("0.00000001")  # ... and is rounded up, once
     assert shown.heat_pct == D("1.07818571")  # 1.0781857033... up
     assert shown.alert_level is heat_alert_level(admission.heat_before_pct, POLICY)

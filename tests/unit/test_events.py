@@ -32,6 +32,7 @@ from campaign_engine.domain.events import (
     StatusChanged,
     StopMove,
     StopsTrailed,
+    TradingStateChanged,
     make_event,
 )
 from campaign_engine.domain.order_events import (
@@ -51,6 +52,7 @@ from campaign_engine.domain.vocabulary import (
     OrderStatus,
     Pattern,
     RejectionCode,
+    TradingState,
 )
 from campaign_engine.event_json import event_from_json, event_to_json
 from campaign_engine.messages import PersistRequest
@@ -107,6 +109,16 @@ KINDS: list[tuple[EventData, EventType]] = [
             heat_pct=as_percent("7.0995"),
         ),
         EventType.PORTFOLIO_HEAT_ALERT,
+    ),
+    (
+        TradingStateChanged(
+            previous=TradingState.ACTIVE,
+            state=TradingState.HALTED,
+            reason="equity -1157.50 is at or below zero",
+            equity=as_money("-1157.50"),
+            by="limit",
+        ),
+        EventType.TRADING_STATE_CHANGED,
     ),
     (PositionOpened(**FILL), EventType.POSITION_OPENED),
     (EntryFilled(**FILL), EventType.CAMPAIGN_UPDATED),

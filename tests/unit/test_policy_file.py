@@ -36,7 +36,17 @@ def _file(tmp_path: Path, text: str) -> Path:
 def test_the_example_file_gives_every_setting_its_default() -> None:
     text = EXAMPLE.read_text()
     assert policy_from_toml(text) == Policy()
-    assert set(tomllib.loads(text)) == set(Policy.model_fields)
+    # A protection off by default (None) cannot be written in TOML: it is there, commented out
+    # with the value SPEC suggests.
+    off = {name for name, field in Policy.model_fields.items() if field.default is None}
+    assert off == {"max_daily_loss_pct", "max_drawdown_pct"}
+    assert set(tomllib.loads(text)) == set(Policy.model_fields) - off
+    suggested = policy_from_toml(
+        text.replace("# max_daily_loss_pct", "max_daily_loss_pct").replace(
+            "# max_drawdown_pct", "max_drawdown_pct"
+        )
+    )
+    assert (suggested.max_daily_loss_pct, suggested.max_drawdown_pct) == (D(3), D(15))
 
 
 def test_the_environment_names_the_file_and_its_policy_is_in_force(tmp_path: Path) -> None:

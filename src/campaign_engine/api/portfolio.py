@@ -6,8 +6,17 @@ from http import HTTPStatus
 
 from fastapi import APIRouter, Response
 
-from campaign_engine.api.schemas import HealthOut, PolicyOut, PortfolioOut
+from campaign_engine.api.auth import UNAUTHORIZED, Authorized
+from campaign_engine.api.schemas import (
+    HealthOut,
+    PolicyOut,
+    PortfolioOut,
+    TradingStateIn,
+    TradingStateOut,
+)
 from campaign_engine.api.services import Services, ServicesDep
+from campaign_engine.db.trading_state import set_trading_state
+from campaign_engine.observability import report_trading_state
 
 router = APIRouter(tags=["portfolio"])
 health = APIRouter(tags=["health"])
@@ -18,6 +27,27 @@ HEALTH_TIMEOUT = 2.0  # seconds per dependency
 @router.get("/portfolio", summary="Equity, heat and open risk by campaign and by group")
 async def get_portfolio(services: ServicesDep) -> PortfolioOut:
     return PortfolioOut.of(await services.read_model.portfolio(services.client.policy))
+
+
+@router.get("/portfolio/trading-state", summary="The portfolio's trading state")
+async def get_trading_state(services: ServicesDep) -> TradingStateOut:
+    snapshot = await services.read_model.portfolio(services.client.policy)
+    return TradingStateOut.of(snapshot.trading, snapshot.trading_state_at)
+
+
+@router.put(
+    "/portfolio/trading-state",
+    summary="Set the trading state: ACTIVE, REDUCING (no new entries) or HALTED",
+    dependencies=Authorized,
+    responses=UNAUTHORIZED,
+)
+async def put_trading_state(services: ServicesDep, body: TradingStateIn) -> TradingStateOut:
+    """An operator's command (SPEC section 11). Setting the state it is in already changes
+    nothing; a change is an event in the audit trail (campaign id ``portfolio``), a warning
+    line and the ``campaign_trading_state`` gauge."""
+    record, change = await set_trading_state(services.engine, body.state, body.reason)
+    report_trading_state(record.state, change, source="api")
+    return await get_trading_state(services)
 
 
 @router.get("/policy", summary="The policy in force for new campaigns, and its id")

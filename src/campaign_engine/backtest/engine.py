@@ -7,6 +7,8 @@ way the stack plays them (SPEC section 10).
   stamped with the decision's market time; the exits a bar triggers, stamped with the bar's.
 - A bar goes to every campaign open on its symbol that an entry signal stamped before the bar
   opened (SPEC section 9), one bar at a time, never merged.
+- The trading state is assessed after each stored change as live assesses it
+  (``trading.py``): a halt refuses the entries after it (TRADING_HALTED).
 - After every instant of bars the portfolio is marked to market at the closes; after every
   decision its heat is noted too.
 - A bar that crosses none of a campaign's levels (``is_quiet``) is not evaluated: it is kept
@@ -27,6 +29,7 @@ from uuid import UUID
 
 from campaign_engine.backtest.open_book import OpenBook
 from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Timeline
+from campaign_engine.backtest.trading import PlayTrading
 from campaign_engine.domain.campaign import Outcome, apply_fill, decide_batch, is_stale, on_price
 from campaign_engine.domain.campaign.quiet_bars import (
     LastPrice,
@@ -94,6 +97,7 @@ class Backtest:
     snapshots: list[Snapshot] = field(default_factory=list)
     marks: dict[str, PriceValue] = field(default_factory=dict)
     _open: OpenBook = field(init=False)
+    trading: PlayTrading = field(init=False)  # the trading state (SPEC section 11)
     _decided: set[UUID] = field(default_factory=set)  # the signal ids of ``plans``
     # Every campaign's state but the prices it took quietly since (``_quiet``), and the
     # levels of each open one (``price_levels`` of its state).
@@ -103,6 +107,7 @@ class Backtest:
 
     def __post_init__(self) -> None:
         self._open = OpenBook(self.policy.starting_equity)
+        self.trading = PlayTrading(self.policy)
 
     @property
     def states(self) -> dict[str, CampaignState]:
@@ -129,9 +134,10 @@ class Backtest:
         return self._open.realized_pnl()
 
     def portfolio(self) -> PortfolioView:
-        """What an entry decision sees, as live: every open campaign's exposure, and equity
-        = starting equity + realized P&L (closed campaigns have no exposure left)."""
-        return self._open.portfolio()
+        """What an entry decision sees, as live: every open campaign's exposure, equity
+        = starting equity + realized P&L (closed campaigns have no exposure left), and the
+        trading state."""
+        return self.trading.view(self._open.portfolio())
 
     # --- the two inputs --------------------------------------------------------------------
 
@@ -225,6 +231,7 @@ class Backtest:
         campaign_id = state.campaign_id
         self._open.keep(self._states.get(campaign_id), state)
         self._states[campaign_id] = state
+        self.trading.stored(state, self._open.realized_pnl)
         if state.exists and not state.is_closed:
             self._levels[campaign_id] = price_levels(state, self.policy)
         else:

@@ -15,7 +15,7 @@ from campaign_engine.db.statements import (
     PLACE_BROKER_ORDER,
     driver,
 )
-from campaign_engine.domain.orders import Fill, Order, paper_fill
+from campaign_engine.domain.orders import Fill, Order, outside_its_bar, paper_fill
 from campaign_engine.domain.vocabulary import OrderStatus
 from campaign_engine.messages import BrokerOrder
 
@@ -23,7 +23,10 @@ from campaign_engine.messages import BrokerOrder
 class PaperBroker:
     """Fills every order at once at the price the SPEC fill model gives (the order's
     ``expected_price``), time-stamped with the order's creation, so a replayed scenario fills
-    identically. Its book lives in PostgreSQL, so a worker killed between submitting and
+    identically. An order triggered by a bar whose expected price lies outside that bar's
+    range is refused (``REJECTED`` with the reason, SPEC section 11), never filled.
+
+    Its book lives in PostgreSQL, so a worker killed between submitting and
     recording an order finds the order again instead of placing it twice.
 
     Each call is on the hot path of a decision, so it runs the ready SQL of
@@ -36,7 +39,9 @@ class PaperBroker:
         async with self._engine.begin() as conn:
             pg = await driver(conn)
             async with pg.pipeline():
-                placed = placed_row(order, self.fills_on_submit(order))
+                refusal = outside_its_bar(order, order.expected_price)
+                fills = () if refusal is not None else self.fills_on_submit(order)
+                placed = placed_row(order, fills, reason=refusal)
                 await pg.execute(PLACE_BROKER_ORDER.sql, placed)
                 # Read back in the same transaction: the row just placed, or the one an earlier
                 # submission placed (this one then changed nothing).
@@ -84,10 +89,11 @@ class PaperBroker:
 def _broker_order(client_order_id: str, row: tuple[Any, ...] | None) -> BrokerOrder:
     if row is None:
         raise UnknownBrokerOrder(f"no order {client_order_id}")
-    status, filled_quantity, fills = row
+    status, filled_quantity, fills, reason = row
     return BrokerOrder(
         client_order_id=client_order_id,
         status=OrderStatus(status),
         filled_quantity=filled_quantity,
         fills=FILLS_JSON.validate_json(fills),
+        reason=reason,
     )

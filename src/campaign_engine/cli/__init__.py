@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from campaign_engine.cli import backtest, inputs, reads, stack
+from campaign_engine.cli import backtest, inputs, reads, stack, trading
 from campaign_engine.cli.common import Failure, say
 
 __all__ = ["Failure", "app", "main"]
@@ -31,6 +31,7 @@ app.command()(inputs.submit)
 app.command()(inputs.prices)
 app.command()(reads.status)
 app.command("list")(reads.list_campaigns)
+app.command("trading-state")(trading.trading_state)
 app.command()(backtest.backtest)
 
 

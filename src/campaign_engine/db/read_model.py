@@ -34,6 +34,7 @@ from campaign_engine.db.schema import (
     portfolio,
     positions,
 )
+from campaign_engine.db.trading_state import record_of
 from campaign_engine.domain.limits import Exposure
 from campaign_engine.domain.money import ZERO, plus
 from campaign_engine.domain.plans import AllocationPlan
@@ -60,6 +61,12 @@ MAX_PAGE = 100
 MAX_OFFSET = 1_000_000_000
 
 # Campaigns carrying risk now, open or reserved.
+# Unrealized P&L of every campaign, the trading record (``db.trading_state``) and its time.
+_TRADING = text(
+    "SELECT COALESCE((SELECT sum(unrealized_pnl) FROM campaign_exposure), 0),"
+    " trading_state, trading_state_reason, equity_peak, market_day, day_open_equity,"
+    " last_equity, trading_state_at FROM portfolio WHERE id = 1"
+)
 _EXPOSED = (
     select(
         campaign_exposure.c.campaign_id,
@@ -194,6 +201,7 @@ class ReadModel:
         async with self.engine.connect() as conn:
             starting, realized, _ = await self._equity(conn)
             rows = (await conn.execute(_EXPOSED)).all()
+            trading = (await conn.execute(_TRADING)).one()
         exposures = (
             Exposure(
                 campaign_id=r.campaign_id,
@@ -203,4 +211,12 @@ class ReadModel:
             )
             for r in rows
         )
-        return portfolio_snapshot(starting, realized, exposures, policy)
+        return portfolio_snapshot(
+            starting,
+            realized,
+            exposures,
+            policy,
+            unrealized_pnl=MoneyValue(Decimal(trading[0])),
+            trading=record_of(tuple(trading[1:-1])),
+            trading_state_at=trading[-1],
+        )

@@ -23,6 +23,7 @@ from campaign_engine.db.statements import (
     RECORD_EVENT,
     RECORD_PLAN,
     RECORD_RESERVATION,
+    RESERVE_EXPOSURE,
     SAVE_CAMPAIGN,
     SAVE_EXPOSURE,
     SAVE_ORDER,
@@ -32,16 +33,25 @@ from campaign_engine.db.statements import (
     driver,
     json_param,
 )
+from campaign_engine.db.trading_state import (
+    LOCK_ONLY,
+    READ_MARKED,
+    Assessment,
+    assess_in_save,
+    losing,
+)
 from campaign_engine.domain.campaign import exposure_of
 from campaign_engine.domain.entry import Admission, AdmissionRequest, admit_entry
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.limits import Exposure, PortfolioView
-from campaign_engine.domain.money import plus, total
+from campaign_engine.domain.money import NO_MONEY, plus, total
 from campaign_engine.domain.orders import OrderRecord
 from campaign_engine.domain.plans import AllocationPlan
+from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MoneyValue
+from campaign_engine.domain.vocabulary import TradingState
 from campaign_engine.event_json import EVENT_DATA
 from campaign_engine.messages import PersistRequest
 
@@ -61,8 +71,10 @@ def _now() -> datetime:
 
 
 class CampaignRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, policy: Policy = DEFAULT_POLICY) -> None:
+        """``policy``: the one in force, whose loss limits halt trading (SPEC section 11)."""
         self.engine = engine
+        self.policy = policy
 
     async def ensure_portfolio(self, starting_equity: Decimal) -> None:
         """The account's starting equity (``ACCOUNT_EQUITY``); the latest setting wins."""
@@ -88,15 +100,30 @@ class CampaignRepository:
         state, revision = row
         return STATE.validate_json(state), int(revision)
 
-    async def save(self, request: PersistRequest) -> None:
+    async def save(self, request: PersistRequest) -> Assessment | None:
         """Persist a snapshot with the events of its change, in one transaction and one round
         trip before the commit. Each event the audit trail did not hold yet is enqueued in the
-        outbox with it; a retried save records no event again, so it enqueues none again."""
+        outbox with it; a retried save records no event again, so it enqueues none again.
+
+        When a loss limit is set, or the campaign is losing, the portfolio's marked equity is
+        assessed in the same transaction (``db.trading_state``): what it found is returned
+        (None when nothing was assessed)."""
+        watched = self.policy.limits_trading
+        summed = watched or losing(request)
         async with self.engine.begin() as conn:
             pg = await driver(conn)
             async with pg.pipeline(), pg.cursor() as cursor:
+                if watched:  # the lock first: assessments run one after the other
+                    await cursor.execute(LOCK_ONLY)
                 for write, rows in save_writes(request, _now()):
                     await cursor.executemany(write.sql, rows)
+                marked = await pg.execute(READ_MARKED) if summed else None
+            if marked is None:
+                return None
+            row = await marked.fetchone()
+            if row is None:
+                raise PortfolioNotInitialised("no portfolio row: run the migrations first")
+            return await assess_in_save(pg, request, self.policy, row, locked=watched)
 
     # --- the portfolio ------------------------------------------------------------------
 
@@ -118,31 +145,34 @@ class CampaignRepository:
             locked = await head.fetchone()
             if locked is None:
                 raise PortfolioNotInitialised("no portfolio row: run the migrations first")
-            starting_equity, earlier = locked
+            starting_equity, earlier, trading_state, reason = locked
             if earlier is not None:
                 return ADMISSION.validate_json(earlier)
-            admission = _admit(request, starting_equity, await others.fetchall())
+            view = _portfolio_view(request, starting_equity, await others.fetchall())
+            admission = admit_entry(
+                replace(view, trading_state=TradingState(trading_state), trading_reason=reason),
+                request,
+            )
             async with pg.pipeline(), pg.cursor() as cursor:
                 if admission.approved:
                     await cursor.execute(
-                        SAVE_EXPOSURE.sql, _reserved_exposure_row(request, admission)
+                        RESERVE_EXPOSURE.sql, _reserved_exposure_row(request, admission)
                     )
                 await cursor.execute(RECORD_RESERVATION.sql, _reservation_row(request, admission))
             return admission
 
 
-def _admit(
+def _portfolio_view(
     request: AdmissionRequest, starting_equity: MoneyValue, by_symbol: Sequence[tuple[Any, ...]]
-) -> Admission:
-    """The domain's admission on the portfolio as the database summed it: every other
-    campaign's risk per symbol (the requesting campaign's own is in the request)."""
+) -> PortfolioView:
+    """The portfolio as the database summed it: every other campaign's risk per symbol (the
+    requesting campaign's own is in the request)."""
     realized = plus(total(pnl for _, _, pnl in by_symbol), request.realized_pnl)
     others = tuple(
         Exposure(campaign_id=f"others:{symbol}", symbol=symbol, open_risk=risk)
         for symbol, risk, _ in by_symbol
     )
-    equity = plus(starting_equity, realized)
-    return admit_entry(PortfolioView(equity=equity, exposures=others), request)
+    return PortfolioView(equity=plus(starting_equity, realized), exposures=others)
 
 
 def save_writes(request: PersistRequest, now: datetime) -> list[tuple[Write, list[Row]]]:
@@ -156,7 +186,7 @@ def save_writes(request: PersistRequest, now: datetime) -> list[tuple[Write, lis
             (SAVE_CAMPAIGN, [_campaign_row(state, now)]),
             (SAVE_POSITION, [_position_row(p, state.version) for p in state.positions]),
             (SAVE_ORDER, [_order_row(r, state.version) for r in state.orders]),
-            (SAVE_EXPOSURE, [_exposure_row(exposure_of(state), state.realized_pnl, state.version)]),
+            (SAVE_EXPOSURE, [_exposure_row(exposure_of(state), state, state.version)]),
         ]
     writes += [
         (RECORD_PLAN, [_plan_row(p) for p in state.plans]),
@@ -205,13 +235,14 @@ def _campaign_row(state: CampaignState, now: datetime) -> Row:
     }
 
 
-def _exposure_row(exposure: Exposure, realized: Decimal, version: int) -> Row:
+def _exposure_row(exposure: Exposure, state: CampaignState, version: int) -> Row:
     return {
         "campaign_id": exposure.campaign_id,
         "symbol": exposure.symbol,
         "open_risk": exposure.open_risk,
         "reserved_risk": exposure.reserved_risk,
-        "realized_pnl": realized,
+        "realized_pnl": state.realized_pnl,
+        "unrealized_pnl": state.unrealized_pnl,
         "version": version,
         "updated_at": _now(),
     }
@@ -223,7 +254,16 @@ def _reserved_exposure_row(request: AdmissionRequest, admission: Admission) -> R
     reserved = replace(
         request.exposure, reserved_risk=plus(request.reserved_risk, admission.risk_amount)
     )
-    return _exposure_row(reserved, request.realized_pnl, request.version + 1)
+    return {
+        "campaign_id": reserved.campaign_id,
+        "symbol": reserved.symbol,
+        "open_risk": reserved.open_risk,
+        "reserved_risk": reserved.reserved_risk,
+        "realized_pnl": request.realized_pnl,
+        "unrealized_pnl": NO_MONEY,  # a new row's; a stored row keeps its own (RESERVE_EXPOSURE)
+        "version": request.version + 1,
+        "updated_at": _now(),
+    }
 
 
 def _reservation_row(request: AdmissionRequest, admission: Admission) -> Row:

@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Identity,
@@ -228,7 +229,18 @@ portfolio = Table(
     metadata,
     Column("id", SmallInteger, primary_key=True),
     Column("starting_equity", MONEY, nullable=False),
+    # The trading state (SPEC section 11) and what its rule remembers (domain.trading_state).
+    Column("trading_state", String(16), nullable=False, server_default="ACTIVE"),
+    Column("trading_state_reason", Text, nullable=True),
+    _ts("trading_state_at"),
+    Column("equity_peak", MONEY, nullable=True),
+    Column("market_day", Date, nullable=True, comment="UTC date of the last assessed change"),
+    Column("day_open_equity", MONEY, nullable=True),
+    Column("last_equity", MONEY, nullable=True, comment="marked equity last assessed"),
     CheckConstraint("id = 1", name="ck_portfolio_singleton"),
+    CheckConstraint(
+        "trading_state IN ('ACTIVE', 'REDUCING', 'HALTED')", name="ck_portfolio_trading_state"
+    ),
     comment="one row; entry reservations lock it so that limits hold across campaigns",
 )
 
@@ -240,6 +252,7 @@ campaign_exposure = Table(
     Column("open_risk", MONEY, nullable=False),
     Column("reserved_risk", MONEY, nullable=False),
     Column("realized_pnl", MONEY, nullable=False),
+    Column("unrealized_pnl", MONEY, nullable=False, comment="open shares at the last price"),
     Column("version", Integer, nullable=False),
     _ts("updated_at", nullable=False),
 )

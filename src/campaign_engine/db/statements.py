@@ -85,10 +85,18 @@ def _insert_new(table: Table, key: Column[Any]) -> Write:
     return _insert(table, f"({_quote(key.name)}) DO NOTHING")
 
 
-def _upsert(table: Table, key: Column[Any], guard: Column[Any], operator: str) -> Write:
-    """Insert, or replace every other column when ``stored.guard <operator> incoming.guard``."""
+def _upsert(
+    table: Table,
+    key: Column[Any],
+    guard: Column[Any],
+    operator: str,
+    keep: tuple[Column[Any], ...] = (),
+) -> Write:
+    """Insert, or replace every other column but ``keep`` when ``stored.guard <operator>
+    incoming.guard``."""
+    kept = {key, *keep}
     assignments = ", ".join(
-        f"{_quote(c.name)} = EXCLUDED.{_quote(c.name)}" for c in _written(table) if c is not key
+        f"{_quote(c.name)} = EXCLUDED.{_quote(c.name)}" for c in _written(table) if c not in kept
     )
     guarded = _quote(guard.name)
     condition = f"{_quote(table.name)}.{guarded} {operator} EXCLUDED.{guarded}"
@@ -137,7 +145,8 @@ LOAD_SNAPSHOT = (
 
 # The portfolio row, locked for the transaction, with an earlier answer to the same signal.
 LOCK_PORTFOLIO = (
-    "SELECT p.starting_equity, r.admission::text FROM portfolio p"
+    "SELECT p.starting_equity, r.admission::text, p.trading_state, p.trading_state_reason"
+    " FROM portfolio p"
     " LEFT JOIN risk_reservations r ON r.signal_id = %(signal_id)s"
     " WHERE p.id = 1 FOR UPDATE OF p"
 )
@@ -147,12 +156,21 @@ OTHERS_BY_SYMBOL = (
     " WHERE campaign_id <> %(campaign_id)s GROUP BY symbol"
 )
 RECORD_RESERVATION = _insert_new(risk_reservations, risk_reservations.c.signal_id)
+# A reservation's provisional exposure: the campaign's unrealized P&L stays what its last save
+# wrote (the request does not carry it).
+RESERVE_EXPOSURE = _upsert(
+    campaign_exposure,
+    campaign_exposure.c.campaign_id,
+    campaign_exposure.c.version,
+    "<=",
+    keep=(campaign_exposure.c.unrealized_pnl,),
+)
 
 # --- the paper broker's book ---------------------------------------------------------------
 
 PLACE_BROKER_ORDER = _insert_new(broker_orders, broker_orders.c.client_order_id)
 GET_BROKER_ORDER = (
-    "SELECT status, filled_quantity, fills::text FROM broker_orders"
+    "SELECT status, filled_quantity, fills::text, reason FROM broker_orders"
     " WHERE client_order_id = %(client_order_id)s"
 )
 CANCEL_BROKER_ORDER = (

@@ -21,6 +21,7 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.priority import priority_score
 from campaign_engine.domain.sizing import size_position
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.trading_state import entry_refusal
 from campaign_engine.domain.types import (
     MAX_SHARES,
     Money,
@@ -120,7 +121,8 @@ class Admission:
     risk_amount: MoneyValue = NO_MONEY
     risk_pct: PercentValue = NO_PERCENT
     equity: MoneyValue
-    heat_before_pct: PercentValue
+    # None when equity is at or below zero: no percentage of it is reported (SPEC section 11).
+    heat_before_pct: PercentValue | None
 
     @property
     def approved(self) -> bool:
@@ -189,15 +191,24 @@ class AdmissionRequest:
 
 
 def admit_entry(portfolio: PortfolioView, request: AdmissionRequest) -> Admission:
-    """Rules 9-10, the one reservation: portfolio heat and correlated risk, then the size on
-    current equity. ``portfolio`` is every campaign's risk; the requesting campaign's is
-    taken from the request."""
+    """Rules 9-10, the one reservation: the trading state (SPEC section 11: only an ACTIVE
+    portfolio with equity above zero takes entries), portfolio heat and correlated risk, then
+    the size on current equity. ``portfolio`` is every campaign's risk; the requesting
+    campaign's is taken from the request."""
     policy = request.policy
     symbol, risk_pct = request.symbol, request.risk_pct
     entry_price, stop_loss = request.entry_price, request.stop_loss
     portfolio = portfolio.with_exposure(request.exposure)
-    heat = portfolio.heat_pct()
     equity = portfolio.equity
+    halted = entry_refusal(portfolio.trading_state, portfolio.trading_reason, equity)
+    if halted is not None:
+        heat_known = equity > NO_MONEY
+        return Admission(
+            rejection=Rejection(RejectionCode.TRADING_HALTED, halted),
+            equity=equity,
+            heat_before_pct=portfolio.heat_pct() if heat_known else None,
+        )
+    heat = portfolio.heat_pct()
     breach = check_portfolio_limits(portfolio, symbol, risk_pct=risk_pct, policy=policy, heat=heat)
     if breach:
         return Admission(

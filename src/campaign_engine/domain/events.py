@@ -36,6 +36,7 @@ from campaign_engine.domain.vocabulary import (
     OrderPurpose,
     Pattern,
     RejectionCode,
+    TradingState,
 )
 
 
@@ -155,6 +156,21 @@ class PortfolioHeatAlert:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TradingStateChanged:
+    """The portfolio's trading state changed (SPEC section 11): a loss limit or equity at or
+    below zero halted it, or an operator set it. Recorded under the campaign id
+    ``portfolio``."""
+
+    TYPE: ClassVar[EventType] = EventType.TRADING_STATE_CHANGED
+    kind: Literal["TradingStateChanged"] = "TradingStateChanged"
+    previous: TradingState
+    state: TradingState
+    reason: str
+    equity: MoneyValue  # marked equity when it changed; may be negative
+    by: Literal["limit", "operator"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PositionOpened(_FillTerms):
     """The first fill of an entry order opens its position."""
 
@@ -259,6 +275,7 @@ EventData = Annotated[
     | EntryApproved
     | AllocationRejected
     | PortfolioHeatAlert
+    | TradingStateChanged
     | PositionOpened
     | EntryFilled
     | StatusChanged

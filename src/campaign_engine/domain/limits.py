@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from campaign_engine.domain.money import NO_MONEY, difference, plus, risk_percent_of, total
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.types import Money, MoneyValue, PercentValue, Symbol
-from campaign_engine.domain.vocabulary import HeatAlertLevel, RejectionCode
+from campaign_engine.domain.vocabulary import HeatAlertLevel, RejectionCode, TradingState
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,10 +29,14 @@ class Exposure:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PortfolioView:
-    """What an entry decision needs to know of the rest of the portfolio."""
+    """What an entry decision needs to know of the rest of the portfolio: equity (starting
+    plus realized, what entries are sized on), every campaign's risk, and the trading state
+    (SPEC section 11), which refuses entries unless ACTIVE."""
 
     equity: MoneyValue
     exposures: tuple[Exposure, ...] = ()
+    trading_state: TradingState = TradingState.ACTIVE
+    trading_reason: str | None = None
     # Summed once per view: every entry decision reads them, some several times.
     _total: MoneyValue = field(init=False, repr=False, compare=False)
     _by_symbol: dict[str, MoneyValue] = field(init=False, repr=False, compare=False)
@@ -68,14 +72,27 @@ class PortfolioView:
         by_symbol[exposure.symbol] = plus(by_symbol.get(exposure.symbol, NO_MONEY), exposure.total)
         view = object.__new__(PortfolioView)
         object.__setattr__(view, "equity", self.equity)
+        object.__setattr__(view, "trading_state", self.trading_state)
+        object.__setattr__(view, "trading_reason", self.trading_reason)
         object.__setattr__(view, "exposures", (*kept, exposure))
         object.__setattr__(view, "_by_symbol", by_symbol)
         object.__setattr__(view, "_total", total(by_symbol.values()))
         return view
 
     @classmethod
-    def of(cls, equity: MoneyValue, exposures: Iterable[Exposure]) -> "PortfolioView":
-        return cls(equity=equity, exposures=tuple(exposures))
+    def of(
+        cls,
+        equity: MoneyValue,
+        exposures: Iterable[Exposure],
+        trading_state: TradingState = TradingState.ACTIVE,
+        trading_reason: str | None = None,
+    ) -> "PortfolioView":
+        return cls(
+            equity=equity,
+            exposures=tuple(exposures),
+            trading_state=trading_state,
+            trading_reason=trading_reason,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,14 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from campaign_engine.domain.money import NO_SHARES, difference
-from campaign_engine.domain.types import Price, Quantity, QuantityValue, Symbol, UtcDatetime
+from campaign_engine.domain.types import (
+    Price,
+    PriceValue,
+    Quantity,
+    QuantityValue,
+    Symbol,
+    UtcDatetime,
+)
 from campaign_engine.domain.vocabulary import (
     OrderPurpose,
     OrderSide,
@@ -41,6 +48,12 @@ class Order:
     ``limit_price`` is the limit of a LIMIT order (None for MARKET). ``expected_price`` is where
     the SPEC fill model says it fills: the entry price, a target level or the open of a bar
     that gapped above it, a stop level or the open of a bar that gapped through it, or a tick.
+
+    ``bar_low``/``bar_high`` are the range of the bar that triggered the order (a stop, a
+    target, an invalidation level crossed by a price update): the paper and the simulated
+    broker refuse to fill it outside that range (SPEC section 11). None when no bar triggered
+    it: an entry (placed on a signal, at the signal's price), an operator's invalidation (at
+    the last price). An exit placed again after the broker refused one keeps its range.
     """
 
     client_order_id: str
@@ -55,6 +68,21 @@ class Order:
     expected_price: Price
     created_at: UtcDatetime
     correlation_id: str
+    bar_low: Price | None = None
+    bar_high: Price | None = None
+
+
+def outside_its_bar(order: Order, price: PriceValue) -> str | None:
+    """Why a fill of ``order`` at ``price`` is refused (SPEC section 11: a paper or simulated
+    fill outside the bar that triggered it), or None when it lies in the bar or no bar
+    triggered the order."""
+    low, high = order.bar_low, order.bar_high
+    if low is None or high is None or low <= price <= high:
+        return None
+    return (
+        f"fill price {price:f} is outside the bar that triggered the order "
+        f"(low {low:f}, high {high:f})"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -66,6 +66,16 @@ class Policy(BaseModel):
     )
     quantity_step: QuantityStep = QuantityValue(Decimal("1"))
     starting_equity: Equity = MoneyValue(Decimal("100000"))
+    max_daily_loss_pct: Percent | None = Field(
+        default=None,
+        description="trading halts (SPEC section 11) once the market day's loss, realized plus "
+        "unrealized, reaches this % of the day's opening equity; unset: no daily limit",
+    )
+    max_drawdown_pct: Percent | None = Field(
+        default=None,
+        description="trading halts once equity, realized plus unrealized, falls this % below "
+        "its peak; unset: no drawdown limit",
+    )
     entry_order_ttl_bars: int = Field(
         default=3,
         ge=1,
@@ -74,10 +84,12 @@ class Policy(BaseModel):
         "unfilled before the rest is cancelled and its reserved risk released",
     )
 
-    @field_validator("campaign_max_risk_pct", "per_trade_max_risk_pct")
+    @field_validator(
+        "campaign_max_risk_pct", "per_trade_max_risk_pct", "max_daily_loss_pct", "max_drawdown_pct"
+    )
     @classmethod
-    def _positive_limit(cls, limit: PercentValue) -> PercentValue:
-        if limit <= ZERO:
+    def _positive_limit(cls, limit: PercentValue | None) -> PercentValue | None:
+        if limit is not None and limit <= ZERO:
             raise ValueError("must be positive")
         return limit
 
@@ -126,9 +138,16 @@ class Policy(BaseModel):
     def policy_id(self) -> str:
         """Which policy this is: 16 hex digits of the SHA-256 of its canonical JSON (sorted
         keys, numbers without trailing zeros), so equal policies share an id however their
-        numbers were written, and any change of a setting makes another."""
-        canonical = json.dumps(_canonical(self.model_dump()), sort_keys=True, separators=(",", ":"))
+        numbers were written, and any change of a setting makes another. A protection left off
+        (None) is not in it, so adding one to the engine leaves every earlier policy's id."""
+        dumped = self.model_dump(exclude_none=True)
+        canonical = json.dumps(_canonical(dumped), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def limits_trading(self) -> bool:
+        """Whether a loss limit can halt trading (both are off by default)."""
+        return self.max_daily_loss_pct is not None or self.max_drawdown_pct is not None
 
     def correlation_group(self, symbol: str) -> str:
         return self.correlation_groups.get(symbol, symbol)

@@ -117,6 +117,11 @@ class CampaignState:
         return total(p.reserved_risk for p in self.positions)
 
     @property
+    def unrealized_pnl(self) -> MoneyValue:
+        """Open shares marked at the last price the campaign took (nothing before one)."""
+        return total(p.unrealized_pnl(self.last_price) for p in self.positions)
+
+    @property
     def all_positions_closed(self) -> bool:
         return bool(self.positions) and all(
             p.status is PositionStatus.CLOSED for p in self.positions

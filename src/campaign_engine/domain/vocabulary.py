@@ -104,6 +104,7 @@ class EventType(StrEnum):
     CAMPAIGN_COMPLETED = "CampaignCompleted"
     ALLOCATION_REJECTED = "AllocationRejected"
     PORTFOLIO_HEAT_ALERT = "PortfolioHeatAlert"
+    TRADING_STATE_CHANGED = "TradingStateChanged"
 
 
 class HeatAlertLevel(StrEnum):
@@ -118,6 +119,29 @@ class HeatAlertLevel(StrEnum):
 
 
 _HEAT_SEVERITY = {level: rank for rank, level in enumerate(HeatAlertLevel)}
+
+
+class TradingState(StrEnum):
+    """The portfolio's trading state (SPEC section 11): ACTIVE takes entries; REDUCING and
+    HALTED refuse them (``TRADING_HALTED``) while exits and operator commands still run.
+    HALTED is entered by a loss limit or by equity at or below zero; only an operator leaves
+    it."""
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+    @property
+    def takes_entries(self) -> bool:
+        return self is TradingState.ACTIVE
+
+    @property
+    def gauge(self) -> int:
+        """The state as a metric's value: 0 ACTIVE, 1 REDUCING, 2 HALTED."""
+        return _TRADING_GAUGE[self]
+
+
+_TRADING_GAUGE = {state: rank for rank, state in enumerate(TradingState)}
 
 
 class RejectionCode(StrEnum):
@@ -137,4 +161,5 @@ class RejectionCode(StrEnum):
     CORRELATED_RISK = "CORRELATED_RISK"
     POSITION_TOO_SMALL = "POSITION_TOO_SMALL"
     POSITION_TOO_LARGE = "POSITION_TOO_LARGE"  # more than MAX_SHARES (domain.types)
+    TRADING_HALTED = "TRADING_HALTED"  # the portfolio is HALTED or REDUCING (SPEC section 11)
     BROKER_REJECTED = "BROKER_REJECTED"  # approved, then refused by the broker (its reason)

@@ -33,6 +33,8 @@ from campaign_engine.api.schemas.portfolio import (
     HealthOut,
     PolicyOut,
     PortfolioOut,
+    TradingStateIn,
+    TradingStateOut,
 )
 from campaign_engine.api.schemas.requests import (
     BRANCH_TAGS,
@@ -73,6 +75,8 @@ __all__ = [
     "Source",
     "StatusChangeIn",
     "StatusName",
+    "TradingStateIn",
+    "TradingStateOut",
     "UtcTime",
     "campaign_fields",
     "decimal_text",

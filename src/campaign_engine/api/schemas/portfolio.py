@@ -1,13 +1,15 @@
 """The portfolio's equity, heat and risk, and the service's health."""
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from campaign_engine.api.schemas.encoding import FROM_ATTRIBUTES, DecimalStr
+from campaign_engine.api.schemas.encoding import FROM_ATTRIBUTES, DecimalStr, UtcTime
 from campaign_engine.db.portfolio_snapshot import CampaignRisk, GroupRisk, PortfolioSnapshot
 from campaign_engine.domain.policy import Policy
-from campaign_engine.domain.vocabulary import HeatAlertLevel, Pattern
+from campaign_engine.domain.trading_state import TradingRecord
+from campaign_engine.domain.vocabulary import HeatAlertLevel, Pattern, TradingState
 
 
 class CampaignRiskOut(BaseModel):
@@ -19,7 +21,7 @@ class CampaignRiskOut(BaseModel):
     open_risk: DecimalStr
     reserved_risk: DecimalStr
     total_risk: DecimalStr
-    risk_pct: DecimalStr
+    risk_pct: DecimalStr | None = Field(description="% of equity; null when equity <= 0")
 
 
 class GroupRiskOut(BaseModel):
@@ -30,38 +32,100 @@ class GroupRiskOut(BaseModel):
     open_risk: DecimalStr
     reserved_risk: DecimalStr
     total_risk: DecimalStr
-    risk_pct: DecimalStr
+    risk_pct: DecimalStr | None = Field(description="% of equity; null when equity <= 0")
     limit_pct: DecimalStr
 
 
-class PortfolioOut(BaseModel):
+class TradingStateOut(BaseModel):
+    """The portfolio's trading state (SPEC section 11) and what its limits measure from."""
+
+    trading_state: TradingState = Field(
+        description="ACTIVE takes entries; REDUCING and HALTED refuse them (TRADING_HALTED) "
+        "while exits and operator commands still run"
+    )
+    trading_state_reason: str | None = Field(description="why it is in this state")
+    trading_state_at: UtcTime | None = Field(description="when it last changed")
+    equity_peak: DecimalStr | None = Field(description="marked equity's peak (drawdown limit)")
+    market_day: date | None = Field(description="UTC date of the last assessed change")
+    day_open_equity: DecimalStr | None = Field(description="that day's opening marked equity")
+
+    @classmethod
+    def of(cls, record: TradingRecord, changed_at: UtcTime | None = None) -> "TradingStateOut":
+        return cls(
+            trading_state=record.state,
+            trading_state_reason=record.reason,
+            trading_state_at=changed_at,
+            equity_peak=record.equity_peak,
+            market_day=record.market_day,
+            day_open_equity=record.day_open_equity,
+        )
+
+
+class PortfolioOut(TradingStateOut):
     starting_equity: DecimalStr
     realized_pnl: DecimalStr
-    equity: DecimalStr = Field(description="starting equity + realized P&L")
+    equity: DecimalStr = Field(
+        description="starting equity + realized P&L (entries are sized on it)"
+    )
+    unrealized_pnl: DecimalStr = Field(description="open positions at their last prices")
+    marked_equity: DecimalStr = Field(
+        description="equity + unrealized P&L (the trading state's limits measure it)"
+    )
     open_risk: DecimalStr = Field(description="risk at current stops of every open position")
     reserved_risk: DecimalStr = Field(description="risk reserved for unfilled entries")
     total_risk: DecimalStr
-    heat_pct: DecimalStr = Field(description="total risk, % of equity")
+    heat_pct: DecimalStr | None = Field(
+        description="total risk, % of equity; null when equity is at or below zero (unbounded: "
+        "see equity_alert)"
+    )
     max_heat_pct: DecimalStr
     alert_level: HeatAlertLevel
+    equity_alert: str | None = Field(description="set when equity is at or below zero")
     open_risk_by_campaign: list[CampaignRiskOut]
     open_risk_by_group: list[GroupRiskOut]
 
     @classmethod
-    def of(cls, snapshot: PortfolioSnapshot) -> "PortfolioOut":
+    def of(cls, snapshot: PortfolioSnapshot) -> "PortfolioOut":  # type: ignore[override]
+        trading = TradingStateOut.of(snapshot.trading, snapshot.trading_state_at)
         return cls(
+            **trading.model_dump(),
             starting_equity=snapshot.starting_equity,
             realized_pnl=snapshot.realized_pnl,
             equity=snapshot.equity,
+            unrealized_pnl=snapshot.unrealized_pnl,
+            marked_equity=snapshot.marked_equity,
             open_risk=snapshot.open_risk,
             reserved_risk=snapshot.reserved_risk,
             total_risk=snapshot.total_risk,
             heat_pct=snapshot.heat_pct,
             max_heat_pct=snapshot.max_heat_pct,
             alert_level=snapshot.alert_level,
+            equity_alert=snapshot.equity_alert,
             open_risk_by_campaign=[_risk(c) for c in snapshot.by_campaign],
             open_risk_by_group=[_group(g) for g in snapshot.by_group],
         )
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class TradingStateIn(BaseModel):
+    """An operator's command: set the portfolio's trading state. Returning to ACTIVE takes the
+    marked equity of that moment as the new peak and the day's new opening."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"state": "ACTIVE", "reason": "losses reviewed"}]},
+    )
+
+    state: Annotated[TradingState, BeforeValidator(_upper)]
+    reason: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$"
+        ),
+    ] = "set by the operator"
 
 
 def _risk(risk: CampaignRisk) -> CampaignRiskOut:
@@ -108,6 +172,13 @@ class PolicyOut(BaseModel):
     exit_fractions: list[DecimalStr]
     quantity_step: DecimalStr
     starting_equity: DecimalStr
+    max_daily_loss_pct: DecimalStr | None = Field(
+        description="the market day's loss (realized plus unrealized, % of its opening equity) "
+        "that halts trading; null: no daily limit"
+    )
+    max_drawdown_pct: DecimalStr | None = Field(
+        description="the fall from the equity peak (%) that halts trading; null: no limit"
+    )
     entry_order_ttl_bars: int = Field(
         description="bars of the signal's timeframe an entry order rests before its unfilled "
         "rest is cancelled"

@@ -10,7 +10,11 @@ from campaign_engine.brokers.book import placed_row
 from campaign_engine.brokers.sim import book
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.brokers.sim.matching import fill_on_submit
-from campaign_engine.brokers.sim.refusals import refused_by_rate, refused_for_buying_power
+from campaign_engine.brokers.sim.refusals import (
+    refused_by_rate,
+    refused_for_buying_power,
+    refused_outside_its_bar,
+)
 from campaign_engine.db.statements import BROKER_POSITION, PLACE_BROKER_ORDER, driver
 from campaign_engine.domain.orders import BrokerOrder, Fill, Order
 from campaign_engine.domain.vocabulary import OrderSide
@@ -24,7 +28,8 @@ class SimBroker:
       campaign placed it on the bar that crossed its level (SPEC's fill model); the rest rests.
     - An order may be refused (``REJECTED`` with the reason, never an exception): a
       deterministic share of all orders (``reject_rate``), and a BUY that would take the money
-      committed past ``buying_power``.
+      committed past ``buying_power``, and an order whose fill would lie outside the bar that
+      triggered it.
 
     Submitting the same client order id again answers the order placed first, and changes
     nothing; a refused id stays refused (a broker never takes an id twice)."""
@@ -38,7 +43,7 @@ class SimBroker:
             pg = await driver(conn)
             # Decided afresh for a submission already placed too (a retry is rare), and then
             # thrown away: the first placement stands.
-            reason = refused_by_rate(order, self._config)
+            reason = refused_outside_its_bar(order) or refused_by_rate(order, self._config)
             if (
                 reason is None
                 and order.side is OrderSide.BUY

@@ -1,12 +1,13 @@
 """Which orders the simulated broker refuses, pure: a deterministic share of all orders (as a
-venue refuses some for reasons of its own), and a BUY the account cannot pay for."""
+venue refuses some for reasons of its own), a BUY the account cannot pay for, and an order
+whose fill would lie outside the bar that triggered it (SPEC section 11)."""
 
 import hashlib
 from decimal import Decimal
 
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.domain.money import value_of
-from campaign_engine.domain.orders import Order
+from campaign_engine.domain.orders import Order, outside_its_bar
 from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import OrderSide
 
@@ -25,6 +26,14 @@ def refused_by_rate(order: Order, config: SimConfig) -> str | None:
     if config.reject_rate > 0 and draw(order.client_order_id, config.seed) < config.reject_rate:
         return f"rejected by simulation (rate {config.reject_rate})"
     return None
+
+
+def refused_outside_its_bar(order: Order) -> str | None:
+    """The reason when the order would fill, as placed, outside the bar that triggered it (an
+    exit fills at once at its expected price); None when it is inside or no bar triggered
+    it. A resting order's later fills are inside their bars by construction
+    (``matching.bar_price``: the open, or a limit the bar traded through)."""
+    return outside_its_bar(order, order.expected_price)
 
 
 def refused_for_buying_power(

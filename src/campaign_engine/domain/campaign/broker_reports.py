@@ -183,6 +183,8 @@ def _retry_exit(
             now=now,
             correlation_id=order.correlation_id,
         )
+        # Triggered by the same bar as the order it replaces: held to the same range.
+        replacement = replace(replacement, bar_low=order.bar_low, bar_high=order.bar_high)
         again = (replacement,)
         position = replace(
             position, pending_exit_shares=plus(position.pending_exit_shares, quantity)

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from campaign_engine.domain.events import OrderLeg
+from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.money import NO_SHARES
 from campaign_engine.domain.orders import Order, OrderRecord, client_order_id
 from campaign_engine.domain.positions import Position
@@ -22,7 +23,9 @@ def exit_order(
     limit_price: PriceValue | None,
     now: UtcDatetime,
     correlation_id: str,
+    bar: PriceUpdate | None = None,
 ) -> Order:
+    """A sell of ``position``; ``bar`` is the price update that triggered it, if one did."""
     placed_before = sum(
         1 for r in state.orders if r.order.position_id == position.id and r.order.purpose is purpose
     )
@@ -41,6 +44,8 @@ def exit_order(
         expected_price=expected_price,
         created_at=now,
         correlation_id=correlation_id,
+        bar_low=bar.bar_low if bar is not None else None,
+        bar_high=bar.bar_high if bar is not None else None,
     )
 
 

@@ -13,6 +13,7 @@ from campaign_engine.domain.lifecycle import (
     require_operator_transition,
     require_version,
 )
+from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.money import NO_SHARES, plus
 from campaign_engine.domain.orders import Order, OrderRecord
 from campaign_engine.domain.positions import Position
@@ -30,8 +31,11 @@ def exit_everything(
     exit_price: Callable[[Position], PriceValue],
     now: UtcDatetime,
     correlation_id: str,
+    *,
+    bar: PriceUpdate | None = None,
 ) -> Outcome:
-    """Exit every open share at once and cancel entries that have not filled."""
+    """Exit every open share at once and cancel entries that have not filled; ``bar`` is the
+    price update that breached the invalidation level, if one did."""
     orders: list[Order] = []
     cancellations: list[OrderLeg] = []
     positions: list[Position] = []
@@ -49,6 +53,7 @@ def exit_everything(
                     limit_price=None,
                     now=now,
                     correlation_id=correlation_id,
+                    bar=bar,
                 )
             )
             position = replace(

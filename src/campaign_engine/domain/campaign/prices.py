@@ -70,7 +70,7 @@ def on_price(
     if level is not None and is_invalidated(level, update):
         price = downside_fill_price(level, update)
         reason = f"invalidation level {level} breached (low {update.bar_low})"
-        return exit_everything(state, reason, lambda _: price, now, correlation_id)
+        return exit_everything(state, reason, lambda _: price, now, correlation_id, bar=update)
 
     orders: list[Order] = []
     positions: list[Position] = []
@@ -91,6 +91,7 @@ def on_price(
                     limit_price=None,
                     now=now,
                     correlation_id=correlation_id,
+                    bar=update,
                 )
             )
             positions.append(
@@ -112,6 +113,7 @@ def on_price(
                         limit_price=intent.level,
                         now=now,
                         correlation_id=correlation_id,
+                        bar=update,
                     )
                 )
             positions.append(reached.position)

@@ -47,6 +47,14 @@ export function placeMeters(root) {
 
 // --- the overview: portfolio and campaigns -------------------------------------------------
 
+// The trading state (SPEC section 11): ACTIVE takes entries, REDUCING and HALTED refuse them.
+function tradingState(p) {
+  const state = p.trading_state || "ACTIVE";
+  const why = p.trading_state_reason ? ` title="${esc(p.trading_state_reason)}"` : "";
+  return `<span class="alert trading trading-${esc(state).toLowerCase()}" id="trading-state"${why}
+    aria-label="trading state">${esc(state)}</span>`;
+}
+
 export function portfolioPanel(p, policy) {
   if (!p) return `<section class="panel portfolio"><h2>Portfolio</h2><p class="muted">loading</p></section>`;
   const warning = policy ? [policy.heat_warning_pct, policy.heat_critical_pct] : [];
@@ -77,8 +85,10 @@ export function portfolioPanel(p, policy) {
     <div class="heat">
       <div class="heat-head"><span class="label">Heat</span>
         <span class="num"><strong id="heat">${fmtPct(p.heat_pct)}</strong> <span class="muted">of ${fmtPct(p.max_heat_pct)}</span></span>
-        <span class="alert alert-${esc(p.alert_level).toLowerCase()}" id="alert-level">${esc(p.alert_level)}</span></div>
+        <span class="alert alert-${esc(p.alert_level).toLowerCase()}" id="alert-level">${esc(p.alert_level)}</span>
+        ${tradingState(p)}</div>
       ${meter(p.heat_pct, p.max_heat_pct, warning, p.alert_level, "portfolio heat")}
+      ${p.equity_alert ? `<p class="equity-alert" id="equity-alert" role="alert">${esc(p.equity_alert)}</p>` : ""}
     </div>
     <div class="risk-lists">
       <div><h3>Open risk by campaign</h3><ul class="bars">${byCampaign}</ul></div>
