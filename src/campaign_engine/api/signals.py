@@ -115,7 +115,9 @@ async def submit_batch(
     description="Each update is merged into its symbol's next bar and reaches the open "
     "campaigns on that symbol within about half a second (SPEC section 9). 202 means the "
     "updates are stored durably (a restart of the API loses none); 503 (Retry-After) means "
-    "the database is down and none of them was accepted.",
+    "the database is down and none of them was accepted. An update further from its "
+    "symbol's last accepted price than the policy's `bad_print_band_pct` is held back until "
+    "the next update confirms or refutes it (`held`; GET /prices/held).",
     dependencies=Authorized,
     responses=_INVALID,
 )
@@ -131,10 +133,10 @@ async def publish_prices(
     if appended.seqs:
         await _at_most(services, services.prices.taken(appended.seqs[-1]))
     try:
-        await PriceBars(services.engine).record(batch)
+        await PriceBars(services.engine).record(appended.taken)  # not what is held back
     except Exception as error:  # the chart misses them; the campaigns have them
         log.warning("price_bars_not_recorded", count=len(batch), error=repr(error))
-    return PricesAcceptedOut(accepted=len(batch), too_old=appended.too_old)
+    return PricesAcceptedOut(accepted=len(batch), too_old=appended.too_old, held=appended.held)
 
 
 async def _at_most(services: Services, sending: Coroutine[Any, Any, object]) -> None:

@@ -65,6 +65,12 @@ class Policy(BaseModel):
     )
     quantity_step: QuantityStep = QuantityValue(Decimal("1"))
     starting_equity: Equity = MoneyValue(Decimal("100000"))
+    bad_print_band_pct: Percent = Field(
+        default=PercentValue(Decimal("25")),
+        description="a price update further than this from its symbol's last accepted price "
+        "is held until the next update confirms or refutes it (SPEC section 11); 0 turns the "
+        "screen off. One band for every symbol: a price update carries no timeframe",
+    )
     entry_order_ttl_bars: int = Field(
         default=3,
         ge=1,
@@ -125,8 +131,14 @@ class Policy(BaseModel):
     def policy_id(self) -> str:
         """Which policy this is: 16 hex digits of the SHA-256 of its canonical JSON (sorted
         keys, numbers without trailing zeros), so equal policies share an id however their
-        numbers were written, and any change of a setting makes another."""
-        canonical = json.dumps(_canonical(self.model_dump()), sort_keys=True, separators=(",", ":"))
+        numbers were written, and any change of a setting makes another (a setting added
+        later, ``_ADDED_SINCE_IDS``, counts only when it is not at its default)."""
+        settings = {
+            name: value
+            for name, value in self.model_dump().items()
+            if not (name in _ADDED_SINCE_IDS and value == _default(name))
+        }
+        canonical = json.dumps(_canonical(settings), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def correlation_group(self, symbol: str) -> str:
@@ -144,6 +156,15 @@ class Policy(BaseModel):
         for symbol, group in self.correlation_groups.items():
             grouped.setdefault(group, set()).add(symbol)
         return {group: frozenset(symbols) for group, symbols in grouped.items()}
+
+
+_ADDED_SINCE_IDS = frozenset({"bad_print_band_pct"})
+"""Settings added after plans began recording policy ids: at its default, such a setting is
+left out of the id, so a policy that was already in use keeps the id its plans recorded."""
+
+
+def _default(name: str) -> object:
+    return Policy.model_fields[name].get_default(call_default_factory=True)
 
 
 def _canonical(value: object) -> object:

@@ -1,0 +1,249 @@
+"""Bad prints, durably (SPEC section 11; the rule: domain/print_screen.py).
+
+The screen runs where the order of updates is fixed: inside the intake's append, under its
+append lock (db/price_intake.py), so updates are judged in exactly the order they get their
+``seq``, and what the screen holds is in the same transaction as the rows it let through.
+Nothing held ever enters the intake, so the publisher, its leader election and its resuming
+after a crash never see one; a restart or a change of leader changes nothing here.
+
+- ``price_screens``: per symbol, the last accepted price (the reference).
+- ``price_holds``: every update held back, with what became of it: ``held`` (at most one per
+  symbol), ``confirmed`` (the next update was near it: both entered the intake, in order),
+  ``discarded`` (refuted by the next update, replaced by a second bad print, or dropped by an
+  operator) or ``released`` (an operator let it in).
+
+An operator's release appends the held update to the intake like any accepted update: it
+reaches the campaigns at its own market time, or, when its symbol has made a bar at or after
+that time already, it is too late for any campaign and counted as such (``too_old``), like any
+late update; it becomes the reference either way.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from campaign_engine.db.schema import price_holds, price_screens
+from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.print_screen import PrintScreen, Verdict, screen_update
+from campaign_engine.domain.types import PriceValue
+
+log = structlog.get_logger("campaign_engine.prices")
+
+
+class HoldStatus(StrEnum):
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    RELEASED = "released"
+    DISCARDED = "discarded"
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    hold_id: int
+    symbol: str
+    update: PriceUpdate
+    reference: Decimal
+    held_at: datetime
+    status: HoldStatus
+    resolved_at: datetime | None
+    resolution: str | None
+
+
+@dataclass(slots=True)
+class ScreenedBatch:
+    taken: list[PriceUpdate] = field(default_factory=list)  # into the intake, in this order
+    held: int = 0  # updates held back by this batch
+    discarded: int = 0  # held updates this batch refuted or replaced
+
+
+@dataclass(slots=True)
+class _Symbol:
+    screen: PrintScreen
+    hold_id: int | None  # the held update's row
+    changed: bool = False
+
+
+async def screen_batch(
+    conn: AsyncConnection, updates: Sequence[PriceUpdate], band_pct: Decimal
+) -> ScreenedBatch:
+    """Judge ``updates`` in order against their symbols' screens and record the outcome; the
+    caller holds the append lock and appends ``taken`` in the same transaction."""
+    symbols = await _load(conn, {u.symbol for u in updates})
+    batch = ScreenedBatch()
+    for update_ in updates:
+        entry = symbols.setdefault(update_.symbol, _Symbol(PrintScreen(), None))
+        screened = screen_update(entry.screen, update_, band_pct)
+        verdict = screened.verdict
+        if verdict is not Verdict.PASSED:
+            await _resolve(conn, entry, screened.verdict, update_)
+        if verdict in (Verdict.HELD, Verdict.REPLACED):
+            entry.hold_id = await _hold(conn, update_, entry.screen.reference)
+            batch.held += 1
+        batch.discarded += verdict in (Verdict.REFUTED, Verdict.REPLACED)
+        batch.taken.extend(screened.taken)
+        entry.changed |= screened.screen.reference != entry.screen.reference
+        entry.screen = screened.screen
+    changed = [
+        {"symbol": symbol, "reference": entry.screen.reference}
+        for symbol, entry in symbols.items()
+        if entry.changed and entry.screen.reference is not None
+    ]
+    if changed:
+        await _set_references(conn, changed)
+    return batch
+
+
+async def _load(conn: AsyncConnection, symbols: set[str]) -> dict[str, _Symbol]:
+    refs = await conn.execute(
+        select(price_screens.c.symbol, price_screens.c.reference).where(
+            price_screens.c.symbol.in_(symbols)
+        )
+    )
+    loaded = {r.symbol: _Symbol(PrintScreen(PriceValue(r.reference)), None) for r in refs}
+    held = await conn.execute(
+        select(price_holds.c.hold_id, price_holds.c.symbol, price_holds.c.price_update).where(
+            price_holds.c.symbol.in_(symbols), price_holds.c.status == HoldStatus.HELD.value
+        )
+    )
+    for row in held:
+        entry = loaded.setdefault(row.symbol, _Symbol(PrintScreen(), None))
+        update_ = PriceUpdate.model_validate(row.price_update)
+        entry.screen = PrintScreen(entry.screen.reference, update_)
+        entry.hold_id = row.hold_id
+    return loaded
+
+
+async def _hold(conn: AsyncConnection, update_: PriceUpdate, reference: Decimal | None) -> int:
+    hold_id = await conn.scalar(
+        insert(price_holds)
+        .values(
+            symbol=update_.symbol,
+            price_update=update_.model_dump(mode="json"),
+            reference=reference,
+            held_at=func.now(),
+            status=HoldStatus.HELD.value,
+        )
+        .returning(price_holds.c.hold_id)
+    )
+    log.warning(
+        "price_held",
+        symbol=update_.symbol,
+        as_of=update_.as_of.isoformat(),
+        low=str(update_.bar_low),
+        high=str(update_.bar_high),
+        reference=str(reference),
+        hold_id=hold_id,
+    )
+    return int(hold_id)
+
+
+_RESOLUTIONS = {
+    Verdict.CONFIRMED: (HoldStatus.CONFIRMED, "confirmed by the next update, near it"),
+    Verdict.REFUTED: (HoldStatus.DISCARDED, "refuted by the next update, near the last price"),
+    Verdict.REPLACED: (HoldStatus.DISCARDED, "replaced by the next update, far from both"),
+}
+
+
+async def _resolve(
+    conn: AsyncConnection, entry: _Symbol, verdict: Verdict, by: PriceUpdate
+) -> None:
+    resolution = _RESOLUTIONS.get(verdict)
+    if resolution is None or entry.hold_id is None:
+        return
+    status, why = resolution
+    text = f"{why} (as of {by.as_of.isoformat()}, {by.bar_low}..{by.bar_high})"
+    await _set_status(conn, entry.hold_id, status, text)
+    log.warning("price_hold_resolved", symbol=by.symbol, hold_id=entry.hold_id, status=status.value)
+    entry.hold_id = None
+
+
+async def _set_status(
+    conn: AsyncConnection, hold_id: int, status: HoldStatus, why: str
+) -> datetime | None:
+    """The hold's new status; when it was resolved (the transaction's time)."""
+    resolved: datetime | None = await conn.scalar(
+        update(price_holds)
+        .where(price_holds.c.hold_id == hold_id)
+        .values(status=status.value, resolved_at=func.now(), resolution=why)
+        .returning(price_holds.c.resolved_at)
+    )
+    return resolved
+
+
+async def _set_references(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
+    statement = upsert(price_screens)
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["symbol"], set_={"reference": statement.excluded.reference}
+        ),
+        rows,
+    )
+
+
+async def references(conn: AsyncConnection) -> dict[str, PriceValue]:
+    """Every symbol's last accepted price."""
+    rows = await conn.execute(select(price_screens.c.symbol, price_screens.c.reference))
+    return {r.symbol: PriceValue(r.reference) for r in rows}
+
+
+# --- what an operator sees and does ----------------------------------------------------------
+
+
+class HoldNotFound(LookupError):
+    pass
+
+
+class NotHeld(Exception):
+    def __init__(self, hold: Hold) -> None:
+        super().__init__(f"price hold {hold.hold_id} is {hold.status.value}, no longer held")
+        self.hold = hold
+
+
+async def list_holds(
+    conn: AsyncConnection, *, status: HoldStatus | None, symbol: str | None, limit: int
+) -> list[Hold]:
+    """The newest holds first."""
+    query = select(price_holds).order_by(price_holds.c.hold_id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(price_holds.c.status == status.value)
+    if symbol is not None:
+        query = query.where(price_holds.c.symbol == symbol)
+    return [_hold_of(row) for row in await conn.execute(query)]
+
+
+async def take_held(conn: AsyncConnection, hold_id: int, status: HoldStatus, why: str) -> Hold:
+    """Resolve a held update by an operator (``RELEASED`` or ``DISCARDED``); the caller holds
+    the append lock, and on release appends the update in the same transaction. A release
+    makes the update the symbol's reference."""
+    row = (await conn.execute(select(price_holds).where(price_holds.c.hold_id == hold_id))).first()
+    if row is None:
+        raise HoldNotFound(f"no price hold {hold_id}")
+    hold = _hold_of(row)
+    if hold.status is not HoldStatus.HELD:
+        raise NotHeld(hold)
+    resolved_at = await _set_status(conn, hold_id, status, why)
+    if status is HoldStatus.RELEASED:
+        await _set_references(conn, [{"symbol": hold.symbol, "reference": hold.update.last}])
+    log.warning("price_hold_resolved", symbol=hold.symbol, hold_id=hold_id, status=status.value)
+    return replace(hold, status=status, resolved_at=resolved_at, resolution=why)
+
+
+def _hold_of(row: Row[Any]) -> Hold:
+    return Hold(
+        hold_id=row.hold_id,
+        symbol=row.symbol,
+        update=PriceUpdate.model_validate(row.price_update),
+        reference=row.reference,
+        held_at=row.held_at,
+        status=HoldStatus(row.status),
+        resolved_at=row.resolved_at,
+        resolution=row.resolution,
+    )
