@@ -39,9 +39,9 @@ class PrintScreens:
                 "price_held",
                 symbol=update.symbol,
                 as_of=update.as_of.isoformat(),
-                low=str(update.bar_low),
-                high=str(update.bar_high),
-                reference=str(screened.screen.reference),
+                low=format(update.bar_low, "f"),
+                high=format(update.bar_high, "f"),
+                reference=format(screened.screen.reference or 0, "f"),
                 count=self.held_count,
             )
         if screened.discarded is not None:

@@ -151,7 +151,7 @@ def _play(
         out.print(f"{len(run.bad_prints)} bar(s) dropped as bad prints:", highlight=False)
         for bar in run.bad_prints[:20]:
             out.print(
-                f"  {bar.symbol} {bar.as_of.isoformat()} {bar.bar_low}..{bar.bar_high}",
+                f"  {bar.symbol} {bar.as_of.isoformat()} {bar.bar_low:f}..{bar.bar_high:f}",
                 highlight=False,
             )
     for path in written:

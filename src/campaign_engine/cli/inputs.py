@@ -93,5 +93,5 @@ def prices(
         # Never confirmed: the file ended with it held (SPEC section 11).
         out.print(
             f"held as a bad print, not published: {update.symbol} at {update.as_of.isoformat()} "
-            f"({update.bar_low}..{update.bar_high})"
+            f"({update.bar_low:f}..{update.bar_high:f})"
         )

@@ -137,9 +137,9 @@ async def _hold(conn: AsyncConnection, update_: PriceUpdate, reference: Decimal 
         "price_held",
         symbol=update_.symbol,
         as_of=update_.as_of.isoformat(),
-        low=str(update_.bar_low),
-        high=str(update_.bar_high),
-        reference=str(reference),
+        low=format(update_.bar_low, "f"),
+        high=format(update_.bar_high, "f"),
+        reference=None if reference is None else format(reference, "f"),
         hold_id=hold_id,
     )
     return int(hold_id)
@@ -159,7 +159,7 @@ async def _resolve(
     if resolution is None or entry.hold_id is None:
         return
     status, why = resolution
-    text = f"{why} (as of {by.as_of.isoformat()}, {by.bar_low}..{by.bar_high})"
+    text = f"{why} (as of {by.as_of.isoformat()}, {by.bar_low:f}..{by.bar_high:f})"
     await _set_status(conn, entry.hold_id, status, text)
     log.warning("price_hold_resolved", symbol=by.symbol, hold_id=entry.hold_id, status=status.value)
     entry.hold_id = None
