@@ -151,7 +151,9 @@ def test_a_stream_without_jumps_beyond_the_band_passes_unchanged(
         updates.append(tick(str(price), n))
     played = _play(updates)
     assert {verdict for verdict, _ in played} == {Verdict.PASSED}
-    assert [price for _, taken in played for price in taken] == [format(u.last, "f") for u in updates]
+    assert [price for _, taken in played for price in taken] == [
+        format(u.last, "f") for u in updates
+    ]
 
 
 @given(first=prices, rest=st.lists(prices))
