@@ -161,7 +161,7 @@ def test_whatever_comes_each_update_is_taken_once_at_most_and_in_order(
     first: Decimal, rest: list[Decimal]
 ) -> None:
     stream = [tick(str(p), n) for n, p in enumerate([first, *rest])]
-    screen, taken = PrintScreen(), []
+    screen, taken = PrintScreen(), list[PriceUpdate]()
     for update in stream:
         screened = screen_update(screen, update, BAND)
         screen = screened.screen

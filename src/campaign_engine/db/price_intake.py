@@ -159,7 +159,11 @@ class PriceIntake:
         return Appended(seqs, too_old, taken, screened.held, screened.discarded)
 
     async def holds(
-        self, *, status: HoldStatus | None = HoldStatus.HELD, symbol: str | None = None, limit: int = 100
+        self,
+        *,
+        status: HoldStatus | None = HoldStatus.HELD,
+        symbol: str | None = None,
+        limit: int = 100,
     ) -> list[Hold]:
         async with self._engine.connect() as conn:
             return await list_holds(conn, status=status, symbol=symbol, limit=limit)
