@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from campaign_engine.backtest.timeline import BarBlock, Bars, Step, Timeline
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.domain.money import ZERO
+from campaign_engine.domain.money import HUNDRED, ZERO
 from campaign_engine.domain.print_screen import Verdict, band_bounds, judge
 from campaign_engine.price_rows import PriceRow, update_of
 
@@ -79,14 +79,20 @@ def _screen_symbol(items: Sequence[_Item], band_pct: Decimal) -> list[_Item]:
     reference: Decimal | None = None
     lowest = highest = ZERO
     held: _Item | None = None
+    rows = not isinstance(items[0], PriceUpdate) if items else False
     for item in items:
-        low, high, last = _prices(item)
-        if held is None and reference is not None and lowest <= low and high <= highest:
-            verdict = Verdict.PASSED  # most bars: no need to judge further
+        if rows:  # a row's values, read in place: the hot loop of a long backtest
+            last = item[5]  # type: ignore[index]
+            low = item[4] or last  # type: ignore[index]
+            high = item[3] or last  # type: ignore[index]
         else:
-            verdict = judge(
-                reference, None if held is None else _prices(held)[2], low, high, band_pct
-            )
+            low, high, last = _prices(item)
+        if held is None and lowest <= low and high <= highest and reference is not None:
+            reference = last  # most bars: passed at a glance
+            reach = last * band_pct / HUNDRED  # band_bounds, inlined
+            lowest, highest = last - reach, last + reach
+            continue
+        verdict = judge(reference, None if held is None else _prices(held)[2], low, high, band_pct)
         if verdict in (Verdict.HELD, Verdict.REPLACED):
             if held is not None:
                 dropped.append(held)
