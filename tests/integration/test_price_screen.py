@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import create_engine, pool, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.engine import create_engine_for
+from campaign_engine.db.engine import create_engine_for, sync_url
+from campaign_engine.db.migrate import alembic_config
 from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.price_screens import HoldNotFound, HoldStatus, NotHeld
 from campaign_engine.db.schema import price_intake, price_intake_cursors, price_screens
@@ -157,3 +159,30 @@ async def test_an_operator_discards_a_held_update(engine: AsyncEngine) -> None:
     assert await _journal(engine) == [tick("100", 1)]
     assert await _reference(engine) == D("100")
     assert (await intake.append([tick(BAD, 3)])).held == 1  # still judged against 100
+
+
+def test_the_upgrade_starts_each_symbol_from_the_newest_price_the_intake_holds(
+    database_url: str,
+) -> None:
+    sync = create_engine(sync_url(database_url), poolclass=pool.NullPool)
+    config = alembic_config(database_url)
+    try:
+        with sync.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0007")
+            conn.execute(
+                price_intake.insert(),
+                [
+                    {"symbol": u.symbol, "price_update": u.model_dump(mode="json")}
+                    for u in (
+                        tick("100", 1),
+                        tick("50", 1, "MSFT"),
+                        bar("100", "102", "99", "101.5", 2),
+                    )
+                ],
+            )
+            command.upgrade(config, "head")
+            seeded = conn.execute(select(price_screens).order_by(price_screens.c.symbol)).all()
+    finally:
+        sync.dispose()
+    assert [tuple(r) for r in seeded] == [("AAPL", D("101.5")), ("MSFT", D("50"))]

@@ -1,15 +1,16 @@
 """Bad prints (SPEC section 11): the screen's rule, table by table, and the backtest's use of it."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign_engine.backtest.engine import run_backtest
-from campaign_engine.backtest.inputs import merge_in_time
+from campaign_engine.backtest.inputs import files_timeline, merge_in_time
 from campaign_engine.backtest.screen import screen_timeline
-from campaign_engine.backtest.timeline import Timeline
+from campaign_engine.backtest.timeline import Bars, Timeline
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.print_screen import (
@@ -200,3 +201,37 @@ def test_a_backtest_takes_a_confirmed_print_at_its_own_time() -> None:
     unconfirmed = screen_timeline(_timeline(*updates[:2]), BAND)
     assert unconfirmed.dropped == (updates[1],)
     assert unconfirmed.timeline.bars_of("MSFT") == updates[:1]
+
+
+def test_bars_read_from_files_are_screened_as_the_same_updates_would_be(tmp_path: Path) -> None:
+    entry = signal(Pattern.SPRING)
+    signals = tmp_path / "signals.json"
+    signals.write_text(f"[{entry.model_dump_json()}]")
+    csv = tmp_path / "bars.csv"
+    csv.write_text(
+        "symbol,as_of,open,high,low,close\n"
+        "AAPL,2024-10-15T14:31:00Z,148.50,148.70,148.40,148.60\n"
+        "AAPL,2024-10-15T14:32:00Z,148.60,148.60,0.000000001,148.55\n"  # a bad low
+        "AAPL,2024-10-15T14:33:00Z,148.55,148.80,148.50,148.70\n"
+        "MSFT,2024-10-15T14:31:00Z,400,401,399,400\n"
+        "MSFT,2024-10-15T14:32:00Z,300,301,290,295\n"  # a crash the next bar confirms
+        "MSFT,2024-10-15T14:33:00Z,295,296,280,281\n"
+        "MSFT,2024-10-15T14:34:00Z,281,800,281,790\n"  # never confirmed: the file ends
+    )
+    read = files_timeline(str(signals), [str(csv)])
+    from_rows = screen_timeline(read, BAND)
+    as_updates = screen_timeline(_timeline(*(u for s in read.steps for u in _bars(s))), BAND)
+    assert [(u.symbol, u.as_of.minute) for u in from_rows.dropped] == [
+        ("AAPL", 32),
+        ("MSFT", 34),
+    ]
+    assert from_rows.dropped == as_updates.dropped
+    assert from_rows.timeline.rows_by_symbol is not None
+    assert [r[1].minute for r in from_rows.timeline.rows_by_symbol["MSFT"]] == [31, 32, 33]
+    run = run_backtest(read)
+    assert run.bad_prints == from_rows.dropped
+    assert run.campaigns[0].status is CampaignStatus.ACTIVE
+
+
+def _bars(step: object) -> list[PriceUpdate]:
+    return list(step.updates) if isinstance(step, Bars) else []
