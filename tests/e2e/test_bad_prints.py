@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from tests.e2e.api_fixtures import V1, api_client, ok, tick_now
@@ -119,3 +120,27 @@ async def test_a_move_the_next_price_confirms_reaches_the_campaign(
         "holds"
     ]
     assert D(hold["update"]["price"]) == D("100")
+
+
+async def test_release_and_discard_need_the_token_and_bad_ids_are_refused(stack: Stack) -> None:
+    settings = stack.settings.model_copy(update={"api_token": SecretStr("s3cret")})
+    authorized = {"Authorization": "Bearer s3cret"}
+    async with api_client(settings, stack.client, stack.engine) as api:
+        for price, seconds in (("148.60", 0), (BAD, 1)):
+            await ok(
+                await api.post(f"{V1}/prices", json=tick_now(price, seconds), headers=authorized),
+                202,
+            )
+        (hold,) = (await ok(await api.get(f"{V1}/prices/held")))["holds"]  # reads are open
+        for action in ("release", "discard"):
+            path = f"{V1}/prices/held/{hold['hold_id']}/{action}"
+            assert (await api.post(path)).status_code == 401
+            wrong = await api.post(path, headers={"Authorization": "Bearer wrong"})
+            assert wrong.status_code == 401
+        for bad_id in ("0", "-1", "abc", "1e3", str(2**63)):
+            answer = await api.post(f"{V1}/prices/held/{bad_id}/release", headers=authorized)
+            assert answer.status_code == 422, (bad_id, answer.text)
+        for query in ({"status": "gone"}, {"limit": "0"}, {"limit": "1001"}):
+            assert (await api.get(f"{V1}/prices/held", params=query)).status_code == 422
+        await ok(await api.post(f"{V1}/prices/held/{hold['hold_id']}/discard", headers=authorized))
+        assert (await ok(await api.get(f"{V1}/prices/held")))["holds"] == []
