@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from tests.e2e.api_fixtures import V1, api_client, ok, tick_now
+from tests.e2e.api_fixtures import V1, api_client, body, ok, tick_now
 from tests.support.builders import D, signal
 from tests.support.harness import Stack, eventually, persisted_status
 
@@ -144,3 +144,19 @@ async def test_release_and_discard_need_the_token_and_bad_ids_are_refused(stack:
             assert (await api.get(f"{V1}/prices/held", params=query)).status_code == 422
         await ok(await api.post(f"{V1}/prices/held/{hold['hold_id']}/discard", headers=authorized))
         assert (await ok(await api.get(f"{V1}/prices/held")))["holds"] == []
+
+
+async def test_the_first_price_of_a_new_campaign_is_screened_against_its_entry(
+    stack: Stack, api: httpx.AsyncClient
+) -> None:
+    """The issue as reported: a signal approved through the API, then the bad tick."""
+    plan = await ok(await api.post(f"{V1}/signals", json=body(signal(Pattern.SPRING))))
+    campaign_id = plan["campaign_id"]
+    await persisted_status(stack, campaign_id, CampaignStatus.ACTIVE)
+    answer = await ok(await api.post(f"{V1}/prices", json=tick_now(BAD)), 202)
+    assert answer["held"] == 1
+    (hold,) = (await ok(await api.get(f"{V1}/prices/held")))["holds"]
+    assert hold["reference"] == "148.5"  # the entry price
+    await ok(await api.post(f"{V1}/prices", json=tick_now("148.70", 1)), 202)
+    await _marked(stack, campaign_id, D("148.70"))
+    await _still_open(stack, campaign_id)

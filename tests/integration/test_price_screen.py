@@ -16,7 +16,8 @@ from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.price_screens import HoldNotFound, HoldStatus, NotHeld
 from campaign_engine.db.schema import price_intake, price_intake_cursors, price_screens
 from campaign_engine.domain.market import PriceUpdate
-from tests.support.builders import bar, tick
+from campaign_engine.domain.vocabulary import Pattern
+from tests.support.builders import bar, signal, tick
 
 D = Decimal
 BAD = "0.000000001"
@@ -186,3 +187,14 @@ def test_the_upgrade_starts_each_symbol_from_the_newest_price_the_intake_holds(
     finally:
         sync.dispose()
     assert [tuple(r) for r in seeded] == [("AAPL", D("101.5")), ("MSFT", D("50"))]
+
+
+async def test_a_signal_gives_a_symbol_without_prices_its_first_reference(
+    engine: AsyncEngine,
+) -> None:
+    intake = PriceIntake(engine)
+    await intake.seed([signal(Pattern.SPRING), signal(Pattern.SOS)])  # 148.50 first
+    assert await _reference(engine) == D("148.50")
+    assert (await intake.append([tick(BAD, 1)])).held == 1
+    await PriceIntake(engine).seed([signal(Pattern.SOS)])  # a reference is never replaced
+    assert await _reference(engine) == D("148.50")

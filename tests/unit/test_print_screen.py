@@ -235,3 +235,14 @@ def test_bars_read_from_files_are_screened_as_the_same_updates_would_be(tmp_path
 
 def _bars(step: object) -> list[PriceUpdate]:
     return list(step.updates) if isinstance(step, Bars) else []
+
+
+def test_a_symbols_first_bar_is_screened_against_the_signal_given_before_it() -> None:
+    # entry 148.50 at T0, then the symbol's very first price is the bad one
+    updates = [tick("0.000000001", 1), tick("148.70", 2)]
+    run = run_backtest(_timeline(*updates))
+    assert run.bad_prints == (updates[0],)
+    assert run.campaigns[0].status is CampaignStatus.ACTIVE
+    # a bar before the signal is the first reference instead: the signal seeds nothing
+    early = tick("100", -1)
+    assert screen_timeline(_timeline(early, tick("130", 1)), BAND).dropped == (tick("130", 1),)

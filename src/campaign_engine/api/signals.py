@@ -22,6 +22,7 @@ router = APIRouter(tags=["signals and prices"])
 log = structlog.get_logger("campaign_engine.api")
 
 MAX_BATCH = 1_000
+_SEED_TIMEOUT = 2.0  # seconds
 _INVALID: dict[int | str, dict[str, Any]] = {
     HTTPStatus.UNPROCESSABLE_ENTITY.value: {
         "description": "invalid input, named field by field; nothing was decided"
@@ -41,6 +42,16 @@ _PENDING = (
 
 def _refused(refusal: CampaignRefused) -> HTTPException:
     return HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, str(refusal))
+
+
+async def _seed_references(services: Services, signals: list[EntrySignal]) -> None:
+    """A symbol's first price is screened for a bad print against the entry price of the
+    first signal given for it (db/price_screens.py). Best effort, briefly: the decision is
+    made, and the symbol's first price becomes its reference otherwise."""
+    try:
+        await asyncio.wait_for(services.intake.seed(signals), _SEED_TIMEOUT)
+    except Exception as error:
+        log.warning("price_references_not_seeded", count=len(signals), error=repr(error))
 
 
 async def _announce_approvals(
@@ -78,6 +89,7 @@ async def submit_signal(services: ServicesDep, signal: EntrySignal) -> Allocatio
         plan = await within_bound(services, services.client.submit(signal), pending=_PENDING)
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
+    await _seed_references(services, [signal])
     await _announce_approvals(services, [(signal, plan)])
     return AllocationPlanOut.model_validate(plan)
 
@@ -103,6 +115,7 @@ async def submit_batch(
         )
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
+    await _seed_references(services, signals)
     by_id = {s.signal_id: s for s in signals}
     await _announce_approvals(services, [(by_id[p.signal_id], p) for p in plans])
     return AllocationPlanOut.many(plans)

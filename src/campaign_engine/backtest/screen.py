@@ -8,8 +8,9 @@ reaches the campaigns with the one that confirmed it, merged into that bar when 
 together: the prices are the same, only a decision made between the two could see the
 portfolio otherwise.)
 
-Most bars pass at a glance: their low and high within the bounds of the symbol's last price,
-computed once per bar (``band_bounds``); only the others go through ``judge``."""
+A symbol's first reference is the entry price of a signal given for it before its first bar,
+as live. Most bars pass at a glance: their low and high within the bounds of the symbol's last
+price, computed once per bar (``band_bounds``); only the others go through ``judge``."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -35,8 +36,9 @@ def screen_timeline(timeline: Timeline, band_pct: Decimal) -> ScreenedTimeline:
     if band_pct <= ZERO:
         return ScreenedTimeline(timeline, ())
     dropped: list[_Item] = []
-    for items in _by_symbol(timeline).values():
-        dropped.extend(_screen_symbol(items, band_pct))
+    seeds = _seeds(timeline)
+    for symbol, items in _by_symbol(timeline).items():
+        dropped.extend(_screen_symbol(items, band_pct, seeds.get(symbol)))
     if not dropped:
         return ScreenedTimeline(timeline, ())
     gone = {id(item) for item in dropped}
@@ -73,11 +75,29 @@ def _by_symbol(timeline: Timeline) -> dict[str, Sequence[_Item]]:
     return dict(grouped)
 
 
-def _screen_symbol(items: Sequence[_Item], band_pct: Decimal) -> list[_Item]:
-    """The bars of one symbol the screen drops."""
+def _seeds(timeline: Timeline) -> dict[str, Decimal]:
+    """Per symbol, the entry price of the first signal given for it before any of its bars:
+    its first reference, as POST /signals seeds it live (db/price_screens.py)."""
+    priced: set[str] = set()  # symbols that had a bar
+    seeds: dict[str, Decimal] = {}
+    for step in timeline.steps:
+        if isinstance(step, Bars):
+            updates = step.updates
+            priced.update(
+                updates.symbols() if isinstance(updates, BarBlock) else map(_symbol, updates)
+            )
+        else:
+            for signal in step.signals:
+                if signal.symbol not in priced:
+                    seeds.setdefault(signal.symbol, signal.entry_price)
+    return seeds
+
+
+def _screen_symbol(items: Sequence[_Item], band_pct: Decimal, seed: Decimal | None) -> list[_Item]:
+    """The bars of one symbol the screen drops (``seed``: its reference before the first)."""
     dropped: list[_Item] = []
-    reference: Decimal | None = None
-    lowest = highest = ZERO
+    reference = seed
+    lowest, highest = (ZERO, ZERO) if seed is None else band_bounds(seed, band_pct)
     held: _Item | None = None
     rows = not isinstance(items[0], PriceUpdate) if items else False
     for item in items:

@@ -47,6 +47,7 @@ from campaign_engine.db.price_screens import (
     HoldStatus,
     list_holds,
     screen_batch,
+    seed_references,
     take_held,
 )
 from campaign_engine.db.schema import (
@@ -55,7 +56,7 @@ from campaign_engine.db.schema import (
     price_intake,
     price_intake_cursors,
 )
-from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.vocabulary import CampaignStatus
 
@@ -130,6 +131,7 @@ class PriceIntake:
         self._band_pct = band_pct  # the policy's bad_print_band_pct
         self.prints_held = 0  # by this process's appends
         self.prints_discarded = 0
+        self._referenced: set[str] = set()  # symbols known to have a reference already
 
     def fenced(self, leader_pid: int) -> "PriceIntake":
         return PriceIntake(self._engine, leader_pid=leader_pid, band_pct=self._band_pct)
@@ -144,6 +146,7 @@ class PriceIntake:
             screened = await screen_batch(conn, updates, self._band_pct)
             seqs = await _insert(conn, screened.taken)
             newest = await _newest_bars(conn, {u.symbol for u in screened.taken})
+        self._referenced.update(u.symbol for u in screened.taken)
         self.prints_held += screened.held
         self.prints_discarded += screened.discarded
         if screened.held or screened.discarded:
@@ -157,6 +160,19 @@ class PriceIntake:
         taken = screened.taken
         too_old = sum(u.symbol in newest and u.as_of <= newest[u.symbol] for u in taken)
         return Appended(seqs, too_old, taken, screened.held, screened.discarded)
+
+    async def seed(self, signals: Sequence[EntrySignal]) -> None:
+        """Each signal's symbol that has no reference price yet gets the first one's entry
+        price (db/price_screens.py); a round trip only for a symbol new to this process."""
+        first: dict[str, Decimal] = {}
+        for signal in signals:
+            if signal.symbol not in self._referenced:
+                first.setdefault(signal.symbol, signal.entry_price)
+        if not first:
+            return
+        async with self._engine.begin() as conn:
+            await seed_references(conn, first)
+        self._referenced.update(first)
 
     async def holds(
         self,

@@ -6,7 +6,9 @@ append lock (db/price_intake.py), so updates are judged in exactly the order the
 Nothing held ever enters the intake, so the publisher, its leader election and its resuming
 after a crash never see one; a restart or a change of leader changes nothing here.
 
-- ``price_screens``: per symbol, the last accepted price (the reference).
+- ``price_screens``: per symbol, the last accepted price (the reference). A symbol without
+  one yet takes the entry price of the first signal given for it (``seed_references``, by
+  POST /signals): a campaign's first price is screened too, against the price it entered at.
 - ``price_holds``: every update held back, with what became of it: ``held`` (at most one per
   symbol), ``confirmed`` (the next update was near it: both entered the intake, in order),
   ``discarded`` (refuted by the next update, replaced by a second bad print, or dropped by an
@@ -18,7 +20,7 @@ that time already, it is too late for any campaign and counted as such (``too_ol
 late update; it becomes the reference either way.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -185,6 +187,14 @@ async def _set_references(conn: AsyncConnection, rows: list[dict[str, object]]) 
             index_elements=["symbol"], set_={"reference": statement.excluded.reference}
         ),
         rows,
+    )
+
+
+async def seed_references(conn: AsyncConnection, prices: Mapping[str, Decimal]) -> None:
+    """A first reference for the symbols that have none yet (an entry signal's price)."""
+    await conn.execute(
+        upsert(price_screens).on_conflict_do_nothing(index_elements=["symbol"]),
+        [{"symbol": symbol, "reference": price} for symbol, price in prices.items()],
     )
 
 
