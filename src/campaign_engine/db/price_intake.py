@@ -145,7 +145,7 @@ class PriceIntake:
             await _lock_and_notify(conn)
             screened = await screen_batch(conn, updates, self._band_pct)
             seqs = await _insert(conn, screened.taken)
-            newest = await _newest_bars(conn, {u.symbol for u in screened.taken})
+        newest = screened.newest_bars
         self._referenced.update(u.symbol for u in screened.taken)
         self.prints_held += screened.held
         self.prints_discarded += screened.discarded

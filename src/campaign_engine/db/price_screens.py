@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -64,6 +64,8 @@ class ScreenedBatch:
     taken: list[PriceUpdate] = field(default_factory=list)  # into the intake, in this order
     held: int = 0  # updates held back by this batch
     discarded: int = 0  # held updates this batch refuted or replaced
+    # per symbol, the market time of its newest bar (read with the screens, for the caller)
+    newest_bars: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -78,8 +80,8 @@ async def screen_batch(
 ) -> ScreenedBatch:
     """Judge ``updates`` in order against their symbols' screens and record the outcome; the
     caller holds the append lock and appends ``taken`` in the same transaction."""
-    symbols = await _load(conn, {u.symbol for u in updates})
-    batch = ScreenedBatch()
+    symbols, newest_bars = await _load(conn, {u.symbol for u in updates})
+    batch = ScreenedBatch(newest_bars=newest_bars)
     for update_ in updates:
         entry = symbols.setdefault(update_.symbol, _Symbol(PrintScreen(), None))
         screened = screen_update(entry.screen, update_, band_pct)
@@ -103,24 +105,40 @@ async def screen_batch(
     return batch
 
 
-async def _load(conn: AsyncConnection, symbols: set[str]) -> dict[str, _Symbol]:
-    refs = await conn.execute(
-        select(price_screens.c.symbol, price_screens.c.reference).where(
-            price_screens.c.symbol.in_(symbols)
-        )
-    )
-    loaded = {r.symbol: _Symbol(PrintScreen(PriceValue(r.reference)), None) for r in refs}
-    held = await conn.execute(
-        select(price_holds.c.hold_id, price_holds.c.symbol, price_holds.c.price_update).where(
-            price_holds.c.symbol.in_(symbols), price_holds.c.status == HoldStatus.HELD.value
-        )
-    )
-    for row in held:
-        entry = loaded.setdefault(row.symbol, _Symbol(PrintScreen(), None))
-        update_ = PriceUpdate.model_validate(row.price_update)
-        entry.screen = PrintScreen(entry.screen.reference, update_)
-        entry.hold_id = row.hold_id
-    return loaded
+# One round trip for what an append needs to know of its symbols: the references, the updates
+# held, and (for the caller's too-old count) the market time of each symbol's newest bar.
+_LOAD = text(
+    """
+    SELECT 'reference' AS kind, symbol, reference, NULL::bigint AS hold_id,
+           NULL::jsonb AS price_update, NULL::timestamptz AS bar_as_of
+    FROM price_screens WHERE symbol = ANY(:symbols)
+    UNION ALL
+    SELECT 'held', symbol, NULL, hold_id, price_update, NULL
+    FROM price_holds WHERE status = 'held' AND symbol = ANY(:symbols)
+    UNION ALL
+    SELECT 'bar', symbol, NULL, NULL, NULL, bar_as_of
+    FROM price_intake_cursors WHERE bar_as_of IS NOT NULL AND symbol = ANY(:symbols)
+    """
+)
+
+
+async def _load(
+    conn: AsyncConnection, symbols: set[str]
+) -> tuple[dict[str, _Symbol], dict[str, datetime]]:
+    loaded: dict[str, _Symbol] = {}
+    newest_bars: dict[str, datetime] = {}
+    rows = (await conn.execute(_LOAD, {"symbols": sorted(symbols)})).all()
+    for row in sorted(rows, key=lambda r: r.kind != "reference"):  # references first
+        if row.kind == "bar":
+            newest_bars[row.symbol] = row.bar_as_of
+        elif row.kind == "reference":
+            loaded[row.symbol] = _Symbol(PrintScreen(PriceValue(row.reference)), None)
+        else:
+            entry = loaded.setdefault(row.symbol, _Symbol(PrintScreen(), None))
+            update_ = PriceUpdate.model_validate(row.price_update)
+            entry.screen = PrintScreen(entry.screen.reference, update_)
+            entry.hold_id = row.hold_id
+    return loaded, newest_bars
 
 
 async def _hold(conn: AsyncConnection, update_: PriceUpdate, reference: Decimal | None) -> int:
@@ -161,8 +179,8 @@ async def _resolve(
     if resolution is None or entry.hold_id is None:
         return
     status, why = resolution
-    text = f"{why} (as of {by.as_of.isoformat()}, {by.bar_low:f}..{by.bar_high:f})"
-    await _set_status(conn, entry.hold_id, status, text)
+    said = f"{why} (as of {by.as_of.isoformat()}, {by.bar_low:f}..{by.bar_high:f})"
+    await _set_status(conn, entry.hold_id, status, said)
     log.warning("price_hold_resolved", symbol=by.symbol, hold_id=entry.hold_id, status=status.value)
     entry.hold_id = None
 
