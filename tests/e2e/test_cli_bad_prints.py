@@ -5,6 +5,7 @@ durable intake held."""
 from decimal import Decimal
 from pathlib import Path
 
+from campaign_engine.db.price_holds import HeldPrices
 from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from tests.e2e.test_cli import CAMPAIGN, campaigns
@@ -39,7 +40,7 @@ async def test_campaigns_prices_holds_a_bad_print_back(stack: Stack, tmp_path: P
 async def test_held_release_and_discard(stack: Stack) -> None:
     intake = PriceIntake(stack.engine)
     await intake.append([tick("148.60", 1), tick("0.000000001", 2)])
-    (hold,) = await intake.holds()
+    (hold,) = await HeldPrices(stack.engine).holds()
     listed = await campaigns(stack, "held")
     assert listed.code == 0, listed.err
     assert str(hold.hold_id) in listed.out and "0.000000001" in listed.out
@@ -55,7 +56,7 @@ async def test_held_release_and_discard(stack: Stack) -> None:
     assert "discarded" in (await campaigns(stack, "held", "--all")).out
 
     await intake.append([tick("60", 3)])
-    (second,) = await intake.holds()
+    (second,) = await HeldPrices(stack.engine).holds()
     released = await campaigns(stack, "release", str(second.hold_id))
     assert released.code == 0, released.err
-    assert await intake.holds() == []
+    assert await HeldPrices(stack.engine).holds() == []

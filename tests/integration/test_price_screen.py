@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.db.engine import create_engine_for, sync_url
 from campaign_engine.db.migrate import alembic_config
+from campaign_engine.db.price_holds import HeldPrices, HoldNotFound, NotHeld
 from campaign_engine.db.price_intake import PriceIntake
-from campaign_engine.db.price_screens import HoldNotFound, HoldStatus, NotHeld
+from campaign_engine.db.price_screens import HoldStatus
 from campaign_engine.db.schema import price_intake, price_intake_cursors, price_screens
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import Pattern
@@ -52,7 +53,7 @@ async def test_a_bad_print_is_held_out_of_the_intake_and_the_next_price_refutes_
     held = await intake.append([tick(BAD, 2)])
     assert (held.held, held.seqs, held.taken) == (1, [], [])
     assert intake.prints_held == 1
-    (hold,) = await intake.holds()
+    (hold,) = await HeldPrices(engine).holds()
     assert (hold.symbol, hold.update, hold.reference, hold.status) == (
         "AAPL",
         tick(BAD, 2),
@@ -64,8 +65,8 @@ async def test_a_bad_print_is_held_out_of_the_intake_and_the_next_price_refutes_
     refuted = await intake.append([tick("148.40", 3)])
     assert (refuted.held, refuted.discarded, refuted.taken) == (0, 1, [tick("148.40", 3)])
     assert await _journal(engine) == [tick("148.50", 1), tick("148.40", 3)]
-    assert await intake.holds() == []
-    (resolved,) = await intake.holds(status=HoldStatus.DISCARDED)
+    assert await HeldPrices(engine).holds() == []
+    (resolved,) = await HeldPrices(engine).holds(status=HoldStatus.DISCARDED)
     assert resolved.hold_id == hold.hold_id
     assert resolved.resolved_at is not None
     assert "refuted" in (resolved.resolution or "")
@@ -83,7 +84,7 @@ async def test_the_next_price_near_the_held_one_confirms_it_and_both_enter_in_or
     assert confirmed.taken == [tick("60", 2), bar("60", "61", "57", "58", 3)]
     assert len(confirmed.seqs) == 2
     assert await _journal(engine) == [tick("100", 1), tick("60", 2), bar("60", "61", "57", "58", 3)]
-    (hold,) = await again.holds(status=HoldStatus.CONFIRMED)
+    (hold,) = await HeldPrices(engine).holds(status=HoldStatus.CONFIRMED)
     assert hold.update == tick("60", 2)
     assert await _reference(engine) == D("58")
 
@@ -92,10 +93,10 @@ async def test_a_second_print_far_from_both_replaces_the_held_one(engine: AsyncE
     intake = PriceIntake(engine)
     appended = await intake.append([tick("100", 1), tick(BAD, 2), tick("20000000000", 3)])
     assert (appended.taken, appended.held, appended.discarded) == ([tick("100", 1)], 2, 1)
-    (held,) = await intake.holds()
+    (held,) = await HeldPrices(engine).holds()
     assert held.update == tick("20000000000", 3)
     assert held.reference == D("100")
-    (replaced,) = await intake.holds(status=HoldStatus.DISCARDED)
+    (replaced,) = await HeldPrices(engine).holds(status=HoldStatus.DISCARDED)
     assert replaced.update == tick(BAD, 2)
     assert "replaced" in (replaced.resolution or "")
 
@@ -116,8 +117,8 @@ async def test_symbols_are_screened_apart_and_the_band_comes_from_the_policy(
 async def test_an_operator_releases_a_held_update_once(engine: AsyncEngine) -> None:
     intake = PriceIntake(engine)
     await intake.append([tick("100", 1), tick("60", 2)])
-    (hold,) = await intake.holds()
-    released = await intake.release(hold.hold_id)
+    (hold,) = await HeldPrices(engine).holds()
+    released = await HeldPrices(engine).release(hold.hold_id)
     assert released.hold.status is HoldStatus.RELEASED
     assert released.hold.resolved_at is not None
     assert not released.too_old
@@ -125,11 +126,11 @@ async def test_an_operator_releases_a_held_update_once(engine: AsyncEngine) -> N
     assert await _reference(engine) == D("60")  # the next update is judged against it
     assert (await intake.append([tick("59", 3)])).held == 0
     with pytest.raises(NotHeld, match="released"):
-        await intake.release(hold.hold_id)
+        await HeldPrices(engine).release(hold.hold_id)
     with pytest.raises(NotHeld):
-        await intake.discard(hold.hold_id)
+        await HeldPrices(engine).discard(hold.hold_id)
     with pytest.raises(HoldNotFound):
-        await intake.release(hold.hold_id + 100)
+        await HeldPrices(engine).release(hold.hold_id + 100)
 
 
 async def test_a_release_after_a_later_bar_is_too_old_as_any_late_update(
@@ -146,16 +147,16 @@ async def test_a_release_after_a_later_bar_is_too_old_as_any_late_update(
         )
     # the held one was refuted by 99 already; hold another and release it late
     await intake.append([tick("60", 4)])
-    (hold,) = await intake.holds()
-    released = await intake.release(hold.hold_id)
+    (hold,) = await HeldPrices(engine).holds()
+    released = await HeldPrices(engine).release(hold.hold_id)
     assert released.too_old
 
 
 async def test_an_operator_discards_a_held_update(engine: AsyncEngine) -> None:
     intake = PriceIntake(engine)
     await intake.append([tick("100", 1), tick(BAD, 2)])
-    (hold,) = await intake.holds()
-    discarded = await intake.discard(hold.hold_id)
+    (hold,) = await HeldPrices(engine).holds()
+    discarded = await HeldPrices(engine).discard(hold.hold_id)
     assert discarded.status is HoldStatus.DISCARDED
     assert await _journal(engine) == [tick("100", 1)]
     assert await _reference(engine) == D("100")

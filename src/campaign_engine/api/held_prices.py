@@ -12,7 +12,8 @@ from campaign_engine.api.auth import UNAUTHORIZED, Authorized
 from campaign_engine.api.schemas.encoding import DecimalStr, ErrorOut, UtcTime
 from campaign_engine.api.services import ServicesDep
 from campaign_engine.db.price_bars import PriceBars
-from campaign_engine.db.price_screens import Hold, HoldNotFound, HoldStatus, NotHeld
+from campaign_engine.db.price_holds import HeldPrices, Hold, HoldNotFound, NotHeld
+from campaign_engine.db.price_screens import HoldStatus
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.types import Symbol
 
@@ -82,7 +83,7 @@ async def list_held(
     limit: Annotated[int, Query(ge=1, le=MAX_HOLDS)] = 100,
 ) -> HeldPricesOut:
     wanted = None if status == "all" else HoldStatus(status)
-    holds = await services.intake.holds(status=wanted, symbol=symbol, limit=limit)
+    holds = await HeldPrices(services.engine).holds(status=wanted, symbol=symbol, limit=limit)
     return HeldPricesOut(holds=[HeldPriceOut.of(h) for h in holds])
 
 
@@ -98,7 +99,7 @@ async def list_held(
 )
 async def release_held(services: ServicesDep, hold_id: HoldId) -> ReleasedOut:
     try:
-        released = await services.intake.release(hold_id)
+        released = await HeldPrices(services.engine).release(hold_id)
     except (HoldNotFound, NotHeld) as error:
         raise _refused(error) from None
     services.prices.appended()
@@ -118,7 +119,7 @@ async def release_held(services: ServicesDep, hold_id: HoldId) -> ReleasedOut:
 )
 async def discard_held(services: ServicesDep, hold_id: HoldId) -> HeldPriceOut:
     try:
-        hold = await services.intake.discard(hold_id)
+        hold = await HeldPrices(services.engine).discard(hold_id)
     except (HoldNotFound, NotHeld) as error:
         raise _refused(error) from None
     log.warning("price_hold_discarded", hold_id=hold_id, symbol=hold.symbol)

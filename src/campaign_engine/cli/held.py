@@ -22,11 +22,11 @@ def held(
 
     from campaign_engine.db.price_screens import HoldStatus
 
-    async def main(intake: Any) -> Any:
+    async def main(held_prices: Any) -> Any:
         status = None if every else HoldStatus.HELD
-        return await intake.holds(status=status, symbol=symbol, limit=limit)
+        return await held_prices.holds(status=status, symbol=symbol, limit=limit)
 
-    holds = run(_with_intake(main))
+    holds = run(_with_holds(main))
     table = Table("id", "symbol", "as of", "low..high", "last accepted", "held at", "status")
     for hold in holds:
         update = hold.update
@@ -49,10 +49,10 @@ def release(
 ) -> None:
     """Let a held update in: it enters the intake as if accepted now."""
 
-    async def main(intake: Any) -> Any:
-        return await _resolving(intake.release, hold_id)
+    async def main(held_prices: Any) -> Any:
+        return await _resolving(held_prices.release, hold_id)
 
-    released = run(_with_intake(main))
+    released = run(_with_holds(main))
     late = " (too late for any campaign: its symbol has a later bar)" if released.too_old else ""
     out.print(f"released price hold {hold_id} ({released.hold.symbol}){late}")
 
@@ -62,15 +62,15 @@ def discard(
 ) -> None:
     """Drop a held update: no campaign ever gets it."""
 
-    async def main(intake: Any) -> Any:
-        return await _resolving(intake.discard, hold_id)
+    async def main(held_prices: Any) -> Any:
+        return await _resolving(held_prices.discard, hold_id)
 
-    hold = run(_with_intake(main))
+    hold = run(_with_holds(main))
     out.print(f"discarded price hold {hold_id} ({hold.symbol})")
 
 
 async def _resolving(action: Any, hold_id: int) -> Any:
-    from campaign_engine.db.price_screens import HoldNotFound, NotHeld
+    from campaign_engine.db.price_holds import HoldNotFound, NotHeld
 
     try:
         return await action(hold_id)
@@ -78,14 +78,14 @@ async def _resolving(action: Any, hold_id: int) -> Any:
         raise Failure(str(error)) from None
 
 
-async def _with_intake(work: Any) -> Any:
+async def _with_holds(work: Any) -> Any:
     from campaign_engine.db.engine import create_engine_for
-    from campaign_engine.db.price_intake import PriceIntake
+    from campaign_engine.db.price_holds import HeldPrices
     from campaign_engine.db.settings import database_url
 
     settings = read_settings()
     engine = create_engine_for(database_url(settings), pool_size=1)
     try:
-        return await work(PriceIntake(engine, band_pct=settings.policy.bad_print_band_pct))
+        return await work(HeldPrices(engine))
     finally:
         await engine.dispose()

@@ -13,7 +13,8 @@ has delivered it.
   stale. Never a bar reaching back over prices it has evaluated already.
 
 Every append first screens its updates for bad prints (db/price_screens.py), under the same
-lock: what is held back never enters the intake.
+lock: what is held back never enters the intake (an operator's release of it appends it
+then, under that lock too: db/price_holds.py).
 
 Every API process appends; one at a time delivers (publisher_leader.py), reading the rows after
 the last it read in ``seq`` order. ``seq`` is drawn inside the append's transaction, so two
@@ -42,14 +43,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from campaign_engine.db.price_screens import (
-    Hold,
-    HoldStatus,
-    list_holds,
-    screen_batch,
-    seed_references,
-    take_held,
-)
+from campaign_engine.db.price_screens import screen_batch, seed_references
 from campaign_engine.db.schema import (
     campaigns,
     price_deliveries,
@@ -78,13 +72,6 @@ class Appended:
     taken: list[PriceUpdate] = field(default_factory=list)  # what entered the intake, in order
     held: int = 0  # updates held back as bad prints (db/price_screens.py)
     discarded: int = 0  # held updates this append refuted or replaced
-
-
-@dataclass(frozen=True, slots=True)
-class Released:
-    hold: Hold
-    seq: int  # its intake row
-    too_old: bool  # its symbol has made a bar at or after its market time already
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +129,9 @@ class PriceIntake:
         if not updates:
             return Appended([], 0)
         async with self._engine.begin() as conn:
-            await _lock_and_notify(conn)
+            await lock_appends(conn)
             screened = await screen_batch(conn, updates, self._band_pct)
-            seqs = await _insert(conn, screened.taken)
+            seqs = await insert_rows(conn, screened.taken)
         newest = screened.newest_bars
         self._referenced.update(u.symbol for u in screened.taken)
         self.prints_held += screened.held
@@ -173,35 +160,6 @@ class PriceIntake:
         async with self._engine.begin() as conn:
             await seed_references(conn, first)
         self._referenced.update(first)
-
-    async def holds(
-        self,
-        *,
-        status: HoldStatus | None = HoldStatus.HELD,
-        symbol: str | None = None,
-        limit: int = 100,
-    ) -> list[Hold]:
-        async with self._engine.connect() as conn:
-            return await list_holds(conn, status=status, symbol=symbol, limit=limit)
-
-    async def release(self, hold_id: int) -> Released:
-        """An operator lets a held update in: appended to the intake as if accepted now (and
-        made its symbol's reference). HoldNotFound, or NotHeld when it is resolved already."""
-        async with self._engine.begin() as conn:
-            await _lock_and_notify(conn)
-            hold = await take_held(conn, hold_id, HoldStatus.RELEASED, "released by an operator")
-            (seq,) = await _insert(conn, [hold.update])
-            newest = await _newest_bars(conn, {hold.symbol})
-        too_old = hold.symbol in newest and hold.update.as_of <= newest[hold.symbol]
-        return Released(hold, seq, too_old)
-
-    async def discard(self, hold_id: int) -> Hold:
-        """An operator drops a held update. HoldNotFound, or NotHeld when resolved already."""
-        async with self._engine.begin() as conn:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
-            hold = await take_held(conn, hold_id, HoldStatus.DISCARDED, "discarded by an operator")
-        self.prints_discarded += 1
-        return hold
 
     async def after(self, seq: int, limit: int = 5_000) -> list[tuple[int, PriceUpdate]]:
         """The rows after ``seq``, in seq order (at most ``limit``)."""
@@ -348,7 +306,7 @@ class PriceIntake:
         return int(result.rowcount or 0)
 
 
-async def _lock_and_notify(conn: AsyncConnection) -> None:
+async def lock_appends(conn: AsyncConnection) -> None:
     # The notification goes out at commit, whenever it is asked for: one round trip.
     await conn.execute(
         text("SELECT pg_advisory_xact_lock(:key), pg_notify(:channel, '')"),
@@ -356,7 +314,7 @@ async def _lock_and_notify(conn: AsyncConnection) -> None:
     )
 
 
-async def _insert(conn: AsyncConnection, updates: Sequence[PriceUpdate]) -> list[int]:
+async def insert_rows(conn: AsyncConnection, updates: Sequence[PriceUpdate]) -> list[int]:
     if not updates:
         return []
     rows = [{"symbol": u.symbol, "price_update": u.model_dump(mode="json")} for u in updates]
@@ -367,7 +325,7 @@ async def _insert(conn: AsyncConnection, updates: Sequence[PriceUpdate]) -> list
     return [row.seq for row in result]
 
 
-async def _newest_bars(conn: AsyncConnection, symbols: set[str]) -> dict[str, datetime]:
+async def newest_bars(conn: AsyncConnection, symbols: set[str]) -> dict[str, datetime]:
     """Per symbol, the market time of the newest bar made of its rows (when one was)."""
     if not symbols:
         return {}

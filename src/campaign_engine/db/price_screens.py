@@ -14,21 +14,17 @@ after a crash never see one; a restart or a change of leader changes nothing her
   ``discarded`` (refuted by the next update, replaced by a second bad print, or dropped by an
   operator) or ``released`` (an operator let it in).
 
-An operator's release appends the held update to the intake like any accepted update: it
-reaches the campaigns at its own market time, or, when its symbol has made a bar at or after
-that time already, it is too late for any campaign and counted as such (``too_old``), like any
-late update; it becomes the reference either way.
+What an operator sees of them and does with them: db/price_holds.py.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 import structlog
-from sqlalchemy import Row, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -45,18 +41,6 @@ class HoldStatus(StrEnum):
     CONFIRMED = "confirmed"
     RELEASED = "released"
     DISCARDED = "discarded"
-
-
-@dataclass(frozen=True, slots=True)
-class Hold:
-    hold_id: int
-    symbol: str
-    update: PriceUpdate
-    reference: Decimal
-    held_at: datetime
-    status: HoldStatus
-    resolved_at: datetime | None
-    resolution: str | None
 
 
 @dataclass(slots=True)
@@ -101,7 +85,7 @@ async def screen_batch(
         if entry.changed and entry.screen.reference is not None
     ]
     if changed:
-        await _set_references(conn, changed)
+        await set_references(conn, changed)
     return batch
 
 
@@ -180,12 +164,12 @@ async def _resolve(
         return
     status, why = resolution
     said = f"{why} (as of {by.as_of.isoformat()}, {by.bar_low:f}..{by.bar_high:f})"
-    await _set_status(conn, entry.hold_id, status, said)
+    await set_hold_status(conn, entry.hold_id, status, said)
     log.warning("price_hold_resolved", symbol=by.symbol, hold_id=entry.hold_id, status=status.value)
     entry.hold_id = None
 
 
-async def _set_status(
+async def set_hold_status(
     conn: AsyncConnection, hold_id: int, status: HoldStatus, why: str
 ) -> datetime | None:
     """The hold's new status; when it was resolved (the transaction's time)."""
@@ -198,7 +182,7 @@ async def _set_status(
     return resolved
 
 
-async def _set_references(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
+async def set_references(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
     statement = upsert(price_screens)
     await conn.execute(
         statement.on_conflict_do_update(
@@ -220,58 +204,3 @@ async def references(conn: AsyncConnection) -> dict[str, PriceValue]:
     """Every symbol's last accepted price."""
     rows = await conn.execute(select(price_screens.c.symbol, price_screens.c.reference))
     return {r.symbol: PriceValue(r.reference) for r in rows}
-
-
-# --- what an operator sees and does ----------------------------------------------------------
-
-
-class HoldNotFound(LookupError):
-    pass
-
-
-class NotHeld(Exception):
-    def __init__(self, hold: Hold) -> None:
-        super().__init__(f"price hold {hold.hold_id} is {hold.status.value}, no longer held")
-        self.hold = hold
-
-
-async def list_holds(
-    conn: AsyncConnection, *, status: HoldStatus | None, symbol: str | None, limit: int
-) -> list[Hold]:
-    """The newest holds first."""
-    query = select(price_holds).order_by(price_holds.c.hold_id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(price_holds.c.status == status.value)
-    if symbol is not None:
-        query = query.where(price_holds.c.symbol == symbol)
-    return [_hold_of(row) for row in await conn.execute(query)]
-
-
-async def take_held(conn: AsyncConnection, hold_id: int, status: HoldStatus, why: str) -> Hold:
-    """Resolve a held update by an operator (``RELEASED`` or ``DISCARDED``); the caller holds
-    the append lock, and on release appends the update in the same transaction. A release
-    makes the update the symbol's reference."""
-    row = (await conn.execute(select(price_holds).where(price_holds.c.hold_id == hold_id))).first()
-    if row is None:
-        raise HoldNotFound(f"no price hold {hold_id}")
-    hold = _hold_of(row)
-    if hold.status is not HoldStatus.HELD:
-        raise NotHeld(hold)
-    resolved_at = await _set_status(conn, hold_id, status, why)
-    if status is HoldStatus.RELEASED:
-        await _set_references(conn, [{"symbol": hold.symbol, "reference": hold.update.last}])
-    log.warning("price_hold_resolved", symbol=hold.symbol, hold_id=hold_id, status=status.value)
-    return replace(hold, status=status, resolved_at=resolved_at, resolution=why)
-
-
-def _hold_of(row: Row[Any]) -> Hold:
-    return Hold(
-        hold_id=row.hold_id,
-        symbol=row.symbol,
-        update=PriceUpdate.model_validate(row.price_update),
-        reference=row.reference,
-        held_at=row.held_at,
-        status=HoldStatus(row.status),
-        resolved_at=row.resolved_at,
-        resolution=row.resolution,
-    )
