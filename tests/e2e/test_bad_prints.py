@@ -49,6 +49,7 @@ async def _post_bad_print(api: httpx.AsyncClient) -> dict[str, Any]:
     (hold,) = (await ok(await api.get(f"{V1}/prices/held")))["holds"]
     assert (hold["symbol"], hold["status"], hold["reference"]) == ("AAPL", "held", "148.6")
     assert Decimal(hold["update"]["price"]) == D(BAD)
+    assert hold["low"] == hold["high"] == BAD  # plain notation
     held: dict[str, Any] = hold
     return held
 

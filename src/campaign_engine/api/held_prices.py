@@ -36,6 +36,9 @@ class HeldPriceOut(BaseModel):
     hold_id: int
     symbol: str
     update: PriceUpdate = Field(description="the update as POST /prices accepted it")
+    as_of: UtcTime = Field(description="its market time")
+    low: DecimalStr = Field(description="its lowest price (a tick's price)")
+    high: DecimalStr = Field(description="its highest price (a tick's price)")
     reference: DecimalStr = Field(description="the symbol's last accepted price when held")
     held_at: UtcTime
     status: Literal["held", "confirmed", "released", "discarded"]
@@ -48,6 +51,9 @@ class HeldPriceOut(BaseModel):
             hold_id=hold.hold_id,
             symbol=hold.symbol,
             update=hold.update,
+            as_of=hold.update.as_of,
+            low=hold.update.bar_low,
+            high=hold.update.bar_high,
             reference=hold.reference,
             held_at=hold.held_at,
             status=hold.status.value,
