@@ -26,6 +26,7 @@ from campaign_engine.messages import (
     workflow_id_for,
 )
 from campaign_engine.publisher import CampaignDirectory, Gone, PricePublisher, SendFailed
+from campaign_engine.publisher_screen import PrintScreens
 from campaign_engine.settings import TASK_QUEUE, Settings
 from campaign_engine.temporal import connect
 from campaign_engine.workflows.details import initial_search_attributes
@@ -214,4 +215,7 @@ class CampaignClient:
             raise SendFailed(f"{campaign_id}: {error}") from error
 
     def publisher(self, directory: CampaignDirectory, **options: Any) -> PricePublisher:
+        """A price publisher sending through this client; its ``publish`` screens bad prints
+        with the policy's band unless ``screen`` says otherwise."""
+        options.setdefault("screen", PrintScreens(self.policy.bad_print_band_pct))
         return PricePublisher(self.deliver_price, directory, **options)

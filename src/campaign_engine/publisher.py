@@ -9,6 +9,11 @@ such campaigns again every ``catch_up`` interval, so the last bar before a quiet
 a campaign approved just after it too. An update older than the bar its symbol has already
 sent is counted and logged (``updates_too_old``), never dropped in silence.
 
+Bad prints (SPEC section 11): the durable intake screens what the API accepted before it is
+journaled (db/price_screens.py), so the rows ``accept`` takes have passed already. Updates
+given straight to ``publish`` (``campaigns prices``) pass through the publisher's own
+``screen`` (publisher_screen.py), the same rule in memory.
+
 Each new bar of a symbol also goes, in order and before any campaign gets it, to the market
 ``listeners`` (the simulated exchange, which fills resting orders on it): a fill the bar made
 reaches a campaign before the bar does, as at a real venue.
@@ -44,6 +49,7 @@ from campaign_engine.price_targets import MarketListener as MarketListener
 from campaign_engine.price_targets import OpenCampaign as OpenCampaign
 from campaign_engine.price_targets import SendFailed as SendFailed
 from campaign_engine.publisher_campaigns import CampaignCursors
+from campaign_engine.publisher_screen import PrintScreens
 from campaign_engine.publisher_symbols import SymbolBars, Symbols
 
 log = structlog.get_logger("campaign_engine.publisher")
@@ -65,8 +71,10 @@ class PricePublisher:
         listeners: Sequence[MarketListener] = (),
         journal: DeliveryJournal | None = None,
         prune_every: timedelta = timedelta(minutes=5),
+        screen: PrintScreens | None = None,
     ) -> None:
         self._send = send
+        self._screen = screen  # bad prints, for ``publish`` (the intake screens its own rows)
         self._listeners = tuple(listeners)
         self._directory = directory
         self._journal = journal
@@ -156,6 +164,15 @@ class PricePublisher:
                 uncertain=self._campaigns.uncertain,
             )
 
+    @property
+    def updates_held(self) -> int:
+        """Updates ``publish`` held back as bad prints (SPEC section 11)."""
+        return 0 if self._screen is None else self._screen.held_count
+
+    def still_held(self) -> list[PriceUpdate]:
+        """The updates held back and neither confirmed nor refuted yet: never published."""
+        return [] if self._screen is None else self._screen.held()
+
     def accept(self, update: PriceUpdate, seq: int | None = None) -> bool:
         """Merge one update into its symbol's next bar, without sending anything; ``seq`` is
         its intake row. False when it is older than a bar its symbol has made already (no
@@ -163,11 +180,14 @@ class PricePublisher:
         return self._symbols.accept(update, seq)
 
     async def publish(self, update: PriceUpdate, seq: int | None = None) -> bool:
-        """``accept`` the update and send its symbol's bar if one is due."""
-        accepted = self.accept(update, seq)
-        if accepted:
+        """Screen the update for a bad print (with a ``screen``), ``accept`` what passes and
+        send its symbol's bar if one is due. False when nothing was taken (held back, or too
+        old)."""
+        taken = [update] if self._screen is None else self._screen.judge(update)
+        accepted = [self.accept(u, seq) for u in taken]
+        if any(accepted):
             await self.flush_due([update.symbol])
-        return accepted
+        return bool(accepted) and all(accepted)
 
     async def flush_due(self, symbols: Sequence[str]) -> int:
         """Send the bars of ``symbols`` whose interval has passed since their last one."""

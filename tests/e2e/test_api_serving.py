@@ -119,6 +119,7 @@ async def test_health_and_openapi(stack: Stack, api: httpx.AsyncClient) -> None:
         assert await ok(await app.post(f"{V1}/prices", json=tick_now("149")), 202) == {
             "accepted": 1,
             "too_old": 0,
+            "held": 0,
         }
     docs = await api.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
@@ -134,6 +135,9 @@ async def test_health_and_openapi(stack: Stack, api: httpx.AsyncClient) -> None:
         f"{V1}/campaigns/{{campaign_id}}/events",
         f"{V1}/campaigns/{{campaign_id}}/bars",
         f"{V1}/campaigns/{{campaign_id}}/invalidate",
+        f"{V1}/prices/held",
+        f"{V1}/prices/held/{{hold_id}}/release",
+        f"{V1}/prices/held/{{hold_id}}/discard",
         f"{V1}/portfolio",
         f"{V1}/portfolio/trading-state",
         f"{V1}/policy",

@@ -105,7 +105,7 @@ async def test_the_worked_story_with_exact_numbers(stack: Stack, api: httpx.Asyn
 
     # The first target: the Spring sells 166 at 150 (+249) and trails its stop to breakeven.
     first = await ok(await api.post(f"{V1}/prices", json=tick_now("150.00")), 202)
-    assert first == {"accepted": 1, "too_old": 0}
+    assert first == {"accepted": 1, "too_old": 0, "held": 0}
 
     async def first_target_booked() -> bool:
         return bool((await api.get(f"{V1}/portfolio")).json()["realized_pnl"] == "249")
@@ -121,7 +121,7 @@ async def test_the_worked_story_with_exact_numbers(stack: Stack, api: httpx.Asyn
         for n, p in enumerate(["156.00", "159.00", "162.00"], start=1)
     ]
     laddered = await ok(await api.post(f"{V1}/prices", json=ladder), 202)
-    assert laddered == {"accepted": 3, "too_old": 0}
+    assert laddered == {"accepted": 3, "too_old": 0, "held": 0}
     await persisted_status(stack, CAMPAIGN, CampaignStatus.COMPLETED)
 
     done = await ok(await api.get(f"{V1}/campaigns/{CAMPAIGN}"))

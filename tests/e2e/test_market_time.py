@@ -105,7 +105,7 @@ async def test_a_price_older_than_what_was_sent_is_counted_not_lost_in_silence(
     answer = await ok(
         await api.post(f"{V1}/prices", json=[_price(LAST_YEAR, 5, price="150.30")]), 202
     )
-    assert answer == {"accepted": 1, "too_old": 0}
+    assert answer == {"accepted": 1, "too_old": 0, "held": 0}
 
     async def arrived() -> bool:
         state = await stack.client.status(plan.campaign_id)
@@ -115,7 +115,7 @@ async def test_a_price_older_than_what_was_sent_is_counted_not_lost_in_silence(
     late = await ok(
         await api.post(f"{V1}/prices", json=[_price(LAST_YEAR, 3, price="140.00")]), 202
     )
-    assert late == {"accepted": 1, "too_old": 1}
+    assert late == {"accepted": 1, "too_old": 1, "held": 0}
     state = await stack.client.status(plan.campaign_id)
     assert state is not None and state.last_price == D("150.30")
     assert not state.is_closed  # the late low never reached the stop

@@ -38,7 +38,7 @@ async def test_prices_accepted_by_an_api_that_stopped_reach_the_campaign(stack: 
             await api.post(f"{V1}/prices", json=[tick_now("150.10"), tick_now("148.70", 0.5)]),
             202,
         )
-        assert accepted == {"accepted": 2, "too_old": 0}
+        assert accepted == {"accepted": 2, "too_old": 0, "held": 0}
     before = await stack.client.status(plan.campaign_id)
     assert before is not None and before.status is CampaignStatus.MARKUP  # not delivered
 

@@ -101,7 +101,7 @@ async def _open_shares(stack: Stack, campaign_id: str, update: PriceUpdate) -> D
 
 async def _post(api: httpx.AsyncClient, update: PriceUpdate) -> None:
     answer = await ok(await api.post(f"{V1}/prices", json=update.model_dump(mode="json")), 202)
-    assert answer == {"accepted": 1, "too_old": 0}
+    assert answer == {"accepted": 1, "too_old": 0, "held": 0}
 
 
 async def test_an_entry_rests_then_it_and_a_target_fill_in_parts_as_bars_trade_through(

@@ -61,7 +61,7 @@ async def _state(stack: Stack, campaign_id: str) -> CampaignState:
 
 async def _post_and_wait(run: SimRun, campaign_id: str, update: PriceUpdate) -> None:
     answer = await ok(await run.api.post(f"{V1}/prices", json=update.model_dump(mode="json")), 202)
-    assert answer == {"accepted": 1, "too_old": 0}
+    assert answer == {"accepted": 1, "too_old": 0, "held": 0}
 
     async def taken() -> bool:
         seen = (await _state(run.stack, campaign_id)).last_price_at

@@ -122,7 +122,11 @@ async def test_a_price_accepted_while_the_worker_is_down_closes_the_campaign_aft
         # The API takes the price that crosses the stop while no worker runs...
         crossing = [tick("148.00", 5).model_dump(mode="json")]
         answer = await api.post(f"{V1}/prices", json=crossing)
-        assert answer.status_code == 202 and answer.json() == {"accepted": 1, "too_old": 0}
+        assert answer.status_code == 202 and answer.json() == {
+            "accepted": 1,
+            "too_old": 0,
+            "held": 0,
+        }
         await asyncio.sleep(1.5)  # flushed by the publisher to the campaign's workflow
         worker.start()
         # ... and the campaign takes it once a worker is back: stopped out, nothing lost.

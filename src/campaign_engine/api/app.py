@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.api import bars, campaigns, portfolio, signals
+from campaign_engine.api import bars, campaigns, held_prices, portfolio, signals
 from campaign_engine.api.dashboard import install_dashboard
 from campaign_engine.api.docs import install_docs
 from campaign_engine.api.errors import install_error_handlers
@@ -110,6 +110,7 @@ def create_app(
         signals.router,
         campaigns.router,
         bars.router,
+        held_prices.router,
         portfolio.router,
         portfolio.health,
         live_socket.router,

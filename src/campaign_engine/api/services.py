@@ -51,7 +51,7 @@ class Services:
         self.engine = engine
         self.read_model = ReadModel(engine)
         self.prices = prices
-        self.intake = PriceIntake(engine)
+        self.intake = PriceIntake(engine, band_pct=client.policy.bad_print_band_pct)
         self.live_timeout = live_timeout
 
     async def live_state(self, campaign_id: str) -> CampaignState | None:

@@ -22,6 +22,7 @@ router = APIRouter(tags=["signals and prices"])
 log = structlog.get_logger("campaign_engine.api")
 
 MAX_BATCH = 1_000
+_SEED_TIMEOUT = 2.0  # seconds
 _INVALID: dict[int | str, dict[str, Any]] = {
     HTTPStatus.UNPROCESSABLE_ENTITY.value: {
         "description": "invalid input, named field by field; nothing was decided"
@@ -41,6 +42,16 @@ _PENDING = (
 
 def _refused(refusal: CampaignRefused) -> HTTPException:
     return HTTPException(HTTPStatus.UNPROCESSABLE_ENTITY, str(refusal))
+
+
+async def _seed_references(services: Services, signals: list[EntrySignal]) -> None:
+    """A symbol's first price is screened for a bad print against the entry price of the
+    first signal given for it (db/price_screens.py). Best effort, briefly: the decision is
+    made, and the symbol's first price becomes its reference otherwise."""
+    try:
+        await asyncio.wait_for(services.intake.seed(signals), _SEED_TIMEOUT)
+    except Exception as error:
+        log.warning("price_references_not_seeded", count=len(signals), error=repr(error))
 
 
 async def _announce_approvals(
@@ -78,6 +89,7 @@ async def submit_signal(services: ServicesDep, signal: EntrySignal) -> Allocatio
         plan = await within_bound(services, services.client.submit(signal), pending=_PENDING)
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
+    await _seed_references(services, [signal])
     await _announce_approvals(services, [(signal, plan)])
     return AllocationPlanOut.model_validate(plan)
 
@@ -103,6 +115,7 @@ async def submit_batch(
         )
     except CampaignRefused as refusal:
         raise _refused(refusal) from None
+    await _seed_references(services, signals)
     by_id = {s.signal_id: s for s in signals}
     await _announce_approvals(services, [(by_id[p.signal_id], p) for p in plans])
     return AllocationPlanOut.many(plans)
@@ -115,7 +128,9 @@ async def submit_batch(
     description="Each update is merged into its symbol's next bar and reaches the open "
     "campaigns on that symbol within about half a second (SPEC section 9). 202 means the "
     "updates are stored durably (a restart of the API loses none); 503 (Retry-After) means "
-    "the database is down and none of them was accepted.",
+    "the database is down and none of them was accepted. An update further from its "
+    "symbol's last accepted price than the policy's `bad_print_band_pct` is held back until "
+    "the next update confirms or refutes it (`held`; GET /prices/held).",
     dependencies=Authorized,
     responses=_INVALID,
 )
@@ -131,10 +146,10 @@ async def publish_prices(
     if appended.seqs:
         await _at_most(services, services.prices.taken(appended.seqs[-1]))
     try:
-        await PriceBars(services.engine).record(batch)
+        await PriceBars(services.engine).record(appended.taken)  # not what is held back
     except Exception as error:  # the chart misses them; the campaigns have them
         log.warning("price_bars_not_recorded", count=len(batch), error=repr(error))
-    return PricesAcceptedOut(accepted=len(batch), too_old=appended.too_old)
+    return PricesAcceptedOut(accepted=len(batch), too_old=appended.too_old, held=appended.held)
 
 
 async def _at_most(services: Services, sending: Coroutine[Any, Any, object]) -> None:

@@ -19,7 +19,7 @@ No clock, no I/O: the same timeline always plays the same way.
 """
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from itertools import repeat
@@ -28,6 +28,7 @@ from typing import Literal
 from uuid import UUID
 
 from campaign_engine.backtest.open_book import OpenBook
+from campaign_engine.backtest.screen import screen_timeline
 from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Timeline
 from campaign_engine.backtest.trading import PlayTrading
 from campaign_engine.domain.campaign import Outcome, apply_fill, decide_batch, is_stale, on_price
@@ -78,6 +79,7 @@ class BacktestRun:
     events: tuple[CampaignEvent, ...]
     snapshots: tuple[Snapshot, ...]
     marks: dict[str, PriceValue]
+    bad_prints: tuple[PriceUpdate, ...] = ()  # bars the screen dropped (SPEC section 11)
 
     @property
     def campaigns(self) -> list[CampaignState]:
@@ -287,5 +289,8 @@ class Backtest:
 def run_backtest(
     timeline: Timeline, policy: Policy = DEFAULT_POLICY, progress: Progress | None = None
 ) -> BacktestRun:
-    """Play ``timeline`` from nothing with ``policy`` (its starting equity included)."""
-    return Backtest(policy).play(timeline, progress)
+    """Play ``timeline`` from nothing with ``policy`` (its starting equity included), its bad
+    prints screened out first as the live intake screens them (backtest/screen.py)."""
+    screened = screen_timeline(timeline, policy.bad_print_band_pct)
+    run = Backtest(policy).play(screened.timeline, progress)
+    return replace(run, bad_prints=screened.dropped) if screened.dropped else run

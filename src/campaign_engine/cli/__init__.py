@@ -2,16 +2,16 @@
 any Temporal and PostgreSQL given by the environment (TEMPORAL_ADDRESS, DATABASE_URL, ...).
 
 The commands live by what they do: ``stack`` (dev, demo, worker, api), ``inputs`` (submit,
-prices), ``reads`` (status, list), ``backtest`` (in process, no stack); ``common`` holds what
-they share. Each loads what it needs when it runs, so that ``campaigns --help`` and the read
-commands stay light."""
+prices), ``held`` (bad prints: held, release, discard), ``reads`` (status, list),
+``backtest`` (in process, no stack); ``common`` holds what they share. Each loads what it
+needs when it runs, so that ``campaigns --help`` and the read commands stay light."""
 
 import os
 import sys
 
 import typer
 
-from campaign_engine.cli import backtest, inputs, reads, stack, trading
+from campaign_engine.cli import backtest, held, inputs, reads, stack, trading
 from campaign_engine.cli.common import Failure, say
 
 __all__ = ["Failure", "app", "main"]
@@ -29,6 +29,9 @@ app.command()(stack.worker)
 app.command()(stack.api)
 app.command()(inputs.submit)
 app.command()(inputs.prices)
+app.command()(held.held)
+app.command()(held.release)
+app.command()(held.discard)
 app.command()(reads.status)
 app.command("list")(reads.list_campaigns)
 app.command("trading-state")(trading.trading_state)

@@ -147,5 +147,12 @@ def _play(
     from campaign_engine.cli.backtest_summary import summary
 
     summary(report, out, every, " and ".join(str(path) for path in written))
+    if run.bad_prints:  # SPEC section 11: held as bad prints and never confirmed
+        out.print(f"{len(run.bad_prints)} bar(s) dropped as bad prints:", highlight=False)
+        for bar in run.bad_prints[:20]:
+            out.print(
+                f"  {bar.symbol} {bar.as_of.isoformat()} {bar.bar_low:f}..{bar.bar_high:f}",
+                highlight=False,
+            )
     for path in written:
         out.print(f"wrote {path}", highlight=False)

@@ -2,7 +2,7 @@
 each read from a file or stdin."""
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,9 @@ from campaign_engine.cli.common import (
     read_settings,
     run,
 )
+
+if TYPE_CHECKING:
+    from campaign_engine.domain.market import PriceUpdate
 
 
 def submit(
@@ -58,22 +61,37 @@ def prices(
 
     updates = parse(lambda: parse_prices(read_text(file), file))
 
-    async def main() -> tuple[int, int, int]:
+    async def main() -> tuple[int, int, int, list["PriceUpdate"]]:
         from campaign_engine.db.engine import create_engine_for
+        from campaign_engine.db.price_screens import references
+        from campaign_engine.publisher_screen import PrintScreens
 
         settings = read_settings()
         client = await campaign_client(settings)
         engine = create_engine_for(database_url(settings), pool_size=2)
         try:
-            async with client.publisher(DatabaseDirectory(engine)) as publisher:
+            async with engine.connect() as conn:  # each symbol's last price POST /prices took
+                screen = PrintScreens(settings.policy.bad_print_band_pct, await references(conn))
+            async with client.publisher(DatabaseDirectory(engine), screen=screen) as publisher:
                 for update in updates:
                     await publisher.publish(update)
-            return publisher.updates_received, publisher.signals_sent, publisher.updates_too_old
+            return (
+                publisher.updates_received,
+                publisher.signals_sent,
+                publisher.updates_too_old,
+                publisher.still_held(),
+            )
         finally:
             await engine.dispose()
 
-    received, sent, too_old = run(main())
+    received, sent, too_old, held = run(main())
     out.print(f"published {received} update(s) as {sent} signal(s) to campaigns")
     if too_old:
         # Older than a bar its symbol had sent already: no campaign could take them.
         out.print(f"{too_old} update(s) were older than what their symbol had sent: not used")
+    for update in held:
+        # Never confirmed: the file ended with it held (SPEC section 11).
+        out.print(
+            f"held as a bad print, not published: {update.symbol} at {update.as_of.isoformat()} "
+            f"({update.bar_low:f}..{update.bar_high:f})"
+        )

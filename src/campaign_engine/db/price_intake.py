@@ -12,6 +12,10 @@ has delivered it.
   sends it exactly that span again first, which the campaign either takes or ignores whole as
   stale. Never a bar reaching back over prices it has evaluated already.
 
+Every append first screens its updates for bad prints (db/price_screens.py), under the same
+lock: what is held back never enters the intake (an operator's release of it appends it
+then, under that lock too: db/price_holds.py).
+
 Every API process appends; one at a time delivers (publisher_leader.py), reading the rows after
 the last it read in ``seq`` order. ``seq`` is drawn inside the append's transaction, so two
 appends committing in the other order would let that reader skip the row committed second: an
@@ -32,23 +36,29 @@ tables stay bounded by symbols x window and by open campaigns.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
+import structlog
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from campaign_engine.db.price_screens import screen_batch, seed_references
 from campaign_engine.db.schema import (
     campaigns,
     price_deliveries,
     price_intake,
     price_intake_cursors,
 )
-from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.market import EntrySignal, PriceUpdate
+from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.vocabulary import CampaignStatus
 
 CHANNEL = "price_intake"  # notified by every append, at its commit
 APPEND_LOCK = 0x70726963_65617070  # transaction lock: one append at a time, seq = commit order
 DELIVERY_LOCK = 0x70726963_6564656C  # session lock: the one process that delivers
+
+log = structlog.get_logger("campaign_engine.prices")
 
 
 class NotLeader(Exception):
@@ -57,8 +67,11 @@ class NotLeader(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Appended:
-    seqs: list[int]  # the rows' seq, in the order given
+    seqs: list[int]  # the rows' seq, in the order appended (``taken``)
     too_old: int  # how many are not newer than a bar their symbol has made already
+    taken: list[PriceUpdate] = field(default_factory=list)  # what entered the intake, in order
+    held: int = 0  # updates held back as bad prints (db/price_screens.py)
+    discarded: int = 0  # held updates this append refuted or replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,39 +106,60 @@ class PriceIntake:
     """The intake; with ``leader_pid``, the journal of the process whose session (that backend
     pid) holds the delivery lock: its ``record`` fails with ``NotLeader`` once it does not."""
 
-    def __init__(self, engine: AsyncEngine, *, leader_pid: int | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        leader_pid: int | None = None,
+        band_pct: Decimal = DEFAULT_POLICY.bad_print_band_pct,
+    ) -> None:
         self._engine = engine
         self._leader_pid = leader_pid
+        self._band_pct = band_pct  # the policy's bad_print_band_pct
+        self.prints_held = 0  # by this process's appends
+        self.prints_discarded = 0
+        self._referenced: set[str] = set()  # symbols known to have a reference already
 
     def fenced(self, leader_pid: int) -> "PriceIntake":
-        return PriceIntake(self._engine, leader_pid=leader_pid)
+        return PriceIntake(self._engine, leader_pid=leader_pid, band_pct=self._band_pct)
 
     async def append(self, updates: Sequence[PriceUpdate]) -> Appended:
-        """Make ``updates`` durable, in one transaction; their ``seq``, in order, and how many
-        came too late for any campaign."""
+        """Screen ``updates`` for bad prints and make what passes durable, in one transaction;
+        their ``seq``, in order, and how many came too late for any campaign."""
         if not updates:
             return Appended([], 0)
-        rows = [{"symbol": u.symbol, "price_update": u.model_dump(mode="json")} for u in updates]
         async with self._engine.begin() as conn:
-            # The notification goes out at commit, whenever it is asked for: one round trip.
-            await conn.execute(
-                text("SELECT pg_advisory_xact_lock(:key), pg_notify(:channel, '')"),
-                {"key": APPEND_LOCK, "channel": CHANNEL},
+            await lock_appends(conn)
+            screened = await screen_batch(conn, updates, self._band_pct)
+            seqs = await insert_rows(conn, screened.taken)
+        newest = screened.newest_bars
+        self._referenced.update(u.symbol for u in screened.taken)
+        self.prints_held += screened.held
+        self.prints_discarded += screened.discarded
+        if screened.held or screened.discarded:
+            log.warning(
+                "prices_screened",
+                held=screened.held,
+                discarded=screened.discarded,
+                held_total=self.prints_held,
+                discarded_total=self.prints_discarded,
             )
-            # One INSERT ... RETURNING of many rows gives their seqs in the rows' order.
-            result = await conn.execute(
-                insert(price_intake).returning(price_intake.c.seq, sort_by_parameter_order=True),
-                rows,
-            )
-            seqs = [row.seq for row in result]
-            made = await conn.execute(
-                select(price_intake_cursors.c.symbol, price_intake_cursors.c.bar_as_of).where(
-                    price_intake_cursors.c.symbol.in_({u.symbol for u in updates})
-                )
-            )
-            newest = {r.symbol: r.bar_as_of for r in made if r.bar_as_of is not None}
-        too_old = sum(u.symbol in newest and u.as_of <= newest[u.symbol] for u in updates)
-        return Appended(seqs, too_old)
+        taken = screened.taken
+        too_old = sum(u.symbol in newest and u.as_of <= newest[u.symbol] for u in taken)
+        return Appended(seqs, too_old, taken, screened.held, screened.discarded)
+
+    async def seed(self, signals: Sequence[EntrySignal]) -> None:
+        """Each signal's symbol that has no reference price yet gets the first one's entry
+        price (db/price_screens.py); a round trip only for a symbol new to this process."""
+        first: dict[str, Decimal] = {}
+        for signal in signals:
+            if signal.symbol not in self._referenced:
+                first.setdefault(signal.symbol, signal.entry_price)
+        if not first:
+            return
+        async with self._engine.begin() as conn:
+            await seed_references(conn, first)
+        self._referenced.update(first)
 
     async def after(self, seq: int, limit: int = 5_000) -> list[tuple[int, PriceUpdate]]:
         """The rows after ``seq``, in seq order (at most ``limit``)."""
@@ -270,3 +304,34 @@ class PriceIntake:
                 )
             )
         return int(result.rowcount or 0)
+
+
+async def lock_appends(conn: AsyncConnection) -> None:
+    # The notification goes out at commit, whenever it is asked for: one round trip.
+    await conn.execute(
+        text("SELECT pg_advisory_xact_lock(:key), pg_notify(:channel, '')"),
+        {"key": APPEND_LOCK, "channel": CHANNEL},
+    )
+
+
+async def insert_rows(conn: AsyncConnection, updates: Sequence[PriceUpdate]) -> list[int]:
+    if not updates:
+        return []
+    rows = [{"symbol": u.symbol, "price_update": u.model_dump(mode="json")} for u in updates]
+    # One INSERT ... RETURNING of many rows gives their seqs in the rows' order.
+    result = await conn.execute(
+        insert(price_intake).returning(price_intake.c.seq, sort_by_parameter_order=True), rows
+    )
+    return [row.seq for row in result]
+
+
+async def newest_bars(conn: AsyncConnection, symbols: set[str]) -> dict[str, datetime]:
+    """Per symbol, the market time of the newest bar made of its rows (when one was)."""
+    if not symbols:
+        return {}
+    made = await conn.execute(
+        select(price_intake_cursors.c.symbol, price_intake_cursors.c.bar_as_of).where(
+            price_intake_cursors.c.symbol.in_(symbols)
+        )
+    )
+    return {r.symbol: r.bar_as_of for r in made if r.bar_as_of is not None}

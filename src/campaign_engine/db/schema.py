@@ -339,6 +339,39 @@ price_intake_cursors = Table(
     comment="per symbol, the last intake row merged into a bar the publisher has made",
 )
 
+# Bad prints (migration 0008; see db/price_screens.py and domain/print_screen.py). Prices are
+# NUMERIC without a scale here: a bad print is often one that no PRICE column holds exactly.
+price_screens = Table(
+    "price_screens",
+    metadata,
+    Column("symbol", SYMBOL, primary_key=True),
+    Column("reference", Numeric(), nullable=False, comment="the last accepted price"),
+    comment="per symbol, the last accepted price new updates are screened against",
+)
+
+price_holds = Table(
+    "price_holds",
+    metadata,
+    Column("hold_id", BigInteger, Identity(), primary_key=True),
+    Column("symbol", SYMBOL, nullable=False),
+    Column("price_update", JSONB, nullable=False),
+    Column("reference", Numeric(), nullable=False, comment="the last accepted price then"),
+    _ts("held_at", nullable=False),
+    Column("status", String(16), nullable=False),
+    _ts("resolved_at"),
+    Column("resolution", Text, nullable=True, comment="why it is no longer held"),
+    CheckConstraint(
+        "status IN ('held', 'confirmed', 'released', 'discarded')", name="ck_price_holds_status"
+    ),
+    Index(
+        "ux_price_holds_one_held",
+        "symbol",
+        unique=True,
+        postgresql_where=text("status = 'held'"),
+    ),
+    comment="price updates held back as bad prints, and what became of each",
+)
+
 price_deliveries = Table(
     "price_deliveries",
     metadata,

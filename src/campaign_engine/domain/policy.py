@@ -76,6 +76,12 @@ class Policy(BaseModel):
         description="trading halts once equity, realized plus unrealized, falls this % below "
         "its peak; unset: no drawdown limit",
     )
+    bad_print_band_pct: Percent = Field(
+        default=PercentValue(Decimal("25")),
+        description="a price update further than this from its symbol's last accepted price "
+        "is held until the next update confirms or refutes it (SPEC section 11); 0 turns the "
+        "screen off. One band for every symbol: a price update carries no timeframe",
+    )
     entry_order_ttl_bars: int = Field(
         default=3,
         ge=1,
@@ -138,10 +144,14 @@ class Policy(BaseModel):
     def policy_id(self) -> str:
         """Which policy this is: 16 hex digits of the SHA-256 of its canonical JSON (sorted
         keys, numbers without trailing zeros), so equal policies share an id however their
-        numbers were written, and any change of a setting makes another. A protection left off
-        (None) is not in it, so adding one to the engine leaves every earlier policy's id."""
-        dumped = self.model_dump(exclude_none=True)
-        canonical = json.dumps(_canonical(dumped), sort_keys=True, separators=(",", ":"))
+        numbers were written, and any change of a setting makes another (a setting added
+        later, ``_ADDED_SINCE_IDS``, counts only when it is not at its default)."""
+        settings = {
+            name: value
+            for name, value in self.model_dump().items()
+            if not (name in _ADDED_SINCE_IDS and value == _default(name))
+        }
+        canonical = json.dumps(_canonical(settings), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @property
@@ -164,6 +174,15 @@ class Policy(BaseModel):
         for symbol, group in self.correlation_groups.items():
             grouped.setdefault(group, set()).add(symbol)
         return {group: frozenset(symbols) for group, symbols in grouped.items()}
+
+
+_ADDED_SINCE_IDS = frozenset({"bad_print_band_pct", "max_daily_loss_pct", "max_drawdown_pct"})
+"""Settings added after plans began recording policy ids: at its default, such a setting is
+left out of the id, so a policy that was already in use keeps the id its plans recorded."""
+
+
+def _default(name: str) -> object:
+    return Policy.model_fields[name].get_default(call_default_factory=True)
 
 
 def _canonical(value: object) -> object:

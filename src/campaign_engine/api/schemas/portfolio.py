@@ -183,6 +183,10 @@ class PolicyOut(BaseModel):
         description="bars of the signal's timeframe an entry order rests before its unfilled "
         "rest is cancelled"
     )
+    bad_print_band_pct: DecimalStr = Field(
+        description="a price further than this (% of its symbol's last accepted price) is "
+        "held until the next update confirms or refutes it; 0: off"
+    )
 
     @classmethod
     def of(cls, policy: Policy) -> "PolicyOut":

@@ -69,3 +69,10 @@ class PricesAcceptedOut(BaseModel):
         description="of those, updates no campaign can use: not newer than a bar their symbol "
         "has already sent (counted and logged, not published)",
     )
+    held: int = Field(
+        default=0,
+        description="of those, updates held back as bad prints (SPEC section 11): further from "
+        "their symbol's last accepted price than the policy's bad_print_band_pct. Not "
+        "published until the next update confirms them or an operator releases them "
+        "(GET /prices/held)",
+    )

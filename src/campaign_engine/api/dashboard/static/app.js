@@ -1,6 +1,7 @@
 // The dashboard: first state from the REST API, then the live stream keeps it current.
 // Two views, by the address's hash: the overview (#/) and one campaign (#/campaigns/<id>).
 
+import { watchHeldPrints } from "./held.js";
 import { LiveStream } from "./live.js";
 import {
   campaignPage, campaignsTable, filtersForm, placeMeters, portfolioPanel,
@@ -234,6 +235,7 @@ function route() {
 }
 
 async function start() {
+  watchHeldPrints(document.getElementById("held-prints"), API);
   await loadOverview();
   render();
 }
