@@ -24,11 +24,11 @@ async def test_a_held_print_is_shown_until_the_next_price_refutes_it(
         await page.goto(api.url + "/")
         banner = page.locator("#held-prints")
         await expect(banner).to_be_hidden()
-        for price, seconds in (("148.60", 0), ("0.000000001", 1)):
+        for price, seconds in (("148.60", 0), ("0.01", 1)):
             assert (await http.post("/api/v1/prices", json=_tick(price, seconds))).is_success
         await expect(banner).to_be_visible(timeout=HELD_EVERY_MS)
         await expect(banner).to_contain_text("1 price update(s) held as bad prints")
-        await expect(banner).to_contain_text("AAPL 0.000000001 at ")
+        await expect(banner).to_contain_text("AAPL 0.01 at ")
         await expect(banner).to_contain_text("last accepted 148.6")
         assert (await http.post("/api/v1/prices", json=_tick("148.70", 2))).is_success
         await expect(banner).to_be_hidden(timeout=HELD_EVERY_MS)

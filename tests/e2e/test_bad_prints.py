@@ -1,8 +1,9 @@
 """Issue 21, item 3, first half: one bad tick must not empty the account. A price of
 0.000000001 posted for a symbol with an open campaign (a Spring at 148.50, stop 147.00) filled
-its stop there: -125,139 realised against 2,478 of planned risk. Now it is held (SPEC section
-11), listed under /prices/held, and acted on only when the next price confirms it or an
-operator releases it."""
+its stop there: -125,139 realised against 2,478 of planned risk. That value is now refused at
+the edge (finer than a price is kept); a bad tick within the value domain, 0.01 here, is held
+(SPEC section 11), listed under /prices/held, and acted on only when the next price confirms
+it or an operator releases it."""
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -17,7 +18,7 @@ from tests.e2e.api_fixtures import V1, api_client, body, ok, tick_now
 from tests.support.builders import D, signal
 from tests.support.harness import Stack, eventually, persisted_status
 
-BAD = "0.000000001"
+BAD = "0.01"
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ async def test_campaigns_prices_holds_a_bad_print_back(stack: Stack, tmp_path: P
     prices.write_text(
         "symbol,as_of,price\n"
         "AAPL,2099-01-01T00:00:00Z,148.60\n"
-        "AAPL,2099-01-01T00:01:00Z,0.000000001\n"
+        "AAPL,2099-01-01T00:01:00Z,0.01\n"
     )
     published = await campaigns(stack, "prices", str(prices))
     assert published.code == 0, published.err
@@ -39,11 +39,11 @@ async def test_campaigns_prices_holds_a_bad_print_back(stack: Stack, tmp_path: P
 
 async def test_held_release_and_discard(stack: Stack) -> None:
     intake = PriceIntake(stack.engine)
-    await intake.append([tick("148.60", 1), tick("0.000000001", 2)])
+    await intake.append([tick("148.60", 1), tick("0.01", 2)])
     (hold,) = await HeldPrices(stack.engine).holds()
     listed = await campaigns(stack, "held")
     assert listed.code == 0, listed.err
-    assert str(hold.hold_id) in listed.out and "0.000000001" in listed.out
+    assert str(hold.hold_id) in listed.out and "0.01" in listed.out
 
     discarded = await campaigns(stack, "discard", str(hold.hold_id))
     assert discarded.code == 0, discarded.err

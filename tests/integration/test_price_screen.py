@@ -21,7 +21,7 @@ from campaign_engine.domain.vocabulary import Pattern
 from tests.support.builders import bar, signal, tick
 
 D = Decimal
-BAD = "0.000000001"
+BAD = "0.01"
 
 
 @pytest.fixture
@@ -91,10 +91,10 @@ async def test_the_next_price_near_the_held_one_confirms_it_and_both_enter_in_or
 
 async def test_a_second_print_far_from_both_replaces_the_held_one(engine: AsyncEngine) -> None:
     intake = PriceIntake(engine)
-    appended = await intake.append([tick("100", 1), tick(BAD, 2), tick("20000000000", 3)])
+    appended = await intake.append([tick("100", 1), tick(BAD, 2), tick("1000000000", 3)])
     assert (appended.taken, appended.held, appended.discarded) == ([tick("100", 1)], 2, 1)
     (held,) = await HeldPrices(engine).holds()
-    assert held.update == tick("20000000000", 3)
+    assert held.update == tick("1000000000", 3)
     assert held.reference == D("100")
     (replaced,) = await HeldPrices(engine).holds(status=HoldStatus.DISCARDED)
     assert replaced.update == tick(BAD, 2)

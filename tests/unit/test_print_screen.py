@@ -45,14 +45,14 @@ def _play(updates: list[PriceUpdate], band: Decimal = BAND) -> list[tuple[Verdic
 @pytest.mark.parametrize(
     ("reference", "price", "verdict"),
     [
-        (None, "0.000000001", Verdict.PASSED),  # the first update has nothing to compare with
+        (None, "0.01", Verdict.PASSED),  # the first update has nothing to compare with
         ("100", "100", Verdict.PASSED),
         ("100", "125", Verdict.PASSED),  # exactly 25% away: within the band
         ("100", "75", Verdict.PASSED),
         ("100", "125.00000001", Verdict.HELD),
         ("100", "74.99999999", Verdict.HELD),
-        ("148.50", "0.000000001", Verdict.HELD),
-        ("100", "20000000000", Verdict.HELD),
+        ("148.50", "0.01", Verdict.HELD),
+        ("100", "1000000000", Verdict.HELD),
     ],
 )
 def test_a_tick_within_the_band_passes_and_one_beyond_is_held(
@@ -74,7 +74,7 @@ def test_a_tick_within_the_band_passes_and_one_beyond_is_held(
     [
         (("100", "110", "95", "105"), Verdict.PASSED),
         (("100", "125", "75", "100"), Verdict.PASSED),  # both extremes on the edges
-        (("100", "101", "0.000000001", "100"), Verdict.HELD),  # a bad low, a normal close
+        (("100", "101", "0.01", "100"), Verdict.HELD),  # a bad low, a normal close
         (("100", "200", "99", "100"), Verdict.HELD),  # a bad high
     ],
 )
@@ -95,10 +95,10 @@ def test_the_next_update_near_the_held_one_confirms_it_both_taken_in_order() -> 
 
 
 def test_the_next_update_near_the_last_accepted_price_refutes_it() -> None:
-    screen = screen_update(_screen("148.50"), tick("0.000000001", 1), BAND).screen
+    screen = screen_update(_screen("148.50"), tick("0.01", 1), BAND).screen
     screened = screen_update(screen, tick("148.40", 2), BAND)
     assert screened.verdict is Verdict.REFUTED
-    assert screened.discarded == tick("0.000000001", 1)
+    assert screened.discarded == tick("0.01", 1)
     assert screened.taken == (tick("148.40", 2),)
     assert screened.screen == _screen("148.40")
 
@@ -108,13 +108,13 @@ def test_refutation_is_judged_before_confirmation() -> None:
     # print is acted on only once the market has left the old price too.
     assert _play([tick("100", 0), tick("126", 1), tick("115", 2)])[2] == (Verdict.REFUTED, ["115"])
     # A bar whose low was one bad print and whose close is back: any normal price refutes it.
-    held = bar("100", "101", "0.000000001", "100.9", 1)
+    held = bar("100", "101", "0.01", "100.9", 1)
     screen = screen_update(_screen("100"), held, BAND).screen
     assert screen_update(screen, tick("100.9", 2), BAND).verdict is Verdict.REFUTED
 
 
 def test_a_second_print_far_from_both_replaces_the_held_one() -> None:
-    first, second = tick("0.000000001", 1), tick("20000000000", 2)
+    first, second = tick("0.01", 1), tick("1000000000", 2)
     screen = screen_update(_screen("100"), first, BAND).screen
     screened = screen_update(screen, second, BAND)
     assert screened.verdict is Verdict.REPLACED
@@ -125,9 +125,9 @@ def test_a_second_print_far_from_both_replaces_the_held_one() -> None:
 
 
 def test_a_band_of_zero_turns_the_screen_off() -> None:
-    assert _play([tick("100", 0), tick("0.000000001", 1)], band=D(0)) == [
+    assert _play([tick("100", 0), tick("0.01", 1)], band=D(0)) == [
         (Verdict.PASSED, ["100"]),
-        (Verdict.PASSED, ["0.000000001"]),
+        (Verdict.PASSED, ["0.01"]),
     ]
 
 
@@ -181,7 +181,7 @@ def _timeline(*updates: PriceUpdate) -> Timeline:
 
 
 def test_a_backtest_drops_a_refuted_print_and_the_campaign_stays_open() -> None:
-    updates = [tick("148.60", 1), tick("0.000000001", 2), tick("148.70", 3)]
+    updates = [tick("148.60", 1), tick("0.01", 2), tick("148.70", 3)]
     run = run_backtest(_timeline(*updates))
     (state,) = run.campaigns
     assert state.status is CampaignStatus.ACTIVE
@@ -211,7 +211,7 @@ def test_bars_read_from_files_are_screened_as_the_same_updates_would_be(tmp_path
     csv.write_text(
         "symbol,as_of,open,high,low,close\n"
         "AAPL,2024-10-15T14:31:00Z,148.50,148.70,148.40,148.60\n"
-        "AAPL,2024-10-15T14:32:00Z,148.60,148.60,0.000000001,148.55\n"  # a bad low
+        "AAPL,2024-10-15T14:32:00Z,148.60,148.60,0.01,148.55\n"  # a bad low
         "AAPL,2024-10-15T14:33:00Z,148.55,148.80,148.50,148.70\n"
         "MSFT,2024-10-15T14:31:00Z,400,401,399,400\n"
         "MSFT,2024-10-15T14:32:00Z,300,301,290,295\n"  # a crash the next bar confirms
@@ -239,7 +239,7 @@ def _bars(step: object) -> list[PriceUpdate]:
 
 def test_a_symbols_first_bar_is_screened_against_the_signal_given_before_it() -> None:
     # entry 148.50 at T0, then the symbol's very first price is the bad one
-    updates = [tick("0.000000001", 1), tick("148.70", 2)]
+    updates = [tick("0.01", 1), tick("148.70", 2)]
     run = run_backtest(_timeline(*updates))
     assert run.bad_prints == (updates[0],)
     assert run.campaigns[0].status is CampaignStatus.ACTIVE
