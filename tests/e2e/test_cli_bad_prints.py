@@ -18,9 +18,7 @@ async def test_campaigns_prices_holds_a_bad_print_back(stack: Stack, tmp_path: P
     await persisted_status(stack, CAMPAIGN, CampaignStatus.ACTIVE)
     prices = tmp_path / "prices.csv"
     prices.write_text(
-        "symbol,as_of,price\n"
-        "AAPL,2099-01-01T00:00:00Z,148.60\n"
-        "AAPL,2099-01-01T00:01:00Z,0.01\n"
+        "symbol,as_of,price\nAAPL,2099-01-01T00:00:00Z,148.60\nAAPL,2099-01-01T00:01:00Z,0.01\n"
     )
     published = await campaigns(stack, "prices", str(prices))
     assert published.code == 0, published.err
