@@ -78,7 +78,7 @@ def render_details(state: CampaignState, equity: MoneyValue) -> str:
     for p in state.positions:
         lines.append(
             f"- **{p.pattern.value}** {p.status.value}: {p.shares.normalize():f} shares @ "
-            f"{p.entry_price}, {p.open_shares.normalize():f} open, stop {p.stop}, "
+            f"{p.average_entry_price}, {p.open_shares.normalize():f} open, stop {p.stop}, "
             f"targets hit {p.targets_hit} of {len(p.targets)}, "
             f"realized {_signed(p.realized_pnl)}"
         )

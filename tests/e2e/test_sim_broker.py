@@ -140,6 +140,12 @@ async def test_an_entry_rests_then_it_and_a_target_fill_in_parts_as_bars_trade_t
     position = state.position_for(Pattern.SPRING)
     assert position is not None
     assert (position.shares, position.open_shares) == (D(333), D(333))
+    # The campaign books what the broker filled: 166 shares bought at 148.40, the open of the
+    # bar that opened below the 148.50 limit, so the shares cost less than planned.
+    assert position.entry_price == D("148.50")
+    assert position.filled_cost == D("49433.90")  # 166 x 148.50 + 166 x 148.40 + 1 x 148.50
+    assert position.average_entry_price == D("148.45015015")
+    assert position.open_risk == D("482.89999995")  # (148.45015015 - 147.00) x 333
     (record,) = [r for r in state.orders if r.order.client_order_id == entry_id]
     assert record.fill_ids == tuple(f"{entry_id}:{n}" for n in (1, 2, 3))
 
@@ -168,6 +174,22 @@ async def test_an_entry_rests_then_it_and_a_target_fill_in_parts_as_bars_trade_t
         await eventually(sold)
     assert await _booked(stack, target_id) == (OrderStatus.FILLED.value, D(166))
     assert await SimBroker(stack.engine, stack.settings.sim).position("AAPL") == D(167)
+    state = await stack.client.status(campaign_id)
+    assert state is not None
+    position = state.position_for(Pattern.SPRING)
+    assert position is not None
+    # Breakeven is what the shares cost, and the target's P&L is counted from it.
+    assert position.stop == D("148.45015015")
+    assert position.realized_pnl == D("257.27507510")  # 166 x (150.00 - 148.45015015)
+
+    async def read() -> bool:
+        answer = await ok(await api.get(f"{V1}/campaigns/{campaign_id}"))
+        (spring,) = answer["positions"]
+        prices = (D(spring["entry_price"]), D(spring["average_entry_price"]))
+        realized = D(spring["realized_pnl"])
+        return prices == (D("148.50"), D("148.45015015")) and realized == D("257.27507510")
+
+    await eventually(read)  # the read model shows both prices
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,10 @@ class _EntryTerms:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _FillTerms:
-    """Shares of an entry order filled, and the position's exits as they stand."""
+    """Shares of an entry order filled at ``price`` (the broker's), and the position's exits
+    as they stand. ``planned_price`` is the entry order's limit (the signal's price) and
+    ``average_price`` what all the position's shares cost on average after this fill; both
+    are None in events recorded before fills were booked at their price."""
 
     position_id: UUID
     pattern: Pattern
@@ -83,6 +86,8 @@ class _FillTerms:
     price: PriceValue
     stop: PriceValue
     targets: tuple[PriceValue, ...]
+    planned_price: PriceValue | None = None
+    average_price: PriceValue | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

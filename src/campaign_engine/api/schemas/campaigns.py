@@ -49,7 +49,10 @@ class PositionOut(BaseModel):
     pattern: Pattern
     symbol: str
     status: PositionStatus
-    entry_price: DecimalStr
+    entry_price: DecimalStr = Field(description="the planned price: the entry order's limit")
+    average_entry_price: DecimalStr = Field(
+        description="what the filled shares cost on average, at the broker's fill prices"
+    )
     initial_stop: DecimalStr
     stop: DecimalStr
     targets: list[DecimalStr]
@@ -77,6 +80,7 @@ class PositionOut(BaseModel):
             symbol=position.symbol,
             status=position.status,
             entry_price=position.entry_price,
+            average_entry_price=position.average_entry_price,
             initial_stop=position.initial_stop,
             stop=position.stop,
             targets=list(position.targets),
