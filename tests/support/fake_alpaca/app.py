@@ -36,6 +36,7 @@ class Fault:
     # "before" (run ``hook`` first: the market moves while the request is on its way)
     retry_after: str | None = None
     hook: Callable[[], object] | None = None
+    reset_in: int = 1  # a 429's X-RateLimit-Reset: this many whole seconds ahead
 
 
 @dataclass
@@ -106,16 +107,16 @@ class AlpacaApp:
 
     def _rate_limited(self, fault: Fault) -> Response:
         response = _error(429, 42910000, "rate limit exceeded")
-        response.headers.update(self._limit_headers(remaining=0))
+        response.headers.update(self._limit_headers(remaining=0, reset_in=fault.reset_in))
         if fault.retry_after is not None:
             response.headers["Retry-After"] = fault.retry_after
         return response
 
-    def _limit_headers(self, remaining: int) -> dict[str, str]:
+    def _limit_headers(self, remaining: int, reset_in: int = 1) -> dict[str, str]:
         return {
             "X-RateLimit-Limit": str(RATE_LIMIT),
             "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": str(int(time.time()) + 1),
+            "X-RateLimit-Reset": str(int(time.time()) + reset_in),
         }
 
     async def _place(self, request: Request) -> Response:

@@ -48,6 +48,7 @@ class Book:
     activities: list[Json] = field(default_factory=list)
     positions: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # qty, avg
     publish: Callable[[Json], None] = lambda event: None
+    duplicate_status: int = 422  # the status a taken client order id is refused with
 
     # --- orders ------------------------------------------------------------------------------
 
@@ -57,7 +58,7 @@ class Book:
         if len(client_order_id) > 128:
             raise Refused(422, 40010001, "client_order_id must be no more than 128 characters")
         if client_order_id in self.by_client_id:
-            raise Refused(422, 40010001, "client_order_id must be unique")
+            raise Refused(self.duplicate_status, 40010001, "client_order_id must be unique")
         symbol, side, kind = body.get("symbol"), body.get("side"), body.get("type")
         tif = body.get("time_in_force")
         qty, limit = _decimal(body, "qty"), _decimal(body, "limit_price")

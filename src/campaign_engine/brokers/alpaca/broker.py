@@ -6,7 +6,9 @@ What Alpaca does that shapes this:
   second POST with it is refused ``422 {"code": 40010001, "message": "client_order_id must
   be unique"}``. A submit retried after an answer was lost (a timeout, a 504, the activity
   retried) meets that refusal: it means "already placed", so the order is looked up by its
-  client order id and returned (checked to be the same order).
+  client order id and returned (checked to be the same order). The refusal is known by its
+  code and message, whatever 4xx status carries it (the status is not what Alpaca documents
+  for it, and a gateway in front may answer 400 or 409).
 - A refusal of the order itself (403 insufficient buying power, 422 invalid quantity...) is
   the broker's answer, returned as ``REJECTED`` with Alpaca's message; only failing to get an
   answer raises (``AlpacaUnavailable``), so that the activity retries.
@@ -205,8 +207,9 @@ def _text(value: Decimal) -> str:
 
 
 def _already_placed(refusal: AlpacaRefusal) -> bool:
+    """Alpaca's "client_order_id must be unique", on any 4xx: its code and its words."""
     return (
-        refusal.status == 422
+        400 <= refusal.status < 500
         and refusal.code == NOT_UNIQUE
         and "client_order_id" in refusal.message
         and "unique" in refusal.message
