@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.brokers.sim.broker import SimBroker
@@ -20,12 +20,20 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, broker_orders, campaign_exposure, orders
 from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.orders import Order
 from campaign_engine.domain.types import MoneyValue
-from campaign_engine.domain.vocabulary import OrderStatus, Pattern
+from campaign_engine.domain.vocabulary import (
+    CampaignStatus,
+    OrderPurpose,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Pattern,
+)
 from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
 from tests.e2e.api_fixtures import V1, api_client, ok, submit
-from tests.support.builders import bar, signal
+from tests.support.builders import T0, as_price, as_shares, bar, signal
 from tests.support.harness import Stack, end_running_campaigns, eventually
 
 D = Decimal
@@ -288,3 +296,84 @@ async def test_an_entry_filled_in_part_expires_and_the_broker_keeps_its_fills(
     # A later bar through the limit fills nothing more: the order has ended at the broker.
     await _post(api, bar("148.00", "148.40", "147.70", "148.10", 240))
     assert await _booked(stack, entry_id) == (OrderStatus.CANCELLED.value, D(166))
+
+
+@pytest.mark.parametrize(
+    "sim_config",
+    [SimConfig(fill_fraction=D("0.5"), wash_trade_rule=True, pending_cancels=True)],
+    indirect=True,
+)
+async def test_a_partly_filled_entry_then_a_break_of_the_range_ends_invalidated_and_flat(
+    sim_stack: Stack, api: httpx.AsyncClient
+) -> None:
+    """Issue 22: a broker that acknowledges a cancel before confirming it and refuses a market
+    sell while a buy on the symbol is open (Alpaca's wash-trade rule). The invalidation exit
+    waits until the unfilled entry is confirmed cancelled, then sells, and the campaign ends
+    INVALIDATED with nothing held at the broker."""
+    stack = sim_stack
+    sim = SimBroker(stack.engine, stack.settings.sim)
+    plan = await submit(api, signal(Pattern.SPRING))  # 333 at 148.50, stop 147.00
+    campaign_id = plan["campaign_id"]
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+
+    async def placed() -> bool:
+        return await _booked(stack, entry_id) is not None
+
+    await eventually(placed)
+    first = bar("149.00", "149.40", "148.20", "148.80", 20)  # fills half of the entry
+    await _post(api, first)
+
+    async def part_filled() -> bool:
+        return await _filled_shares(stack, campaign_id, first) == D(166)
+
+    await eventually(part_filled)
+
+    # The range breaks (below the Spring's stop, 147.00): exit everything and cancel the rest
+    # of the entry (which this bar, opening below the limit, filled further first).
+    breaks = bar("147.50", "147.60", "146.50", "146.80", 30)
+    await _post(api, breaks)
+
+    async def invalidated() -> bool:
+        state = await stack.client.status(campaign_id)
+        return state is not None and state.status is CampaignStatus.INVALIDATED
+
+    await eventually(invalidated)
+    # The part of the market sell that did not fill at once fills at the next bar's open.
+    await _post(api, bar("146.80", "147.00", "146.20", "146.40", 40))
+
+    async def flat() -> bool:
+        state = await stack.client.status(campaign_id)
+        assert state is not None
+        return (
+            state.status is CampaignStatus.INVALIDATED
+            and state.closed_at is not None
+            and await sim.position("AAPL") == D(0)
+        )
+
+    await eventually(flat, timeout=30)
+    assert await sim.blocking_buys(_market_sell(campaign_id)) == ()
+    async with stack.engine.connect() as conn:
+        refused = await conn.scalar(
+            select(func.count())
+            .select_from(audit_trail)
+            .where(audit_trail.c.campaign_id == campaign_id)
+            .where(audit_trail.c.data["kind"].astext == "ExitOrderFailed")
+        )
+    assert refused == 0  # the sell waited for the cancel: the broker never had to refuse it
+
+
+def _market_sell(campaign_id: str) -> Order:
+    return Order(
+        client_order_id=f"{campaign_id}:probe",
+        campaign_id=campaign_id,
+        position_id=uuid.uuid4(),
+        symbol="AAPL",
+        side=OrderSide.SELL,
+        order_type=OrderType.MARKET,
+        purpose=OrderPurpose.BY_HAND,
+        quantity=as_shares(1),
+        limit_price=None,
+        expected_price=as_price("146.60"),
+        created_at=T0,
+        correlation_id="probe",
+    )

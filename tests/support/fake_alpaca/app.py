@@ -59,6 +59,7 @@ class AlpacaApp:
         self.app = Starlette(
             routes=[
                 Route("/v2/orders", self._guarded(self._place), methods=["POST"]),
+                Route("/v2/orders", self._guarded(self._list), methods=["GET"]),
                 Route("/v2/orders:by_client_order_id", self._guarded(self._by_client_id)),
                 Route("/v2/orders/{order_id}", self._guarded(self._order)),
                 Route("/v2/orders/{order_id}", self._guarded(self._cancel), methods=["DELETE"]),
@@ -122,6 +123,11 @@ class AlpacaApp:
     async def _place(self, request: Request) -> Response:
         body = json.loads(await request.body())
         return _json(self.book.place(body if isinstance(body, dict) else {}))
+
+    async def _list(self, request: Request) -> Response:
+        if request.query_params.get("status", "open") != "open":
+            return _error(422, 40010001, "only status=open is served here")
+        return _json(self.book.open_orders(request.query_params.get("symbols")))
 
     async def _by_client_id(self, request: Request) -> Response:
         return _json(self.book.order_by_client_id(request.query_params.get("client_order_id", "")))
