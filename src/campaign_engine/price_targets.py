@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.db.price_intake import Delivery, Restored
@@ -58,8 +58,14 @@ class DatabaseDirectory:
 
     async def _read(self) -> None:
         open_statuses = (CampaignStatus.ACTIVE.value, CampaignStatus.MARKUP.value)
+        # An invalidated campaign not closed yet still holds shares it could not sell: each
+        # price offers them again (flat means flat, ``domain/campaign/flat.py``).
+        waiting_to_be_flat = and_(
+            campaigns.c.status == CampaignStatus.INVALIDATED.value,
+            campaigns.c.closed_at.is_(None),
+        )
         query = select(campaigns.c.campaign_id, campaigns.c.symbol, campaigns.c.created_at).where(
-            campaigns.c.status.in_(open_statuses)
+            or_(campaigns.c.status.in_(open_statuses), waiting_to_be_flat)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()

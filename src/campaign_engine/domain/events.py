@@ -247,6 +247,20 @@ class CampaignCompleted(_FinalMetrics):
     kind: Literal["CampaignCompleted"] = "CampaignCompleted"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlatteningRetried:
+    """A campaign that has ended still holds shares its exits could not sell (the broker
+    refused them and their attempts were used up): they are offered again, on a later price
+    or after the backoff, until the campaign is flat. Announced at every try."""
+
+    TYPE: ClassVar[EventType] = EventType.CAMPAIGN_UPDATED
+    kind: Literal["FlatteningRetried"] = "FlatteningRetried"
+    trigger: Literal["price", "backoff"]
+    price: PriceValue
+    held: QuantityValue
+    exit_orders: tuple[OrderLeg, ...]
+
+
 EventData = Annotated[
     CampaignCreated
     | EntryApproved
@@ -264,7 +278,8 @@ EventData = Annotated[
     | OrderCancelRequested
     | EntryReleased
     | ExitOrderFailed
-    | BrokerDifference,
+    | BrokerDifference
+    | FlatteningRetried,
     Field(discriminator="kind"),
 ]
 """Every kind of event, told apart by ``kind``."""

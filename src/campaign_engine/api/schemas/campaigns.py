@@ -140,6 +140,11 @@ class CampaignDetailOut(CampaignOut):
     )
     positions: list[PositionOut]
     metrics: MetricsOut
+    awaiting_flat: bool = Field(
+        default=False,
+        description="ended (INVALIDATED) while shares it bought are still held at the broker: "
+        "its exit is retried until it is flat",
+    )
 
 
 class PositionsOut(MetricsOut):
