@@ -4,6 +4,7 @@ bars posted to ``POST /api/v1/prices`` that trade through it fill it in parts, a
 campaign's position grows by the shares each part filled. A target leg then sells half at once
 and the rest on the next bar that reaches its level."""
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -33,6 +34,7 @@ from campaign_engine.domain.vocabulary import (
 from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
 from tests.e2e.api_fixtures import V1, api_client, ok, submit
+from tests.e2e.conftest import record_histories
 from tests.support.builders import T0, as_price, as_shares, bar, signal
 from tests.support.harness import Stack, end_running_campaigns, eventually
 
@@ -48,7 +50,10 @@ def sim_config(request: pytest.FixtureRequest) -> SimConfig:
 
 @pytest.fixture
 async def sim_stack(
-    temporal: WorkflowEnvironment, database_url: str, sim_config: SimConfig
+    temporal: WorkflowEnvironment,
+    database_url: str,
+    sim_config: SimConfig,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Stack]:
     """The production composition with ``BROKER=sim``."""
     settings = Settings(
@@ -64,6 +69,8 @@ async def sim_stack(
     client = CampaignClient(temporal.client, policy=settings.policy, task_queue=settings.task_queue)
     async with build_worker(temporal.client, engine, settings, channels=[]):
         yield Stack(client, engine, repository, settings)
+        if os.environ.get("RECORD_HISTORIES"):
+            await record_histories(temporal, settings.task_queue, request.node.name)
         await end_running_campaigns(temporal.client, settings.task_queue)
     await engine.dispose()
 
