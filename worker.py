@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxRestrictions
 
@@ -183,6 +184,7 @@ def build_worker(
             chosen_broker,
             CampaignHoldingReports(client),
             interval=timedelta(seconds=settings.reconcile_every_seconds),
+            meter=(client.service_client.config.runtime or Runtime.default()).metric_meter,
         ),
     ]
     persistence = PersistenceActivities(repository)

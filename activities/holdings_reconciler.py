@@ -17,7 +17,13 @@ does it for all of them, every ``interval``:
 4. the account's shares are apportioned among the symbol's campaigns (``domain.account``), and
    each campaign left short gets a ``holding_report`` signal with what it may count on and the
    revision that was computed against. The campaign books the difference only if it is still
-   at that revision with nothing in flight (``workflows/broker_link.py``).
+   at that revision with nothing in flight (``workflows/broker_link.py``);
+5. every difference is reported (``holdings_difference`` in the log, the
+   ``campaign_holdings_differences`` gauge and its ``_total`` counter): a symbol whose account
+   position is not what its campaigns hold open (short or surplus), a campaign that has ended
+   and still holds shares (an exit the broker would not take: flat means flat, even when the
+   counts agree), and a symbol whose campaigns have all ended lately (saved within
+   ``ENDED_LOOKBACK``) holding nothing while the account holds some.
 
 A round that fails (the database, the broker or Temporal down) is tried again after a backoff,
 with one ``dependency_down`` and one ``dependency_recovered`` line per outage.
@@ -27,7 +33,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -35,12 +41,13 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from temporalio.client import Client
+from temporalio.common import MetricMeter
 from temporalio.service import RPCError, RPCStatusCode
 
 from campaign_engine.background import BackgroundLoop
 from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.brokers.protocol import Broker
-from campaign_engine.db.holdings import SymbolBook, symbol_books
+from campaign_engine.db.holdings import SymbolBook, ended_flat_symbols, symbol_books
 from campaign_engine.domain.account import apportion, claimed
 from campaign_engine.messages import HOLDING_REPORT, HoldingReport, workflow_id_for
 
@@ -60,6 +67,23 @@ BROKER_READS = 4
 # a new revision anyway; the resend covers a run that ended without booking it (and a new run
 # loaded at the same revision).
 RESEND_AFTER_ROUNDS = 5
+
+# How far back symbols whose campaigns all ended are still compared with the account (each is
+# one broker read per round).
+ENDED_LOOKBACK = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingDifference:
+    """What the account holds of a symbol is not what the campaigns hold open."""
+
+    symbol: str
+    held: Decimal
+    """Shares the broker's account holds."""
+    claimed: Decimal
+    """Open shares of the symbol's campaigns."""
+    ended_campaigns: tuple[str, ...]
+    """Campaigns that have ended and still hold shares."""
 
 
 class HoldingReports(Protocol):
@@ -95,6 +119,8 @@ class Round:
     """Campaigns found short."""
     signalled: tuple[HoldingReport, ...]
     """Those signalled this round (not those signalled the same finding lately)."""
+    differences: tuple[HoldingDifference, ...] = ()
+    """Every difference found this round (see step 5)."""
 
 
 class _Failed(Exception):
@@ -126,6 +152,8 @@ class HoldingsReconciler(BackgroundLoop):
         *,
         interval: timedelta,
         resend_after_rounds: int = RESEND_AFTER_ROUNDS,
+        meter: MetricMeter | None = None,
+        ended_lookback: timedelta = ENDED_LOOKBACK,
     ) -> None:
         if interval <= timedelta(0):
             raise ValueError("interval must be positive")
@@ -139,6 +167,15 @@ class HoldingsReconciler(BackgroundLoop):
         self._interval = interval.total_seconds()
         self._stopping = asyncio.Event()
         self._resend_after = resend_after_rounds
+        self._ended_lookback = ended_lookback
+        meter = meter or MetricMeter.noop
+        self._differences_now = meter.create_gauge(
+            "campaign_holdings_differences",
+            "symbols and ended campaigns whose broker holding differs, in the last round",
+        )
+        self._differences_seen = meter.create_counter(
+            "campaign_holdings_differences_total", "holding differences found, over all rounds"
+        )
         self._rounds = 0
         # Each campaign signalled and still short: the report sent, and the round it was in.
         self._sent: dict[str, tuple[HoldingReport, int]] = {}
@@ -175,32 +212,59 @@ class HoldingsReconciler(BackgroundLoop):
                 await conn.execute(select(func.pg_advisory_unlock(RECONCILER_LOCK_KEY)))
 
     async def _round(self, conn: AsyncConnection) -> Round:
+        since = datetime.now(UTC) - self._ended_lookback
         async with _depending_on("database"):
             before = await symbol_books(conn)
+            flat_before = [s for s in await ended_flat_symbols(conn, since) if s not in before]
         self._retries["database"].succeeded()
         quiet = [s for s, book in before.items() if not book.orders_in_flight]
         async with _depending_on("broker"):
-            held = await self._positions(quiet)
+            held = await self._positions([*quiet, *flat_before])
         self._retries["broker"].succeeded()
         async with _depending_on("database"):
             after = await symbol_books(conn, quiet) if quiet else {}
+            flat_after = set(await ended_flat_symbols(conn, since)) if flat_before else set()
         skipped = tuple(s for s in quiet if not _unchanged(before[s], after.get(s)))
         reports: list[HoldingReport] = []
+        differences: list[HoldingDifference] = []
         for symbol in quiet:
             if symbol not in skipped:
                 reports += _short(symbol, held[symbol], before[symbol])
+                differences += _differences(symbol, held[symbol], before[symbol])
+        for symbol in flat_before:
+            if symbol in flat_after and held[symbol] != 0:
+                differences.append(HoldingDifference(symbol, held[symbol], Decimal(0), ()))
         self._rounds += 1
+        self._report(differences)
         signalled = await self._signal(reports)
         log.debug(
             "holdings_round",
-            symbols_read=len(quiet),
+            symbols_read=len(quiet) + len(flat_before),
             skipped=len(skipped),
             campaigns_short=len(reports),
             campaigns_signalled=len(signalled),
+            differences=len(differences),
         )
         return Round(
-            read=tuple(quiet), skipped=skipped, reports=tuple(reports), signalled=signalled
+            read=tuple(quiet),
+            skipped=skipped,
+            reports=tuple(reports),
+            signalled=signalled,
+            differences=tuple(differences),
         )
+
+    def _report(self, differences: Sequence[HoldingDifference]) -> None:
+        self._differences_now.set(len(differences))
+        if differences:
+            self._differences_seen.add(len(differences))
+        for d in differences:
+            log.warning(
+                "holdings_difference",
+                symbol=d.symbol,
+                held=str(d.held),
+                claimed=str(d.claimed),
+                ended_campaigns=list(d.ended_campaigns),
+            )
 
     async def _signal(self, reports: Sequence[HoldingReport]) -> tuple[HoldingReport, ...]:
         # Only the campaigns short now are remembered: one that was short and is not (or is
@@ -242,6 +306,15 @@ class HoldingsReconciler(BackgroundLoop):
             symbol=report.symbol,
         )
         return False
+
+
+def _differences(symbol: str, held: Decimal, book: SymbolBook) -> list[HoldingDifference]:
+    """The symbol's difference, if any: the account holds other than its campaigns' open
+    shares, or a campaign that has ended holds some (though the counts agree)."""
+    claims = claimed(book.claims)
+    if held == claims and not book.ended:
+        return []
+    return [HoldingDifference(symbol, held, claims, book.ended)]
 
 
 def _unchanged(before: SymbolBook, after: SymbolBook | None) -> bool:

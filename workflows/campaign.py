@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.workflows.changes import ChangeQueue, ChangeRefused
     from campaign_engine.workflows.commands import CampaignCommands
     from campaign_engine.workflows.details import UiView
+    from campaign_engine.workflows.flat_retries import FlatRetries
     from campaign_engine.workflows.payloads import SignalInbox, parse
     from campaign_engine.workflows.price_inbox import PriceInbox
     from campaign_engine.workflows.quarantine import quarantined
@@ -81,6 +82,7 @@ class CampaignWorkflow:
             self._changes,
             longest_poll=timedelta(seconds=params.reconcile_every_seconds),
         )
+        self._flat = FlatRetries(self._lock, lambda: self._state, self._commit, self._changes)
         self._commands = CampaignCommands(
             params.campaign_id,
             params.policy,
@@ -88,9 +90,11 @@ class CampaignWorkflow:
             lambda: self._state,
             self._commit,
             self._settled,
+            flatten=self._flat.wanted,
         )
         self._ui = UiView()
         self._poll_clock: asyncio.Task[None] | None = None
+        self._flat_clock: asyncio.Task[None] | None = None
 
     # --- run ------------------------------------------------------------------------------
 
@@ -107,6 +111,7 @@ class CampaignWorkflow:
             # ended or failed): the broker may have done things meanwhile.
             await self._reconcile()
         self._poll_clock = asyncio.create_task(self._broker.keep_poll_time())
+        self._flat_clock = asyncio.create_task(self._flat.keep_trying())
         while True:
             await self._wait_for_work()
             while not self._idle():

@@ -14,7 +14,13 @@ from typing import Protocol
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from campaign_engine.domain.campaign import Outcome, change_status, invalidate, on_price
+    from campaign_engine.domain.campaign import (
+        Outcome,
+        change_status,
+        invalidate,
+        needs_flattening,
+        on_price,
+    )
     from campaign_engine.domain.errors import CampaignError, Refusal
     from campaign_engine.domain.market import PriceUpdate
     from campaign_engine.domain.policy import Policy
@@ -37,7 +43,10 @@ class CampaignCommands:
         state: Callable[[], CampaignState | None],
         commit: Commit,
         settled: Callable[[], Awaitable[None]],
+        *,
+        flatten: Callable[[], bool] = lambda: False,
     ) -> None:
+        self._flatten = flatten
         self._campaign_id = campaign_id
         self._policy = policy
         self._lock = lock
@@ -50,9 +59,17 @@ class CampaignCommands:
             state = self._state()
             if state is None:
                 return
+            # Asked only where a price would retry an ended campaign's unsold shares, so that
+            # runs recorded before replay as they ran (see ``workflows/flat_retries.py``).
+            flatten = needs_flattening(state) and self._flatten()
             try:
                 outcome = on_price(
-                    state, update, self._policy, update.as_of, price_correlation_id(update)
+                    state,
+                    update,
+                    self._policy,
+                    update.as_of,
+                    price_correlation_id(update),
+                    flatten=flatten,
                 )
             except CampaignError as error:  # e.g. another symbol: ignore, loudly
                 workflow.logger.warning("price update refused: %s", error)

@@ -12,8 +12,9 @@ from temporalio.common import (
     TypedSearchAttributes,
 )
 
+from campaign_engine.domain.campaign.flat import awaiting_flat
 from campaign_engine.domain.ledger import summarize
-from campaign_engine.domain.money import percent_of, plus
+from campaign_engine.domain.money import percent_of, plus, total
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MoneyValue, PercentValue
 from campaign_engine.domain.vocabulary import PositionStatus
@@ -80,7 +81,7 @@ def render_details(state: CampaignState, equity: MoneyValue) -> str:
     for p in state.positions:
         lines.append(
             f"- **{p.pattern.value}** {p.status.value}: {p.shares.normalize():f} shares @ "
-            f"{p.entry_price}, {p.open_shares.normalize():f} open, stop {p.stop}, "
+            f"{p.average_entry_price}, {p.open_shares.normalize():f} open, stop {p.stop}, "
             f"targets hit {p.targets_hit} of {len(p.targets)}, "
             f"realized {_signed(p.realized_pnl)}"
         )
@@ -97,6 +98,9 @@ def render_details(state: CampaignState, equity: MoneyValue) -> str:
     ]
     if state.invalidation_reason:
         lines += ["", f"Invalidated: {state.invalidation_reason}"]
+    if awaiting_flat(state):
+        held = total(p.open_shares for p in state.positions)
+        lines += ["", f"**Waiting to be flat**: {held.normalize():f} shares still held, retried"]
     return "\n".join(lines)
 
 

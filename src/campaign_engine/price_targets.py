@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.db.price_intake import Delivery, Restored
@@ -57,10 +57,16 @@ class DatabaseDirectory:
         return self._by_symbol.get(symbol, [])
 
     async def _read(self) -> None:
-        # Every campaign not ended takes prices: a QUARANTINED one still runs its exits.
+        # Every campaign not ended takes prices: a QUARANTINED one still runs its exits, and an
+        # invalidated one not closed yet still holds shares it could not sell: each price offers
+        # them again (flat means flat, ``domain/campaign/flat.py``).
         ended = [status.value for status in CampaignStatus if status.is_terminal]
+        waiting_to_be_flat = and_(
+            campaigns.c.status == CampaignStatus.INVALIDATED.value,
+            campaigns.c.closed_at.is_(None),
+        )
         query = select(campaigns.c.campaign_id, campaigns.c.symbol, campaigns.c.created_at).where(
-            campaigns.c.status.notin_(ended)
+            or_(campaigns.c.status.notin_(ended), waiting_to_be_flat)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()

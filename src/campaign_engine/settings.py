@@ -188,6 +188,8 @@ _SIM_ENV = {
     "SIM_BUYING_POWER": "buying_power",
     "SIM_REJECT_RATE": "reject_rate",
     "SIM_SEED": "seed",
+    "SIM_WASH_TRADE_RULE": "wash_trade_rule",
+    "SIM_PENDING_CANCELS": "pending_cancels",
 }
 POLICY_FILE = "CAMPAIGNS_POLICY"
 

@@ -83,7 +83,7 @@ def campaign_panel(state: CampaignState, equity: MoneyValue) -> Panel:
         positions.add_row(
             p.pattern.value,
             p.status.value,
-            str(p.entry_price),
+            str(p.average_entry_price),
             str(p.stop),
             f"{p.targets_hit}/{len(p.targets)}",
             f"{p.open_shares.normalize():f} / {p.shares.normalize():f}",

@@ -18,10 +18,10 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail
 from campaign_engine.domain.policy import Policy
-from campaign_engine.domain.vocabulary import OrderStatus, Pattern, PositionStatus
+from campaign_engine.domain.vocabulary import CampaignStatus, OrderStatus, Pattern, PositionStatus
 from campaign_engine.messages import ORDER_UPDATE, workflow_id_for
 from campaign_engine.settings import Settings
-from tests.support.builders import signal
+from tests.support.builders import bar, signal, tick
 from tests.support.fake_alpaca import KEY_ID, SECRET, FakeAlpaca, serving
 from tests.support.harness import Stack, end_running_campaigns, eventually
 from tests.support.worker_process import WorkerProcess, worker_environment
@@ -197,3 +197,111 @@ async def test_a_fill_made_while_the_worker_was_down_is_booked_once_from_alpacas
     assert record.fill_ids == (f"{entry_id}:fill:100", f"{entry_id}:fill:333")
     spring = state.position_for(Pattern.SPRING)
     assert spring is not None and spring.open_shares == D(333)
+
+
+# --- issue 22: the broker's word is the ledger ------------------------------------------------
+
+
+async def _placed(fake: FakeAlpaca, client_order_id: str) -> None:
+    async def there() -> bool:
+        return client_order_id in fake.book.by_client_id
+
+    await eventually(there, timeout=30)
+
+
+async def test_fills_better_than_the_limit_are_booked_at_their_price(alpaca: AlpacaStack) -> None:
+    """The issue's run: AAPL filled 133 @ 148.50 and 200 @ 148.45. Breakeven is the average
+    fill and the realized P&L is the broker's books': 240.28, not 230.28."""
+    stack, worker, fake = alpaca.stack, alpaca.worker, alpaca.fake
+    worker.start()
+
+    async def stream_connected() -> bool:
+        return fake.listening >= 1
+
+    await eventually(stream_connected, timeout=60)
+    plan = await stack.client.submit(signal(Pattern.SPRING))
+    campaign_id = plan.campaign_id
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+    await _placed(fake, entry_id)
+    fake.fill(entry_id, D(133), D("148.50"))
+    fake.fill(entry_id, D(200), D("148.45"))
+
+    async def position_is(open_shares: Decimal, stop: Decimal | None = None) -> bool:
+        state = await stack.client.status(campaign_id)
+        spring = state.position_for(Pattern.SPRING) if state is not None else None
+        return (
+            spring is not None
+            and spring.open_shares == open_shares
+            and spring.shares == D(333)
+            and (stop is None or spring.stop == stop)
+        )
+
+    await eventually(lambda: position_is(D(333)), timeout=30)
+    # t1 (150.00) crossed: its leg of 166 fills at 150.35; the stop trails to the average fill.
+    await stack.client.send_price(campaign_id, bar("150.35", "150.50", "150.20", "150.40", 60))
+    target_id = f"{campaign_id}:SPRING:TARGET_1"
+    await _placed(fake, target_id)
+    fake.fill(target_id, D(166), D("150.35"))
+    await eventually(lambda: position_is(D(167), D("148.46996997")), timeout=30)
+    # The price falls through breakeven: the other 167 are sold at 148.04.
+    await stack.client.send_price(campaign_id, tick("148.04", 120))
+    stop_id = f"{campaign_id}:SPRING:STOP"
+    await _placed(fake, stop_id)
+    fake.fill(stop_id, D(167), D("148.04"))
+
+    async def closed() -> bool:
+        state = await stack.client.status(campaign_id)
+        return state is not None and state.closed_at is not None
+
+    await eventually(closed, timeout=30)
+    state = await stack.client.status(campaign_id)
+    assert state is not None
+    assert state.realized_pnl == D("240.28")  # 166 x 150.35 + 167 x 148.04 - 49,440.50
+    assert state.status is CampaignStatus.COMPLETED
+    assert fake.book.positions.get("AAPL") is None  # flat at the broker
+
+
+async def test_a_partly_filled_entry_then_a_break_of_the_range_ends_invalidated_and_flat(
+    alpaca: AlpacaStack,
+) -> None:
+    """The issue's other run: 20 shares of the entry filled, the price broke the range. Alpaca
+    acknowledges the entry's cancel first (pending_cancel) and refuses a market sell beside
+    it; the sell goes out once the cancel is confirmed, and nothing is left held."""
+    stack, worker, fake = alpaca.stack, alpaca.worker, alpaca.fake
+    fake.book.cancel_confirm_after = 0.3
+    worker.start()
+
+    async def stream_connected() -> bool:
+        return fake.listening >= 1
+
+    await eventually(stream_connected, timeout=60)
+    plan = await stack.client.submit(signal(Pattern.SPRING))
+    campaign_id = plan.campaign_id
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+    await _placed(fake, entry_id)
+    fake.fill(entry_id, D(20), D("148.50"))
+
+    async def holds(shares: Decimal) -> bool:
+        state = await stack.client.status(campaign_id)
+        spring = state.position_for(Pattern.SPRING) if state is not None else None
+        return spring is not None and spring.open_shares == shares
+
+    await eventually(lambda: holds(D(20)), timeout=30)
+    await stack.client.send_price(campaign_id, bar("147.50", "147.60", "146.50", "146.80", 60))
+    sell_id = f"{campaign_id}:SPRING:INVALIDATION"
+    await _placed(fake, sell_id)
+    assert fake.order(entry_id)["status"] == "canceled"  # confirmed before the sell went
+    fake.fill(sell_id, D(20), D("146.90"))
+
+    async def flat() -> bool:
+        state = await stack.client.status(campaign_id)
+        return (
+            state is not None
+            and state.status is CampaignStatus.INVALIDATED
+            and state.closed_at is not None
+        )
+
+    await eventually(flat, timeout=30)
+    assert fake.book.positions.get("AAPL") is None
+    posted = [r for r in fake.requests if r.method == "POST" and r.path == "/v2/orders"]
+    assert len(posted) == 2  # the entry and the one sell: nothing refused, nothing retried

@@ -4,13 +4,14 @@ bars posted to ``POST /api/v1/prices`` that trade through it fill it in parts, a
 campaign's position grows by the shares each part filled. A target leg then sells half at once
 and the rest on the next bar that reaches its level."""
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.brokers.sim.broker import SimBroker
@@ -20,12 +21,21 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, broker_orders, campaign_exposure, orders
 from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.domain.orders import Order
 from campaign_engine.domain.types import MoneyValue
-from campaign_engine.domain.vocabulary import OrderStatus, Pattern
+from campaign_engine.domain.vocabulary import (
+    CampaignStatus,
+    OrderPurpose,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Pattern,
+)
 from campaign_engine.settings import Settings
 from campaign_engine.worker import build_worker
 from tests.e2e.api_fixtures import V1, api_client, ok, submit
-from tests.support.builders import bar, signal
+from tests.e2e.conftest import record_histories
+from tests.support.builders import T0, as_price, as_shares, bar, signal
 from tests.support.harness import Stack, end_running_campaigns, eventually
 
 D = Decimal
@@ -40,7 +50,10 @@ def sim_config(request: pytest.FixtureRequest) -> SimConfig:
 
 @pytest.fixture
 async def sim_stack(
-    temporal: WorkflowEnvironment, database_url: str, sim_config: SimConfig
+    temporal: WorkflowEnvironment,
+    database_url: str,
+    sim_config: SimConfig,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Stack]:
     """The production composition with ``BROKER=sim``."""
     settings = Settings(
@@ -56,6 +69,8 @@ async def sim_stack(
     client = CampaignClient(temporal.client, policy=settings.policy, task_queue=settings.task_queue)
     async with build_worker(temporal.client, engine, settings, channels=[]):
         yield Stack(client, engine, repository, settings)
+        if os.environ.get("RECORD_HISTORIES"):
+            await record_histories(temporal, settings.task_queue, request.node.name)
         await end_running_campaigns(temporal.client, settings.task_queue)
     await engine.dispose()
 
@@ -140,6 +155,12 @@ async def test_an_entry_rests_then_it_and_a_target_fill_in_parts_as_bars_trade_t
     position = state.position_for(Pattern.SPRING)
     assert position is not None
     assert (position.shares, position.open_shares) == (D(333), D(333))
+    # The campaign books what the broker filled: 166 shares bought at 148.40, the open of the
+    # bar that opened below the 148.50 limit, so the shares cost less than planned.
+    assert position.entry_price == D("148.50")
+    assert position.filled_cost == D("49433.90")  # 166 x 148.50 + 166 x 148.40 + 1 x 148.50
+    assert position.average_entry_price == D("148.45015015")
+    assert position.open_risk == D("482.89999995")  # (148.45015015 - 147.00) x 333
     (record,) = [r for r in state.orders if r.order.client_order_id == entry_id]
     assert record.fill_ids == tuple(f"{entry_id}:{n}" for n in (1, 2, 3))
 
@@ -168,6 +189,22 @@ async def test_an_entry_rests_then_it_and_a_target_fill_in_parts_as_bars_trade_t
         await eventually(sold)
     assert await _booked(stack, target_id) == (OrderStatus.FILLED.value, D(166))
     assert await SimBroker(stack.engine, stack.settings.sim).position("AAPL") == D(167)
+    state = await stack.client.status(campaign_id)
+    assert state is not None
+    position = state.position_for(Pattern.SPRING)
+    assert position is not None
+    # Breakeven is what the shares cost, and the target's P&L is counted from it.
+    assert position.stop == D("148.45015015")
+    assert position.realized_pnl == D("257.27507510")  # 166 x (150.00 - 148.45015015)
+
+    async def read() -> bool:
+        answer = await ok(await api.get(f"{V1}/campaigns/{campaign_id}"))
+        (spring,) = answer["positions"]
+        prices = (D(spring["entry_price"]), D(spring["average_entry_price"]))
+        realized = D(spring["realized_pnl"])
+        return prices == (D("148.50"), D("148.45015015")) and realized == D("257.27507510")
+
+    await eventually(read)  # the read model shows both prices
 
 
 @pytest.mark.parametrize(
@@ -266,3 +303,84 @@ async def test_an_entry_filled_in_part_expires_and_the_broker_keeps_its_fills(
     # A later bar through the limit fills nothing more: the order has ended at the broker.
     await _post(api, bar("148.00", "148.40", "147.70", "148.10", 240))
     assert await _booked(stack, entry_id) == (OrderStatus.CANCELLED.value, D(166))
+
+
+@pytest.mark.parametrize(
+    "sim_config",
+    [SimConfig(fill_fraction=D("0.5"), wash_trade_rule=True, pending_cancels=True)],
+    indirect=True,
+)
+async def test_a_partly_filled_entry_then_a_break_of_the_range_ends_invalidated_and_flat(
+    sim_stack: Stack, api: httpx.AsyncClient
+) -> None:
+    """Issue 22: a broker that acknowledges a cancel before confirming it and refuses a market
+    sell while a buy on the symbol is open (Alpaca's wash-trade rule). The invalidation exit
+    waits until the unfilled entry is confirmed cancelled, then sells, and the campaign ends
+    INVALIDATED with nothing held at the broker."""
+    stack = sim_stack
+    sim = SimBroker(stack.engine, stack.settings.sim)
+    plan = await submit(api, signal(Pattern.SPRING))  # 333 at 148.50, stop 147.00
+    campaign_id = plan["campaign_id"]
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+
+    async def placed() -> bool:
+        return await _booked(stack, entry_id) is not None
+
+    await eventually(placed)
+    first = bar("149.00", "149.40", "148.20", "148.80", 20)  # fills half of the entry
+    await _post(api, first)
+
+    async def part_filled() -> bool:
+        return await _filled_shares(stack, campaign_id, first) == D(166)
+
+    await eventually(part_filled)
+
+    # The range breaks (below the Spring's stop, 147.00): exit everything and cancel the rest
+    # of the entry (which this bar, opening below the limit, filled further first).
+    breaks = bar("147.50", "147.60", "146.50", "146.80", 30)
+    await _post(api, breaks)
+
+    async def invalidated() -> bool:
+        state = await stack.client.status(campaign_id)
+        return state is not None and state.status is CampaignStatus.INVALIDATED
+
+    await eventually(invalidated)
+    # The part of the market sell that did not fill at once fills at the next bar's open.
+    await _post(api, bar("146.80", "147.00", "146.20", "146.40", 40))
+
+    async def flat() -> bool:
+        state = await stack.client.status(campaign_id)
+        assert state is not None
+        return (
+            state.status is CampaignStatus.INVALIDATED
+            and state.closed_at is not None
+            and await sim.position("AAPL") == D(0)
+        )
+
+    await eventually(flat, timeout=30)
+    assert await sim.blocking_buys(_market_sell(campaign_id)) == ()
+    async with stack.engine.connect() as conn:
+        refused = await conn.scalar(
+            select(func.count())
+            .select_from(audit_trail)
+            .where(audit_trail.c.campaign_id == campaign_id)
+            .where(audit_trail.c.data["kind"].astext == "ExitOrderFailed")
+        )
+    assert refused == 0  # the sell waited for the cancel: the broker never had to refuse it
+
+
+def _market_sell(campaign_id: str) -> Order:
+    return Order(
+        client_order_id=f"{campaign_id}:probe",
+        campaign_id=campaign_id,
+        position_id=uuid.uuid4(),
+        symbol="AAPL",
+        side=OrderSide.SELL,
+        order_type=OrderType.MARKET,
+        purpose=OrderPurpose.BY_HAND,
+        quantity=as_shares(1),
+        limit_price=None,
+        expected_price=as_price("146.60"),
+        created_at=T0,
+        correlation_id="probe",
+    )

@@ -231,6 +231,23 @@ async def test_a_cancel_that_loses_the_race_to_a_fill_reports_the_fill(
     assert fake.order(ENTRY)["status"] == "filled"
 
 
+@pytest.mark.parametrize("status", [400, 409])
+async def test_a_taken_client_order_id_is_known_by_code_and_message_on_any_4xx(
+    fake: FakeAlpaca, broker: AlpacaBroker, status: int
+) -> None:
+    """Issue 22: a duplicate answered with another 4xx than 422 is still "already placed"."""
+    fake.book.duplicate_status = status
+    fake.lose_next_answer("POST", "/v2/orders")
+    with pytest.raises(AlpacaUnavailable):
+        await broker.submit(entry_order())  # placed, but the answer never came
+    fake.fill(ENTRY, D(100), D("149.95"))
+
+    again = await broker.submit(entry_order())
+
+    assert len(fake.book.orders) == 1 and _posts(fake) == 2
+    assert (again.status, again.filled_quantity) == (OrderStatus.OPEN, D(100))
+
+
 async def test_an_order_alpaca_does_not_know_is_unknown(broker: AlpacaBroker) -> None:
     with pytest.raises(UnknownBrokerOrder):
         await broker.get_order("nobody:SPRING:ENTRY")
@@ -255,6 +272,22 @@ async def test_a_429_is_waited_out_as_alpaca_asks(fake: FakeAlpaca, broker: Alpa
     asked = [r for r in fake.requests if r.path == "/v2/orders:by_client_order_id"]
     assert len(asked) == 2
     assert asked[1].at - asked[0].at >= 0.95  # Retry-After: 1
+
+
+async def test_a_429_without_retry_after_waits_until_the_rate_limit_resets(
+    fake: FakeAlpaca, broker: AlpacaBroker
+) -> None:
+    """Alpaca's 429 names no Retry-After, only ``X-RateLimit-Reset`` (epoch seconds): the
+    next request waits until then."""
+    await broker.submit(entry_order())
+    fake.rate_limit_next("GET", "/v2/orders:by_client_order_id", retry_after=None, reset_in=2)
+
+    report = await broker.get_order(ENTRY)
+
+    assert report.status is OrderStatus.OPEN
+    asked = [r for r in fake.requests if r.path == "/v2/orders:by_client_order_id"]
+    assert len(asked) == 2
+    assert asked[1].at - asked[0].at >= 1.0  # the reset was 2 whole seconds ahead
 
 
 async def test_still_rate_limited_after_backing_off_raises_for_a_retry(

@@ -11,17 +11,22 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
-from campaign_engine.activities.holdings_reconciler import RECONCILER_LOCK_KEY, HoldingsReconciler
+from campaign_engine.activities.holdings_reconciler import (
+    RECONCILER_LOCK_KEY,
+    HoldingDifference,
+    HoldingsReconciler,
+)
 from campaign_engine.brokers.paper import PaperBroker
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.holdings import symbol_claims
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.domain.vocabulary import OrderPurpose, OrderStatus, Pattern
 from campaign_engine.messages import HoldingReport, PersistRequest
-from tests.support.builders import T0, Book, signal, trading_range
+from tests.support.builders import T0, Book, signal, tick, trading_range
 from tests.support.harness import eventually
 from tests.support.resting_broker import sell_by_hand, trade_by_hand
+from tests.unit.test_flat_means_flat import invalidated_with_its_exit_refused
 
 D = Decimal
 
@@ -257,3 +262,52 @@ async def test_a_broker_outage_is_logged_once_and_the_rounds_go_on(engine: Async
 
 async def _sent(reports: Reports) -> bool:
     return bool(reports.sent)
+
+
+# --- differences (issue 22: flat means flat) ---------------------------------------------------
+
+
+async def test_an_ended_campaign_still_holding_shares_is_a_difference_though_counts_agree(
+    engine: AsyncEngine,
+) -> None:
+    """The issue's run: INVALIDATED, its exit refused until its attempts ran out, the shares
+    still held at the broker. The account and the campaign agree on 333, and that is the
+    problem: the campaign has ended."""
+    broker = invalidated_with_its_exit_refused()
+    state = broker.book.state
+    await CampaignRepository(engine).save(
+        PersistRequest(revision=1, state=state, events=tuple(broker.book.events))
+    )
+    await trade_by_hand(engine, "AAPL", "BUY", D(333))
+    account, reports = Account(engine), Reports()
+
+    with capture_logs() as logs:
+        done = await reconciler(engine, account, reports).reconcile_once()
+
+    assert done is not None and reports.sent == []  # nothing is missing
+    assert done.differences == (HoldingDifference("AAPL", D(333), D(333), (state.campaign_id,)),)
+    (logged,) = [e for e in logs if e["event"] == "holdings_difference"]
+    assert logged["ended_campaigns"] == [state.campaign_id]
+
+
+async def test_a_symbol_whose_campaigns_ended_flat_but_the_account_holds_is_a_difference(
+    engine: AsyncEngine,
+) -> None:
+    broker = invalidated_with_its_exit_refused()
+    broker.book.price(tick("146.30", minutes=180))  # offered again, and this time it sells
+    last = broker.order(OrderPurpose.INVALIDATION, 4)
+    broker.fill(last, 333, "146.30", minutes=180)
+    broker.report(last, OrderStatus.FILLED)
+    assert broker.book.state.closed_at is not None
+    await CampaignRepository(engine).save(
+        PersistRequest(revision=1, state=broker.book.state, events=tuple(broker.book.events))
+    )
+    account, reports = Account(engine), Reports()
+    done = await reconciler(engine, account, reports).reconcile_once()
+    assert done is not None and done.differences == ()  # flat on both sides
+    assert account.read == ["AAPL"]  # read all the same: it ended lately
+
+    await trade_by_hand(engine, "AAPL", "BUY", D(20))  # the account holds what nobody claims
+    done = await reconciler(engine, account, reports).reconcile_once()
+    assert done is not None
+    assert done.differences == (HoldingDifference("AAPL", D(20), D(0), ()),)

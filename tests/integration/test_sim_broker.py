@@ -5,6 +5,7 @@ submits and the position."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -286,3 +287,40 @@ async def test_the_position_is_what_filled_bought_less_sold(engine: AsyncEngine)
     )
     assert await broker.position("AAPL") == D(167)
     assert await broker.position("MSFT") == D(0)
+
+
+async def test_the_wash_trade_rule_refuses_a_sell_that_could_trade_against_an_open_buy(
+    engine: AsyncEngine,
+) -> None:
+    """As Alpaca: a market sell (or a sell limit at or below the buy's limit) is refused while
+    a buy on the symbol is open, a cancel acknowledged but not confirmed included; a target
+    above the buy's limit is not."""
+    config = SimConfig(fill_fraction=D("0.5"), wash_trade_rule=True, pending_cancels=True)
+    broker, exchange = SimBroker(engine, config), SimExchange(engine, config, Pushes())
+    buy = entry()
+    await broker.submit(buy)
+    await exchange.on_bar(bar("149.00", "149.50", "148.10", "148.70", 60))  # 166 bought
+    stop = exit_order(OrderPurpose.STOP, quantity="166", expected="147", limit=None, minutes=61)
+    target = exit_order(
+        OrderPurpose.TARGET_1, quantity="83", expected="150", limit="150.00", minutes=61
+    )
+    assert await broker.blocking_buys(stop) == (buy.client_order_id,)
+    assert await broker.blocking_buys(target) == ()
+    assert (await broker.submit(target)).status is OrderStatus.OPEN
+
+    pending = await broker.cancel(buy.client_order_id)
+    assert (pending.status, pending.filled_quantity) == (OrderStatus.OPEN, D(166))  # not yet
+    await exchange.on_bar(bar("148.00", "148.40", "147.70", "148.10", 62))  # fills no more
+    assert await broker.blocking_buys(stop) == (buy.client_order_id,)
+    refused = await broker.submit(stop)
+    assert (refused.status, refused.reason) == (
+        OrderStatus.REJECTED,
+        "potential wash trade detected. use complex orders",
+    )
+
+    confirmed = await broker.get_order(buy.client_order_id)  # looked up: the cancel is done
+    assert (confirmed.status, confirmed.filled_quantity) == (OrderStatus.CANCELLED, D(166))
+    assert await broker.blocking_buys(stop) == ()
+    again = exit_order(OrderPurpose.STOP, quantity="83", expected="147", limit=None, minutes=63)
+    placed = await broker.submit(replace(again, client_order_id=f"{again.client_order_id}:2"))
+    assert placed.status is not OrderStatus.REJECTED

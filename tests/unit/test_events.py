@@ -26,6 +26,7 @@ from campaign_engine.domain.events import (
     EventData,
     ExitExecuted,
     ExitsTriggered,
+    FlatteningRetried,
     OrderLeg,
     PortfolioHeatAlert,
     PositionOpened,
@@ -42,7 +43,7 @@ from campaign_engine.domain.order_events import (
     OrderCancelRequested,
 )
 from campaign_engine.domain.orders import paper_fill
-from campaign_engine.domain.types import MoneyValue, QuantityValue
+from campaign_engine.domain.types import MoneyValue, PriceValue, QuantityValue
 from campaign_engine.domain.vocabulary import (
     CampaignPhase,
     CampaignStatus,
@@ -193,6 +194,20 @@ KINDS: list[tuple[EventData, EventType]] = [
             client_order_id=None,
             quantity=QuantityValue(Decimal("50")),
             description="50 shares of AAPL sold at the broker by hand",
+        ),
+        EventType.CAMPAIGN_UPDATED,
+    ),
+    (
+        FlatteningRetried(
+            trigger="price",
+            price=PriceValue(Decimal("146.40")),
+            held=QuantityValue(Decimal("333")),
+            exit_orders=(
+                OrderLeg(
+                    client_order_id="AAPL-2024-10-15:SPRING:INVALIDATION:4",
+                    quantity=QuantityValue(Decimal("333")),
+                ),
+            ),
         ),
         EventType.CAMPAIGN_UPDATED,
     ),

@@ -74,6 +74,9 @@ def campaign_detail(view: CampaignView) -> CampaignDetailOut:
         source=view.source,
         positions=[PositionOut.of(p, mark) for p in view.positions],
         metrics=_metrics(view),
+        awaiting_flat=view.campaign.status.is_terminal
+        and view.campaign.closed_at is None
+        and any(p.open_shares > 0 for p in view.positions),
     )
 
 

@@ -73,7 +73,7 @@ def _entry(position: Position, timeline: Timeline) -> EntryRow:
         pattern=position.pattern.value,
         signal=timeline.label(position.signal_id),
         shares=position.shares,
-        price=position.entry_price,
+        price=position.average_entry_price,
         initial_stop=position.initial_stop,
         stop=position.stop,
         targets=position.targets,
@@ -87,7 +87,7 @@ def _entry(position: Position, timeline: Timeline) -> EntryRow:
 
 
 def _exits(position: Position) -> list[ExitRow]:
-    per_share = difference(high=position.entry_price, low=position.initial_stop)
+    per_share = difference(high=position.average_entry_price, low=position.initial_stop)
     return [
         ExitRow(
             pattern=position.pattern.value,

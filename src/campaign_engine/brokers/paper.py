@@ -85,6 +85,10 @@ class PaperBroker:
             row = await found.fetchone()
             return Decimal(row[0]) if row is not None else Decimal(0)
 
+    async def blocking_buys(self, order: Order) -> tuple[str, ...]:
+        """None: the paper broker has no wash-trade rule."""
+        return ()
+
 
 def _broker_order(client_order_id: str, row: tuple[Any, ...] | None) -> BrokerOrder:
     if row is None:

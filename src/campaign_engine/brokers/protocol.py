@@ -43,6 +43,13 @@ class Broker(Protocol):
         with the open shares of the campaigns on that symbol)."""
         ...
 
+    async def blocking_buys(self, order: Order) -> tuple[str, ...]:
+        """Client order ids of the account's open BUY orders (whoever placed them, a cancel
+        asked for but not confirmed yet included) for whose sake the broker would refuse the
+        SELL ``order``: its wash-trade rule (``brokers/wash_trade.py``). None at a broker
+        without such a rule. An exit goes out once there are none (``activities/effects.py``)."""
+        ...
+
 
 class OrderUpdates(Protocol):
     """Where a broker pushes what happened to an order, for the campaign that placed it."""

@@ -9,6 +9,7 @@ the database for one campaign.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -25,6 +26,9 @@ class SymbolBook:
     orders_in_flight: bool
     """An order of some campaign on the symbol is open at the broker: shares are on their way,
     so a difference now proves nothing."""
+    ended: tuple[str, ...] = ()
+    """Campaigns among ``claims`` that have ended (INVALIDATED, COMPLETED) and hold shares all
+    the same: an exit the broker would not take (flat means flat)."""
 
 
 # Every campaign holding shares (with the revision its snapshot was persisted at, which
@@ -33,13 +37,13 @@ class SymbolBook:
 _BOOKS = """
     WITH busy AS (SELECT DISTINCT symbol FROM orders WHERE status = :open {orders_filter})
     SELECT c.symbol, c.campaign_id, c.created_at, s.revision, sum(p.open_shares),
-           b.symbol IS NOT NULL
+           b.symbol IS NOT NULL, c.status IN ('INVALIDATED', 'COMPLETED')
       FROM campaigns c
       JOIN positions p ON p.campaign_id = c.campaign_id
       JOIN campaign_snapshots s ON s.campaign_id = c.campaign_id
       LEFT JOIN busy b ON b.symbol = c.symbol
      WHERE p.open_shares > 0 {campaigns_filter}
-     GROUP BY c.symbol, c.campaign_id, c.created_at, s.revision, b.symbol
+     GROUP BY c.symbol, c.campaign_id, c.created_at, s.revision, b.symbol, c.status
      ORDER BY c.symbol, c.created_at, c.campaign_id COLLATE "C"
 """
 _ALL_BOOKS = text(_BOOKS.format(orders_filter="", campaigns_filter=""))
@@ -60,9 +64,11 @@ async def symbol_books(
     statement = _ALL_BOOKS if symbols is None else _SOME_BOOKS
     claims: dict[str, list[Claim]] = {}
     busy: set[str] = set()
-    for symbol, campaign_id, created_at, revision, open_shares, in_flight in await conn.execute(
-        statement, params
-    ):
+    ended: dict[str, list[str]] = {}
+    for row in await conn.execute(statement, params):
+        symbol, campaign_id, created_at, revision, open_shares, in_flight, has_ended = row
+        if has_ended:
+            ended.setdefault(symbol, []).append(campaign_id)
         claims.setdefault(symbol, []).append(
             Claim(
                 campaign_id=campaign_id,
@@ -74,9 +80,36 @@ async def symbol_books(
         if in_flight:
             busy.add(symbol)
     return {
-        symbol: SymbolBook(claims=tuple(rows), orders_in_flight=symbol in busy)
+        symbol: SymbolBook(
+            claims=tuple(rows),
+            orders_in_flight=symbol in busy,
+            ended=tuple(ended.get(symbol, ())),
+        )
         for symbol, rows in claims.items()
     }
+
+
+# Symbols of campaigns that ended lately (their last save, by the server's clock: a campaign's
+# own times are market times), which no campaign holds shares of and no campaign has an order
+# open on: the broker's account should hold none of them.
+_ENDED_FLAT = text(
+    """
+    SELECT DISTINCT c.symbol FROM campaigns c
+      JOIN campaign_snapshots s ON s.campaign_id = c.campaign_id
+     WHERE c.closed_at IS NOT NULL AND s.updated_at >= :since
+       AND NOT EXISTS (SELECT 1 FROM campaigns h JOIN positions p ON p.campaign_id = h.campaign_id
+                        WHERE h.symbol = c.symbol AND p.open_shares > 0)
+       AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.symbol = c.symbol AND o.status = :open)
+     ORDER BY c.symbol
+    """
+)
+
+
+async def ended_flat_symbols(conn: AsyncConnection, since: datetime) -> tuple[str, ...]:
+    """Symbols whose campaigns all ended holding nothing, one of them saved at or after
+    ``since``: what the account should hold none of."""
+    params = {"since": since, "open": OrderStatus.OPEN.value}
+    return tuple(row[0] for row in await conn.execute(_ENDED_FLAT, params))
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,6 +225,7 @@ def position_from_row(row: Row[Any]) -> Position:
         opened_at=_utc_or_none(row.opened_at),
         closed_at=_utc_or_none(row.closed_at),
         realized_pnl=row.realized_pnl,
+        entry_cost=row.entry_cost,
     )
 
 

@@ -320,6 +320,7 @@ def _position_row(p: Position, version: int) -> Row:
         "shares": p.shares,
         "open_shares": p.open_shares,
         "realized_pnl": p.realized_pnl,
+        "entry_cost": p.entry_cost,
         "approved_at": p.approved_at,
         "opened_at": p.opened_at,
         "closed_at": p.closed_at,

@@ -121,6 +121,11 @@ positions = Table(
     Column("shares", QUANTITY, nullable=False),
     Column("open_shares", QUANTITY, nullable=False),
     Column("realized_pnl", MONEY, nullable=False),
+    Column(
+        "entry_cost",
+        MONEY,
+        comment="what the filled shares cost at their fill prices; NULL: the planned price",
+    ),
     _ts("approved_at", nullable=False),
     _ts("opened_at"),
     _ts("closed_at"),

@@ -177,6 +177,13 @@ CANCEL_BROKER_ORDER = (
     "UPDATE broker_orders SET status = %(cancelled)s, updated_at = %(now)s"
     " WHERE client_order_id = %(client_order_id)s AND status = %(open)s"
 )
+# BUY orders of a symbol still open in the brokers' own book (paper or simulated), with their
+# limits, a cancel not yet confirmed included.
+BROKER_OPEN_BUYS = (
+    "SELECT client_order_id, limit_price FROM broker_orders"
+    " WHERE symbol = %(symbol)s AND side = 'BUY' AND status IN ('OPEN', 'PENDING_CANCEL')"
+    " ORDER BY submitted_at, client_order_id"
+)
 BROKER_POSITION = (
     "SELECT COALESCE(SUM(CASE side WHEN 'BUY' THEN filled_quantity ELSE -filled_quantity END), 0)"
     " FROM broker_orders WHERE symbol = %(symbol)s"

@@ -76,7 +76,10 @@ class _EntryTerms:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _FillTerms:
-    """Shares of an entry order filled, and the position's exits as they stand."""
+    """Shares of an entry order filled at ``price`` (the broker's), and the position's exits
+    as they stand. ``planned_price`` is the entry order's limit (the signal's price) and
+    ``average_price`` what all the position's shares cost on average after this fill; both
+    are None in events recorded before fills were booked at their price."""
 
     position_id: UUID
     pattern: Pattern
@@ -84,6 +87,8 @@ class _FillTerms:
     price: PriceValue
     stop: PriceValue
     targets: tuple[PriceValue, ...]
+    planned_price: PriceValue | None = None
+    average_price: PriceValue | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -270,6 +275,20 @@ class CampaignCompleted(_FinalMetrics):
     kind: Literal["CampaignCompleted"] = "CampaignCompleted"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlatteningRetried:
+    """A campaign that has ended still holds shares its exits could not sell (the broker
+    refused them and their attempts were used up): they are offered again, on a later price
+    or after the backoff, until the campaign is flat. Announced at every try."""
+
+    TYPE: ClassVar[EventType] = EventType.CAMPAIGN_UPDATED
+    kind: Literal["FlatteningRetried"] = "FlatteningRetried"
+    trigger: Literal["price", "backoff"]
+    price: PriceValue
+    held: QuantityValue
+    exit_orders: tuple[OrderLeg, ...]
+
+
 EventData = Annotated[
     CampaignCreated
     | EntryApproved
@@ -289,7 +308,8 @@ EventData = Annotated[
     | OrderCancelRequested
     | EntryReleased
     | ExitOrderFailed
-    | BrokerDifference,
+    | BrokerDifference
+    | FlatteningRetried,
     Field(discriminator="kind"),
 ]
 """Every kind of event, told apart by ``kind``."""

@@ -81,9 +81,10 @@ def ladder_quantity(position: Position, index: int, policy: Policy) -> QuantityV
 
 
 def trailed_stop(position: Position, targets_hit: int) -> PriceValue:
-    """After t1 the stop goes to breakeven, after t2 to t1; it only ever moves up."""
+    """After t1 the stop goes to breakeven (the average price the entry filled at), after t2
+    to t1; it only ever moves up."""
     if targets_hit == 1:
-        return max(position.stop, position.entry_price)
+        return max(position.stop, position.average_entry_price)
     if targets_hit == 2:
         return max(position.stop, position.targets[0])
     return position.stop

@@ -29,8 +29,11 @@ class PositionsSummary:
 
 
 def weighted_avg_entry(positions: Iterable[Position]) -> PriceValue | None:
-    """sum(entry * open) / sum(open) over open positions, to 8 places; None when flat."""
-    return average_price((p.entry_price, p.open_shares) for p in positions if p.open_shares > ZERO)
+    """sum(entry * open) / sum(open) over open positions, each entry at the average price its
+    shares filled at, to 8 places; None when flat."""
+    return average_price(
+        (p.average_entry_price, p.open_shares) for p in positions if p.open_shares > ZERO
+    )
 
 
 def r_multiple(*, pnl: MoneyValue, initial_risk: MoneyValue) -> Decimal | None:

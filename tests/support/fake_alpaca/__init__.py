@@ -44,8 +44,12 @@ class FakeAlpaca:
 
     # --- faults --------------------------------------------------------------------------
 
-    def rate_limit_next(self, method: str, path: str, retry_after: str | None = "1") -> None:
-        self.api.faults.append(Fault(method, path, "rate_limit", retry_after))
+    def rate_limit_next(
+        self, method: str, path: str, retry_after: str | None = "1", reset_in: int = 1
+    ) -> None:
+        """The next such request is answered 429, with ``Retry-After`` when given and
+        ``X-RateLimit-Reset`` ``reset_in`` whole seconds ahead."""
+        self.api.faults.append(Fault(method, path, "rate_limit", retry_after, reset_in=reset_in))
 
     def lose_next_answer(self, method: str, path: str) -> None:
         """The next such request is carried out, but its answer never arrives (504)."""

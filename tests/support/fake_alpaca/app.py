@@ -36,6 +36,7 @@ class Fault:
     # "before" (run ``hook`` first: the market moves while the request is on its way)
     retry_after: str | None = None
     hook: Callable[[], object] | None = None
+    reset_in: int = 1  # a 429's X-RateLimit-Reset: this many whole seconds ahead
 
 
 @dataclass
@@ -58,6 +59,7 @@ class AlpacaApp:
         self.app = Starlette(
             routes=[
                 Route("/v2/orders", self._guarded(self._place), methods=["POST"]),
+                Route("/v2/orders", self._guarded(self._list), methods=["GET"]),
                 Route("/v2/orders:by_client_order_id", self._guarded(self._by_client_id)),
                 Route("/v2/orders/{order_id}", self._guarded(self._order)),
                 Route("/v2/orders/{order_id}", self._guarded(self._cancel), methods=["DELETE"]),
@@ -106,21 +108,26 @@ class AlpacaApp:
 
     def _rate_limited(self, fault: Fault) -> Response:
         response = _error(429, 42910000, "rate limit exceeded")
-        response.headers.update(self._limit_headers(remaining=0))
+        response.headers.update(self._limit_headers(remaining=0, reset_in=fault.reset_in))
         if fault.retry_after is not None:
             response.headers["Retry-After"] = fault.retry_after
         return response
 
-    def _limit_headers(self, remaining: int) -> dict[str, str]:
+    def _limit_headers(self, remaining: int, reset_in: int = 1) -> dict[str, str]:
         return {
             "X-RateLimit-Limit": str(RATE_LIMIT),
             "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": str(int(time.time()) + 1),
+            "X-RateLimit-Reset": str(int(time.time()) + reset_in),
         }
 
     async def _place(self, request: Request) -> Response:
         body = json.loads(await request.body())
         return _json(self.book.place(body if isinstance(body, dict) else {}))
+
+    async def _list(self, request: Request) -> Response:
+        if request.query_params.get("status", "open") != "open":
+            return _error(422, 40010001, "only status=open is served here")
+        return _json(self.book.open_orders(request.query_params.get("symbols")))
 
     async def _by_client_id(self, request: Request) -> Response:
         return _json(self.book.order_by_client_id(request.query_params.get("client_order_id", "")))

@@ -2,6 +2,7 @@
 JSON shapes of Alpaca's trading API (money and quantities as strings), and the
 ``trade_updates`` events each change emits."""
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,14 @@ class Book:
     activities: list[Json] = field(default_factory=list)
     positions: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # qty, avg
     publish: Callable[[Json], None] = lambda event: None
+    duplicate_status: int = 422  # the status a taken client order id is refused with
+    # Alpaca's user protection: an order that could trade against an open order of the other
+    # side on its symbol is refused (403, 40310000), a pending_cancel one included.
+    wash_trade_rule: bool = True
+    # None: a cancel takes effect at once; else it is pending_cancel until read this many
+    # seconds after it was asked (Alpaca acknowledges first and confirms a moment later).
+    cancel_confirm_after: float | None = None
+    _cancels_asked: dict[str, float] = field(default_factory=dict)
 
     # --- orders ------------------------------------------------------------------------------
 
@@ -57,7 +66,7 @@ class Book:
         if len(client_order_id) > 128:
             raise Refused(422, 40010001, "client_order_id must be no more than 128 characters")
         if client_order_id in self.by_client_id:
-            raise Refused(422, 40010001, "client_order_id must be unique")
+            raise Refused(self.duplicate_status, 40010001, "client_order_id must be unique")
         symbol, side, kind = body.get("symbol"), body.get("side"), body.get("type")
         tif = body.get("time_in_force")
         qty, limit = _decimal(body, "qty"), _decimal(body, "limit_price")
@@ -82,6 +91,8 @@ class Book:
             )
         if side == "buy" and qty * (limit or D(100)) > self.buying_power:
             raise Refused(403, 40310000, "insufficient buying power")
+        if self.wash_trade_rule and self._could_wash(symbol, side, limit):
+            raise Refused(403, 40310000, "potential wash trade detected. use complex orders")
         held = self.positions.get(symbol, (D(0), D(0)))[0]
         if side == "sell" and qty > held:
             raise Refused(
@@ -134,18 +145,55 @@ class Book:
     def order(self, order_id: str) -> Json:
         if order_id not in self.orders:
             raise Refused(404, 40410000, "order not found")
-        return self.orders[order_id]
+        return self._settled(self.orders[order_id])
 
     def order_by_client_id(self, client_order_id: str) -> Json:
         if client_order_id not in self.by_client_id:
             raise Refused(404, 40410000, f"order not found for {client_order_id}")
-        return self.orders[self.by_client_id[client_order_id]]
+        return self.order(self.by_client_id[client_order_id])
+
+    def open_orders(self, symbols: str | None) -> list[Json]:
+        """GET /v2/orders?status=open: the orders not yet done, oldest first."""
+        wanted = set(symbols.split(",")) if symbols else None
+        return [
+            order
+            for order in (self._settled(o) for o in list(self.orders.values()))
+            if order["status"] in OPEN_STATUSES | {"pending_cancel"}
+            and (wanted is None or order["symbol"] in wanted)
+        ]
 
     def cancel(self, order_id: str) -> None:
         order = self.order(order_id)
         if order["status"] not in OPEN_STATUSES:
             raise Refused(422, 42210000, "order is not cancelable")
-        self._end(order, "canceled", "canceled_at")
+        if self.cancel_confirm_after is None:
+            self._end(order, "canceled", "canceled_at")
+            return
+        order["status"] = "pending_cancel"
+        self._cancels_asked[order_id] = time.monotonic()
+        self._emit("pending_cancel", order)
+
+    def _settled(self, order: Json) -> Json:
+        """A pending cancel asked long enough ago is done by the time the order is read."""
+        asked = self._cancels_asked.get(order["id"])
+        if order["status"] == "pending_cancel" and asked is not None:
+            assert self.cancel_confirm_after is not None
+            if time.monotonic() - asked >= self.cancel_confirm_after:
+                del self._cancels_asked[order["id"]]
+                self._end(order, "canceled", "canceled_at")
+        return order
+
+    def _could_wash(self, symbol: str, side: str, limit: Decimal | None) -> bool:
+        """Whether an open order of the other side on ``symbol`` could execute against this
+        one: either is a market order, or the sell's limit is at or below the buy's."""
+        for other in self.open_orders(symbol):
+            if other["side"] == side:
+                continue
+            theirs = D(other["limit_price"]) if other["limit_price"] is not None else None
+            sell, buy = (limit, theirs) if side == "sell" else (theirs, limit)
+            if sell is None or buy is None or sell <= buy:
+                return True
+        return False
 
     # --- what the market and the venue do (driven by tests) -----------------------------------
 

@@ -54,7 +54,10 @@ class PositionOut(BaseModel):
     pattern: Pattern
     symbol: str
     status: PositionStatus
-    entry_price: DecimalStr
+    entry_price: DecimalStr = Field(description="the planned price: the entry order's limit")
+    average_entry_price: DecimalStr = Field(
+        description="what the filled shares cost on average, at the broker's fill prices"
+    )
     initial_stop: DecimalStr
     stop: DecimalStr
     targets: list[DecimalStr]
@@ -82,6 +85,7 @@ class PositionOut(BaseModel):
             symbol=position.symbol,
             status=position.status,
             entry_price=position.entry_price,
+            average_entry_price=position.average_entry_price,
             initial_stop=position.initial_stop,
             stop=position.stop,
             targets=list(position.targets),
@@ -141,6 +145,11 @@ class CampaignDetailOut(CampaignOut):
     )
     positions: list[PositionOut]
     metrics: MetricsOut
+    awaiting_flat: bool = Field(
+        default=False,
+        description="ended (INVALIDATED) while shares it bought are still held at the broker: "
+        "its exit is retried until it is flat",
+    )
 
 
 class PositionsOut(MetricsOut):

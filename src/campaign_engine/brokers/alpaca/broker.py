@@ -6,12 +6,18 @@ What Alpaca does that shapes this:
   second POST with it is refused ``422 {"code": 40010001, "message": "client_order_id must
   be unique"}``. A submit retried after an answer was lost (a timeout, a 504, the activity
   retried) meets that refusal: it means "already placed", so the order is looked up by its
-  client order id and returned (checked to be the same order).
+  client order id and returned (checked to be the same order). The refusal is known by its
+  code and message, whatever 4xx status carries it (the status is not what Alpaca documents
+  for it, and a gateway in front may answer 400 or 409).
 - A refusal of the order itself (403 insufficient buying power, 422 invalid quantity...) is
   the broker's answer, returned as ``REJECTED`` with Alpaca's message; only failing to get an
   answer raises (``AlpacaUnavailable``), so that the activity retries.
 - An order's ``filled_qty``/``filled_avg_price`` cannot be booked per fill: the fills come
   from the account's FILL activities of the order (see ``wire`` for their ids).
+- Alpaca refuses a sell that could trade against an open buy on the symbol in the account
+  (403, 40310000, "potential wash trade detected. use complex orders"), a buy whose cancel is
+  still ``pending_cancel`` included: ``blocking_buys`` names them, so that an exit waits for
+  them (``brokers/wash_trade.py``).
 """
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -32,6 +38,7 @@ from campaign_engine.brokers.alpaca.wire import (
     our_status,
 )
 from campaign_engine.brokers.protocol import UnknownBrokerOrder
+from campaign_engine.brokers.wash_trade import could_trade_against
 from campaign_engine.domain.orders import BrokerOrder, Fill, Order
 from campaign_engine.domain.vocabulary import OrderSide, OrderStatus, OrderType
 
@@ -114,6 +121,20 @@ class AlpacaBroker:
             raise
         position = AlpacaPosition.model_validate(answer)
         return -abs(position.qty) if position.side == "short" else position.qty
+
+    async def blocking_buys(self, order: Order) -> tuple[str, ...]:
+        if order.side is not OrderSide.SELL:
+            return ()
+        params = {"status": "open", "symbols": order.symbol, "direction": "asc", "limit": "500"}
+        answer = await self._http.request("GET", "/v2/orders", params=params)
+        found = [AlpacaOrder.model_validate(o) for o in answer or ()]
+        return tuple(
+            o.client_order_id
+            for o in found
+            if o.side == "buy"
+            and o.symbol == order.symbol
+            and could_trade_against(sell_limit=order.limit_price, buy_limit=o.limit_price)
+        )
 
     # --- reading Alpaca ------------------------------------------------------------------
 
@@ -205,8 +226,9 @@ def _text(value: Decimal) -> str:
 
 
 def _already_placed(refusal: AlpacaRefusal) -> bool:
+    """Alpaca's "client_order_id must be unique", on any 4xx: its code and its words."""
     return (
-        refusal.status == 422
+        400 <= refusal.status < 500
         and refusal.code == NOT_UNIQUE
         and "client_order_id" in refusal.message
         and "unique" in refusal.message

@@ -48,6 +48,7 @@ class AlpacaOrder(BaseModel):
     filled_qty: Decimal = Decimal(0)
     filled_avg_price: Decimal | None = None
     time_in_force: str | None = None
+    limit_price: Decimal | None = None
     replaced_by: str | None = None
     updated_at: datetime | None = None
 

@@ -17,7 +17,7 @@ import psycopg
 from campaign_engine.brokers.book import FILLS_JSON
 from campaign_engine.brokers.protocol import UnknownBrokerOrder
 from campaign_engine.brokers.sim.matching import RestingOrder
-from campaign_engine.db.statements import json_param
+from campaign_engine.db.statements import BROKER_OPEN_BUYS, json_param
 from campaign_engine.domain.orders import BrokerOrder, Fill
 from campaign_engine.domain.types import MoneyValue, PriceValue, QuantityValue
 from campaign_engine.domain.vocabulary import OrderSide, OrderStatus, OrderType
@@ -81,10 +81,19 @@ RETURNING {_ANSWER}
 """  # noqa: S608 - no input in the text
 
 CANCEL = f"""
-UPDATE broker_orders SET status = 'CANCELLED', updated_at = %(now)s
+UPDATE broker_orders SET status = %(cancelled)s, updated_at = %(now)s
 WHERE client_order_id = %(client_order_id)s AND status = 'OPEN'
 RETURNING {_ANSWER}
 """  # noqa: S608 - no input in the text
+
+# A cancel asked for and acknowledged, not yet confirmed (``SimConfig.pending_cancels``): the
+# order is still open (no bar fills it, and a wash-trade rule still sees it) until it is next
+# looked up, which confirms it.
+PENDING_CANCEL = "PENDING_CANCEL"
+CONFIRM_CANCEL = """
+UPDATE broker_orders SET status = 'CANCELLED', updated_at = %(now)s
+WHERE client_order_id = %(client_order_id)s AND status = 'PENDING_CANCEL'
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +111,7 @@ def answer(client_order_id: str, row: Sequence[Any] | None) -> BrokerOrder:
     status, filled_quantity, fills, reason = row
     return BrokerOrder(
         client_order_id=client_order_id,
-        status=OrderStatus(status),
+        status=OrderStatus.OPEN if status == PENDING_CANCEL else OrderStatus(status),
         filled_quantity=filled_quantity,
         fills=FILLS_JSON.validate_json(fills),
         reason=reason,
@@ -156,10 +165,33 @@ async def record_fill(pg: psycopg.AsyncConnection[Any], fill: Fill, as_of: datet
     return answer(fill.client_order_id, await found.fetchone())
 
 
-async def cancel(pg: psycopg.AsyncConnection[Any], client_order_id: str) -> BrokerOrder:
-    """OPEN -> CANCELLED, keeping its fills; an order that has ended already (filled first:
-    the cancel lost the race) is answered as it stands."""
-    found = await pg.execute(CANCEL, {"client_order_id": client_order_id, "now": datetime.now(UTC)})
+async def confirm_cancel(pg: psycopg.AsyncConnection[Any], client_order_id: str) -> None:
+    """A pending cancel of the order, if any, takes effect."""
+    await pg.execute(CONFIRM_CANCEL, {"client_order_id": client_order_id, "now": datetime.now(UTC)})
+
+
+async def open_buys(
+    pg: psycopg.AsyncConnection[Any], symbol: str
+) -> list[tuple[str, PriceValue | None]]:
+    """Every open BUY on ``symbol`` (a pending cancel included), with its limit."""
+    found = await pg.execute(BROKER_OPEN_BUYS, {"symbol": symbol})
+    return [(row[0], row[1]) for row in await found.fetchall()]
+
+
+async def cancel(
+    pg: psycopg.AsyncConnection[Any], client_order_id: str, *, pending: bool = False
+) -> BrokerOrder:
+    """OPEN -> CANCELLED (or PENDING_CANCEL, still open, when ``pending``), keeping its fills;
+    an order that has ended already (filled first: the cancel lost the race) is answered as
+    it stands."""
+    found = await pg.execute(
+        CANCEL,
+        {
+            "client_order_id": client_order_id,
+            "now": datetime.now(UTC),
+            "cancelled": PENDING_CANCEL if pending else OrderStatus.CANCELLED.value,
+        },
+    )
     row = await found.fetchone()
     if row is not None:
         return answer(client_order_id, row)

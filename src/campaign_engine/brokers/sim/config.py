@@ -43,3 +43,13 @@ class SimConfig(BaseModel):
         "and the seed, so a scenario played again refuses the same orders",
     )
     seed: str = Field(default="0", max_length=200, description="seed of the reject decision")
+    wash_trade_rule: bool = Field(
+        default=False,
+        description="refuse a SELL that could trade against an open BUY on its symbol, as "
+        "Alpaca does ('potential wash trade detected. use complex orders')",
+    )
+    pending_cancels: bool = Field(
+        default=False,
+        description="a cancel is acknowledged as pending (the order stays open, as Alpaca's "
+        "pending_cancel) and confirmed when the order is next looked up",
+    )

@@ -17,6 +17,7 @@ from campaign_engine.domain.campaign.entries import (
     prepare_entry,
 )
 from campaign_engine.domain.campaign.fills import apply_fill
+from campaign_engine.domain.campaign.flat import awaiting_flat, needs_flattening, retry_flat
 from campaign_engine.domain.campaign.holdings import book_holding
 from campaign_engine.domain.campaign.operator_commands import change_status, invalidate
 from campaign_engine.domain.campaign.outcome import Outcome, exposure_of
@@ -27,6 +28,7 @@ __all__ = [
     "Outcome",
     "PreparedEntry",
     "apply_fill",
+    "awaiting_flat",
     "book_holding",
     "book_report",
     "change_status",
@@ -36,6 +38,8 @@ __all__ = [
     "exposure_of",
     "invalidate",
     "is_stale",
+    "needs_flattening",
     "on_price",
     "prepare_entry",
+    "retry_flat",
 ]

@@ -79,6 +79,8 @@ def _book_entry_fill(
     position = replace(
         position,
         shares=shares,
+        # The shares cost what the broker filled them at, not the planned price.
+        entry_cost=plus(position.filled_cost, value_of(shares=fill.quantity, price=fill.price)),
         open_shares=plus(position.open_shares, fill.quantity),
         # A fill the campaign no longer expected (its entry was given up on, then filled after
         # all) still counts: the broker's report is the truth, so the position holds it.
@@ -108,6 +110,8 @@ def _book_entry_fill(
             price=fill.price,
             stop=position.stop,
             targets=position.targets,
+            planned_price=position.entry_price,
+            average_price=position.average_entry_price,
         )
     ]
     if status is not state.status:
@@ -120,8 +124,7 @@ def _book_exit_fill(
     state: CampaignState, record: OrderRecord, position: Position, fill: Fill, now: UtcDatetime
 ) -> Outcome:
     order = record.order
-    per_share = difference(high=fill.price, low=position.entry_price)
-    pnl = value_of(shares=fill.quantity, price=per_share)
+    pnl = position.exit_pnl(quantity=fill.quantity, price=fill.price)
     open_shares = difference(high=position.open_shares, low=fill.quantity)
     closes = open_shares == NO_SHARES and position.unfilled_shares == NO_SHARES
     position = replace(

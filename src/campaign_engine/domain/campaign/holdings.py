@@ -39,7 +39,7 @@ def book_holding(state: CampaignState, available: Decimal) -> tuple[Outcome, ...
         quantity = min(missing, position.open_shares)
         if quantity <= NO_SHARES:
             continue
-        price = state.last_price or position.entry_price
+        price = state.last_price or position.average_entry_price
         order = exit_order(
             state,
             position,

@@ -90,7 +90,11 @@ def invalidate(state: CampaignState, reason: str, now: UtcDatetime, correlation_
         raise ValueError("an invalidation needs a reason")
     last = state.last_price
     return exit_everything(
-        state, reason, lambda p: last if last is not None else p.entry_price, now, correlation_id
+        state,
+        reason,
+        lambda p: last if last is not None else p.average_entry_price,
+        now,
+        correlation_id,
     )
 
 

@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 from campaign_engine.domain.campaign.exit_orders import exit_order, legs
+from campaign_engine.domain.campaign.flat import retry_flat
 from campaign_engine.domain.campaign.operator_commands import exit_everything
 from campaign_engine.domain.campaign.outcome import Outcome, announce
 from campaign_engine.domain.errors import WrongSymbol
@@ -47,10 +48,14 @@ def on_price(
     policy: Policy,
     now: UtcDatetime,
     correlation_id: str,
+    *,
+    flatten: bool = True,
 ) -> Outcome:
     """Evaluate one price update: stale -> ignored; then invalidation; then stops; then
     targets. A bar's low is looked at before its high, so a bar touching both a stop and a
-    target is a stop."""
+    target is a stop. A campaign that has ended holding shares its exits could not sell
+    offers them again at this price (``flat.retry_flat``; ``flatten=False``: a run recorded
+    before it did, replayed)."""
     if update.symbol != state.symbol:
         raise WrongSymbol(
             f"campaign {state.campaign_id} trades {state.symbol}, not {update.symbol}"
@@ -63,7 +68,11 @@ def on_price(
         last_price_at=update.as_of,
         last_sequence=update.sequence if update.sequence is not None else state.last_sequence,
     )
-    if not state.exists or state.is_closed:
+    if not state.exists:
+        return Outcome(state)
+    if state.is_closed:
+        if flatten:
+            return retry_flat(state, update.last, now, correlation_id, trigger="price")
         return Outcome(state)
 
     level = invalidation_level(state.trading_range, state.position_for(Pattern.SPRING))
