@@ -218,10 +218,12 @@ async def test_an_entry_refused_for_buying_power_is_announced_and_releases_its_r
     plan = await submit(api, spring)
     assert plan["approved"] is True  # the engine's rules approve; the broker refuses
     campaign_id = plan["campaign_id"]
-    assert await _booked(stack, f"{campaign_id}:SPRING:ENTRY") == (
-        OrderStatus.REJECTED.value,
-        D(0),
-    )
+
+    async def refused() -> bool:  # placed after the answer, by the change carried out then
+        booked = await _booked(stack, f"{campaign_id}:SPRING:ENTRY")
+        return booked == (OrderStatus.REJECTED.value, D(0))
+
+    await eventually(refused)
 
     async def announced() -> bool:
         async with stack.engine.connect() as conn:

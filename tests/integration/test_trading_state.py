@@ -105,13 +105,14 @@ async def test_with_no_limit_set_a_loss_does_not_halt_and_nothing_is_recorded(
 
 
 async def test_equity_at_or_below_zero_halts_whatever_the_policy(engine: AsyncEngine) -> None:
-    """The issue's bad tick: a stop filled at 0.000000001 left equity negative. With no limit
-    set, the save halts the portfolio all the same, and the portfolio shows no heat rather
-    than a percentage of a negative equity."""
+    """The issue's bad tick: a stop filled at 0.000000001 left equity negative (that value is
+    refused at the edge now; 0.01 does the same). With no limit set, the save halts the
+    portfolio all the same, and the portfolio shows no heat rather than a percentage of a
+    negative equity."""
     await CampaignRepository(engine).ensure_portfolio(D("40000"))
     repository = CampaignRepository(engine, DEFAULT_POLICY)
-    # 333 shares from 148.50 to 0.000000001: -49,450.50 on 40,000.
-    assessed = await repository.save(await _stopped_out(repository, "0.000000001"))
+    # 333 shares from 148.50 to 0.01: -49,447.17 on 40,000.
+    assessed = await repository.save(await _stopped_out(repository, "0.01"))
     assert assessed is not None and assessed.state is TradingState.HALTED
     shown = await ReadModel(engine).portfolio(DEFAULT_POLICY)
     assert shown.equity < 0 and shown.heat_pct is None and shown.equity_alert is not None
