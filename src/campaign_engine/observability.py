@@ -71,6 +71,9 @@ class EscapingFormatter(logging.Formatter):
         return indented_block(super().formatStack(stack_info))
 
 
+_OWN_HANDLERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
 def configure_logging(
     level: str = "INFO", *, json: bool = False, stream: TextIO | None = None
 ) -> None:
@@ -80,6 +83,12 @@ def configure_logging(
     logging.basicConfig(format="%(message)s", stream=stream, level=level.upper(), force=True)
     for handler in logging.getLogger().handlers:
         handler.setFormatter(EscapingFormatter("%(message)s"))
+    # Every line goes through the root's escaping handler: a server configured by its own
+    # defaults before (uvicorn's keeps "uvicorn" to itself) would write raw request paths.
+    for name in _OWN_HANDLERS:
+        own = logging.getLogger(name)
+        own.handlers.clear()
+        own.propagate = True
     # One line per HTTP request made by the demo or the webhook channel is noise, not news.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     # JSON escapes control characters itself; the console's lines are escaped first.
