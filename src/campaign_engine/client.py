@@ -25,8 +25,8 @@ from campaign_engine.messages import (
     InvalidateRequest,
     workflow_id_for,
 )
+from campaign_engine.price_flow.screen import PrintScreens
 from campaign_engine.publisher import CampaignDirectory, Gone, PricePublisher, SendFailed
-from campaign_engine.publisher_screen import PrintScreens
 from campaign_engine.settings import TASK_QUEUE, Settings
 from campaign_engine.temporal import connect
 from campaign_engine.workflows.details import initial_search_attributes

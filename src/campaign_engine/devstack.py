@@ -34,9 +34,9 @@ from campaign_engine.api.exposure import exposure_problem
 from campaign_engine.client import CampaignClient
 from campaign_engine.db.embedded import FAST_SHUTDOWN, IMMEDIATE_SHUTDOWN, start_embedded
 from campaign_engine.observability import configure_logging
-from campaign_engine.ordered_stop import OrderedStop
+from campaign_engine.processes.children import dies_with_parent, stop_process
+from campaign_engine.processes.ordered_stop import OrderedStop
 from campaign_engine.settings import Settings
-from campaign_engine.subprocesses import dies_with_parent, stop_process
 from campaign_engine.temporal import connect
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 

@@ -64,7 +64,7 @@ def prices(
     async def main() -> tuple[int, int, int, list["PriceUpdate"]]:
         from campaign_engine.db.engine import create_engine_for
         from campaign_engine.db.price_screens import references
-        from campaign_engine.publisher_screen import PrintScreens
+        from campaign_engine.price_flow.screen import PrintScreens
 
         settings = read_settings()
         client = await campaign_client(settings)

@@ -31,6 +31,7 @@ from campaign_engine.db.statements import (
     SAVE_SNAPSHOT,
     Write,
     driver,
+    event_row,
     json_param,
 )
 from campaign_engine.db.trading_state import (
@@ -42,7 +43,6 @@ from campaign_engine.db.trading_state import (
 )
 from campaign_engine.domain.campaign import exposure_of
 from campaign_engine.domain.entry import Admission, AdmissionRequest, admit_entry
-from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.limits import Exposure, PortfolioView
 from campaign_engine.domain.money import NO_MONEY, plus, total
 from campaign_engine.domain.orders import OrderRecord
@@ -52,7 +52,6 @@ from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import TradingState
-from campaign_engine.event_json import EVENT_DATA
 from campaign_engine.messages import PersistRequest
 
 STATE = TypeAdapter(CampaignState)
@@ -190,7 +189,7 @@ def save_writes(request: PersistRequest, now: datetime) -> list[tuple[Write, lis
         ]
     writes += [
         (RECORD_PLAN, [_plan_row(p) for p in state.plans]),
-        (RECORD_EVENT, [_event_row(e) for e in request.events]),
+        (RECORD_EVENT, [event_row(e) for e in request.events]),
     ]
     return [(write, rows) for write, rows in writes if rows]
 
@@ -346,16 +345,4 @@ def _order_row(record: OrderRecord, version: int) -> Row:
         "correlation_id": o.correlation_id,
         "created_at": o.created_at,
         "version": version,
-    }
-
-
-def _event_row(event: CampaignEvent) -> Row:
-    return {
-        "event_id": event.event_id,
-        "campaign_id": event.campaign_id,
-        "event_type": event.type.value,
-        "version": event.version,
-        "occurred_at": event.occurred_at,
-        "correlation_id": event.correlation_id,
-        "data": json_param(EVENT_DATA, event.data),
     }

@@ -32,6 +32,8 @@ from campaign_engine.db.schema import (
     positions,
     risk_reservations,
 )
+from campaign_engine.domain.events import CampaignEvent
+from campaign_engine.event_json import EVENT_DATA
 
 
 def _quote(name: str) -> str:
@@ -188,3 +190,16 @@ BROKER_POSITION = (
     "SELECT COALESCE(SUM(CASE side WHEN 'BUY' THEN filled_quantity ELSE -filled_quantity END), 0)"
     " FROM broker_orders WHERE symbol = %(symbol)s"
 )
+
+
+def event_row(event: CampaignEvent) -> dict[str, Any]:
+    """An event as ``RECORD_EVENT`` writes it (to the audit trail and the outbox)."""
+    return {
+        "event_id": event.event_id,
+        "campaign_id": event.campaign_id,
+        "event_type": event.type.value,
+        "version": event.version,
+        "occurred_at": event.occurred_at,
+        "correlation_id": event.correlation_id,
+        "data": json_param(EVENT_DATA, event.data),
+    }

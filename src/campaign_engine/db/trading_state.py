@@ -18,14 +18,13 @@ from uuid import uuid4
 import psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.statements import RECORD_EVENT, driver, json_param
+from campaign_engine.db.statements import RECORD_EVENT, driver, event_row
 from campaign_engine.domain.events import CampaignEvent, TradingStateChanged
 from campaign_engine.domain.money import ZERO, plus
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.trading_state import TradingRecord, assess, set_by_operator
 from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import TradingState
-from campaign_engine.event_json import EVENT_DATA
 from campaign_engine.messages import PersistRequest
 
 PORTFOLIO_EVENTS = "portfolio"
@@ -181,15 +180,4 @@ async def _record(
         correlation_id=correlation_id,
         data=change,
     )
-    await pg.execute(
-        RECORD_EVENT.sql,
-        {
-            "event_id": event.event_id,
-            "campaign_id": event.campaign_id,
-            "event_type": event.type.value,
-            "version": event.version,
-            "occurred_at": event.occurred_at,
-            "correlation_id": event.correlation_id,
-            "data": json_param(EVENT_DATA, event.data),
-        },
-    )
+    await pg.execute(RECORD_EVENT.sql, event_row(event))
