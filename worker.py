@@ -3,7 +3,7 @@ into one Temporal worker on the ``campaigns`` task queue.
 
     python worker.py        # or: campaigns worker
 
-Configuration comes from the environment (see campaign_engine.settings and the README).
+Configuration comes from the environment (see campaign_engine.runtime.settings and the README).
 """
 
 import asyncio
@@ -29,24 +29,24 @@ from temporalio.worker.workflow_sandbox import SandboxRestrictions
 from campaign_engine import workflows as workflows_package
 from campaign_engine.activities.broker import BrokerActivities
 from campaign_engine.activities.effects import EffectActivities
-from campaign_engine.activities.holdings_reconciler import (
-    CampaignHoldingReports,
-    HoldingsReconciler,
-)
-from campaign_engine.activities.notifications import Channel, LogChannel, WebhookChannel
-from campaign_engine.activities.outbox_relay import OutboxRelay
 from campaign_engine.activities.persistence import PersistenceActivities
-from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.brokers.paper import PaperBroker
 from campaign_engine.brokers.protocol import Broker
 from campaign_engine.brokers.sim.broker import SimBroker
+from campaign_engine.db.bootstrap import prepare_database
 from campaign_engine.db.engine import DEFAULT_POOL_SIZE
 from campaign_engine.db.repository import CampaignRepository
-from campaign_engine.db.settings import prepare_database
-from campaign_engine.observability import CorrelationInterceptor, configure_logging
-from campaign_engine.sandbox import ContextOutsideSandboxRunner, precompile
-from campaign_engine.settings import Settings, SettingsError, load_settings
-from campaign_engine.temporal import connect, runtime_with_metrics
+from campaign_engine.runtime.backoff import Backoff, Retry
+from campaign_engine.runtime.observability import CorrelationInterceptor, configure_logging
+from campaign_engine.runtime.settings import Settings, SettingsError, load_settings
+from campaign_engine.services.holdings_reconciler import (
+    CampaignHoldingReports,
+    HoldingsReconciler,
+)
+from campaign_engine.services.notifications import Channel, LogChannel, WebhookChannel
+from campaign_engine.services.outbox_relay import OutboxRelay
+from campaign_engine.temporal.connection import connect, runtime_with_metrics
+from campaign_engine.temporal.sandbox import ContextOutsideSandboxRunner, precompile
 from campaign_engine.workflows.campaign import CampaignWorkflow
 
 log = structlog.get_logger("campaign_engine.worker")
@@ -58,9 +58,9 @@ T = TypeVar("T")
 # run: only the workflow's own module is executed again for each new run. Re-importing the
 # helpers was 3-4% of a worker's CPU over entry pairs (bench/temporal_bench.py profile).
 PASSTHROUGH = (
-    "campaign_engine.converter",
+    "campaign_engine.temporal.converter",
     "campaign_engine.domain",
-    "campaign_engine.messages",
+    "campaign_engine.temporal.messages",
     "campaign_engine.workflows.activities",
     "campaign_engine.workflows.broker_link",
     "campaign_engine.workflows.broker_poll",

@@ -7,7 +7,7 @@ from temporalio import activity
 from campaign_engine.brokers.protocol import Broker
 from campaign_engine.db.holdings import symbol_claims
 from campaign_engine.domain.money import NO_SHARES
-from campaign_engine.messages import (
+from campaign_engine.temporal.messages import (
     BROKER_HOLDING,
     GET_ORDER,
     BrokerOrder,

@@ -21,13 +21,13 @@ import structlog
 from temporalio import activity
 
 from campaign_engine.activities.failures import is_permanent, refused
-from campaign_engine.backoff import Backoff
 from campaign_engine.brokers.protocol import Broker, UnknownBrokerOrder
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.orders import Order
 from campaign_engine.domain.vocabulary import OrderSide
-from campaign_engine.messages import CARRY_OUT, BrokerOrder, CarriedOut, CarryOutRequest
-from campaign_engine.observability import report_trading_state
+from campaign_engine.runtime.backoff import Backoff
+from campaign_engine.runtime.observability import report_trading_state
+from campaign_engine.temporal.messages import CARRY_OUT, BrokerOrder, CarriedOut, CarryOutRequest
 
 log = structlog.get_logger("campaign_engine.effects")
 

@@ -20,7 +20,7 @@ import sqlalchemy.exc
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
-from campaign_engine.messages import CHANGE_REFUSED
+from campaign_engine.temporal.messages import CHANGE_REFUSED
 
 _PERMANENT_DRIVER = (psycopg.DataError, psycopg.IntegrityError)
 _PERMANENT_SQLALCHEMY = (sqlalchemy.exc.DataError, sqlalchemy.exc.IntegrityError)

@@ -6,7 +6,7 @@ from temporalio import activity
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.campaign import prepare_entry
 from campaign_engine.domain.entry import AdmissionRequest
-from campaign_engine.messages import (
+from campaign_engine.temporal.messages import (
     LOAD_AND_RESERVE,
     LOAD_CAMPAIGN,
     RESERVE_RISK,

@@ -25,7 +25,7 @@ from pathlib import Path
 from campaign_engine.backtest.timeline import Bars, Timeline
 from campaign_engine.cli.backtest import collector_paused
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.price_rows import _built
+from campaign_engine.formats.price_rows import _built
 
 COMMAND_IMPORTS = (
     "from campaign_engine.cli import main\n"

@@ -40,7 +40,7 @@ from campaign_engine.domain.orders import Order
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.messages import PersistRequest
+from campaign_engine.temporal.messages import PersistRequest
 
 D = Decimal
 WARMUP = 20

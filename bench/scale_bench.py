@@ -56,8 +56,8 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import campaigns, orders
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.policy import Policy
-from campaign_engine.publisher import DatabaseDirectory
-from campaign_engine.settings import WORKFLOW_TASK_SLOTS
+from campaign_engine.price_feed.publisher import DatabaseDirectory
+from campaign_engine.runtime.settings import WORKFLOW_TASK_SLOTS
 
 D = Decimal
 EQUITY = D("10000000")

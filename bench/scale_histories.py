@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from temporalio.api.enums.v1 import EventType, TimeoutType, WorkflowTaskFailedCause
 from temporalio.client import Client
 
-from campaign_engine.messages import workflow_id_for
+from campaign_engine.temporal.messages import workflow_id_for
 
 
 @dataclass

@@ -34,8 +34,8 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.schema import campaigns, orders
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.messages import workflow_id_for
-from campaign_engine.publisher import DatabaseDirectory, OpenCampaign, PricePublisher
+from campaign_engine.price_feed.publisher import DatabaseDirectory, OpenCampaign, PricePublisher
+from campaign_engine.temporal.messages import workflow_id_for
 
 D = Decimal
 SYMBOL = "M0"

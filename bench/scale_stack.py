@@ -38,8 +38,6 @@ from temporalio.runtime import (
 from temporalio.testing import WorkflowEnvironment
 
 from bench.cpu import cpu_by_process, spent, watch_postgres
-from campaign_engine.client import CampaignClient
-from campaign_engine.converter import data_converter
 from campaign_engine.db.embedded import embedded_database_url
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
@@ -48,7 +46,9 @@ from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.market import EntrySignal, TradingRange
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.settings import Settings
+from campaign_engine.runtime.settings import Settings
+from campaign_engine.temporal.client import CampaignClient
+from campaign_engine.temporal.converter import data_converter
 from campaign_engine.worker import CampaignWorker, build_worker
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 

@@ -14,7 +14,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.entry import AdmissionRequest
-    from campaign_engine.messages import (
+    from campaign_engine.temporal.messages import (
         BROKER_HOLDING,
         CARRY_OUT,
         GET_ORDER,

@@ -3,7 +3,7 @@ to ask it how open orders stand (see ``BrokerPoll``); and every report booked th
 domain as the truth it is (``book_report``, ``book_holding``).
 
 Shares sold at the broker by hand are found by the holdings reconciler outside the workflows
-(``activities/holdings_reconciler.py``), which signals a ``holding_report`` to a campaign whose
+(``services/holdings_reconciler.py``), which signals a ``holding_report`` to a campaign whose
 shares are missing. Runs started before it existed (``HOLDINGS_RECONCILER`` not patched in)
 keep polling their holding themselves (``broker_holding``), as they did when recorded.
 
@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign import Outcome, book_holding, book_report
     from campaign_engine.domain.errors import CampaignError
     from campaign_engine.domain.state import CampaignState
-    from campaign_engine.messages import BrokerOrder, HoldingReport, HoldingRequest
+    from campaign_engine.temporal.messages import BrokerOrder, HoldingReport, HoldingRequest
     from campaign_engine.workflows import activities
     from campaign_engine.workflows.broker_poll import BrokerPoll
     from campaign_engine.workflows.changes import ChangeQueue

@@ -5,7 +5,7 @@ a run starts (a run continued, reloaded or restarted after a worker was down), t
 ``FIRST`` and twice as long after each poll that changed nothing, up to the run's
 ``reconcile_every_seconds`` (5 minutes by default); any change the broker reports starts over.
 An entry resting for days costs a few polls an hour, not one every few seconds. Shares sold at
-the broker by hand are the holdings reconciler's to find (``activities/holdings_reconciler.py``);
+the broker by hand are the holdings reconciler's to find (``services/holdings_reconciler.py``);
 only a run started before it existed polls while it holds shares with no order open.
 
 The schedule is kept by a timer and a flag only, never by comparing ``workflow.now()`` readings:

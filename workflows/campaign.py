@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.plans import AllocationPlan
     from campaign_engine.domain.state import CampaignState
     from campaign_engine.domain.types import MoneyValue
-    from campaign_engine.messages import (
+    from campaign_engine.temporal.messages import (
         HOLDING_REPORT,
         ORDER_UPDATE,
         BrokerOrder,

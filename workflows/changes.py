@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign import Outcome
     from campaign_engine.domain.state import CampaignState
-    from campaign_engine.messages import CHANGE_REFUSED, BrokerOrder, CarryOutRequest
+    from campaign_engine.temporal.messages import CHANGE_REFUSED, BrokerOrder, CarryOutRequest
     from campaign_engine.workflows import activities
 
 

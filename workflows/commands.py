@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.policy import Policy
     from campaign_engine.domain.prices import price_correlation_id
     from campaign_engine.domain.state import CampaignState
-    from campaign_engine.messages import ChangeStatusRequest, InvalidateRequest
+    from campaign_engine.temporal.messages import ChangeStatusRequest, InvalidateRequest
     from campaign_engine.workflows.refusals import refusal, refusal_for, require_open
 
 

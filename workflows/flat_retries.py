@@ -16,9 +16,9 @@ from collections.abc import Callable
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from campaign_engine.backoff import Backoff
     from campaign_engine.domain.campaign import Outcome, needs_flattening, retry_flat
     from campaign_engine.domain.state import CampaignState
+    from campaign_engine.runtime.backoff import Backoff
     from campaign_engine.workflows.changes import ChangeQueue
 
 FLAT_MEANS_FLAT = "flat-means-flat"

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
     from campaign_engine.domain.errors import Refusal
-    from campaign_engine.validation_errors import problem_lines
+    from campaign_engine.formats.validation_errors import problem_lines
     from campaign_engine.workflows.refusals import refusal
 
 M = TypeVar("M", bound=BaseModel)

@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign.outcome import Outcome
     from campaign_engine.domain.campaign.quarantine import quarantine
     from campaign_engine.domain.vocabulary import CampaignStatus
-    from campaign_engine.messages import CHANGE_REFUSED
+    from campaign_engine.temporal.messages import CHANGE_REFUSED
     from campaign_engine.workflows.changes import ChangeRefused
 
 QUARANTINED_METRIC = "campaign_quarantined"

@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 
 from campaign_engine.backtest.inputs import decision_time
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
-from campaign_engine.scenario import Scenario
+from campaign_engine.scenarios import Scenario
 from campaign_engine.scenarios.random_scenarios import random_scenario
 
 IDS = UUID("5b0e7c1a-9d44-4c2e-8f61-3a7d2e9c0b18")

@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from campaign_engine.devstack import _temporal_type, temporal_binary
+from campaign_engine.stack.dev import _temporal_type, temporal_binary
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 
 RESERVED_PORTS = {5432, 7233, 8000, 8233}  # the usual stack's: never ours

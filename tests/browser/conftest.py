@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from campaign_engine.api import serve_api
-from campaign_engine.settings import Settings
+from campaign_engine.runtime.settings import Settings
 from tests.e2e.conftest import channels, configured_policy, stack, temporal
 from tests.support.harness import Stack
 

@@ -10,7 +10,7 @@ from campaign_engine.backtest.engine import run_backtest
 from campaign_engine.backtest.inputs import scenario_timeline
 from campaign_engine.backtest.report import build_report
 from campaign_engine.backtest.report_html import write_html
-from campaign_engine.scenario import load_scenario
+from campaign_engine.scenarios import load_scenario
 
 
 async def test_the_report_draws_every_chart(page: Page, tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ from playwright.async_api import Page, expect
 from pydantic import SecretStr
 from rich.console import Console
 
-from campaign_engine.demo import play
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from campaign_engine.scenario import load_scenario
+from campaign_engine.scenarios import load_scenario
+from campaign_engine.scenarios.play import play
 from tests.browser.conftest import served
 from tests.support.builders import signal
 from tests.support.harness import Stack, persisted_status, settled

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
-from campaign_engine.client import CampaignRefused
 from campaign_engine.db.schema import (
     allocation_plans,
     audit_trail,
@@ -21,7 +20,8 @@ from campaign_engine.db.schema import (
 from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from campaign_engine.messages import workflow_id_for
+from campaign_engine.temporal.client import CampaignRefused
+from campaign_engine.temporal.messages import workflow_id_for
 from tests.support.builders import bar, signal, tick, trading_range
 from tests.support.harness import Stack, eventually, persisted_status
 

@@ -13,9 +13,9 @@ import uvicorn
 from pydantic import SecretStr
 from rich.console import Console
 
-from campaign_engine.demo import DemoError, play, run_demo
-from campaign_engine.scenario import load_scenario
-from campaign_engine.settings import Settings
+from campaign_engine.runtime.settings import Settings
+from campaign_engine.scenarios import load_scenario
+from campaign_engine.scenarios.play import DemoError, play, run_demo
 from tests.support.harness import Stack
 
 SPEED = 40.0  # bars per second: 300 bars in under 10 s, plus the waits for campaigns

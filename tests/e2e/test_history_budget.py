@@ -9,7 +9,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from campaign_engine.messages import workflow_id_for
+from campaign_engine.temporal.messages import workflow_id_for
 from tests.support.builders import signal, tick
 from tests.support.harness import Stack, persisted_status, settled
 

@@ -8,10 +8,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from campaign_engine.activities.holdings_reconciler import CampaignHoldingReports
 from campaign_engine.db.schema import campaign_snapshots
 from campaign_engine.domain.vocabulary import CampaignStatus, OrderPurpose, Pattern
-from campaign_engine.messages import HoldingReport, workflow_id_for
+from campaign_engine.services.holdings_reconciler import CampaignHoldingReports
+from campaign_engine.temporal.messages import HoldingReport, workflow_id_for
 from tests.support.builders import signal
 from tests.support.harness import Stack, eventually, persisted_status, settled
 

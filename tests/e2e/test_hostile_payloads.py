@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from campaign_engine.messages import workflow_id_for
+from campaign_engine.temporal.messages import workflow_id_for
 from tests.support.builders import signal, tick
 from tests.support.harness import Stack, eventually, settled
 

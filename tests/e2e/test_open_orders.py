@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from campaign_engine.db.schema import audit_trail, orders, positions
 from campaign_engine.domain.orders import Fill
 from campaign_engine.domain.vocabulary import Pattern, PositionStatus
-from campaign_engine.messages import workflow_id_for
+from campaign_engine.temporal.messages import workflow_id_for
 from tests.support.builders import T0, signal, tick
 from tests.support.harness import Stack, eventually
 from tests.support.resting_broker import fill_at_broker

@@ -12,7 +12,7 @@ from temporalio.common import SearchAttributeKey
 from campaign_engine.db.schema import orders
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from campaign_engine.messages import InvalidateRequest, workflow_id_for
+from campaign_engine.temporal.messages import InvalidateRequest, workflow_id_for
 from campaign_engine.workflows.details import (
     CAMPAIGN_OPEN_RISK_PCT,
     CAMPAIGN_PHASE,

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from campaign_engine.db.schema import broker_orders, campaigns, orders
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.messages import workflow_id_for
+from campaign_engine.temporal.messages import workflow_id_for
 from tests.support.builders import signal, trading_range
 from tests.support.harness import Stack, eventually
 

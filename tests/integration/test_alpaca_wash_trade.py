@@ -18,7 +18,7 @@ from campaign_engine.brokers.alpaca.broker import AlpacaBroker
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderStatus
-from campaign_engine.messages import CarryOutRequest, PersistRequest
+from campaign_engine.temporal.messages import CarryOutRequest, PersistRequest
 from tests.support.alpaca import ENTRY, config_for, entry_order
 from tests.support.builders import trading_range
 from tests.support.fake_alpaca import FakeAlpaca, serving

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from campaign_engine.scenario import export_demo
+from campaign_engine.scenarios import export_demo
 
 CLI = [sys.executable, "-c", "from campaign_engine.cli import main; main()"]
 

@@ -11,18 +11,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
-from campaign_engine.activities.holdings_reconciler import (
-    RECONCILER_LOCK_KEY,
-    HoldingDifference,
-    HoldingsReconciler,
-)
 from campaign_engine.brokers.paper import PaperBroker
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.holdings import symbol_claims
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderStatus, Pattern
-from campaign_engine.messages import HoldingReport, PersistRequest
+from campaign_engine.services.holdings_reconciler import (
+    RECONCILER_LOCK_KEY,
+    HoldingDifference,
+    HoldingsReconciler,
+)
+from campaign_engine.temporal.messages import HoldingReport, PersistRequest
 from tests.support.builders import T0, Book, signal, tick, trading_range
 from tests.support.harness import eventually
 from tests.support.resting_broker import sell_by_hand, trade_by_hand

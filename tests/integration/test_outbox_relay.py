@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.activities.outbox_relay import OutboxRelay
-from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent, StopsTrailed, make_event
-from campaign_engine.event_json import event_data
+from campaign_engine.formats.event_json import event_data
+from campaign_engine.runtime.backoff import Backoff, Retry
+from campaign_engine.services.outbox_relay import OutboxRelay
 from tests.support.builders import D, as_price
 from tests.support.harness import eventually
 

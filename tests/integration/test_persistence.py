@@ -17,7 +17,7 @@ from campaign_engine.db.engine import create_engine_for, sync_url
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, campaigns, metadata, orders
 from campaign_engine.domain.vocabulary import OrderStatus, Pattern, RejectionCode
-from campaign_engine.messages import PersistRequest
+from campaign_engine.temporal.messages import PersistRequest
 from tests.support.builders import Book, as_shares, reservation, signal, tick
 
 D = Decimal

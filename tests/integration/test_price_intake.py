@@ -15,7 +15,7 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.schema import price_intake
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.publisher import OpenCampaign, PricePublisher
+from campaign_engine.price_feed.publisher import OpenCampaign, PricePublisher
 from tests.support.builders import T0, tick
 
 D = Decimal

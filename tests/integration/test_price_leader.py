@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.db.engine import create_engine_for, libpq_url
 from campaign_engine.db.price_intake import DELIVERY_LOCK, Delivery, NotLeader, PriceIntake
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.publisher import OpenCampaign, PricePublisher
-from campaign_engine.publisher_leader import PriceDelivery
+from campaign_engine.price_feed.leader import PriceDelivery
+from campaign_engine.price_feed.publisher import OpenCampaign, PricePublisher
 from tests.support.builders import T0, tick
 
 CAMPAIGN = OpenCampaign("AAPL-2024-10-15", T0)

@@ -25,7 +25,7 @@ from campaign_engine.db.schema import (
     positions,
 )
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.messages import PersistRequest
+from campaign_engine.temporal.messages import PersistRequest
 from tests.support.builders import Book, signal, tick
 
 SAVED = (

@@ -17,7 +17,7 @@ from campaign_engine.db.schema import audit_trail, campaign_exposure, outbox, ri
 from campaign_engine.db.trading_state import set_trading_state
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode, TradingState
-from campaign_engine.messages import PersistRequest
+from campaign_engine.temporal.messages import PersistRequest
 from tests.support.builders import Book, reservation, signal, tick
 
 D = Decimal

@@ -4,8 +4,8 @@ import asyncio
 
 from sqlalchemy import text
 
-from campaign_engine.db.settings import prepare_database
-from campaign_engine.settings import Settings
+from campaign_engine.db.bootstrap import prepare_database
+from campaign_engine.runtime.settings import Settings
 from campaign_engine.worker import when_up
 from tests.support.private_postgres import private_postgres
 

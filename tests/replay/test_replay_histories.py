@@ -11,8 +11,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from campaign_engine.converter import data_converter
-from campaign_engine.messages import HOLDING_REPORT
+from campaign_engine.temporal.converter import data_converter
+from campaign_engine.temporal.messages import HOLDING_REPORT
 from campaign_engine.worker import workflow_runner
 from campaign_engine.workflows.broker_link import HOLDINGS_RECONCILER, POLL_AFTER_CARRY_OUT
 from campaign_engine.workflows.campaign import CampaignWorkflow

@@ -15,7 +15,7 @@ from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.prices import merge
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
-from campaign_engine.scenario import ExpectedStatus, Scenario
+from campaign_engine.scenarios import ExpectedStatus, Scenario
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.brokers.paper import PaperBroker
+from campaign_engine.db.bootstrap import prepare_database
 from campaign_engine.db.schema import broker_orders
-from campaign_engine.db.settings import prepare_database
 from campaign_engine.domain.orders import BrokerOrder, Fill, Order, paper_fill
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderStatus
-from campaign_engine.settings import load_settings
-from campaign_engine.temporal import connect
+from campaign_engine.runtime.settings import load_settings
+from campaign_engine.temporal.connection import connect
 from campaign_engine.worker import build_worker
 
 _FILLS = TypeAdapter(tuple[Fill, ...])

@@ -28,7 +28,7 @@ from campaign_engine.brokers.alpaca.wire import (
     our_status,
 )
 from campaign_engine.domain.vocabulary import OrderSide, OrderStatus
-from campaign_engine.settings import SettingsError, load_settings
+from campaign_engine.runtime.settings import SettingsError, load_settings
 from tests.support.alpaca import ENTRY, entry_order
 from tests.support.fake_alpaca.book import Book, Json
 

@@ -13,7 +13,7 @@ from campaign_engine.api import create_app
 from campaign_engine.api.dashboard import STATIC
 from campaign_engine.api.hosts import host_name
 from campaign_engine.api.sockets import listen, with_nodelay
-from campaign_engine.settings import Settings, load_settings
+from campaign_engine.runtime.settings import Settings, load_settings
 
 HEADERS = {
     "x-content-type-options": "nosniff",

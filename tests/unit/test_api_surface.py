@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from campaign_engine.api import create_app
 from campaign_engine.api.exposure import exposure_problem, is_loopback
 from campaign_engine.db.read_model import MAX_OFFSET
-from campaign_engine.settings import Settings, load_settings
+from campaign_engine.runtime.settings import Settings, load_settings
 
 V1 = "/api/v1"
 ORIGIN = "https://dashboard.example"

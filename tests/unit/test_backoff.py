@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from campaign_engine.backoff import Backoff, Retry
+from campaign_engine.runtime.backoff import Backoff, Retry
 
 
 def test_without_jitter_the_delay_grows_by_the_factor_up_to_the_cap() -> None:

@@ -15,8 +15,8 @@ from campaign_engine.backtest.report_html import render_html
 from campaign_engine.backtest.report_json import report_data
 from campaign_engine.backtest.timeline import Bars, Decision, Timeline
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.inputs import InputError
-from campaign_engine.scenario import Scenario, load_scenario
+from campaign_engine.formats.input_files import InputError
+from campaign_engine.scenarios import Scenario, load_scenario
 from tests.support.builders import bar, signal
 
 D = Decimal

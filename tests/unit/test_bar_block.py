@@ -13,8 +13,8 @@ from campaign_engine.backtest.report import build_report
 from campaign_engine.backtest.report_html import render_html
 from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Timeline
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.inputs import parse_price_rows, parse_prices
-from campaign_engine.scenario import Scenario, load_scenario
+from campaign_engine.formats.input_files import parse_price_rows, parse_prices
+from campaign_engine.scenarios import Scenario, load_scenario
 from campaign_engine.scenarios.random_scenarios import random_scenario
 
 CSV = (

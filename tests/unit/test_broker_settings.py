@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from campaign_engine.settings import SettingsError, load_settings
+from campaign_engine.runtime.settings import SettingsError, load_settings
 
 D = Decimal
 

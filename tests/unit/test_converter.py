@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from campaign_engine.converter import _PYDANTIC_JSON, data_converter
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.temporal.converter import _PYDANTIC_JSON, data_converter
 from tests.support.builders import Book, signal
 
 

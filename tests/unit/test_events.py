@@ -10,8 +10,6 @@ from uuid import UUID
 
 import pytest
 
-from campaign_engine.activities.notifications import summarize
-from campaign_engine.converter import data_converter
 from campaign_engine.domain.campaign import apply_fill, invalidate
 from campaign_engine.domain.events import (
     AllocationRejected,
@@ -55,8 +53,10 @@ from campaign_engine.domain.vocabulary import (
     RejectionCode,
     TradingState,
 )
-from campaign_engine.event_json import event_from_json, event_to_json
-from campaign_engine.messages import PersistRequest
+from campaign_engine.formats.event_json import event_from_json, event_to_json
+from campaign_engine.services.notifications import summarize
+from campaign_engine.temporal.converter import data_converter
+from campaign_engine.temporal.messages import PersistRequest
 from tests.support.builders import T0, Book, as_money, as_percent, as_price, as_shares, signal, tick
 
 D = Decimal

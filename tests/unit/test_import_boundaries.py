@@ -30,7 +30,7 @@ def _loaded_after_importing(*modules: str) -> set[str]:
     "modules",
     [
         ("campaign_engine.api", "campaign_engine.api.app"),
-        ("campaign_engine.cli", "campaign_engine.db.settings", "campaign_engine.db.read_model"),
+        ("campaign_engine.cli", "campaign_engine.db.bootstrap", "campaign_engine.db.read_model"),
     ],
     ids=["api", "cli"],
 )
@@ -43,6 +43,6 @@ def test_the_api_and_the_cli_do_not_load_the_worker_or_the_workflow(
         m
         for m in loaded
         if m.startswith(("campaign_engine.workflows", "campaign_engine.activities"))
-        or m in {"campaign_engine.worker", "campaign_engine.sandbox"}
+        or m in {"campaign_engine.worker", "campaign_engine.temporal.sandbox"}
     }
     assert workflow_side <= _ALLOWED_WORKFLOW_MODULES, workflow_side

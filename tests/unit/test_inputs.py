@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.inputs import InputError, parse_prices, parse_signals, read_text
+from campaign_engine.formats.input_files import InputError, parse_prices, parse_signals, read_text
 from tests.support.builders import signal
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from campaign_engine.observability import configure_logging
+from campaign_engine.runtime.observability import configure_logging
 
 HOSTILE = "/api/v1/campaigns/A\x00B\n2026-12-07T00:00:00Z [error    ] forged\r\x1b[2J\u2028"
 

@@ -10,8 +10,8 @@ import pytest
 from campaign_engine.api.schemas import PolicyOut
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
-from campaign_engine.policy_file import PolicyFileError, policy_from_toml
-from campaign_engine.settings import Settings, SettingsError, load_settings
+from campaign_engine.runtime.policy_file import PolicyFileError, policy_from_toml
+from campaign_engine.runtime.settings import Settings, SettingsError, load_settings
 from tests.support.builders import Book, signal
 
 D = Decimal

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.inputs import InputError, parse_prices
-from campaign_engine.validation_errors import problem_lines
+from campaign_engine.formats.input_files import InputError, parse_prices
+from campaign_engine.formats.validation_errors import problem_lines
 
 
 def validated_one_by_one(text: str, source: str) -> list[PriceUpdate]:

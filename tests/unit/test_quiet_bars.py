@@ -19,7 +19,7 @@ from campaign_engine.domain.orders import paper_fill
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
-from campaign_engine.scenario import load_scenario
+from campaign_engine.scenarios import load_scenario
 from campaign_engine.scenarios.random_scenarios import random_scenario
 from tests.support.builders import T0, Book, D, signal, trading_range
 

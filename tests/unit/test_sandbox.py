@@ -11,8 +11,8 @@ from temporalio.converter import WorkflowSerializationContext
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox._runner import _fake_info
 
-from campaign_engine.converter import data_converter
-from campaign_engine.sandbox import _ContextOutsideSandbox
+from campaign_engine.temporal.converter import data_converter
+from campaign_engine.temporal.sandbox import _ContextOutsideSandbox
 from campaign_engine.worker import workflow_runner
 from campaign_engine.workflows.campaign import CampaignWorkflow
 

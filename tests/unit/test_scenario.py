@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
-from campaign_engine.scenario import (
+from campaign_engine.scenarios import (
     ExpectedStatus,
     Scenario,
     ScenarioError,

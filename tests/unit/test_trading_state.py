@@ -285,7 +285,7 @@ def test_an_exit_carries_its_bar_and_its_replacement_keeps_it() -> None:
 def test_a_change_is_an_alert_line() -> None:
     from structlog.testing import capture_logs
 
-    from campaign_engine.observability import report_trading_state
+    from campaign_engine.runtime.observability import report_trading_state
 
     _, change = assess(_opened("100000"), as_money("-5"), DAY, LIMITS)
     assert change is not None

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from campaign_engine.validation_errors import (
+from campaign_engine.formats.validation_errors import (
     error_message,
     location_text,
     problem_lines,
@@ -116,8 +116,8 @@ def test_tags_are_hidden_from_real_union_errors() -> None:
 
 
 def test_the_settings_and_the_cli_files_use_it() -> None:
-    from campaign_engine.inputs import InputError, parse_prices
-    from campaign_engine.settings import SettingsError, load_settings
+    from campaign_engine.formats.input_files import InputError, parse_prices
+    from campaign_engine.runtime.settings import SettingsError, load_settings
 
     with pytest.raises(SettingsError) as bad_environment:
         load_settings({"ACCOUNT_EQUITY": "-5", "METRICS_PORT": "x"})

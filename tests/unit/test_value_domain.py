@@ -31,7 +31,7 @@ from campaign_engine.domain.types import (
     column_limit,
 )
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
-from campaign_engine.messages import ChangeStatusRequest, InvalidateRequest
+from campaign_engine.temporal.messages import ChangeStatusRequest, InvalidateRequest
 from tests.support.builders import Book, as_money, signal, trading_range
 
 pytestmark = pytest.mark.unit

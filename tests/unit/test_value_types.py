@@ -8,7 +8,6 @@ from uuid import UUID
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from campaign_engine.converter import data_converter
 from campaign_engine.domain.events import ExitExecuted
 from campaign_engine.domain.money import (
     average_price,
@@ -32,6 +31,7 @@ from campaign_engine.domain.types import (
     QuantityStep,
 )
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern
+from campaign_engine.temporal.converter import data_converter
 from tests.support.builders import EQUITY, D, as_money, as_percent, as_price, as_shares
 
 pytestmark = pytest.mark.unit

@@ -2,7 +2,7 @@
 
 import pytest
 
-from campaign_engine.settings import (
+from campaign_engine.runtime.settings import (
     WORKFLOW_CACHE_SIZE,
     WORKFLOW_TASK_SLOTS,
     SettingsError,

@@ -16,7 +16,7 @@ from temporalio.service import RPCError
 from campaign_engine.api.bounded import RETRY_AFTER
 from campaign_engine.api.schemas import BRANCH_TAGS
 from campaign_engine.db.repository import PortfolioNotInitialised
-from campaign_engine.validation_errors import MESSAGE, quoted, readable_errors
+from campaign_engine.formats.validation_errors import MESSAGE, quoted, readable_errors
 
 log = structlog.get_logger("campaign_engine.api")
 

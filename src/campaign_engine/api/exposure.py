@@ -6,7 +6,7 @@ import ipaddress
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from campaign_engine.settings import Settings
+from campaign_engine.runtime.settings import Settings
 
 
 def is_loopback(host: str) -> bool:

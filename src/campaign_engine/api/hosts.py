@@ -13,7 +13,7 @@ from http import HTTPStatus
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from campaign_engine.validation_errors import quoted
+from campaign_engine.formats.validation_errors import quoted
 
 log = structlog.get_logger("campaign_engine.api")
 

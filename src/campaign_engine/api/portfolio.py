@@ -16,7 +16,7 @@ from campaign_engine.api.schemas import (
 )
 from campaign_engine.api.services import Services, ServicesDep
 from campaign_engine.db.trading_state import set_trading_state
-from campaign_engine.observability import report_trading_state
+from campaign_engine.runtime.observability import report_trading_state
 
 router = APIRouter(tags=["portfolio"])
 health = APIRouter(tags=["health"])

@@ -12,15 +12,15 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.schemas import Source
-from campaign_engine.client import CampaignClient, CampaignRefused
 from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.read_model import CampaignRecord, ReadModel
 from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MoneyValue
-from campaign_engine.publisher_leader import PriceDelivery
-from campaign_engine.settings import Settings
+from campaign_engine.price_feed.leader import PriceDelivery
+from campaign_engine.runtime.settings import Settings
+from campaign_engine.temporal.client import CampaignClient, CampaignRefused
 
 log = structlog.get_logger("campaign_engine.api")
 

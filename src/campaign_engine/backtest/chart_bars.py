@@ -7,7 +7,7 @@ from datetime import datetime
 
 from campaign_engine.backtest.charts import Candle
 from campaign_engine.backtest.timeline import BarBlock, Bars, Timeline
-from campaign_engine.price_rows import PriceRow, row_of
+from campaign_engine.formats.price_rows import PriceRow, row_of
 
 
 @dataclass(frozen=True, slots=True)

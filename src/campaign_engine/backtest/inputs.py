@@ -21,11 +21,16 @@ from uuid import UUID, uuid5
 
 from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Step, Timeline
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
-from campaign_engine.inputs import InputError, parse_price_rows, parse_signals, read_text
-from campaign_engine.price_rows import PriceRow, update_of
+from campaign_engine.formats.input_files import (
+    InputError,
+    parse_price_rows,
+    parse_signals,
+    read_text,
+)
+from campaign_engine.formats.price_rows import PriceRow, update_of
 
 if TYPE_CHECKING:  # a scenario's modules load only when a scenario is played
-    from campaign_engine.scenario import Scenario, ScenarioSignal
+    from campaign_engine.scenarios import Scenario, ScenarioSignal
 
 SCENARIO_IDS = UUID("3d1c1f0e-5b8a-4c55-9a57-1f2b3c4d5e6f")
 """The namespace of the ids a scenario's ranges and signals are given (from their keys)."""
@@ -150,6 +155,6 @@ def files_timeline(signals_file: str, bar_files: Sequence[str]) -> Timeline:
 
 def scenario_folder_timeline(folder: Path) -> Timeline:
     """The scenario in ``folder`` (or its scenario.json). Raises ScenarioError."""
-    from campaign_engine.scenario import load_scenario
+    from campaign_engine.scenarios import load_scenario
 
     return scenario_timeline(load_scenario(folder))

@@ -20,7 +20,7 @@ from campaign_engine.backtest.timeline import BarBlock, Bars, Step, Timeline
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.money import HUNDRED, ZERO
 from campaign_engine.domain.print_screen import Verdict, band_bounds, judge
-from campaign_engine.price_rows import PriceRow, update_of
+from campaign_engine.formats.price_rows import PriceRow, update_of
 
 _Item = PriceRow | PriceUpdate
 

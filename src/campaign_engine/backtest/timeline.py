@@ -10,7 +10,7 @@ from uuid import UUID
 
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.types import PriceValue
-from campaign_engine.price_rows import PriceRow, update_of
+from campaign_engine.formats.price_rows import PriceRow, update_of
 
 _SYMBOL, _TIME, _MARK = itemgetter(0), itemgetter(1), itemgetter(5)
 

@@ -17,7 +17,7 @@ from campaign_engine.db.statements import (
 )
 from campaign_engine.domain.orders import Fill, Order, outside_its_bar, paper_fill
 from campaign_engine.domain.vocabulary import OrderStatus
-from campaign_engine.messages import BrokerOrder
+from campaign_engine.temporal.messages import BrokerOrder
 
 
 class PaperBroker:

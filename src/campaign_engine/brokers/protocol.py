@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from campaign_engine.domain.orders import Fill, Order
-from campaign_engine.messages import BrokerOrder
+from campaign_engine.temporal.messages import BrokerOrder
 
 
 class UnknownBrokerOrder(LookupError):

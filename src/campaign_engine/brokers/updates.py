@@ -6,7 +6,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from campaign_engine.messages import ORDER_UPDATE, BrokerOrder, workflow_id_for
+from campaign_engine.temporal.messages import ORDER_UPDATE, BrokerOrder, workflow_id_for
 
 log = structlog.get_logger("campaign_engine.brokers")
 

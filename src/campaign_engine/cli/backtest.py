@@ -38,7 +38,7 @@ def collector_paused() -> Iterator[None]:
 
 def _timeline(scenario: Path | None, signals: str | None, bars: list[str]) -> "Timeline":
     from campaign_engine.backtest.inputs import files_timeline, scenario_folder_timeline
-    from campaign_engine.inputs import InputError
+    from campaign_engine.formats.input_files import InputError
 
     if (scenario is None) == (signals is None):
         raise InputError("give a scenario folder, or --signals FILE with --bars FILE (not both)")
@@ -46,7 +46,7 @@ def _timeline(scenario: Path | None, signals: str | None, bars: list[str]) -> "T
         raise InputError("--bars goes with --signals; a scenario folder holds its own prices")
     if signals is not None:
         return files_timeline(signals, bars)
-    from campaign_engine.scenario import ScenarioError
+    from campaign_engine.scenarios import ScenarioError
 
     assert scenario is not None
     try:
@@ -57,7 +57,7 @@ def _timeline(scenario: Path | None, signals: str | None, bars: list[str]) -> "T
 
 def _policy(equity: str | None) -> "Policy":
     from campaign_engine.domain.policy import Policy
-    from campaign_engine.inputs import InputError
+    from campaign_engine.formats.input_files import InputError
 
     policy = read_settings().policy
     if equity is None:
@@ -119,7 +119,7 @@ def _play(
     from campaign_engine.backtest.engine import run_backtest
     from campaign_engine.backtest.report import build_report
     from campaign_engine.backtest.report_json import write_json
-    from campaign_engine.inputs import InputError
+    from campaign_engine.formats.input_files import InputError
 
     try:
         timeline = _timeline(scenario, signals, bars)

@@ -8,7 +8,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from campaign_engine.settings import Settings, SettingsError, load_settings
+from campaign_engine.runtime.settings import Settings, SettingsError, load_settings
 
 out = Console()
 err = Console(stderr=True)
@@ -45,7 +45,7 @@ def run(work: Coroutine[Any, Any, T]) -> T:
     import psycopg
     from sqlalchemy.exc import DBAPIError
 
-    from campaign_engine.inputs import InputError
+    from campaign_engine.formats.input_files import InputError
 
     try:
         return asyncio.run(work)
@@ -57,7 +57,7 @@ def run(work: Coroutine[Any, Any, T]) -> T:
 
 
 async def campaign_client(settings: Settings) -> Any:
-    from campaign_engine.client import CampaignClient
+    from campaign_engine.temporal.client import CampaignClient
 
     try:
         return await CampaignClient.connect(settings)
@@ -70,7 +70,7 @@ async def campaign_client(settings: Settings) -> Any:
 
 def parse(read: Callable[[], T]) -> T:
     """What ``read`` makes of an input file; a bad file leaves with exit code 2."""
-    from campaign_engine.inputs import InputError
+    from campaign_engine.formats.input_files import InputError
 
     try:
         return read()

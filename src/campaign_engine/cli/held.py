@@ -79,9 +79,9 @@ async def _resolving(action: Any, hold_id: int) -> Any:
 
 
 async def _with_holds(work: Any) -> Any:
+    from campaign_engine.db.bootstrap import database_url
     from campaign_engine.db.engine import create_engine_for
     from campaign_engine.db.price_holds import HeldPrices
-    from campaign_engine.db.settings import database_url
 
     settings = read_settings()
     engine = create_engine_for(database_url(settings), pool_size=1)

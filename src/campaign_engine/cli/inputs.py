@@ -27,9 +27,9 @@ def submit(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plans as JSON.")] = False,
 ) -> None:
     """Submit entry signals; several are decided as a batch, in priority order."""
-    from campaign_engine.client import CampaignRefused
-    from campaign_engine.inputs import parse_signals, read_text
-    from campaign_engine.views import plans_table
+    from campaign_engine.cli.views import plans_table
+    from campaign_engine.formats.input_files import parse_signals, read_text
+    from campaign_engine.temporal.client import CampaignRefused
 
     signals = parse(lambda: parse_signals(read_text(file), file))
 
@@ -55,16 +55,16 @@ def prices(
     ],
 ) -> None:
     """Publish price updates to the open campaigns on their symbols (coalesced per symbol)."""
-    from campaign_engine.db.settings import database_url
-    from campaign_engine.inputs import parse_prices, read_text
-    from campaign_engine.publisher import DatabaseDirectory
+    from campaign_engine.db.bootstrap import database_url
+    from campaign_engine.formats.input_files import parse_prices, read_text
+    from campaign_engine.price_feed.publisher import DatabaseDirectory
 
     updates = parse(lambda: parse_prices(read_text(file), file))
 
     async def main() -> tuple[int, int, int, list["PriceUpdate"]]:
         from campaign_engine.db.engine import create_engine_for
         from campaign_engine.db.price_screens import references
-        from campaign_engine.price_flow.screen import PrintScreens
+        from campaign_engine.price_feed.screen import PrintScreens
 
         settings = read_settings()
         client = await campaign_client(settings)

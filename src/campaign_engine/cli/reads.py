@@ -14,7 +14,7 @@ from campaign_engine.cli.common import (
     read_settings,
     run,
 )
-from campaign_engine.settings import Settings
+from campaign_engine.runtime.settings import Settings
 
 
 def status(
@@ -22,7 +22,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON.")] = False,
 ) -> None:
     """Show one campaign's live state (from its workflow; from the database once it ended)."""
-    from campaign_engine.views import campaign_panel
+    from campaign_engine.cli.views import campaign_panel
 
     async def main() -> Any:
         settings = read_settings()
@@ -45,9 +45,9 @@ def status(
 
 
 async def _stored_state(settings: Settings, campaign_id: str) -> Any:
+    from campaign_engine.db.bootstrap import database_url
     from campaign_engine.db.engine import create_engine_for
     from campaign_engine.db.repository import CampaignRepository
-    from campaign_engine.db.settings import database_url
 
     engine = create_engine_for(database_url(settings), pool_size=1)
     try:
@@ -66,11 +66,11 @@ def list_campaigns(
     offset: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """List campaigns from the database, newest first."""
+    from campaign_engine.cli.views import campaigns_table
+    from campaign_engine.db.bootstrap import database_url
     from campaign_engine.db.engine import create_engine_for
     from campaign_engine.db.read_model import ReadModel
-    from campaign_engine.db.settings import database_url
     from campaign_engine.domain.vocabulary import CampaignStatus
-    from campaign_engine.views import campaigns_table
 
     wanted: CampaignStatus | None = None
     if status is not None:

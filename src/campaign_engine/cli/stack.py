@@ -27,7 +27,7 @@ def dev(
     """Start the embedded stack: Temporal dev server + UI, PostgreSQL (embedded unless
     DATABASE_URL is set), migrations, worker and REST API. Data stays in CAMPAIGNS_DATA_DIR
     (.data); Ctrl-C stops everything."""
-    from campaign_engine.devstack import DevOptions, DevStackError, run_dev
+    from campaign_engine.stack.dev import DevOptions, DevStackError, run_dev
 
     options = DevOptions(
         host=host,
@@ -69,10 +69,10 @@ def demo(
 ) -> None:
     """Play a scenario (a folder or its scenario.json) through the running stack (see
     `campaigns dev`) and print the outcome."""
-    from campaign_engine.demo import run_demo
+    from campaign_engine.scenarios.play import run_demo
 
     if export is not None:
-        from campaign_engine.scenario import ScenarioError, export_demo
+        from campaign_engine.scenarios import ScenarioError, export_demo
 
         try:
             folder = export_demo(export)
@@ -101,7 +101,7 @@ def api(
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) against TEMPORAL_ADDRESS and DATABASE_URL."""
     from campaign_engine.api import ServeError, serve_api
-    from campaign_engine.observability import configure_logging
+    from campaign_engine.runtime.observability import configure_logging
 
     settings = read_settings()
     configure_logging(settings.log_level, json=settings.log_json)

@@ -17,9 +17,9 @@ def trading_state(
     reason: Annotated[str, typer.Option(help="Why, for the audit trail.")] = "set by the operator",
 ) -> None:
     """Show the trading state, or set it (--set ACTIVE returns a halted portfolio to trading)."""
+    from campaign_engine.db.bootstrap import database_url
     from campaign_engine.db.engine import create_engine_for
     from campaign_engine.db.read_model import ReadModel
-    from campaign_engine.db.settings import database_url
     from campaign_engine.db.trading_state import set_trading_state
     from campaign_engine.domain.vocabulary import TradingState
 

@@ -52,7 +52,7 @@ from campaign_engine.domain.positions import Position
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import TradingState
-from campaign_engine.messages import PersistRequest
+from campaign_engine.temporal.messages import PersistRequest
 
 STATE = TypeAdapter(CampaignState)
 ADMISSION = TypeAdapter(Admission)

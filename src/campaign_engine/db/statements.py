@@ -33,7 +33,7 @@ from campaign_engine.db.schema import (
     risk_reservations,
 )
 from campaign_engine.domain.events import CampaignEvent
-from campaign_engine.event_json import EVENT_DATA
+from campaign_engine.formats.event_json import EVENT_DATA
 
 
 def _quote(name: str) -> str:

@@ -25,7 +25,7 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.trading_state import TradingRecord, assess, set_by_operator
 from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import TradingState
-from campaign_engine.messages import PersistRequest
+from campaign_engine.temporal.messages import PersistRequest
 
 PORTFOLIO_EVENTS = "portfolio"
 """The campaign id the audit trail records the portfolio's own events under."""

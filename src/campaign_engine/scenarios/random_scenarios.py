@@ -31,7 +31,7 @@ from uuid import UUID, uuid5
 
 from campaign_engine.domain.market import TradingRange
 from campaign_engine.domain.priority import PATTERN_PRIORITY, priority_score
-from campaign_engine.scenario import (
+from campaign_engine.scenarios import (
     Scenario,
     ScenarioRange,
     ScenarioSignal,

@@ -26,11 +26,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.live.snapshots import Snapshots
-from campaign_engine.background import BackgroundLoop
-from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.engine import libpq_url
 from campaign_engine.db.event_stream import CHANNEL, Cursor, EventStream, StreamedEvent
 from campaign_engine.domain.policy import Policy
+from campaign_engine.runtime.background import BackgroundLoop
+from campaign_engine.runtime.backoff import Backoff, Retry
 
 log = structlog.get_logger("campaign_engine.api.live")
 

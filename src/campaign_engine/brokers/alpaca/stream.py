@@ -23,8 +23,6 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from campaign_engine.background import BackgroundLoop
-from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.brokers.alpaca.broker import AlpacaBroker
 from campaign_engine.brokers.alpaca.config import AlpacaConfig
 from campaign_engine.brokers.alpaca.wire import (
@@ -37,6 +35,8 @@ from campaign_engine.brokers.alpaca.wire import (
 )
 from campaign_engine.brokers.protocol import OrderUpdates
 from campaign_engine.domain.orders import BrokerOrder, Fill
+from campaign_engine.runtime.background import BackgroundLoop
+from campaign_engine.runtime.backoff import Backoff, Retry
 
 log = structlog.get_logger("campaign_engine.brokers.alpaca.stream")
 

@@ -1,5 +1,5 @@
 """How the simulated broker behaves: how much of an order fills per bar, and which orders it
-refuses. Read from the environment (``SIM_*``, see ``campaign_engine.settings``)."""
+refuses. Read from the environment (``SIM_*``, see ``campaign_engine.runtime.settings``)."""
 
 from decimal import Decimal
 from typing import Annotated

@@ -19,16 +19,16 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.priority import prioritize
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus
-from campaign_engine.messages import (
+from campaign_engine.price_feed.publisher import CampaignDirectory, Gone, PricePublisher, SendFailed
+from campaign_engine.price_feed.screen import PrintScreens
+from campaign_engine.runtime.settings import TASK_QUEUE, Settings
+from campaign_engine.temporal.connection import connect
+from campaign_engine.temporal.messages import (
     CampaignWorkflowInput,
     ChangeStatusRequest,
     InvalidateRequest,
     workflow_id_for,
 )
-from campaign_engine.price_flow.screen import PrintScreens
-from campaign_engine.publisher import CampaignDirectory, Gone, PricePublisher, SendFailed
-from campaign_engine.settings import TASK_QUEUE, Settings
-from campaign_engine.temporal import connect
 from campaign_engine.workflows.details import initial_search_attributes
 
 WORKFLOW = "CampaignWorkflow"

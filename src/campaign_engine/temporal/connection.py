@@ -5,8 +5,8 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from campaign_engine.converter import data_converter
-from campaign_engine.settings import Settings
+from campaign_engine.runtime.settings import Settings
+from campaign_engine.temporal.converter import data_converter
 
 
 def runtime_with_metrics(port: int | None) -> Runtime | None:

@@ -10,7 +10,7 @@ from campaign_engine.db.embedded import embedded_database_url
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
 from campaign_engine.db.repository import CampaignRepository
-from campaign_engine.settings import Settings
+from campaign_engine.runtime.settings import Settings
 
 
 def database_url(settings: Settings) -> str:

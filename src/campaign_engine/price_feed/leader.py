@@ -31,13 +31,13 @@ import psycopg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.engine import libpq_url
 from campaign_engine.db.price_intake import CHANNEL, DELIVERY_LOCK, PriceIntake
-from campaign_engine.price_targets import OpenCampaign
-from campaign_engine.publisher import PricePublisher
+from campaign_engine.price_feed.publisher import PricePublisher
+from campaign_engine.price_feed.targets import OpenCampaign
+from campaign_engine.runtime.backoff import Backoff, Retry
 
-log = structlog.get_logger("campaign_engine.publisher")
+log = structlog.get_logger("campaign_engine.price_feed.publisher")
 
 # The lead's connection: a vanished peer is noticed within about 25 s on either side, so a
 # dead leader's lock is freed (server side) and a cut-off leader stops (client side).

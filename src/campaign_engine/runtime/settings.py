@@ -21,8 +21,8 @@ from campaign_engine.brokers.alpaca.config import REQUESTS_PER_MINUTE, AlpacaCon
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.types import Equity, MoneyValue
-from campaign_engine.policy_file import PolicyFileError, read_policy
-from campaign_engine.validation_errors import problem_lines
+from campaign_engine.formats.validation_errors import problem_lines
+from campaign_engine.runtime.policy_file import PolicyFileError, read_policy
 
 TASK_QUEUE = "campaigns"  # SPEC section 8
 WORKFLOW_CACHE_SIZE = 10_000

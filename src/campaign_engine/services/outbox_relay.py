@@ -32,11 +32,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.activities.notifications import Channel
-from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent
-from campaign_engine.event_json import event_from_json
+from campaign_engine.formats.event_json import event_from_json
+from campaign_engine.runtime.backoff import Backoff, Retry
+from campaign_engine.services.notifications import Channel
 
 log = structlog.get_logger("campaign_engine.outbox_relay")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from campaign_engine.domain.policy import Policy
-from campaign_engine.validation_errors import problem_lines
+from campaign_engine.formats.validation_errors import problem_lines
 
 NOT_SUPPORTED: dict[str, str] = {}
 """Settings of SPEC section 2 the engine does not implement yet: refused, not ignored."""

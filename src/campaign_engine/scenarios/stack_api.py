@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
-from campaign_engine.scenario import ExpectedStatus
+from campaign_engine.scenarios import ExpectedStatus
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
-from campaign_engine.price_rows import BarRows, PriceRow, row_of, update_of
-from campaign_engine.validation_errors import problem_lines
+from campaign_engine.formats.price_rows import BarRows, PriceRow, row_of, update_of
+from campaign_engine.formats.validation_errors import problem_lines
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")

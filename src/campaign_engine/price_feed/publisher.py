@@ -12,7 +12,7 @@ sent is counted and logged (``updates_too_old``), never dropped in silence.
 Bad prints (SPEC section 11): the durable intake screens what the API accepted before it is
 journaled (db/price_screens.py), so the rows ``accept`` takes have passed already. Updates
 given straight to ``publish`` (``campaigns prices``) pass through the publisher's own
-``screen`` (price_flow/screen.py), the same rule in memory.
+``screen`` (price_feed/screen.py), the same rule in memory.
 
 Each new bar of a symbol also goes, in order and before any campaign gets it, to the market
 ``listeners`` (the simulated exchange, which fills resting orders on it): a fill the bar made
@@ -38,21 +38,21 @@ from typing import Self
 
 import structlog
 
-from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.db.price_intake import NotLeader, Restored
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.price_flow.screen import PrintScreens
-from campaign_engine.price_targets import CampaignDirectory as CampaignDirectory
-from campaign_engine.price_targets import DatabaseDirectory as DatabaseDirectory
-from campaign_engine.price_targets import DeliveryJournal as DeliveryJournal
-from campaign_engine.price_targets import Gone as Gone
-from campaign_engine.price_targets import MarketListener as MarketListener
-from campaign_engine.price_targets import OpenCampaign as OpenCampaign
-from campaign_engine.price_targets import SendFailed as SendFailed
-from campaign_engine.publisher_campaigns import CampaignCursors
-from campaign_engine.publisher_symbols import SymbolBars, Symbols
+from campaign_engine.price_feed.recipients import CampaignCursors
+from campaign_engine.price_feed.screen import PrintScreens
+from campaign_engine.price_feed.symbol_bars import SymbolBars, Symbols
+from campaign_engine.price_feed.targets import CampaignDirectory as CampaignDirectory
+from campaign_engine.price_feed.targets import DatabaseDirectory as DatabaseDirectory
+from campaign_engine.price_feed.targets import DeliveryJournal as DeliveryJournal
+from campaign_engine.price_feed.targets import Gone as Gone
+from campaign_engine.price_feed.targets import MarketListener as MarketListener
+from campaign_engine.price_feed.targets import OpenCampaign as OpenCampaign
+from campaign_engine.price_feed.targets import SendFailed as SendFailed
+from campaign_engine.runtime.backoff import Backoff, Retry
 
-log = structlog.get_logger("campaign_engine.publisher")
+log = structlog.get_logger("campaign_engine.price_feed.publisher")
 
 Sender = Callable[[str, PriceUpdate], Awaitable[None]]
 

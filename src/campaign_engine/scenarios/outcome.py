@@ -8,9 +8,9 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from campaign_engine.demo.api import DemoApi, decimal_or_none, positions_of
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE
-from campaign_engine.scenario import ExpectedStatus, Scenario, ScenarioRange
+from campaign_engine.scenarios import ExpectedStatus, Scenario, ScenarioRange
+from campaign_engine.scenarios.stack_api import DemoApi, decimal_or_none, positions_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

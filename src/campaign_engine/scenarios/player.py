@@ -12,7 +12,10 @@ from uuid import UUID, uuid4, uuid5
 from rich.markup import escape
 from rich.progress import Progress, TaskID
 
-from campaign_engine.demo.api import (
+from campaign_engine.domain.market import EntrySignal, TradingRange
+from campaign_engine.scenarios import Scenario, ScenarioSignal, Step
+from campaign_engine.scenarios.outcome import number_text
+from campaign_engine.scenarios.stack_api import (
     TERMINAL,
     DemoApi,
     DemoError,
@@ -20,9 +23,6 @@ from campaign_engine.demo.api import (
     is_closed,
     time_or_none,
 )
-from campaign_engine.demo.outcome import number_text
-from campaign_engine.domain.market import EntrySignal, TradingRange
-from campaign_engine.scenario import Scenario, ScenarioSignal, Step
 
 POLL_SECONDS = 0.1
 WAIT_SECONDS = 60.0  # how long a campaign may take to catch up before the demo gives up

@@ -8,9 +8,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.scenario.document import parse_document
-from campaign_engine.scenario.model import Scenario, ScenarioError, ScenarioFile, refuse
-from campaign_engine.scenario.prices import parse_prices
+from campaign_engine.scenarios.document import parse_document
+from campaign_engine.scenarios.model import Scenario, ScenarioError, ScenarioFile, refuse
+from campaign_engine.scenarios.price_csv import parse_prices
 
 SCENARIO_FILE = "scenario.json"
 

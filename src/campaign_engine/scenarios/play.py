@@ -22,10 +22,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from campaign_engine.demo.api import API_PREFIX, DEFAULT_API_URL, DemoApi, DemoError
-from campaign_engine.demo.outcome import CampaignSummary, campaigns_table, summarize
-from campaign_engine.demo.player import Player
-from campaign_engine.scenario import Scenario, ScenarioError, load_scenario
+from campaign_engine.scenarios import Scenario, ScenarioError, load_scenario
+from campaign_engine.scenarios.outcome import CampaignSummary, campaigns_table, summarize
+from campaign_engine.scenarios.player import Player
+from campaign_engine.scenarios.stack_api import API_PREFIX, DEFAULT_API_URL, DemoApi, DemoError
 
 __all__ = [
     "CampaignSummary",

@@ -44,12 +44,12 @@ from temporalio.client import Client
 from temporalio.common import MetricMeter
 from temporalio.service import RPCError, RPCStatusCode
 
-from campaign_engine.background import BackgroundLoop
-from campaign_engine.backoff import Backoff, Retry
 from campaign_engine.brokers.protocol import Broker
 from campaign_engine.db.holdings import SymbolBook, ended_flat_symbols, symbol_books
 from campaign_engine.domain.account import apportion, claimed
-from campaign_engine.messages import HOLDING_REPORT, HoldingReport, workflow_id_for
+from campaign_engine.runtime.background import BackgroundLoop
+from campaign_engine.runtime.backoff import Backoff, Retry
+from campaign_engine.temporal.messages import HOLDING_REPORT, HoldingReport, workflow_id_for
 
 log = structlog.get_logger("campaign_engine.holdings_reconciler")
 

@@ -1,5 +1,5 @@
 """Notification channels: where campaign events are announced. The outbox relay
-(activities/outbox_relay.py) sends them every event that persistence recorded; a failing channel
+(services/outbox_relay.py) sends them every event that persistence recorded; a failing channel
 is logged and skipped, so it can never hold up trading."""
 
 from typing import Protocol
@@ -9,7 +9,7 @@ import structlog
 from pydantic import JsonValue
 
 from campaign_engine.domain.events import CampaignEvent
-from campaign_engine.event_json import event_data, event_to_json
+from campaign_engine.formats.event_json import event_data, event_to_json
 
 log = structlog.get_logger("campaign_engine.notifications")
 

@@ -10,8 +10,8 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE
-from campaign_engine.scenario.model import ExpectedStatus, ScenarioError, ScenarioFile, refuse
-from campaign_engine.validation_errors import error_message, problem_lines
+from campaign_engine.formats.validation_errors import error_message, problem_lines
+from campaign_engine.scenarios.model import ExpectedStatus, ScenarioError, ScenarioFile, refuse
 
 
 def parse_document(text: str, origin: str) -> ScenarioFile:

@@ -31,13 +31,13 @@ from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKe
 
 from campaign_engine.api import serve_api
 from campaign_engine.api.exposure import exposure_problem
-from campaign_engine.client import CampaignClient
 from campaign_engine.db.embedded import FAST_SHUTDOWN, IMMEDIATE_SHUTDOWN, start_embedded
-from campaign_engine.observability import configure_logging
-from campaign_engine.processes.children import dies_with_parent, stop_process
-from campaign_engine.processes.ordered_stop import OrderedStop
-from campaign_engine.settings import Settings
-from campaign_engine.temporal import connect
+from campaign_engine.runtime.observability import configure_logging
+from campaign_engine.runtime.settings import Settings
+from campaign_engine.stack.children import dies_with_parent, stop_process
+from campaign_engine.stack.ordered_stop import OrderedStop
+from campaign_engine.temporal.client import CampaignClient
+from campaign_engine.temporal.connection import connect
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 
 # Each stage of the stop gets so long (seconds), 26 in all (27 with the demo): an operator's
@@ -191,7 +191,7 @@ def _tail(path: Path, lines: int = 15) -> str:
 async def run_dev(settings: Settings, options: DevOptions, console: Console) -> int:
     """Run the stack until Ctrl-C (or SIGTERM, SIGHUP); with ``options.demo``, play the demo
     once the stack is up and keep running so the campaigns can be looked at."""
-    from campaign_engine.db.settings import prepare_database
+    from campaign_engine.db.bootstrap import prepare_database
     from campaign_engine.worker import build_worker
 
     if problem := exposure_problem(settings, options.host):
@@ -271,7 +271,7 @@ async def _cancel(task: asyncio.Task[Any]) -> None:
 
 
 async def _demo(settings: Settings, options: DevOptions, console: Console) -> None:
-    from campaign_engine.demo import load_scenario, play
+    from campaign_engine.scenarios.play import load_scenario, play
 
     api_url = f"http://{options.host}:{options.api_port}"
     await _wait_for_api(api_url)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.scenario.model import ScenarioError, ScenarioRange, refuse
-from campaign_engine.validation_errors import problem_lines
+from campaign_engine.formats.validation_errors import problem_lines
+from campaign_engine.scenarios.model import ScenarioError, ScenarioRange, refuse
 
 PRICE_COLUMNS = ("bar", "symbol", "as_of", "open", "high", "low", "close")
 

@@ -14,7 +14,7 @@ from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.print_screen import PrintScreen, Verdict, screen_update
 from campaign_engine.domain.types import PriceValue
 
-log = structlog.get_logger("campaign_engine.publisher")
+log = structlog.get_logger("campaign_engine.price_feed.publisher")
 
 
 class PrintScreens:
