@@ -53,10 +53,10 @@ from typing import TypeVar
 
 from bench.backtest_floors import floors
 from campaign_engine.backtest.engine import BacktestRun, run_backtest
-from campaign_engine.backtest.inputs import files_timeline
 from campaign_engine.backtest.report import Report, build_report
 from campaign_engine.backtest.report_html import render_html
 from campaign_engine.backtest.report_json import report_json
+from campaign_engine.backtest.sources import files_timeline
 from campaign_engine.backtest.timeline import Timeline
 from campaign_engine.cli.backtest import collector_paused
 from campaign_engine.cli.backtest_summary import summary

@@ -29,7 +29,7 @@ from campaign_engine.formats.price_rows import _built
 
 COMMAND_IMPORTS = (
     "from campaign_engine.cli import main\n"
-    "from campaign_engine.backtest import engine, inputs, report, report_html, report_json\n"
+    "from campaign_engine.backtest import engine, sources, report, report_html, report_json\n"
     "import rich.progress, rich.table\n"
     "from campaign_engine.cli.common import read_settings; read_settings()"
 )

@@ -14,6 +14,7 @@ from typing import Protocol
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from campaign_engine.domain.bar_coalescing import price_correlation_id
     from campaign_engine.domain.campaign import (
         Outcome,
         change_status,
@@ -24,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.errors import CampaignError, Refusal
     from campaign_engine.domain.market import PriceUpdate
     from campaign_engine.domain.policy import Policy
-    from campaign_engine.domain.prices import price_correlation_id
     from campaign_engine.domain.state import CampaignState
     from campaign_engine.temporal.messages import ChangeStatusRequest, InvalidateRequest
     from campaign_engine.workflows.refusals import refusal, refusal_for, require_open

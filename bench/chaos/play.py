@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID, uuid5
 
-from campaign_engine.backtest.inputs import decision_time
+from campaign_engine.backtest.sources import decision_time
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.scenarios import Scenario
 from campaign_engine.scenarios.random_scenarios import random_scenario

@@ -7,9 +7,9 @@ from pathlib import Path
 from playwright.async_api import Page
 
 from campaign_engine.backtest.engine import run_backtest
-from campaign_engine.backtest.inputs import scenario_timeline
 from campaign_engine.backtest.report import build_report
 from campaign_engine.backtest.report_html import write_html
+from campaign_engine.backtest.sources import scenario_timeline
 from campaign_engine.scenarios import load_scenario
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from campaign_engine.backtest.engine import run_backtest
-from campaign_engine.backtest.inputs import scenario_timeline
 from campaign_engine.backtest.parity import backtest_outcome, outcome_diff, outcome_lines
+from campaign_engine.backtest.sources import scenario_timeline
 from campaign_engine.price_feed.publisher import CampaignDirectory, PricePublisher
 from campaign_engine.scenarios import Scenario, load_scenario
 from campaign_engine.scenarios.random_scenarios import random_scenario

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from campaign_engine.backtest.engine import Backtest
-from campaign_engine.backtest.inputs import scenario_timeline
+from campaign_engine.backtest.sources import scenario_timeline
 from campaign_engine.backtest.timeline import Decision
+from campaign_engine.domain.bar_coalescing import merge
 from campaign_engine.domain.ledger import r_multiple
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.money import ZERO, total
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
-from campaign_engine.domain.prices import merge
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
 from campaign_engine.scenarios import ExpectedStatus, Scenario
 

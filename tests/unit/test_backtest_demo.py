@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from campaign_engine.backtest.engine import BacktestRun, run_backtest
-from campaign_engine.backtest.inputs import files_timeline, merge_in_time, scenario_timeline
 from campaign_engine.backtest.report import Report, build_report
 from campaign_engine.backtest.report_html import render_html
 from campaign_engine.backtest.report_json import report_data
+from campaign_engine.backtest.sources import files_timeline, merge_in_time, scenario_timeline
 from campaign_engine.backtest.timeline import Bars, Decision, Timeline
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.formats.input_files import InputError

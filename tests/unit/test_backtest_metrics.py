@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from campaign_engine.backtest.engine import run_backtest
-from campaign_engine.backtest.inputs import merge_in_time
 from campaign_engine.backtest.metrics import ExitReason, drawdown, exit_reason, trade_stats
 from campaign_engine.backtest.report import build_report
+from campaign_engine.backtest.sources import merge_in_time
 from campaign_engine.backtest.timeline import Timeline
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern
 from tests.support.builders import T0, bar, signal

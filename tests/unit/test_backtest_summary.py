@@ -9,8 +9,8 @@ import pytest
 from rich.console import Console
 
 from campaign_engine.backtest.engine import run_backtest
-from campaign_engine.backtest.inputs import scenario_timeline
 from campaign_engine.backtest.report import Report, build_report
+from campaign_engine.backtest.sources import scenario_timeline
 from campaign_engine.cli.backtest_summary import BEST_AND_WORST, summary
 from campaign_engine.scenarios import load_scenario
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from campaign_engine.backtest.engine import run_backtest
-from campaign_engine.backtest.inputs import files_timeline, merge_in_time, scenario_timeline
 from campaign_engine.backtest.report import build_report
 from campaign_engine.backtest.report_html import render_html
+from campaign_engine.backtest.sources import files_timeline, merge_in_time, scenario_timeline
 from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Timeline
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.formats.input_files import parse_price_rows, parse_prices

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from campaign_engine.backtest.bar_screen import screen_timeline
 from campaign_engine.backtest.engine import run_backtest
-from campaign_engine.backtest.inputs import files_timeline, merge_in_time
-from campaign_engine.backtest.screen import screen_timeline
+from campaign_engine.backtest.sources import files_timeline, merge_in_time
 from campaign_engine.backtest.timeline import Bars, Timeline
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.policy import Policy

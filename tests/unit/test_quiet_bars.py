@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaign_engine.backtest.engine import Backtest, BacktestRun
-from campaign_engine.backtest.inputs import scenario_timeline
+from campaign_engine.backtest.sources import scenario_timeline
 from campaign_engine.backtest.timeline import Bars, Decision, Step, Timeline
 from campaign_engine.domain.campaign import apply_fill, decide_entry, is_stale, on_price
 from campaign_engine.domain.campaign.quiet_bars import LastPrice, is_quiet, price_levels

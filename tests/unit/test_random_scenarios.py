@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from campaign_engine.backtest.engine import BacktestRun, run_backtest
-from campaign_engine.backtest.inputs import scenario_timeline
 from campaign_engine.backtest.parity import backtest_outcome, outcome_diff
+from campaign_engine.backtest.sources import scenario_timeline
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, OrderPurpose
 from campaign_engine.scenarios import Scenario, load_scenario
 from campaign_engine.scenarios.random_scenarios import generate_scenario, main, random_scenario

@@ -65,7 +65,7 @@ def create_app(
 ) -> FastAPI:
     """The app; what is not given (client, engine) is connected from ``settings`` when it
     starts and released when it stops. POST /prices appends to the durable intake; of the
-    API processes on one database, one at a time delivers it (publisher_leader.py), resuming
+    API processes on one database, one at a time delivers it (price_feed/leader.py), resuming
     what a previous one left undelivered, and flushes at shutdown."""
 
     @asynccontextmanager

@@ -27,10 +27,11 @@ from operator import attrgetter, is_
 from typing import Literal
 from uuid import UUID
 
+from campaign_engine.backtest.bar_screen import screen_timeline
 from campaign_engine.backtest.open_book import OpenBook
-from campaign_engine.backtest.screen import screen_timeline
 from campaign_engine.backtest.timeline import BarBlock, Bars, Decision, Timeline
 from campaign_engine.backtest.trading import PlayTrading
+from campaign_engine.domain.bar_coalescing import price_correlation_id
 from campaign_engine.domain.campaign import Outcome, apply_fill, decide_batch, is_stale, on_price
 from campaign_engine.domain.campaign.quiet_bars import (
     LastPrice,
@@ -45,7 +46,6 @@ from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.orders import Order, paper_fill
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
-from campaign_engine.domain.prices import price_correlation_id
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MoneyValue, PriceValue
 
@@ -290,7 +290,7 @@ def run_backtest(
     timeline: Timeline, policy: Policy = DEFAULT_POLICY, progress: Progress | None = None
 ) -> BacktestRun:
     """Play ``timeline`` from nothing with ``policy`` (its starting equity included), its bad
-    prints screened out first as the live intake screens them (backtest/screen.py)."""
+    prints screened out first as the live intake screens them (backtest/bar_screen.py)."""
     screened = screen_timeline(timeline, policy.bad_print_band_pct)
     run = Backtest(policy).play(screened.timeline, progress)
     return replace(run, bad_prints=screened.dropped) if screened.dropped else run

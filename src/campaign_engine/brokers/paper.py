@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.brokers.book import FILLS_JSON, placed_row
+from campaign_engine.brokers.order_row import FILLS_JSON, placed_row
 from campaign_engine.brokers.protocol import UnknownBrokerOrder
 from campaign_engine.db.statements import (
     BROKER_POSITION,

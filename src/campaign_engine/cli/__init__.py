@@ -1,7 +1,7 @@
 """The ``campaigns`` command: the embedded stack, the demo, and the commands for real use against
 any Temporal and PostgreSQL given by the environment (TEMPORAL_ADDRESS, DATABASE_URL, ...).
 
-The commands live by what they do: ``stack`` (dev, demo, worker, api), ``inputs`` (submit,
+The commands live by what they do: ``stack`` (dev, demo, worker, api), ``feed_commands`` (submit,
 prices), ``held`` (bad prints: held, release, discard), ``reads`` (status, list),
 ``backtest`` (in process, no stack); ``common`` holds what they share. Each loads what it
 needs when it runs, so that ``campaigns --help`` and the read commands stay light."""
@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from campaign_engine.cli import backtest, held, inputs, reads, stack, trading
+from campaign_engine.cli import backtest, feed_commands, held, reads, stack, trading
 from campaign_engine.cli.common import Failure, say
 
 __all__ = ["Failure", "app", "main"]
@@ -27,8 +27,8 @@ app.command()(stack.dev)
 app.command("demo")(stack.demo)
 app.command()(stack.worker)
 app.command()(stack.api)
-app.command()(inputs.submit)
-app.command()(inputs.prices)
+app.command()(feed_commands.submit)
+app.command()(feed_commands.prices)
 app.command()(held.held)
 app.command()(held.release)
 app.command()(held.discard)

@@ -37,7 +37,7 @@ def collector_paused() -> Iterator[None]:
 
 
 def _timeline(scenario: Path | None, signals: str | None, bars: list[str]) -> "Timeline":
-    from campaign_engine.backtest.inputs import files_timeline, scenario_folder_timeline
+    from campaign_engine.backtest.sources import files_timeline, scenario_folder_timeline
     from campaign_engine.formats.input_files import InputError
 
     if (scenario is None) == (signals is None):

@@ -16,7 +16,7 @@ Every append first screens its updates for bad prints (db/price_screens.py), und
 lock: what is held back never enters the intake (an operator's release of it appends it
 then, under that lock too: db/price_holds.py).
 
-Every API process appends; one at a time delivers (publisher_leader.py), reading the rows after
+Every API process appends; one at a time delivers (price_feed/leader.py), reading the rows after
 the last it read in ``seq`` order. ``seq`` is drawn inside the append's transaction, so two
 appends committing in the other order would let that reader skip the row committed second: an
 append therefore takes a transaction-level advisory lock first, which makes ``seq`` order the

@@ -1,8 +1,8 @@
 """Bad prints (SPEC section 11): a price update further from its symbol's last accepted price
 than the band (``Policy.bad_print_band_pct``) is held, not acted on, until the next update of
 the symbol decides it. The rule is here once; the durable intake (db/price_screens.py), the
-direct publisher (publisher.py) and the backtest (backtest/screen.py) all apply it, per symbol,
-in the order the updates were accepted.
+direct publisher (price_feed/screen.py) and the backtest (backtest/bar_screen.py) all apply it,
+per symbol, in the order the updates were accepted.
 
 - An update is *within the band of* a price ``r`` when its low and high (so every one of its
   prices: a bar's open and close lie between them; a tick is a bar of four equal prices) lie in

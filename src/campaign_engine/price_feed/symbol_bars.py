@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import structlog
 
 from campaign_engine.db.price_intake import Restored
+from campaign_engine.domain.bar_coalescing import merge
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.domain.prices import merge
 from campaign_engine.price_feed.targets import OpenCampaign
 
 log = structlog.get_logger("campaign_engine.price_feed.publisher")

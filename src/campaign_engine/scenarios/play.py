@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from campaign_engine.scenarios import Scenario, ScenarioError, load_scenario
-from campaign_engine.scenarios.outcome import CampaignSummary, campaigns_table, summarize
+from campaign_engine.scenarios.play_table import CampaignSummary, campaigns_table, summarize
 from campaign_engine.scenarios.player import Player
 from campaign_engine.scenarios.stack_api import API_PREFIX, DEFAULT_API_URL, DemoApi, DemoError
 

@@ -14,7 +14,7 @@ from rich.progress import Progress, TaskID
 
 from campaign_engine.domain.market import EntrySignal, TradingRange
 from campaign_engine.scenarios import Scenario, ScenarioSignal, Step
-from campaign_engine.scenarios.outcome import number_text
+from campaign_engine.scenarios.play_table import number_text
 from campaign_engine.scenarios.stack_api import (
     TERMINAL,
     DemoApi,

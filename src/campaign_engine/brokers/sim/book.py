@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from campaign_engine.brokers.book import FILLS_JSON
+from campaign_engine.brokers.order_row import FILLS_JSON
 from campaign_engine.brokers.protocol import UnknownBrokerOrder
 from campaign_engine.brokers.sim.matching import RestingOrder
 from campaign_engine.db.statements import BROKER_OPEN_BUYS, json_param

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.brokers.book import placed_row
+from campaign_engine.brokers.order_row import placed_row
 from campaign_engine.brokers.sim import book
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.brokers.sim.matching import fill_on_submit
