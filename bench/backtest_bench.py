@@ -345,13 +345,13 @@ async def live_slice(data: Generated, wait_timeout: float) -> Live:
     from temporalio.testing import WorkflowEnvironment
 
     from bench.cpu import CPU_GROUPS, cpu_seconds
+    from campaign_engine.client.campaign_client import CampaignClient
     from campaign_engine.db.embedded import embedded_database_url
     from campaign_engine.db.engine import create_engine_for
     from campaign_engine.db.migrate import migrate
     from campaign_engine.db.repository import CampaignRepository
     from campaign_engine.price_feed.publisher import DatabaseDirectory, OpenCampaign
     from campaign_engine.runtime.settings import Settings
-    from campaign_engine.temporal.client import CampaignClient
     from campaign_engine.temporal.converter import data_converter
     from campaign_engine.worker import build_worker
     from campaign_engine.workflows.details import SEARCH_ATTRIBUTES

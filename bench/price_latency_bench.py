@@ -26,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.decision_cost import percentile
 from bench.scale_stack import CpuWindow, Stack, open_campaigns, spring, stack, trading_range
 from campaign_engine.api import serve_api
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.policy import Policy
-from campaign_engine.temporal.client import CampaignClient
 
 EQUITY = Decimal(10_000_000)
 

@@ -27,13 +27,13 @@ from bench.scale_stack import (
     workers_rss_mb,
 )
 from campaign_engine.brokers.paper import PaperBroker
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import allocation_plans, campaign_snapshots, orders
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.price_feed.publisher import DatabaseDirectory
 from campaign_engine.runtime.settings import WORKFLOW_TASK_SLOTS
 from campaign_engine.services.holdings_reconciler import HoldingsReconciler
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.messages import HoldingReport
 
 D = Decimal

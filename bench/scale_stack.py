@@ -38,6 +38,7 @@ from temporalio.runtime import (
 from temporalio.testing import WorkflowEnvironment
 
 from bench.cpu import cpu_by_process, spent, watch_postgres
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.embedded import embedded_database_url
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
@@ -47,7 +48,6 @@ from campaign_engine.domain.market import EntrySignal, TradingRange
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.converter import data_converter
 from campaign_engine.worker import CampaignWorker, build_worker
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES

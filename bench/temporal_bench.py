@@ -53,6 +53,7 @@ from bench.raw_runs import (
     timed,
 )
 from bench.raw_transaction import RawTransaction
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.embedded import embedded_database_url
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
@@ -62,7 +63,6 @@ from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.price_feed.publisher import DatabaseDirectory
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.converter import data_converter
 from campaign_engine.temporal.messages import workflow_id_for
 from campaign_engine.worker import build_worker

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from bench.chaos.play import Decide, Play, Prices
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import campaigns
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.converter import data_converter
 
 V1 = "/api/v1"

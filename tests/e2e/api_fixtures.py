@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api import serve_api
 from campaign_engine.api.sockets import listen
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.domain.market import EntrySignal
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 
 V1 = "/api/v1"
 CAMPAIGN = "AAPL-2024-10-15"  # the worked story's campaign (tests.support.builders)

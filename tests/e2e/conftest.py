@@ -13,12 +13,12 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.policy import Policy
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.services.notifications import Channel
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.converter import data_converter
 from campaign_engine.worker import build_worker
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES

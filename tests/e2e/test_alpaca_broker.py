@@ -13,13 +13,13 @@ from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, OrderStatus, Pattern, PositionStatus
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.messages import ORDER_UPDATE, workflow_id_for
 from tests.support.builders import bar, signal, tick
 from tests.support.fake_alpaca import KEY_ID, SECRET, FakeAlpaca, serving

@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.domain.market import EntrySignal
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.temporal.client import CampaignClient
 from tests.e2e.api_fixtures import (
     V1,
     api_client,

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from temporalio.client import Client
 
 from campaign_engine.api import ServeError, create_app, serve_api
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.converter import data_converter
 from tests.e2e.api_fixtures import (
     CAMPAIGN,

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
+from campaign_engine.client.campaign_client import CampaignRefused
 from campaign_engine.db.schema import (
     allocation_plans,
     audit_trail,
@@ -20,7 +21,6 @@ from campaign_engine.db.schema import (
 from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from campaign_engine.temporal.client import CampaignRefused
 from campaign_engine.temporal.messages import workflow_id_for
 from tests.support.builders import bar, signal, tick, trading_range
 from tests.support.harness import Stack, eventually, persisted_status

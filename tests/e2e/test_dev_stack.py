@@ -27,7 +27,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.stack.children import stop_process
+from campaign_engine.runtime.children import stop_process
 from tests.support.builders import signal
 
 CLI = Path(sys.executable).parent / "campaigns"

@@ -14,13 +14,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from campaign_engine.api import create_app
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
 from campaign_engine.db.price_intake import PriceIntake, Restored
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.converter import data_converter
 from tests.e2e.api_fixtures import V1, api_client, app_client, body, ok, tick_now
 from tests.support.builders import signal

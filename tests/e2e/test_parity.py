@@ -19,10 +19,10 @@ import pytest
 from campaign_engine.backtest.engine import run_backtest
 from campaign_engine.backtest.parity import backtest_outcome, outcome_diff, outcome_lines
 from campaign_engine.backtest.sources import scenario_timeline
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.price_feed.publisher import CampaignDirectory, PricePublisher
 from campaign_engine.scenarios import Scenario, load_scenario
 from campaign_engine.scenarios.random_scenarios import random_scenario
-from campaign_engine.temporal.client import CampaignClient
 from tests.e2e.api_fixtures import api_client
 from tests.support.harness import Stack
 from tests.support.live_play import LivePlay, live_outcome

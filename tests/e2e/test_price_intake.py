@@ -12,10 +12,10 @@ from sqlalchemy import select
 from temporalio.client import Client
 
 from campaign_engine.api import create_app
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.schema import orders
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.converter import data_converter
 from tests.e2e.api_fixtures import V1, api_client, app_client, ok, tick_now
 from tests.support.builders import D, signal

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.brokers.sim.config import SimConfig
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, broker_orders, campaign_exposure, orders
@@ -31,7 +32,6 @@ from campaign_engine.domain.vocabulary import (
     Pattern,
 )
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.worker import build_worker
 from tests.e2e.api_fixtures import V1, api_client, ok, submit
 from tests.e2e.conftest import record_histories

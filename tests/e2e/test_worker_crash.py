@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import (
@@ -24,7 +25,6 @@ from campaign_engine.db.schema import (
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 from tests.e2e.api_fixtures import V1, api_client
 from tests.support.builders import signal, tick
 from tests.support.harness import Stack, end_running_campaigns, eventually, persisted_status

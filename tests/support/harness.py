@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 
 
 async def end_running_campaigns(client: Client, task_queue: str) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient
 from tests.support.harness import Stack, end_running_campaigns
 
 

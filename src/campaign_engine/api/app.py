@@ -30,11 +30,11 @@ from campaign_engine.api.services import Services
 from campaign_engine.api.sockets import listen, with_nodelay
 from campaign_engine.brokers.sim.exchange import SimExchange
 from campaign_engine.brokers.updates import CampaignOrderUpdates
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.bootstrap import prepare_database
 from campaign_engine.price_feed.leader import PriceDelivery
 from campaign_engine.price_feed.publisher import DatabaseDirectory, MarketListener
 from campaign_engine.runtime.settings import LOOPBACK_NAMES, Settings
-from campaign_engine.temporal.client import CampaignClient
 
 log = structlog.get_logger("campaign_engine.api")
 

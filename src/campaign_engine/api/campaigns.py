@@ -25,13 +25,13 @@ from campaign_engine.api.schemas import (
     campaign_fields,
 )
 from campaign_engine.api.services import CampaignView, Services, ServicesDep
+from campaign_engine.client.campaign_client import CampaignRefused
 from campaign_engine.db.read_model import MAX_OFFSET, MAX_PAGE, CampaignRecord
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import SYMBOL_MAX_LENGTH, SYMBOL_QUERY_PATTERN
 from campaign_engine.domain.vocabulary import PositionStatus
-from campaign_engine.temporal.client import CampaignRefused
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 

@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.schemas import Source
+from campaign_engine.client.campaign_client import CampaignClient, CampaignRefused
 from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.read_model import CampaignRecord, ReadModel
 from campaign_engine.domain.errors import Refusal
@@ -20,7 +21,6 @@ from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MoneyValue
 from campaign_engine.price_feed.leader import PriceDelivery
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.temporal.client import CampaignClient, CampaignRefused
 
 log = structlog.get_logger("campaign_engine.api")
 

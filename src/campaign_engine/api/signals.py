@@ -12,11 +12,11 @@ from campaign_engine.api.auth import UNAUTHORIZED, Authorized
 from campaign_engine.api.bounded import RETRY_AFTER, within_bound
 from campaign_engine.api.schemas import AllocationPlanOut, PricesAcceptedOut, PricesIn
 from campaign_engine.api.services import Services, ServicesDep
+from campaign_engine.client.campaign_client import CampaignRefused
 from campaign_engine.db.price_bars import PriceBars
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.price_feed.publisher import OpenCampaign
-from campaign_engine.temporal.client import CampaignRefused
 
 router = APIRouter(tags=["signals and prices"])
 log = structlog.get_logger("campaign_engine.api")

@@ -57,7 +57,7 @@ def run(work: Coroutine[Any, Any, T]) -> T:
 
 
 async def campaign_client(settings: Settings) -> Any:
-    from campaign_engine.temporal.client import CampaignClient
+    from campaign_engine.client.campaign_client import CampaignClient
 
     try:
         return await CampaignClient.connect(settings)

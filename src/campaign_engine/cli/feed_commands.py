@@ -28,8 +28,8 @@ def submit(
 ) -> None:
     """Submit entry signals; several are decided as a batch, in priority order."""
     from campaign_engine.cli.views import plans_table
+    from campaign_engine.client.campaign_client import CampaignRefused
     from campaign_engine.formats.input_files import parse_signals, read_text
-    from campaign_engine.temporal.client import CampaignRefused
 
     signals = parse(lambda: parse_signals(read_text(file), file))
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from campaign_engine.db.engine import sync_url
-from campaign_engine.stack.children import running, stop_process
+from campaign_engine.runtime.children import running, stop_process
 
 # The stop in order: a fast shutdown (sessions are ended, a checkpoint written), then an
 # immediate one, then SIGKILL. PostgreSQL's SIGTERM would wait for every client to leave.

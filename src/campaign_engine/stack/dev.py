@@ -31,12 +31,12 @@ from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKe
 
 from campaign_engine.api import serve_api
 from campaign_engine.api.exposure import exposure_problem
+from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.embedded import FAST_SHUTDOWN, IMMEDIATE_SHUTDOWN, start_embedded
+from campaign_engine.runtime.children import dies_with_parent, stop_process
 from campaign_engine.runtime.observability import configure_logging
 from campaign_engine.runtime.settings import Settings
-from campaign_engine.stack.children import dies_with_parent, stop_process
 from campaign_engine.stack.ordered_stop import OrderedStop
-from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.temporal.connection import connect
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 
