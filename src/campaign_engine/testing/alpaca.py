@@ -15,8 +15,8 @@ from campaign_engine.brokers.alpaca.config import AlpacaConfig
 from campaign_engine.brokers.alpaca.stream import TradeUpdatesListener
 from campaign_engine.domain.orders import BrokerOrder, Order, client_order_id
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderType, Pattern
-from tests.support.builders import as_price, as_shares
-from tests.support.fake_alpaca import KEY_ID, SECRET, FakeAlpaca
+from campaign_engine.testing.builders import as_price, as_shares
+from campaign_engine.testing.fake_alpaca import KEY_ID, SECRET, FakeAlpaca
 
 CAMPAIGN = "AAPL-2024-10-15"
 ENTRY = client_order_id(CAMPAIGN, Pattern.SPRING, OrderPurpose.ENTRY)

@@ -1,6 +1,6 @@
 """What the Alpaca broker costs the worker, against the local fake Alpaca (tests/support).
 
-    .venv/bin/python -m bench.alpaca_bench [--calls 300] [--events 2000]
+    .venv/bin/python -m bench.micro.alpaca_bench [--calls 300] [--events 2000]
 
 The fake serves from a thread of its own (its own event loop); the broker and the stream
 listener run in the main thread, and CPU is the main thread's (``time.thread_time``): what a
@@ -24,14 +24,13 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from functools import partial
 
-from tests.support.alpaca import config_for, entry_order
-from tests.support.fake_alpaca import FakeAlpaca, serving
-
 from campaign_engine.brokers.alpaca.broker import AlpacaBroker
 from campaign_engine.brokers.alpaca.config import AlpacaConfig
 from campaign_engine.brokers.alpaca.stream import TradeUpdatesListener
 from campaign_engine.brokers.alpaca.wire import TradeUpdate, loads
 from campaign_engine.domain.orders import BrokerOrder
+from campaign_engine.testing.alpaca import config_for, entry_order
+from campaign_engine.testing.fake_alpaca import FakeAlpaca, serving
 
 D = Decimal
 

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from tests.support.fake_alpaca.book import Book, Json, Refused
+from campaign_engine.testing.fake_alpaca.book import Book, Json, Refused
 
 Handler = Callable[[Request], Awaitable[Response]]
 RATE_LIMIT = 200

@@ -11,11 +11,11 @@ from decimal import Decimal
 
 import uvicorn
 
-from tests.support.fake_alpaca.app import AlpacaApp, Fault, Seen
-from tests.support.fake_alpaca.book import Book, Json
+from campaign_engine.testing.fake_alpaca.app import AlpacaApp, Fault, Seen
+from campaign_engine.testing.fake_alpaca.book import Book, Json
 
 KEY_ID = "PKTESTKEY0000000000"
-SECRET = "test-secret-never-logged"
+SECRET = "test-secret-never-logged"  # noqa: S105 - the fake's own, not a credential
 
 __all__ = ["KEY_ID", "SECRET", "FakeAlpaca", "Seen", "serving"]
 

@@ -1,7 +1,7 @@
 """Campaign operations on a real Temporal dev server and PostgreSQL, each next to the raw
 Temporal round trip it is built on, measured in the same run on the same server.
 
-    .venv/bin/python -m bench.temporal_bench [--samples 200] [--campaigns 1000]
+    .venv/bin/python -m bench.stack.temporal_bench [--samples 200] [--campaigns 1000]
 
 - first entry decision (update-with-start creating the campaign) vs a raw update-with-start
   that creates a workflow whose update returns at once;
@@ -20,21 +20,27 @@ import argparse
 import asyncio
 import platform
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from uuid import UUID
 
 from sqlalchemy import func, select
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from bench.cpu import watch_postgres
-from bench.decision_cost import (
+from bench.micro.cpu import watch_postgres
+from bench.micro.raw_anchor import RawAnchor, raw_noop
+from bench.micro.raw_runs import (
+    RAW_QUEUE,
+    raw_signal_throughput,
+    raw_update,
+    raw_update_with_start,
+    timed,
+)
+from bench.micro.raw_transaction import RawTransaction
+from bench.stack.decision_cost import (
     PAIR,
     RAW_PAIR_EVENTS,
     RAW_START,
@@ -44,29 +50,18 @@ from bench.decision_cost import (
     events_of,
     line,
 )
-from bench.raw_anchor import RawAnchor, raw_noop
-from bench.raw_runs import (
-    RAW_QUEUE,
-    raw_signal_throughput,
-    raw_update,
-    raw_update_with_start,
-    timed,
-)
-from bench.raw_transaction import RawTransaction
-from campaign_engine.db.embedded import embedded_database_url
 from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.migrate import migrate
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import campaigns, orders
 from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.price_feed.publisher import DatabaseDirectory
 from campaign_engine.runtime.settings import Settings
+from campaign_engine.stack.databases import own_database
+from campaign_engine.stack.temporal_server import local_temporal
 from campaign_engine.temporal.client import CampaignClient
-from campaign_engine.temporal.converter import data_converter
 from campaign_engine.temporal.messages import workflow_id_for
 from campaign_engine.worker import build_worker
-from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 
 D = Decimal
 
@@ -185,17 +180,16 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
         f"campaign-engine Temporal benchmark, CPython {sys.version.split()[0]} on "
         f"{platform.machine()}; {samples} samples per latency, {campaign_count} campaigns"
     )
-    data_dir = Path(tempfile.mkdtemp(prefix="ce-bench-"))
-    url = embedded_database_url(data_dir)
-    migrate(url)
-    watch_postgres(data_dir=str(data_dir / "postgres"))
-    cli = Path(sys.executable).parent / "temporal"
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(cli),
-        data_converter=data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    )
+    with own_database("ce_bench_") as database:
+        if database.data_dir is not None:
+            watch_postgres(data_dir=str(database.data_dir))
+        else:
+            watch_postgres(database=database.name)
+        await measure(database.url, samples, campaign_count, rounds, pause_ms)
+
+
+async def measure(url: str, samples: int, campaign_count: int, rounds: int, pause_ms: int) -> None:
+    env = await local_temporal()
     settings = Settings(database_url=url, metrics_port=None, task_queue="campaigns-bench")
     engine = create_engine_for(url)
     await CampaignRepository(engine).ensure_portfolio(D("100000"))

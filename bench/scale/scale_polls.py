@@ -2,7 +2,8 @@
 prices and no entries, only what runs by itself (the campaigns' broker polls, the holdings
 reconciler), measured in windows as the campaigns age.
 
-    .venv/bin/python -m bench.scale_polls [--campaigns 2000] [--windows 3] [--window 20] [--gap 40]
+    .venv/bin/python -m bench.scale.scale_polls [--campaigns 2000] [--windows 3] [--window 20] \
+        [--gap 40]
 
 Each window prints the workflow tasks started a second and the CPU a second of the bench and
 worker / Temporal dev server / PostgreSQL processes. It uses only the scale bench's stack, so
@@ -17,9 +18,9 @@ import sys
 import time
 from decimal import Decimal
 
-from bench.scale_bench import EQUITY, POLICY, SYMBOLS
-from bench.scale_phases import _tasks_per_second
-from bench.scale_stack import open_campaigns, spring, stack, trading_range
+from bench.scale.scale_bench import EQUITY, POLICY, SYMBOLS
+from bench.scale.scale_phases import tasks_per_second
+from bench.scale.scale_stack import open_campaigns, spring, stack, trading_range
 
 D = Decimal
 
@@ -43,7 +44,7 @@ async def main(args: argparse.Namespace) -> None:
                 if n:
                     await asyncio.sleep(args.gap)
                 since = time.perf_counter() - opened
-                tasks, cpu = await _tasks_per_second(stack_, args.window)
+                tasks, cpu = await tasks_per_second(stack_, args.window)
                 print(
                     f"  window {n + 1} ({since:.0f}-{since + args.window:.0f} s after the last "
                     f"opened): {tasks:.1f} tasks/s, CPU ms per s {cpu.per(args.window)}, "

@@ -4,7 +4,7 @@ the campaign and portfolio read for the sockets) until the events are ready to p
 ("follow save": the wall time from the save's commit until then, and the CPU the listener
 spent meanwhile).
 
-    .venv/bin/python -m bench.stream_bench [--campaigns 150] [--gap 0.1]
+    .venv/bin/python -m bench.stack.stream_bench [--campaigns 150] [--gap 0.1]
 
 Runs against DATABASE_URL's server (in a throwaway database of its own) or else an embedded
 PostgreSQL. CPU is this process's (time.process_time); the server's work shows only in the
@@ -15,7 +15,7 @@ import argparse
 import asyncio
 import time
 
-from bench.db_bench import BENCH_EQUITY, campaign_saves, database
+from bench.micro.db_bench import BENCH_EQUITY, campaign_saves, database
 from campaign_engine.api.live.hub import EventHub
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.event_stream import START, EventStream

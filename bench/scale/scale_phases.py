@@ -13,10 +13,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from bench.raw_anchor import RawAnchor
-from bench.raw_runs import RAW_QUEUE, raw_signal_throughput
-from bench.scale_histories import count_retries
-from bench.scale_stack import (
+from bench.micro.raw_anchor import RawAnchor
+from bench.micro.raw_runs import RAW_QUEUE, raw_signal_throughput
+from bench.scale.scale_histories import count_retries
+from bench.scale.scale_stack import (
     CpuWindow,
     Stack,
     open_campaigns,
@@ -55,7 +55,7 @@ async def _price_round(client: CampaignClient, stack_: Stack, price: Decimal, n:
     return time.perf_counter() - started
 
 
-async def _tasks_per_second(stack_: Stack, seconds: float) -> tuple[float, CpuWindow]:
+async def tasks_per_second(stack_: Stack, seconds: float) -> tuple[float, CpuWindow]:
     """Workflow tasks the worker starts a second with no prices coming (the broker polls),
     and the CPU they take."""
     stack_.metrics.take()
@@ -120,10 +120,10 @@ async def cache(
     for size, processes in itertools.product(sizes, workers):
         settings = stack_.settings(workflow_cache_size=size, workflow_task_slots=task_slots)
         async with stack_.worker(settings, processes=processes):
-            polls, _ = await _tasks_per_second(stack_, 5)
+            polls, _ = await tasks_per_second(stack_, 5)
             await _price_round(client, stack_, QUIET, 0)  # cold: every run replays
             await _until_drained(stack_, polls, deadline=1800)
-            polls, idle = await _tasks_per_second(stack_, 10)
+            polls, idle = await tasks_per_second(stack_, 10)
             with CpuWindow() as cpu:
                 timing = asyncio.create_task(_time_entries(client, entries, size))
                 await _price_round(client, stack_, QUIET, 1)

@@ -1,7 +1,7 @@
 """Worker CPU and wall time of the database calls on the hot path of a campaign decision: a
 snapshot save with the events of its change, a portfolio reservation, a paper-broker submission.
 
-    .venv/bin/python -m bench.db_bench [--calls 300]
+    .venv/bin/python -m bench.micro.db_bench [--calls 300]
 
 Runs against DATABASE_URL's server (in a throwaway database of its own) or else an embedded
 PostgreSQL. CPU is this process's (time.process_time), i.e. what the worker pays; the server's
@@ -15,32 +15,24 @@ assesses the trading state under the portfolio's lock (SPEC section 11).
 import argparse
 import asyncio
 import importlib
-import os
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
-from sqlalchemy.engine import make_url
-from tests.support.builders import Book, reservation, signal, tick, trading_range
-
-from campaign_engine.db.embedded import start_embedded
 from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.migrate import migrate
 from campaign_engine.domain.entry import AdmissionRequest
 from campaign_engine.domain.orders import Order
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.stack.databases import own_database
 from campaign_engine.temporal.messages import PersistRequest
+from campaign_engine.testing.builders import Book, reservation, signal, tick, trading_range
 
 D = Decimal
 WARMUP = 20
@@ -133,27 +125,8 @@ async def run(
 @contextmanager
 def database() -> Iterator[str]:
     """A database of the bench's own, dropped afterwards."""
-    server = os.environ.get("DATABASE_URL")
-    if server is None:
-        with tempfile.TemporaryDirectory(prefix="ce-bench-pg-") as data:
-            url, stop = start_embedded(Path(data))
-            try:
-                migrate(url)
-                yield url
-            finally:
-                stop()
-        return
-    name = f"ce_bench_{uuid.uuid4().hex[:12]}"
-    admin = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
-        migrate(url)
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database("ce_bench_") as own:
+        yield own.url
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from campaign_engine.backtest.timeline import Bars, Timeline
 from campaign_engine.cli.backtest import collector_paused
 from campaign_engine.domain.market import PriceUpdate
-from campaign_engine.formats.price_rows import _built
+from campaign_engine.formats.price_rows import built_update
 
 COMMAND_IMPORTS = (
     "from campaign_engine.cli import main\n"
@@ -89,7 +89,7 @@ def floors(bars_file: Path, timeline: Timeline) -> list[tuple[str, float]]:
         return 1e6 * _cpu_of(work) / count
 
     def built() -> object:
-        return [_built(*v, None) for v in typed]
+        return [built_update(*v, None) for v in typed]
 
     def decimals() -> object:
         return [Decimal(text) for v in values for text in v[2:]]
@@ -104,7 +104,7 @@ def floors(bars_file: Path, timeline: Timeline) -> list[tuple[str, float]]:
         ("parse: a row's values kept as a tuple", each(lambda: [(*v, None, None) for v in typed])),
         (
             "parse: PriceUpdate built, no validation",
-            each(lambda: [_built(*v, None) for v in typed]),
+            each(lambda: [built_update(*v, None) for v in typed]),
         ),
         ("parse: PriceUpdate.model_validate", each(lambda: list(map(_validated, records)))),
         ("play: 2 fields read of every bar", each(lambda: list(map(fields, updates)))),

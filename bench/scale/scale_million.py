@@ -28,8 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from bench.scale_stack import CpuWindow, Stack, open_campaigns, spring, trading_range, until_closed
-from bench.scale_stack import worker_rss_mb as rss_mb
+from bench.scale.scale_stack import (
+    CpuWindow,
+    Stack,
+    open_campaigns,
+    spring,
+    trading_range,
+    until_closed,
+)
+from bench.scale.scale_stack import worker_rss_mb as rss_mb
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.schema import campaigns, orders

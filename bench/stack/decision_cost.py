@@ -9,7 +9,7 @@ from typing import TypeVar
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from bench.cpu import CPU_GROUPS, cpu_by_process, spent
+from bench.micro.cpu import CPU_GROUPS, cpu_by_process, spent
 
 T = TypeVar("T")
 RAW_START, RAW_UPDATE, PAIR = "raw update-with-start", "raw update", "first + later entry (a pair)"

@@ -1,11 +1,12 @@
 """Campaigns at scale on one worker, on a real Temporal dev server and PostgreSQL.
 
-    .venv/bin/python -m bench.scale_bench flood [--campaigns 1000] [--workers 2] [--task-slots 100]
-    .venv/bin/python -m bench.scale_bench cache [--campaigns 10000] [--cache-sizes 10000] \
+    .venv/bin/python -m bench.scale.scale_bench flood [--campaigns 1000] [--workers 2] \
+        [--task-slots 100]
+    .venv/bin/python -m bench.scale.scale_bench cache [--campaigns 10000] [--cache-sizes 10000] \
         [--workers 1,2] [--task-slots 10]
-    .venv/bin/python -m bench.scale_bench prices [--campaigns 1000] [--updates 100000]
-    .venv/bin/python -m bench.scale_bench entries [--campaigns 1000]
-    .venv/bin/python -m bench.scale_bench million [--updates 1000000] [--after-events 200]
+    .venv/bin/python -m bench.scale.scale_bench prices [--campaigns 1000] [--updates 100000]
+    .venv/bin/python -m bench.scale.scale_bench entries [--campaigns 1000]
+    .venv/bin/python -m bench.scale.scale_bench million [--updates 1000000] [--after-events 200]
         [--interval-ms 500] [--rate 0] [--retention 10000] [--trace]
 
 - flood: N campaigns stop out on one price per symbol: the time from the price to the last
@@ -40,10 +41,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.scale_histories import count_retries
-from bench.scale_million import million
-from bench.scale_phases import cache, entries, prices
-from bench.scale_stack import (
+from bench.scale.scale_histories import count_retries
+from bench.scale.scale_million import million
+from bench.scale.scale_phases import cache, entries, prices
+from bench.scale.scale_stack import (
     CpuWindow,
     Stack,
     open_campaigns,

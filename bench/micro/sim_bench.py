@@ -4,7 +4,7 @@ committed money summed over the whole book), and the exchange matching a bar: on
 no resting order (what every bar of the price flow costs) and on one whose bar fills a part of
 each of its resting orders.
 
-    .venv/bin/python -m bench.sim_bench [--calls 300] [--resting 20]
+    .venv/bin/python -m bench.micro.sim_bench [--calls 300] [--resting 20]
 
 Runs against DATABASE_URL's server (in a throwaway database of its own) or else an embedded
 PostgreSQL. CPU is this process's (time.process_time): the worker's for submissions, the API
@@ -18,9 +18,7 @@ from dataclasses import replace
 from decimal import Decimal
 from functools import partial
 
-from tests.support.builders import Book, bar, signal
-
-from bench.db_bench import Timing, database, timed
+from bench.micro.db_bench import Timing, database, timed
 from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.brokers.sim.exchange import SimExchange
@@ -28,6 +26,7 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.domain.orders import BrokerOrder, Order
 from campaign_engine.domain.types import MoneyValue, QuantityValue
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderType, Pattern
+from campaign_engine.testing.builders import Book, bar, signal
 
 D = Decimal
 

@@ -55,7 +55,7 @@ class RawAnchor:
     @workflow.update
     async def ping_through_transaction(self, value: str) -> str:
         """The later entry's floor: one local activity running one PostgreSQL transaction of
-        a reservation's shape (``bench.raw_transaction``)."""
+        a reservation's shape (``bench.micro.raw_transaction``)."""
         answer: str = await workflow.execute_local_activity(
             "raw_transaction",
             value,

@@ -1,8 +1,8 @@
 """``campaigns backtest`` on a generated year of daily bars, next to the live stack on a slice
 of the same data, measured in the same run.
 
-    .venv/bin/python -m bench.backtest_bench [--symbols 500] [--days 252] [--runs 3]
-    .venv/bin/python -m bench.backtest_bench --quick      # smaller sizes, under a minute
+    .venv/bin/python -m bench.stack.backtest_bench [--symbols 500] [--days 252] [--runs 3]
+    .venv/bin/python -m bench.stack.backtest_bench --quick      # smaller sizes, under a minute
 
 The data (seeded, written into a temporary folder, never kept): ``--symbols`` symbols of
 ``--days`` daily bars each, a random walk; on a fraction of the symbols one to three Wyckoff
@@ -51,7 +51,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from bench.backtest_floors import floors
+from bench.stack.backtest_floors import floors
 from campaign_engine.backtest.engine import BacktestRun, run_backtest
 from campaign_engine.backtest.report import Report, build_report
 from campaign_engine.backtest.report_html import render_html
@@ -342,28 +342,23 @@ async def live_slice(data: Generated, wait_timeout: float) -> Live:
     """The slice through the running stack, day by day: the day's signals submitted (in
     priority order, as one batch), then each symbol's bar published, all symbols at once; the
     next day once every open campaign on each symbol has taken its bar."""
-    from temporalio.testing import WorkflowEnvironment
+    from campaign_engine.stack.databases import own_database
 
-    from bench.cpu import CPU_GROUPS, cpu_seconds
-    from campaign_engine.db.embedded import embedded_database_url
+    with own_database("ce_bt_bench_") as database:
+        return await _live_slice_on(database.url, data, wait_timeout)
+
+
+async def _live_slice_on(url: str, data: Generated, wait_timeout: float) -> Live:
+    from bench.micro.cpu import CPU_GROUPS, cpu_seconds
     from campaign_engine.db.engine import create_engine_for
-    from campaign_engine.db.migrate import migrate
     from campaign_engine.db.repository import CampaignRepository
     from campaign_engine.price_feed.publisher import DatabaseDirectory, OpenCampaign
     from campaign_engine.runtime.settings import Settings
+    from campaign_engine.stack.temporal_server import local_temporal
     from campaign_engine.temporal.client import CampaignClient
-    from campaign_engine.temporal.converter import data_converter
     from campaign_engine.worker import build_worker
-    from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 
-    url = embedded_database_url(Path(tempfile.mkdtemp(prefix="ce-bt-bench-")))
-    migrate(url)
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        data_converter=data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    )
+    env = await local_temporal()
     settings = Settings(database_url=url, metrics_port=None, task_queue="backtest-bench")
     engine = create_engine_for(url)
     await CampaignRepository(engine).ensure_portfolio(settings.policy.starting_equity)

@@ -1,6 +1,6 @@
 """POST /prices -> the campaign's stop out, one campaign at a time, through real API servers.
 
-    .venv/bin/python -m bench.price_latency_bench [--samples N] [--apis 1|2]
+    .venv/bin/python -m bench.stack.price_latency_bench [--samples N] [--apis 1|2]
 
 A dev server, a fresh database (embedded, or a new one where ``DATABASE_URL`` points), the
 worker in this process and ``--apis`` API servers on that database (in this process too). Each
@@ -23,8 +23,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.decision_cost import percentile
-from bench.scale_stack import CpuWindow, Stack, open_campaigns, spring, stack, trading_range
+from bench.scale.scale_stack import CpuWindow, Stack, open_campaigns, spring, stack, trading_range
+from bench.stack.decision_cost import percentile
 from campaign_engine.api import serve_api
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import campaigns

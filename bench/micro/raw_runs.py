@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
-from bench.raw_anchor import RawAnchor
+from bench.micro.raw_anchor import RawAnchor
 
 RAW_QUEUE = "raw-anchor"
 

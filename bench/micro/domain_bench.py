@@ -1,6 +1,6 @@
 """Throughput of the pure domain on one core: entry decisions/s and price evaluations/s.
 
-    .venv/bin/python -m bench.domain_bench [--seconds 3]
+    .venv/bin/python -m bench.micro.domain_bench [--seconds 3]
 
 Each figure is the best of several rounds (the least disturbed by the rest of the machine).
 The entry mix is a campaign's life: the creating SPRING, a later SOS, the last LPS and a

@@ -5,9 +5,7 @@ metrics, the workflow histories).
 Kept apart from ``scale_bench`` so that each phase there reads as what it measures."""
 
 import asyncio
-import os
-import subprocess
-import sys
+import signal
 import tempfile
 import time
 import uuid
@@ -37,20 +35,19 @@ from temporalio.runtime import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from bench.cpu import cpu_by_process, spent, watch_postgres
-from campaign_engine.db.embedded import embedded_database_url
+from bench.micro.cpu import cpu_by_process, spent, watch_postgres
 from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.migrate import migrate
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.market import EntrySignal, TradingRange
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.runtime.settings import Settings
+from campaign_engine.stack.databases import own_database
+from campaign_engine.stack.processes import WORKER, python_child, service_env
+from campaign_engine.stack.temporal_server import local_temporal
 from campaign_engine.temporal.client import CampaignClient
-from campaign_engine.temporal.converter import data_converter
 from campaign_engine.worker import CampaignWorker, build_worker
-from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 
 D = Decimal
 
@@ -171,58 +168,52 @@ class Stack:
         policy_file = folder / "policy.toml"
         groups = "\n".join(f'{s} = "{g}"' for s, g in settings.policy.correlation_groups.items())
         policy_file.write_text(f"[correlation_groups]\n{groups}\n")
-        env = {
-            **os.environ,
-            "TEMPORAL_ADDRESS": self.temporal.service_client.config.target_host,
-            "TEMPORAL_NAMESPACE": self.temporal.namespace,
-            "DATABASE_URL": self.url,
-            "CAMPAIGNS_TASK_QUEUE": settings.task_queue,
-            "ACCOUNT_EQUITY": str(self.equity),
-            "CAMPAIGNS_POLICY": str(policy_file),
-            "CAMPAIGNS_WORKFLOW_CACHE": str(settings.workflow_cache_size),
-            "CAMPAIGNS_WORKFLOW_TASKS": str(settings.workflow_task_slots),
-            "CAMPAIGNS_RECONCILE_EVERY": str(settings.reconcile_every_seconds),
-            "METRICS_PORT": "off",
-            "LOG_LEVEL": "WARNING",
-        }
-        logs = [(folder / f"worker-{n}.log").open("ab") for n in range(count)]
-        workers = [
-            subprocess.Popen(
-                [sys.executable, "-m", "campaign_engine.worker"], env=env, stdout=log, stderr=log
-            )
-            for log in logs
-        ]
+        env = service_env(
+            self.temporal.service_client.config.target_host,
+            self.url,
+            namespace=self.temporal.namespace,
+            campaigns_task_queue=settings.task_queue,
+            account_equity=str(self.equity),
+            campaigns_policy=str(policy_file),
+            campaigns_workflow_cache=str(settings.workflow_cache_size),
+            campaigns_workflow_tasks=str(settings.workflow_task_slots),
+            campaigns_reconcile_every=str(settings.reconcile_every_seconds),
+        )
+        workers = [python_child(f"worker-{n}", WORKER, folder, env) for n in range(count)]
+        for worker in workers:
+            worker.start()
         try:
             await _until_polled(self.temporal, settings.task_queue, count)
             print(f"  {count} more worker process(es) polling (logs in {folder})")
             yield
         finally:
-            for process in workers:
-                process.terminate()
-            for process in workers:
-                process.wait(timeout=30)
-            for log in logs:
-                log.close()
+            for worker in workers:
+                worker.signal(signal.SIGTERM)
+            for worker in workers:
+                worker.stop(30)
 
 
 @asynccontextmanager
 async def stack(equity: Decimal, policy: Policy) -> AsyncIterator[Stack]:
     """A dev server and a fresh database (the embedded server, or a new database on the
     server ``DATABASE_URL`` names)."""
-    url = await _fresh_database()
-    migrate(url)
+    with own_database("ce_scale_") as database:
+        if database.data_dir is not None:
+            watch_postgres(data_dir=str(database.data_dir))
+        else:
+            watch_postgres(database=database.name)
+        async with _stack_on(database.url, equity, policy) as stack_:
+            yield stack_
+
+
+@asynccontextmanager
+async def _stack_on(url: str, equity: Decimal, policy: Policy) -> AsyncIterator[Stack]:
     engine = create_engine_for(url, pool_size=1)
     await CampaignRepository(engine).ensure_portfolio(equity)
     await engine.dispose()
     buffer = MetricBuffer(1_000_000)
     runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        data_converter=data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-        runtime=runtime,
-    )
+    env = await local_temporal(runtime)
     metrics = Metrics(buffer)
     drain = asyncio.create_task(_keep_draining(metrics))
     try:
@@ -255,22 +246,6 @@ async def _keep_draining(metrics: Metrics) -> None:
     while True:
         await asyncio.sleep(0.5)
         metrics.drain()
-
-
-async def _fresh_database() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        data_dir = Path(tempfile.mkdtemp(prefix="ce-scale-"))
-        url = embedded_database_url(data_dir)
-        watch_postgres(data_dir=str(data_dir / "postgres"))
-        return url
-    import psycopg
-
-    name = f"ce_scale_{uuid.uuid4().hex[:8]}"
-    async with await psycopg.AsyncConnection.connect(base, autocommit=True) as conn:
-        await conn.execute(f"CREATE DATABASE {name}")
-    watch_postgres(database=name)
-    return base.rsplit("/", 1)[0] + "/" + name
 
 
 async def open_campaigns(
@@ -308,7 +283,7 @@ def workers_rss_mb() -> list[float]:
 
 class CpuWindow:
     """CPU seconds of the bench+worker / Temporal / PostgreSQL processes over a block (the
-    bench's own servers only, each process by its own difference: ``bench.cpu``)."""
+    bench's own servers only, each process by its own difference: ``bench.micro.cpu``)."""
 
     def __enter__(self) -> "CpuWindow":
         self._before = cpu_by_process()
