@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from bench.record import Anchor, Figure, record
 from campaign_engine.domain.campaign import (
     apply_fill,
     decide_entry,
@@ -139,7 +140,21 @@ def crossing_prices(n: int) -> None:
         on_price(AFTER_SOS, LADDER, DEFAULT_POLICY, T0, "bench")
 
 
-def rate(work: Callable[[int], None], seconds: float, rounds: int = 5) -> float:
+def raw_calls(n: int) -> None:
+    """The raw anchor: calls of a Python function that does nothing, the interpreter's own
+    speed on this machine in this run."""
+    nothing = _nothing
+    for _ in range(n):
+        nothing()
+
+
+def _nothing() -> None:
+    return None
+
+
+def rate(work: Callable[[int], None], seconds: float, rounds: int = 5) -> tuple[float, float]:
+    """Operations a second (the best of ``rounds``) and microseconds of CPU per operation
+    (over all rounds)."""
     n = 200
     while True:  # size a batch to about a tenth of the budget
         started = time.perf_counter()
@@ -149,16 +164,18 @@ def rate(work: Callable[[int], None], seconds: float, rounds: int = 5) -> float:
             break
         n *= 2
     best = 0.0
+    cpu_started = time.process_time()
     for _ in range(rounds):
         started = time.perf_counter()
         work(n)
         best = max(best, n / (time.perf_counter() - started))
-    return best
+    return best, 1e6 * (time.process_time() - cpu_started) / (n * rounds)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="rough time per figure")
+    parser.add_argument("--notes", default="", help="said of the run in its results file")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
@@ -167,6 +184,8 @@ def main() -> None:
         f"campaign-engine domain benchmark, {platform.python_implementation()} "
         f"{sys.version.split()[0]} on {platform.machine()}, one core"
     )
+    anchor_rate, _ = rate(raw_calls, args.seconds)
+    anchor = Anchor("raw: no-op Python calls", anchor_rate, "calls/s")
     figures = {
         "entry decisions/s (rules 1-10, not applied)": rate(decisions, args.seconds),
         "entries decided and applied/s (state, order, events)": rate(
@@ -175,14 +194,17 @@ def main() -> None:
         "price evaluations/s (bar, no crossing, 3 positions)": rate(quiet_prices, args.seconds),
         "price evaluations/s (bar crossing targets)": rate(crossing_prices, args.seconds),
     }
-    for name, value in figures.items():
-        print(f"  {name:<55} {value:>10,.0f}")
+    for name, (value, cpu) in figures.items():
+        print(f"  {name:<55} {value:>10,.0f}  ({cpu:.1f} us CPU each)")
+    print(f"  {anchor.name:<55} {anchor.value:>10,.0f}")
     goal = 50_000
-    decided = next(iter(figures.values()))
+    decided = next(iter(figures.values()))[0]
     print(
         f"  goal >= {goal:,} decisions/s: {'met' if decided >= goal else 'NOT met'} "
         f"({decided / goal:.2f}x)"
     )
+    recorded = [Figure(n, v, "per second", cpu, anchor) for n, (v, cpu) in figures.items()]
+    print(f"  written to {record('domain_bench', 'micro', recorded, args.notes)}")
 
 
 if __name__ == "__main__":
