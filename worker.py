@@ -56,7 +56,7 @@ T = TypeVar("T")
 # The pure domain, the message models and the workflow's helper modules (deterministic, no
 # state at module level) are shared with the sandbox instead of re-imported for every workflow
 # run: only the workflow's own module is executed again for each new run. Re-importing the
-# helpers was 3-4% of a worker's CPU over entry pairs (bench/temporal_bench.py profile).
+# helpers was 3-4% of a worker's CPU over entry pairs (bench/stack/temporal_bench.py profile).
 PASSTHROUGH = (
     "campaign_engine.temporal.converter",
     "campaign_engine.domain",
@@ -87,7 +87,7 @@ def workflow_runner() -> ContextOutsideSandboxRunner:
 # How long a campaign's next task may wait for the worker that caches its run before the
 # server hands it to any worker, which replays the history. A flood (a thousand stop-outs on
 # one price) queues a thousand tasks at once, drained at 50-100 a second here: with the SDK's
-# 10 s, 117-464 of them timed out (bench/scale_bench.py flood). It is also how long the tasks
+# 10 s, 117-464 of them timed out (bench/scale/scale_bench.py flood). It is also how long the tasks
 # already queued for a worker that died wait before another takes them (new tasks go elsewhere
 # once the server has seen no poll for 10 s): 30 s made the restart tests' queries fail, 20 s
 # costs a restart about 10 s more than the SDK's default.

@@ -92,7 +92,7 @@ class Faults:
             await stack.kill(stack.api, down)
         elif kind == "postgres":
             self.say(f"step {step}: PostgreSQL stopped (pg_ctl stop -m fast), {self.outage:.0f} s")
-            await asyncio.to_thread(stack.postgres.stop_fast)
+            await asyncio.to_thread(stack.postgres.stop)
             await asyncio.sleep(self.outage)
             await asyncio.to_thread(stack.postgres.start)
             self.say("PostgreSQL started again")
@@ -100,9 +100,10 @@ class Faults:
             sig = rng.choice((signal.SIGTERM, signal.SIGKILL))
             down = rng.uniform(1.0, 3.0)
             self.say(f"step {step}: Temporal server stopped ({sig.name}), back in {down:.1f} s")
-            await asyncio.to_thread(stack.temporal.stop, sig)
+            await asyncio.to_thread(stack.temporal.child.stop, 20, sig)
             await asyncio.sleep(down)
-            await asyncio.to_thread(stack.temporal.start)
+            stack.temporal.start()  # from the main thread, so that it dies with this process
+            await asyncio.to_thread(stack.temporal.wait_until_listening)
             self.say("Temporal server started again on its database file")
 
     async def finish(self) -> None:

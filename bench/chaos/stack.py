@@ -1,24 +1,25 @@
 """One run's stack: PostgreSQL, Temporal, a worker and the API, started from nothing in a
-folder of their own, kept running like a process supervisor would (a worker or API that exits
-of itself is started again a second later), and every process group killed at the end."""
+folder of their own (``campaign_engine.stack``'s processes), kept running like a process
+supervisor would (a worker or API that exits of itself is started again a second later), and
+every process group killed at the end."""
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from bench.chaos.processes import (
+from campaign_engine.db.migrate import migrate
+from campaign_engine.stack.private_postgres import PrivatePostgres
+from campaign_engine.stack.processes import (
+    API,
+    WORKER,
     Child,
-    Postgres,
-    TemporalServer,
     free_port,
     python_child,
     service_env,
+    wait_until_healthy,
 )
-from campaign_engine.db.migrate import migrate
+from campaign_engine.stack.temporal_server import TemporalDevServer
 
 # Heat as high as the policy allows: a wave plays some thirty campaigns at once, which the
 # default 10% would mostly refuse; the chaos run is about losing nothing, not about heat.
@@ -28,15 +29,14 @@ heat_warning_pct = 90.0
 heat_critical_pct = 95.0
 correlated_max_risk_pct = 100.0
 """
-API_CODE = ("-c", "from campaign_engine.cli import main; main()")
 RESTART_AFTER = 1.0  # seconds before a supervised process that exited is started again
 
 
 @dataclass
 class Stack:
     root: Path
-    postgres: Postgres
-    temporal: TemporalServer
+    postgres: PrivatePostgres
+    temporal: TemporalDevServer
     worker: Child
     api: Child
     api_url: str
@@ -50,25 +50,32 @@ class Stack:
         root.mkdir(parents=True, exist_ok=True)
         policy = root / "policy.toml"
         policy.write_text(POLICY)
-        postgres, temporal = Postgres(root), TemporalServer(root)
+        postgres, temporal = PrivatePostgres(root), TemporalDevServer(root)
         api_port = free_port()
-        env = service_env(temporal, postgres, policy)
+        env = service_env(
+            temporal.address,
+            postgres.url,
+            campaigns_policy=str(policy),
+            account_equity="100000",
+            broker="paper",
+        )
         stack = cls(
             root,
             postgres,
             temporal,
-            python_child("worker", ("-m", "campaign_engine.worker"), root, env),
-            python_child("api", (*API_CODE, "api", "--port", str(api_port)), root, env),
+            python_child("worker", WORKER, root, env),
+            python_child("api", (*API, "--port", str(api_port)), root, env),
             f"http://127.0.0.1:{api_port}",
         )
         try:
             await asyncio.to_thread(postgres.init)
-            await asyncio.to_thread(postgres.start)
+            postgres.start()  # the servers from the main thread: they die with this process
             await asyncio.to_thread(migrate, postgres.url)
-            await asyncio.to_thread(temporal.start)
+            temporal.start()
+            await asyncio.to_thread(temporal.wait_until_listening)
             stack.worker.start()
             stack.api.start()
-            await stack.wait_for_api(120)
+            await wait_until_healthy(stack.api_url, 120, stack.api.log)
         except BaseException:
             stack.close()
             raise
@@ -77,17 +84,6 @@ class Stack:
 
     def now(self) -> float:
         return time.monotonic() - self.started
-
-    async def wait_for_api(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(base_url=self.api_url, timeout=5) as http:
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/healthz")).status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the API did not become healthy; see {self.api.log}")
-                await asyncio.sleep(0.2)
 
     async def _supervise(self) -> None:
         while True:

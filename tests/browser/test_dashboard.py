@@ -20,8 +20,8 @@ from rich.console import Console
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.scenarios import load_scenario
 from campaign_engine.scenarios.play import play
+from campaign_engine.testing.builders import signal
 from tests.browser.conftest import served
-from tests.support.builders import signal
 from tests.support.harness import Stack, persisted_status, settled
 
 CAMPAIGN = "AAPL-2024-10-15"  # the builders' worked story

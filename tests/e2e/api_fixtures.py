@@ -21,7 +21,7 @@ from campaign_engine.domain.market import EntrySignal
 from campaign_engine.runtime.settings import Settings
 
 V1 = "/api/v1"
-CAMPAIGN = "AAPL-2024-10-15"  # the worked story's campaign (tests.support.builders)
+CAMPAIGN = "AAPL-2024-10-15"  # the worked story's campaign (campaign_engine.testing.builders)
 UNKNOWN = "NOPE-2024-01-01"
 
 

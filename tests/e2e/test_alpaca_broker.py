@@ -21,8 +21,8 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, OrderStatus, Pattern, PositionStatus
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.temporal.messages import ORDER_UPDATE, workflow_id_for
-from tests.support.builders import bar, signal, tick
-from tests.support.fake_alpaca import KEY_ID, SECRET, FakeAlpaca, serving
+from campaign_engine.testing.builders import bar, signal, tick
+from campaign_engine.testing.fake_alpaca import KEY_ID, SECRET, FakeAlpaca, serving
 from tests.support.harness import Stack, end_running_campaigns, eventually
 from tests.support.worker_process import WorkerProcess, worker_environment
 

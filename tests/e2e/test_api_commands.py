@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from campaign_engine.db.schema import allocation_plans, campaign_snapshots, campaigns
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
+from campaign_engine.testing.builders import signal
 from tests.e2e.api_fixtures import (
     CAMPAIGN,
     UNKNOWN,
@@ -21,7 +22,6 @@ from tests.e2e.api_fixtures import (
     submit,
     tick_now,
 )
-from tests.support.builders import signal
 from tests.support.harness import Stack, persisted_status, settled
 
 # --- operator commands ---------------------------------------------------------------------

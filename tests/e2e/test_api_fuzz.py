@@ -25,8 +25,8 @@ import httpx
 from pydantic import SecretStr
 
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.testing.builders import signal
 from tests.e2e.api_fixtures import CAMPAIGN, UNKNOWN, V1, api_client, body, ok
-from tests.support.builders import signal
 from tests.support.harness import Stack, settled
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from campaign_engine.api import create_app
 from campaign_engine.db.read_model import MAX_OFFSET
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.testing.builders import signal
 from tests.e2e.api_fixtures import CAMPAIGN, V1, api_client, app_client, body, locs, ok, submit
-from tests.support.builders import signal
 from tests.support.harness import Stack, settled
 
 CLI = Path(sys.executable).parent / "campaigns"

@@ -13,6 +13,7 @@ from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.domain.market import EntrySignal
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.testing.builders import T0, signal, trading_range
 from tests.e2e.api_fixtures import (
     V1,
     api_client,
@@ -21,7 +22,6 @@ from tests.e2e.api_fixtures import (
     locs,
     ok,
 )
-from tests.support.builders import T0, signal, trading_range
 from tests.support.harness import Stack, settled
 
 D = Decimal

@@ -20,6 +20,7 @@ from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.temporal.converter import data_converter
+from campaign_engine.testing.builders import signal
 from tests.e2e.api_fixtures import (
     CAMPAIGN,
     V1,
@@ -30,7 +31,6 @@ from tests.e2e.api_fixtures import (
     submit,
     tick_now,
 )
-from tests.support.builders import signal
 from tests.support.harness import Stack, eventually, settled
 
 # --- live state, fallbacks, health ---------------------------------------------------------

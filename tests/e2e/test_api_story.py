@@ -11,6 +11,7 @@ import httpx
 
 from campaign_engine.domain.money import to_price_precision
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
+from campaign_engine.testing.builders import signal
 from tests.e2e.api_fixtures import (
     CAMPAIGN,
     V1,
@@ -20,7 +21,6 @@ from tests.e2e.api_fixtures import (
     submit,
     tick_now,
 )
-from tests.support.builders import signal
 from tests.support.harness import Stack, eventually, persisted_status, settled
 
 D = Decimal

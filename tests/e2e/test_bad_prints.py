@@ -14,8 +14,8 @@ import pytest
 from pydantic import SecretStr
 
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
+from campaign_engine.testing.builders import D, signal
 from tests.e2e.api_fixtures import V1, api_client, body, ok, tick_now
-from tests.support.builders import D, signal
 from tests.support.harness import Stack, eventually, persisted_status
 
 BAD = "0.01"

@@ -22,7 +22,7 @@ from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.temporal.messages import workflow_id_for
-from tests.support.builders import bar, signal, tick, trading_range
+from campaign_engine.testing.builders import bar, signal, tick, trading_range
 from tests.support.harness import Stack, eventually, persisted_status
 
 D = Decimal

@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from campaign_engine.db.schema import allocation_plans, audit_trail, campaigns, orders, positions
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from tests.support.builders import signal, tick
+from campaign_engine.testing.builders import signal, tick
 from tests.support.harness import Stack, persisted_status, settled
 
 D = Decimal

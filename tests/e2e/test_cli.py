@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from campaign_engine.db import schema
 from campaign_engine.domain.vocabulary import Pattern
-from tests.support.builders import signal
+from campaign_engine.testing.builders import signal
 from tests.support.harness import Stack, eventually
 
 CLI = Path(sys.executable).parent / "campaigns"

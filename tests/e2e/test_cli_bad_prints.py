@@ -8,8 +8,8 @@ from pathlib import Path
 from campaign_engine.db.price_holds import HeldPrices
 from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
+from campaign_engine.testing.builders import signal, tick
 from tests.e2e.test_cli import CAMPAIGN, campaigns
-from tests.support.builders import signal, tick
 from tests.support.harness import Stack, eventually, persisted_status
 
 

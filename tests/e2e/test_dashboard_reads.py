@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.testing.builders import signal
 from tests.e2e.api_fixtures import CAMPAIGN, UNKNOWN, V1, ok, submit
-from tests.support.builders import signal
 from tests.support.harness import Stack, settled
 
 

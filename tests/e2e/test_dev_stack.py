@@ -28,7 +28,7 @@ from temporalio.client import Client
 
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.runtime.children import stop_process
-from tests.support.builders import signal
+from campaign_engine.testing.builders import signal
 
 CLI = Path(sys.executable).parent / "campaigns"
 RUN_PY = Path(__file__).resolve().parents[2] / "run.py"

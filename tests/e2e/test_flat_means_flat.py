@@ -16,9 +16,9 @@ from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.db.schema import audit_trail
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
+from campaign_engine.testing.builders import T0, bar, signal, trading_range
 from tests.e2e.api_fixtures import V1, ok, submit
 from tests.e2e.test_sim_broker import _booked, _post, api, sim_config, sim_stack
-from tests.support.builders import T0, bar, signal, trading_range
 from tests.support.harness import Stack, eventually
 
 D = Decimal

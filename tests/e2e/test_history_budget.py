@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.temporal.messages import workflow_id_for
-from tests.support.builders import signal, tick
+from campaign_engine.testing.builders import signal, tick
 from tests.support.harness import Stack, persisted_status, settled
 
 

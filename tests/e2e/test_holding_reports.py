@@ -12,7 +12,7 @@ from campaign_engine.db.schema import campaign_snapshots
 from campaign_engine.domain.vocabulary import CampaignStatus, OrderPurpose, Pattern
 from campaign_engine.services.holdings_reconciler import CampaignHoldingReports
 from campaign_engine.temporal.messages import HoldingReport, workflow_id_for
-from tests.support.builders import signal
+from campaign_engine.testing.builders import signal
 from tests.support.harness import Stack, eventually, persisted_status, settled
 
 D = Decimal

@@ -17,7 +17,7 @@ from campaign_engine.domain.errors import Refusal
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.temporal.messages import workflow_id_for
-from tests.support.builders import signal, tick
+from campaign_engine.testing.builders import signal, tick
 from tests.support.harness import Stack, eventually, settled
 
 CAMPAIGN = "AAPL-2024-10-15"

@@ -21,8 +21,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from campaign_engine.domain.vocabulary import Pattern
+from campaign_engine.testing.builders import signal
 from tests.e2e.api_fixtures import CAMPAIGN, V1, api_client, ok, submit, tick_now
-from tests.support.builders import signal
 from tests.support.harness import Stack, eventually, settled
 from tests.support.worker_process import worker_environment
 

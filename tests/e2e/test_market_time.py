@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from campaign_engine.db.schema import campaigns, orders
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
+from campaign_engine.testing.builders import signal, trading_range
 from tests.e2e.api_fixtures import V1, body, ok, submit
-from tests.support.builders import signal, trading_range
 from tests.support.harness import Stack, eventually, persisted_status
 
 D = Decimal

@@ -8,7 +8,7 @@ from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.services.notifications import Channel, WebhookChannel, summarize
-from tests.support.builders import signal, tick
+from campaign_engine.testing.builders import signal, tick
 from tests.support.harness import Stack, eventually, persisted_status
 
 

@@ -17,7 +17,7 @@ from campaign_engine.db.schema import audit_trail, orders, positions
 from campaign_engine.domain.orders import Fill
 from campaign_engine.domain.vocabulary import Pattern, PositionStatus
 from campaign_engine.temporal.messages import workflow_id_for
-from tests.support.builders import T0, signal, tick
+from campaign_engine.testing.builders import T0, signal, tick
 from tests.support.harness import Stack, eventually
 from tests.support.resting_broker import fill_at_broker
 from tests.support.worker_process import WorkerProcess, stack_with_worker_process

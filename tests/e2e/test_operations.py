@@ -13,13 +13,13 @@ from campaign_engine.db.schema import orders
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.temporal.messages import InvalidateRequest, workflow_id_for
+from campaign_engine.testing.builders import signal, tick
 from campaign_engine.workflows.details import (
     CAMPAIGN_OPEN_RISK_PCT,
     CAMPAIGN_PHASE,
     CAMPAIGN_STATUS,
     CAMPAIGN_SYMBOL,
 )
-from tests.support.builders import signal, tick
 from tests.support.harness import Stack, eventually, persisted_status
 
 D = Decimal

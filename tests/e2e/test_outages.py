@@ -21,11 +21,11 @@ from campaign_engine.db.price_intake import PriceIntake, Restored
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.runtime.settings import Settings
+from campaign_engine.stack.private_postgres import PrivatePostgres, private_postgres
 from campaign_engine.temporal.converter import data_converter
+from campaign_engine.testing.builders import signal
 from tests.e2e.api_fixtures import V1, api_client, app_client, body, ok, tick_now
-from tests.support.builders import signal
 from tests.support.harness import Stack
-from tests.support.private_postgres import PrivatePostgres, private_postgres
 
 BOUND = 3.0  # seconds: the tests' mutation_timeout
 SLACK = 2.5  # seconds on top: asking what is down, and a loaded machine

@@ -17,8 +17,8 @@ from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.schema import allocation_plans
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
 from campaign_engine.runtime.settings import load_settings
+from campaign_engine.testing.builders import signal, trading_range
 from tests.e2e.api_fixtures import V1, api_client, body, dec, ok
-from tests.support.builders import signal, trading_range
 from tests.support.harness import Stack, eventually
 
 D = Decimal

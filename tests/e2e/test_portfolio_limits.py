@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from campaign_engine.db.schema import campaign_exposure, risk_reservations
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
-from tests.support.builders import signal, trading_range
+from campaign_engine.testing.builders import signal, trading_range
 from tests.support.harness import Stack
 
 D = Decimal

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from campaign_engine.db.schema import orders
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.price_feed.publisher import DatabaseDirectory
-from tests.support.builders import signal, tick
+from campaign_engine.testing.builders import signal, tick
 from tests.support.harness import Stack, persisted_status
 
 D = Decimal

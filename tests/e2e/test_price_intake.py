@@ -17,8 +17,8 @@ from campaign_engine.db.schema import orders
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.temporal.converter import data_converter
+from campaign_engine.testing.builders import D, signal
 from tests.e2e.api_fixtures import V1, api_client, app_client, ok, tick_now
-from tests.support.builders import D, signal
 from tests.support.harness import Stack, eventually, persisted_status
 
 

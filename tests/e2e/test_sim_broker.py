@@ -32,10 +32,10 @@ from campaign_engine.domain.vocabulary import (
     Pattern,
 )
 from campaign_engine.runtime.settings import Settings
+from campaign_engine.testing.builders import T0, as_price, as_shares, bar, signal
 from campaign_engine.worker import build_worker
 from tests.e2e.api_fixtures import V1, api_client, ok, submit
 from tests.e2e.conftest import record_histories
-from tests.support.builders import T0, as_price, as_shares, bar, signal
 from tests.support.harness import Stack, end_running_campaigns, eventually
 
 D = Decimal

@@ -19,8 +19,8 @@ from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.money import total
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import OrderSide, OrderStatus, Pattern
+from campaign_engine.testing.builders import T0, bar, signal
 from tests.e2e.api_fixtures import V1, api_client, ok, submit
-from tests.support.builders import T0, bar, signal
 from tests.support.harness import Stack, eventually
 from tests.support.worker_process import WorkerProcess, stack_with_worker_process
 

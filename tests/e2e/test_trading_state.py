@@ -14,8 +14,8 @@ from sqlalchemy import select
 from campaign_engine.db.schema import audit_trail
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern, RejectionCode
+from campaign_engine.testing.builders import signal, trading_range
 from tests.e2e.api_fixtures import V1, body, ok, tick_now
-from tests.support.builders import signal, trading_range
 from tests.support.harness import Stack, eventually, persisted_status
 
 D = Decimal

@@ -15,7 +15,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from campaign_engine.db.schema import broker_orders, campaigns, orders
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.temporal.messages import workflow_id_for
-from tests.support.builders import signal, trading_range
+from campaign_engine.testing.builders import signal, trading_range
 from tests.support.harness import Stack, eventually
 
 MAX = "1000000000"

@@ -16,7 +16,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from campaign_engine.db.schema import audit_trail, campaign_exposure, campaigns
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern, RejectionCode
 from campaign_engine.temporal.messages import workflow_id_for
-from tests.support.builders import signal, tick, trading_range
+from campaign_engine.testing.builders import signal, tick, trading_range
 from tests.support.harness import Stack, eventually, persisted_status, settled
 
 CAMPAIGN = "AAPL-2024-10-15"

@@ -25,8 +25,8 @@ from campaign_engine.db.schema import (
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.runtime.settings import Settings
+from campaign_engine.testing.builders import signal, tick
 from tests.e2e.api_fixtures import V1, api_client
-from tests.support.builders import signal, tick
 from tests.support.harness import Stack, end_running_campaigns, eventually, persisted_status
 from tests.support.worker_process import WorkerProcess, worker_environment
 

@@ -14,7 +14,7 @@ from campaign_engine.brokers.alpaca.stream import TradeUpdatesListener
 from campaign_engine.brokers.alpaca.transport import AlpacaUnavailable
 from campaign_engine.brokers.protocol import UnknownBrokerOrder
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderStatus
-from tests.support.alpaca import (
+from campaign_engine.testing.alpaca import (
     CAMPAIGN,
     ENTRY,
     RecordingSink,
@@ -22,7 +22,7 @@ from tests.support.alpaca import (
     entry_order,
     listening,
 )
-from tests.support.fake_alpaca import SECRET, FakeAlpaca, serving
+from campaign_engine.testing.fake_alpaca import SECRET, FakeAlpaca, serving
 from tests.support.harness import eventually
 
 D = Decimal

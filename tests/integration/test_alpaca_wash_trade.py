@@ -19,9 +19,9 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderStatus
 from campaign_engine.temporal.messages import CarryOutRequest, PersistRequest
-from tests.support.alpaca import ENTRY, config_for, entry_order
-from tests.support.builders import trading_range
-from tests.support.fake_alpaca import FakeAlpaca, serving
+from campaign_engine.testing.alpaca import ENTRY, config_for, entry_order
+from campaign_engine.testing.builders import trading_range
+from campaign_engine.testing.fake_alpaca import FakeAlpaca, serving
 
 D = Decimal
 SELL = "AAPL-2024-10-15:SPRING:INVALIDATION"

@@ -19,7 +19,7 @@ from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
 from campaign_engine.temporal.messages import PersistRequest
-from tests.support.builders import EQUITY, T0, Book, signal, trading_range
+from campaign_engine.testing.builders import EQUITY, T0, Book, signal, trading_range
 
 D = Decimal
 SPRING, SOS, LPS = Pattern.SPRING, Pattern.SOS, Pattern.LPS

@@ -17,7 +17,7 @@ from campaign_engine.db.price_bars import PriceBars
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.policy import Policy
-from tests.support.builders import as_price
+from campaign_engine.testing.builders import as_price
 from tests.support.harness import eventually
 
 AT = datetime(2024, 10, 15, 14, 30, tzinfo=UTC)

@@ -17,7 +17,7 @@ from campaign_engine.db.engine import create_engine_for
 from campaign_engine.domain.orders import Order
 from campaign_engine.domain.types import PriceValue
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderStatus, Pattern
-from tests.support.builders import Book, bar, signal
+from campaign_engine.testing.builders import Book, bar, signal
 
 D = Decimal
 

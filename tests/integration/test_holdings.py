@@ -23,7 +23,7 @@ from campaign_engine.services.holdings_reconciler import (
     HoldingsReconciler,
 )
 from campaign_engine.temporal.messages import HoldingReport, PersistRequest
-from tests.support.builders import T0, Book, signal, tick, trading_range
+from campaign_engine.testing.builders import T0, Book, signal, tick, trading_range
 from tests.support.harness import eventually
 from tests.support.resting_broker import sell_by_hand, trade_by_hand
 from tests.unit.test_flat_means_flat import invalidated_with_its_exit_refused

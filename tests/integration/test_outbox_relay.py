@@ -17,7 +17,7 @@ from campaign_engine.domain.events import CampaignEvent, StopsTrailed, make_even
 from campaign_engine.formats.event_json import event_data
 from campaign_engine.runtime.backoff import Backoff, Retry
 from campaign_engine.services.outbox_relay import OutboxRelay
-from tests.support.builders import D, as_price
+from campaign_engine.testing.builders import D, as_price
 from tests.support.harness import eventually
 
 FAST = timedelta(milliseconds=20)

@@ -18,7 +18,7 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, campaigns, metadata, orders
 from campaign_engine.domain.vocabulary import OrderStatus, Pattern, RejectionCode
 from campaign_engine.temporal.messages import PersistRequest
-from tests.support.builders import Book, as_shares, reservation, signal, tick
+from campaign_engine.testing.builders import Book, as_shares, reservation, signal, tick
 
 D = Decimal
 

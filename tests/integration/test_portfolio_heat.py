@@ -19,7 +19,7 @@ from campaign_engine.domain.limits import Exposure, PortfolioView, heat_alert_le
 from campaign_engine.domain.money import percent_of
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import HeatAlertLevel
-from tests.support.builders import reservation
+from campaign_engine.testing.builders import reservation
 
 D = Decimal
 STARTING_EQUITY = D("300000")

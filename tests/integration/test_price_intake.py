@@ -16,7 +16,7 @@ from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.schema import price_intake
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.price_feed.publisher import OpenCampaign, PricePublisher
-from tests.support.builders import T0, tick
+from campaign_engine.testing.builders import T0, tick
 
 D = Decimal
 CAMPAIGN = OpenCampaign("AAPL-2024-10-15", T0)

@@ -18,7 +18,7 @@ from campaign_engine.db.price_screens import HoldStatus
 from campaign_engine.db.schema import price_intake, price_intake_cursors, price_screens
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import Pattern
-from tests.support.builders import bar, signal, tick
+from campaign_engine.testing.builders import bar, signal, tick
 
 D = Decimal
 BAD = "0.01"

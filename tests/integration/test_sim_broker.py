@@ -24,7 +24,7 @@ from campaign_engine.db.schema import broker_orders
 from campaign_engine.domain.orders import BrokerOrder, Order
 from campaign_engine.domain.types import MoneyValue, PriceValue, QuantityValue
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderStatus, OrderType
-from tests.support.builders import T0, bar
+from campaign_engine.testing.builders import T0, bar
 
 D = Decimal
 CAMPAIGN = "AAPL-2024-10-15"

@@ -26,7 +26,7 @@ from campaign_engine.db.schema import (
 )
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.temporal.messages import PersistRequest
-from tests.support.builders import Book, signal, tick
+from campaign_engine.testing.builders import Book, signal, tick
 
 SAVED = (
     campaign_snapshots,

@@ -18,7 +18,7 @@ from campaign_engine.db.trading_state import set_trading_state
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode, TradingState
 from campaign_engine.temporal.messages import PersistRequest
-from tests.support.builders import Book, reservation, signal, tick
+from campaign_engine.testing.builders import Book, reservation, signal, tick
 
 D = Decimal
 DAILY_3 = Policy(max_daily_loss_pct=D(3))

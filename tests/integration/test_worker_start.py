@@ -6,8 +6,8 @@ from sqlalchemy import text
 
 from campaign_engine.db.bootstrap import prepare_database
 from campaign_engine.runtime.settings import Settings
+from campaign_engine.stack.private_postgres import private_postgres
 from campaign_engine.worker import when_up
-from tests.support.private_postgres import private_postgres
 
 
 async def test_the_worker_waits_for_its_database_and_starts_when_it_answers() -> None:

@@ -2,9 +2,7 @@
 test can kill with SIGKILL and start again."""
 
 import contextlib
-import os
 import signal as signals
-import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -17,55 +15,33 @@ from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.runtime.settings import Settings
+from campaign_engine.stack.processes import Child, service_env
 from tests.support.harness import Stack, end_running_campaigns
 
 
 def worker_environment(
     temporal: WorkflowEnvironment, database_url: str, task_queue: str
 ) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
-        "TEMPORAL_NAMESPACE": temporal.client.namespace,
-        "DATABASE_URL": database_url,
-        "CAMPAIGNS_TASK_QUEUE": task_queue,
-        "METRICS_PORT": "off",
-        "LOG_LEVEL": "WARNING",
-    }
+    return service_env(
+        temporal.client.service_client.config.target_host,
+        database_url,
+        namespace=temporal.client.namespace,
+        campaigns_task_queue=task_queue,
+    )
 
 
-class WorkerProcess:
-    """``python -m <module>`` (the production worker by default) configured by ``env``."""
+class WorkerProcess(Child):
+    """``python -m <module>`` (the production worker by default) configured by ``env``, that
+    a test kills with SIGKILL (``kill``) and starts again."""
 
     def __init__(
         self, env: dict[str, str], log: Path, module: str = "campaign_engine.worker"
     ) -> None:
-        self._env = env
-        self._log = log
-        self._module = module
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__("worker", [sys.executable, "-m", module], log, env)
 
-    def start(self) -> None:
-        with self._log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", self._module],
-                env=self._env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self._log.read_text(errors="replace") if self._log.exists() else ""
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signals.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+    def stop(self, within: float = 0.0, first: int = signals.SIGKILL) -> None:
+        """Killed at once: a test's worker has nothing to finish."""
+        self.kill()
 
 
 @contextlib.asynccontextmanager

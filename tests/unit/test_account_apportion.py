@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from campaign_engine.domain.account import Claim, apportion, claimed
-from tests.support.builders import T0
+from campaign_engine.testing.builders import T0
 
 D = Decimal
 

@@ -29,8 +29,8 @@ from campaign_engine.brokers.alpaca.wire import (
 )
 from campaign_engine.domain.vocabulary import OrderSide, OrderStatus
 from campaign_engine.runtime.settings import SettingsError, load_settings
-from tests.support.alpaca import ENTRY, entry_order
-from tests.support.fake_alpaca.book import Book, Json
+from campaign_engine.testing.alpaca import ENTRY, entry_order
+from campaign_engine.testing.fake_alpaca.book import Book, Json
 
 D = Decimal
 

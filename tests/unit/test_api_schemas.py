@@ -24,7 +24,7 @@ from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.money import plus
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.formats.validation_errors import readable_errors
-from tests.support.builders import EQUITY, Book, signal, tick
+from campaign_engine.testing.builders import EQUITY, Book, signal, tick
 
 D = Decimal
 

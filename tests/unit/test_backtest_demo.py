@@ -17,7 +17,7 @@ from campaign_engine.backtest.timeline import Bars, Decision, Timeline
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.formats.input_files import InputError
 from campaign_engine.scenarios import Scenario, load_scenario
-from tests.support.builders import bar, signal
+from campaign_engine.testing.builders import bar, signal
 
 D = Decimal
 

@@ -11,7 +11,7 @@ from campaign_engine.backtest.report import build_report
 from campaign_engine.backtest.sources import merge_in_time
 from campaign_engine.backtest.timeline import Timeline
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern
-from tests.support.builders import T0, bar, signal
+from campaign_engine.testing.builders import T0, bar, signal
 
 D = Decimal
 
@@ -89,7 +89,7 @@ def test_exit_reasons_tell_a_trailed_stop_from_the_initial_one() -> None:
     # Spring 148.50, stop 147.00, targets 150/156/159 (333 shares). AAPL reaches t1 (166 sold,
     # stop to breakeven) and falls back: the rest leaves at 148.50, a trailed stop. MSFT (an
     # SOS of its own range) falls straight to its initial stop.
-    from tests.support.builders import trading_range
+    from campaign_engine.testing.builders import trading_range
 
     msft = trading_range(symbol="MSFT", creek="95.00", ice="100.00", jump="110.00")
     signals = [

@@ -14,7 +14,7 @@ from campaign_engine.domain.orders import BrokerOrder, Fill, OrderRecord
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import OrderSide, OrderStatus, Pattern
-from tests.support.builders import EQUITY, T0, Book, bar, signal
+from campaign_engine.testing.builders import EQUITY, T0, Book, bar, signal
 
 D = Decimal
 BUDGET = EQUITY * DEFAULT_POLICY.campaign_max_risk_pct / 100

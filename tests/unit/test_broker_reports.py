@@ -25,7 +25,7 @@ from campaign_engine.domain.vocabulary import (
     PositionStatus,
     RejectionCode,
 )
-from tests.support.builders import T0, Book, bar, signal
+from campaign_engine.testing.builders import T0, Book, bar, signal
 
 ENTRY_ID = "AAPL-2024-10-15:SPRING:ENTRY"
 

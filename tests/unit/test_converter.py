@@ -10,7 +10,7 @@ from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.temporal.converter import _PYDANTIC_JSON, data_converter
-from tests.support.builders import Book, signal
+from campaign_engine.testing.builders import Book, signal
 
 
 def _campaign() -> tuple[CampaignState, AllocationPlan]:

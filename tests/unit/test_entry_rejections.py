@@ -10,7 +10,15 @@ from campaign_engine.domain.campaign import decide_entry, invalidate
 from campaign_engine.domain.limits import Exposure
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.vocabulary import CampaignStatus, EventType, Pattern, RejectionCode
-from tests.support.builders import T0, Book, as_money, empty_portfolio, signal, tick, trading_range
+from campaign_engine.testing.builders import (
+    T0,
+    Book,
+    as_money,
+    empty_portfolio,
+    signal,
+    tick,
+    trading_range,
+)
 
 D = Decimal
 SPRING, SOS, LPS, UTAD = Pattern.SPRING, Pattern.SOS, Pattern.LPS, Pattern.UTAD

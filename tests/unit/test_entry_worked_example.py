@@ -8,7 +8,7 @@ from campaign_engine.domain.allocation import allocate, bmad_weight
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.sizing import size_position
 from campaign_engine.domain.vocabulary import Pattern
-from tests.support.builders import (
+from campaign_engine.testing.builders import (
     EQUITY,
     Book,
     as_money,

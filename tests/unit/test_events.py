@@ -57,7 +57,16 @@ from campaign_engine.formats.event_json import event_from_json, event_to_json
 from campaign_engine.services.notifications import summarize
 from campaign_engine.temporal.converter import data_converter
 from campaign_engine.temporal.messages import PersistRequest
-from tests.support.builders import T0, Book, as_money, as_percent, as_price, as_shares, signal, tick
+from campaign_engine.testing.builders import (
+    T0,
+    Book,
+    as_money,
+    as_percent,
+    as_price,
+    as_shares,
+    signal,
+    tick,
+)
 
 D = Decimal
 SIGNAL = UUID("5f0c3a52-2d7e-4b8e-9a43-3e1d8a7b9c01")

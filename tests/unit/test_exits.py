@@ -18,7 +18,16 @@ from campaign_engine.domain.vocabulary import (
     Pattern,
     PositionStatus,
 )
-from tests.support.builders import T0, Book, as_money, as_price, bar, signal, tick, trading_range
+from campaign_engine.testing.builders import (
+    T0,
+    Book,
+    as_money,
+    as_price,
+    bar,
+    signal,
+    tick,
+    trading_range,
+)
 
 D = Decimal
 SPRING, SOS, LPS = Pattern.SPRING, Pattern.SOS, Pattern.LPS

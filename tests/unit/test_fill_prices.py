@@ -10,7 +10,7 @@ from campaign_engine.domain.events import EntryFilled, PositionOpened
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.orders import Fill
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern, PositionStatus
-from tests.support.builders import EQUITY, T0, Book, as_price, bar, signal, tick
+from campaign_engine.testing.builders import EQUITY, T0, Book, as_price, bar, signal, tick
 
 D = Decimal
 

@@ -9,7 +9,7 @@ from campaign_engine.domain.campaign import awaiting_flat, on_price, retry_flat
 from campaign_engine.domain.events import AllPositionsExited, FlatteningRetried
 from campaign_engine.domain.order_events import ExitOrderFailed
 from campaign_engine.domain.vocabulary import CampaignStatus, OrderPurpose, OrderStatus, Pattern
-from tests.support.builders import T0, as_price, bar, tick
+from campaign_engine.testing.builders import T0, as_price, bar, tick
 from tests.unit.test_broker_reports import Broker, filled_spring
 
 WASH = "potential wash trade detected. use complex orders"

@@ -8,7 +8,7 @@ import pytest
 
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.formats.input_files import InputError, parse_prices, parse_signals, read_text
-from tests.support.builders import signal
+from campaign_engine.testing.builders import signal
 
 
 def _signal_json(**changes: object) -> dict[str, object]:

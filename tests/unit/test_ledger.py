@@ -8,7 +8,7 @@ import pytest
 from campaign_engine.domain.ledger import position_r_multiple, summarize, weighted_avg_entry
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.vocabulary import Pattern, PositionStatus
-from tests.support.builders import EQUITY, T0, as_money, as_percent, as_price, as_shares
+from campaign_engine.testing.builders import EQUITY, T0, as_money, as_percent, as_price, as_shares
 
 D = Decimal
 

@@ -23,7 +23,7 @@ from campaign_engine.domain.vocabulary import (
     Pattern,
     PositionStatus,
 )
-from tests.support.builders import T0, Book, signal, tick, trading_range
+from campaign_engine.testing.builders import T0, Book, signal, tick, trading_range
 
 D = Decimal
 SPRING, SOS, LPS = Pattern.SPRING, Pattern.SOS, Pattern.LPS

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern
-from tests.support.builders import signal, trading_range
+from campaign_engine.testing.builders import signal, trading_range
 
 D = Decimal
 

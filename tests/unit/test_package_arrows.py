@@ -33,6 +33,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "stack": frozenset(
         {"runtime", "temporal", "db", "api", "scenarios", "workflows", "worker", "client"}
     ),
+    # What tests and benches build on: builders over the domain, a stand-in for Alpaca's wire.
+    "testing": frozenset({"domain", "brokers"}),
     "cli": frozenset(
         {
             "domain",
@@ -59,7 +61,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("runtime.settings", "brokers.sim.config"): "broker configuration",
     # A client starts a workflow with its search attributes: names and values, no workflow code.
     ("client.campaign_client", "workflows.details"): "search attributes",
-    ("stack.dev", "workflows.details"): "search attributes",
+    ("stack.temporal_server", "workflows.details"): "search attributes",
 }
 
 
@@ -140,3 +142,8 @@ def test_the_broker_configurations_the_settings_read_depend_on_nothing_of_the_br
 def test_a_wrong_way_import_is_caught() -> None:
     assert _wrong_way([("domain.sizing", "db.repository")]) == ["domain.sizing -> db.repository"]
     assert _wrong_way([("db.repository", "domain.sizing")]) == []
+
+
+def test_nothing_in_the_running_system_imports_the_testing_package() -> None:
+    outside = [(s, t) for s, t in _arrows() if not s.startswith("testing")]
+    assert not [(s, t) for s, t in outside if t.startswith("testing")]

@@ -12,7 +12,7 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
 from campaign_engine.runtime.policy_file import PolicyFileError, policy_from_toml
 from campaign_engine.runtime.settings import Settings, SettingsError, load_settings
-from tests.support.builders import Book, signal
+from campaign_engine.testing.builders import Book, signal
 
 D = Decimal
 EXAMPLE = Path(__file__).resolve().parents[2] / "policy.example.toml"

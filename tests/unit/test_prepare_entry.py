@@ -10,7 +10,7 @@ from campaign_engine.domain.allocation import Allocation
 from campaign_engine.domain.campaign import conclude_entry, prepare_entry
 from campaign_engine.domain.entry import Rejection
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
-from tests.support.builders import T0, Book, signal
+from campaign_engine.testing.builders import T0, Book, signal
 
 
 def test_a_known_signal_gets_its_first_plan_and_asks_nothing() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from campaign_engine.domain.bar_coalescing import merge, merge_all
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.price_feed.publisher import Gone, OpenCampaign, PricePublisher, SendFailed
-from tests.support.builders import T0, tick
+from campaign_engine.testing.builders import T0, tick
 
 D = Decimal
 

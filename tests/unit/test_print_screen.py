@@ -22,7 +22,7 @@ from campaign_engine.domain.print_screen import (
 )
 from campaign_engine.domain.types import PriceValue
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
-from tests.support.builders import bar, signal, tick
+from campaign_engine.testing.builders import bar, signal, tick
 
 D = Decimal
 BAND = D(25)

@@ -8,7 +8,7 @@ import pytest
 
 from campaign_engine.domain.priority import prioritize, priority_score
 from campaign_engine.domain.vocabulary import Pattern
-from tests.support.builders import T0, signal
+from campaign_engine.testing.builders import T0, signal
 
 D = Decimal
 SPRING, SOS, LPS, UTAD = Pattern.SPRING, Pattern.SOS, Pattern.LPS, Pattern.UTAD

@@ -14,7 +14,7 @@ from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.policy import DEFAULT_POLICY, Policy
 from campaign_engine.domain.priority import prioritize
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern, PositionStatus
-from tests.support.builders import T0, Book, as_money, signal, trading_range
+from campaign_engine.testing.builders import T0, Book, as_money, signal, trading_range
 
 D = Decimal
 cents = st.integers(min_value=1, max_value=10**6).map(lambda c: D(c) / 100)

@@ -16,7 +16,7 @@ from campaign_engine.domain.vocabulary import (
     PositionStatus,
     RejectionCode,
 )
-from tests.support.builders import T0, Book, D, signal, tick
+from campaign_engine.testing.builders import T0, Book, D, signal, tick
 
 pytestmark = pytest.mark.unit
 

@@ -21,7 +21,7 @@ from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE, Pattern
 from campaign_engine.scenarios import load_scenario
 from campaign_engine.scenarios.random_scenarios import random_scenario
-from tests.support.builders import T0, Book, D, signal, trading_range
+from campaign_engine.testing.builders import T0, Book, D, signal, trading_range
 
 cents = st.integers(min_value=14_550, max_value=15_950).map(lambda n: D(n) / 100)
 

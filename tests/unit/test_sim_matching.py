@@ -25,7 +25,7 @@ from campaign_engine.brokers.sim.refusals import (
 from campaign_engine.domain.orders import Fill, Order
 from campaign_engine.domain.types import MoneyValue, PriceValue, QuantityValue
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderType
-from tests.support.builders import T0, bar, tick
+from campaign_engine.testing.builders import T0, bar, tick
 
 D = Decimal
 BUY, SELL = OrderSide.BUY, OrderSide.SELL

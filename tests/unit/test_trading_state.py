@@ -22,7 +22,7 @@ from campaign_engine.domain.trading_state import (
 )
 from campaign_engine.domain.types import PriceValue
 from campaign_engine.domain.vocabulary import HeatAlertLevel, Pattern, RejectionCode, TradingState
-from tests.support.builders import T0, Book, as_money, signal, tick
+from campaign_engine.testing.builders import T0, Book, as_money, signal, tick
 
 D = Decimal
 ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
@@ -231,7 +231,7 @@ def test_equity_below_zero_refuses_entries_trading_halted_and_reports_no_negativ
 
 def test_the_backtest_halts_after_a_loss_past_the_limit_and_refuses_the_next_entry() -> None:
     from campaign_engine.backtest.engine import Backtest
-    from tests.support.builders import trading_range
+    from campaign_engine.testing.builders import trading_range
 
     play = Backtest(policy=Policy(max_daily_loss_pct=D(3)))
     (spring,) = play.decide([signal(Pattern.SPRING)], T0)
@@ -261,7 +261,7 @@ def test_an_exit_carries_its_bar_and_its_replacement_keeps_it() -> None:
     from campaign_engine.domain.campaign.broker_reports import book_report
     from campaign_engine.domain.orders import BrokerOrder, outside_its_bar
     from campaign_engine.domain.vocabulary import OrderStatus
-    from tests.support.builders import bar
+    from campaign_engine.testing.builders import bar
 
     book = Book()
     assert book.submit(signal(Pattern.SPRING)).approved

@@ -32,7 +32,7 @@ from campaign_engine.domain.types import (
 )
 from campaign_engine.domain.vocabulary import Pattern, RejectionCode
 from campaign_engine.temporal.messages import ChangeStatusRequest, InvalidateRequest
-from tests.support.builders import Book, as_money, signal, trading_range
+from campaign_engine.testing.builders import Book, as_money, signal, trading_range
 
 pytestmark = pytest.mark.unit
 

@@ -32,7 +32,7 @@ from campaign_engine.domain.types import (
 )
 from campaign_engine.domain.vocabulary import OrderPurpose, Pattern
 from campaign_engine.temporal.converter import data_converter
-from tests.support.builders import EQUITY, D, as_money, as_percent, as_price, as_shares
+from campaign_engine.testing.builders import EQUITY, D, as_money, as_percent, as_price, as_shares
 
 pytestmark = pytest.mark.unit
 

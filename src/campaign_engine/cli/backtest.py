@@ -25,7 +25,7 @@ def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while a backtest reads, plays and reports. A long
     play makes millions of objects that live to its end and form no cycles (bars, states,
     events, rows), and the collector would walk all of them again and again: on the 126,000
-    bars of ``bench/backtest_bench.py`` that was about a sixth of the command's CPU time, for
+    bars of ``bench/stack/backtest_bench.py`` that was about a sixth of the command's CPU time, for
     about a thousand objects found at the end. Reference counting still frees the rest."""
     was_enabled = gc.isenabled()
     gc.disable()

@@ -27,7 +27,8 @@ def dev(
     """Start the embedded stack: Temporal dev server + UI, PostgreSQL (embedded unless
     DATABASE_URL is set), migrations, worker and REST API. Data stays in CAMPAIGNS_DATA_DIR
     (.data); Ctrl-C stops everything."""
-    from campaign_engine.stack.dev import DevOptions, DevStackError, run_dev
+    from campaign_engine.stack.dev import DevOptions, run_dev
+    from campaign_engine.stack.processes import StackError
 
     options = DevOptions(
         host=host,
@@ -42,7 +43,7 @@ def dev(
     async def main() -> int:
         try:
             code = await run_dev(read_settings(), options, out)
-        except DevStackError as error:
+        except StackError as error:
             raise Failure(str(error)) from None
         # Stopped in order: leave now. asyncio.run would next wait for every task left, and a
         # worker given up on (a workflow task waiting on an activity retried without end) may

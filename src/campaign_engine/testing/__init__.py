@@ -1,0 +1,3 @@
+"""What the tests and the benchmarks build on alike: values in the SPEC's terms
+(``builders``), a local stand-in for Alpaca's trading API (``fake_alpaca``) and the Alpaca
+broker pointed at it (``alpaca``). Nothing in the running system imports it."""
