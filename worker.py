@@ -3,7 +3,8 @@ into one Temporal worker on the ``campaigns`` task queue.
 
     python worker.py        # or: campaigns worker
 
-Configuration comes from the environment (see campaign_engine.runtime.settings and the README).
+Configuration comes from the environment (see campaign_engine.runtime.settings and
+docs/operating.md).
 """
 
 import asyncio

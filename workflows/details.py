@@ -25,7 +25,7 @@ CAMPAIGN_PHASE = SearchAttributeKey.for_keyword("CampaignPhase")
 CAMPAIGN_OPEN_RISK_PCT = SearchAttributeKey.for_float("CampaignOpenRiskPct")
 
 SEARCH_ATTRIBUTES = (CAMPAIGN_SYMBOL, CAMPAIGN_STATUS, CAMPAIGN_PHASE, CAMPAIGN_OPEN_RISK_PCT)
-"""Registered by the dev stack and the tests; production registers them once (README)."""
+"""Registered by the dev stack and the tests; production registers them once (docs/operating.md)."""
 
 
 def open_risk_pct(state: CampaignState, equity: MoneyValue) -> PercentValue:

@@ -2,7 +2,7 @@
 played and followed without a reload, a campaign invalidated through its button, and the page
 coming back by itself after the API went away, with what it missed.
 
-With ``DASHBOARD_SCREENSHOTS=1`` the demo test also writes the README's screenshots
+With ``DASHBOARD_SCREENSHOTS=1`` the demo test also writes the screenshots in docs/
 (``docs/dashboard-campaigns.png``, ``docs/dashboard-campaign.png``), with the demo played
 slower so that they catch campaigns in every status."""
 
@@ -53,7 +53,7 @@ async def _fits_a_phone(page: Page) -> None:
 
 
 async def _campaign_in_flight(page: Page, prefix: str) -> None:
-    """The README's picture of a campaign while it runs (stops and targets still on the
+    """The docs' picture of a campaign while it runs (stops and targets still on the
     chart), from a second tab so that the first keeps following the demo."""
     campaign_id = await page.locator(f'tr[data-campaign-id^="{prefix}"]').get_attribute(
         "data-campaign-id"

@@ -2,9 +2,10 @@
 any Temporal and PostgreSQL given by the environment (TEMPORAL_ADDRESS, DATABASE_URL, ...).
 
 The commands live by what they do: ``stack`` (dev, demo, worker, api), ``feed_commands`` (submit,
-prices), ``held`` (bad prints: held, release, discard), ``reads`` (status, list),
-``backtest`` (in process, no stack); ``common`` holds what they share. Each loads what it
-needs when it runs, so that ``campaigns --help`` and the read commands stay light."""
+prices), ``held`` (bad prints: held, release, discard), ``reads`` (status, list), ``trading``
+(trading-state), ``backtest`` (in process, no stack); ``common`` holds what they share. Each
+loads what it needs when it runs, so that ``campaigns --help`` and the read commands stay
+light."""
 
 import os
 import sys

@@ -71,17 +71,17 @@ class Settings(BaseModel):
         default=WORKFLOW_CACHE_SIZE,
         ge=0,
         description="campaign runs the worker keeps in memory; a price or poll to one it "
-        "evicted replays its history (see the README's benchmarks)",
+        "evicted replays its history (see docs/benchmarks)",
     )
     workflow_task_slots: int = Field(
         default=WORKFLOW_TASK_SLOTS,
         ge=1,
         description="workflow tasks the worker runs at once; they share one interpreter, so "
-        "more at once only makes each take longer (see the README's benchmarks)",
+        "more at once only makes each take longer (see docs/benchmarks)",
     )
     log_level: str = "INFO"
     log_json: bool = False
-    # --- the broker (see the README's "Brokers" sections) ---
+    # --- the broker (see docs/brokers.md) ---
     broker: Literal["paper", "sim", "alpaca"] = Field(
         default="paper",
         description="paper: every order fills at once; sim: the simulated market (SIM_*); "

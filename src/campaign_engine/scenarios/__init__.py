@@ -11,7 +11,7 @@ describe a playable scenario is refused with every problem found, each naming wh
 the price file, ``files`` finds both and puts the scenario together (every name of these is
 importable from here); ``generate`` rewrites the demo's prices from waypoints,
 ``random_scenarios`` makes seeded ones; ``play`` plays one through the stack (``player`` in
-time, ``stack_api`` its REST calls, ``outcome`` the table of what came of it). Reading files
+time, ``stack_api`` its REST calls, ``play_table`` the table of what came of it). Reading files
 and talking HTTP to a stack: never Temporal or the database directly.
 """
 
