@@ -26,6 +26,7 @@ from campaign_engine.api.schemas import (
 )
 from campaign_engine.api.services import CampaignView, Services, ServicesDep
 from campaign_engine.db.read_model import MAX_OFFSET, MAX_PAGE, CampaignRecord
+from campaign_engine.domain.campaign.flat import ended_holding
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.state import CampaignState
@@ -64,7 +65,7 @@ _PENDING = (
 
 def _metrics(view: CampaignView) -> MetricsOut:
     summary = summarize(view.positions, mark=view.campaign.last_price, equity=view.equity)
-    return MetricsOut(**MetricsOut.fields_of(summary, view.equity))
+    return MetricsOut(**MetricsOut.fields_of(summary))
 
 
 def campaign_detail(view: CampaignView) -> CampaignDetailOut:
@@ -74,9 +75,11 @@ def campaign_detail(view: CampaignView) -> CampaignDetailOut:
         source=view.source,
         positions=[PositionOut.of(p, mark) for p in view.positions],
         metrics=_metrics(view),
-        awaiting_flat=view.campaign.status.is_terminal
-        and view.campaign.closed_at is None
-        and any(p.open_shares > 0 for p in view.positions),
+        awaiting_flat=ended_holding(
+            status=view.campaign.status,
+            closed_at=view.campaign.closed_at,
+            positions=view.positions,
+        ),
     )
 
 
@@ -151,7 +154,7 @@ async def get_positions(
         campaign_id=view.campaign.campaign_id,
         source=view.source,
         positions=shown,
-        **MetricsOut.fields_of(summary, view.equity),
+        **MetricsOut.fields_of(summary),
     )
 
 

@@ -12,8 +12,8 @@ from campaign_engine.domain.market import TradingRange
 from campaign_engine.domain.money import NO_PERCENT, total
 from campaign_engine.domain.orders import OrderRecord
 from campaign_engine.domain.plans import AllocationPlan
-from campaign_engine.domain.positions import Position
-from campaign_engine.domain.types import MoneyValue, Percent, Price, UtcDatetime
+from campaign_engine.domain.positions import Position, any_held, held_shares
+from campaign_engine.domain.types import MoneyValue, Percent, Price, QuantityValue, UtcDatetime
 from campaign_engine.domain.vocabulary import (
     CampaignPhase,
     CampaignStatus,
@@ -107,6 +107,15 @@ class CampaignState:
     @property
     def open_risk(self) -> MoneyValue:
         return total(p.open_risk for p in self.positions)
+
+    @property
+    def holds_shares(self) -> bool:
+        """Some position still holds shares (see ``Position.holds_shares``)."""
+        return any_held(self.positions)
+
+    @property
+    def held_shares(self) -> QuantityValue:
+        return held_shares(self.positions)
 
     @property
     def realized_pnl(self) -> MoneyValue:
