@@ -132,8 +132,9 @@ class Position:
     @property
     def reserved_risk(self) -> MoneyValue:
         """Risk held for the part of the entry that has not filled yet, as it was planned: at
-        the planned price."""
-        per_share = difference(high=self.entry_price, low=self.stop)
+        the planned price, to the current stop; 0 once the stop is trailed above that price
+        (never negative: the rest would fill at no risk, and heat must not shrink by it)."""
+        per_share = max(NO_PRICE, difference(high=self.entry_price, low=self.stop))
         return value_of(shares=self.unfilled_shares, price=per_share)
 
     def unrealized_pnl(self, mark: PriceValue | None) -> MoneyValue:
