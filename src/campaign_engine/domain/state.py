@@ -77,6 +77,11 @@ class CampaignState:
     def is_closed(self) -> bool:
         return self.status.is_terminal
 
+    def trades(self, symbol: str) -> bool:
+        """``symbol`` (a ``Symbol``, normalised at the edge) is the one this campaign trades:
+        the check of a price update against the campaign it is sent to."""
+        return symbol == self.symbol
+
     def plan_for(self, signal_id: UUID) -> AllocationPlan | None:
         return next((p for p in self.plans if p.signal_id == signal_id), None)
 
