@@ -18,6 +18,7 @@ from campaign_engine.backtest.campaigns import campaign_row
 from campaign_engine.backtest.engine import BacktestRun
 from campaign_engine.backtest.timeline import Timeline
 from campaign_engine.db.records import CampaignRecord
+from campaign_engine.db.repository import _campaign_row
 from campaign_engine.domain.campaign import apply_fill
 from campaign_engine.domain.orders import Fill, paper_fill
 from campaign_engine.domain.policy import DEFAULT_POLICY
@@ -80,6 +81,12 @@ class Case:
     open_pct: str
     committed_pct: str
 
+    @property
+    def figures(self) -> tuple[Decimal, ...]:
+        """Open and committed risk in money, then as a percentage of equity."""
+        texts = (self.open_risk, self.committed_risk, self.open_pct, self.committed_pct)
+        return tuple(D(t) for t in texts)
+
 
 CASES = {
     "spring approved, nothing filled": Case(_spring_approved, "0", "499.50", "0", "0.4995"),
@@ -103,42 +110,13 @@ def case(request: pytest.FixtureRequest) -> tuple[Case, CampaignState]:
 def test_the_domain_gives_the_worked_figures(case: tuple[Case, CampaignState]) -> None:
     expected, state = case
     risk = RiskFigures.of(state.positions, EQUITY)
-    assert (risk.open_risk, risk.committed_risk) == (
-        D(expected.open_risk),
-        D(expected.committed_risk),
-    )
-    assert (risk.open_risk_pct, risk.committed_risk_pct) == (
-        D(expected.open_pct),
-        D(expected.committed_pct),
-    )
+    shown = (risk.open_risk, risk.committed_risk, risk.open_risk_pct, risk.committed_risk_pct)
+    assert shown == expected.figures
 
 
 def _row(state: CampaignState) -> Row[Any]:
-    """The campaign as its row holds it (the columns the read model selects)."""
-    rng = state.trading_range
-    return cast(
-        Row[Any],
-        SimpleNamespace(
-            **{f: getattr(state, f) for f in ("id", "campaign_id", "symbol", "timeframe")},
-            **{f: getattr(state, f) for f in ("version", "total_allocation", "realized_pnl")},
-            trading_range_id=rng.id,
-            status=state.status.value,
-            phase=state.phase.value,
-            open_risk=state.open_risk,
-            reserved_risk=state.reserved_risk,
-            creek=rng.creek,
-            ice=rng.ice,
-            jump=rng.jump,
-            spring_low=rng.spring_low,
-            last_price=state.last_price,
-            last_price_at=state.last_price_at,
-            invalidation_reason=None,
-            quarantine_reason=None,
-            created_at=state.created_at,
-            updated_at=state.updated_at,
-            closed_at=None,
-        ),
-    )
+    """The campaign's row as the repository writes it, read back as the read model reads it."""
+    return cast(Row[Any], SimpleNamespace(**_campaign_row(state, T0)))
 
 
 def test_the_api_gives_the_same_figures(case: tuple[Case, CampaignState]) -> None:
@@ -186,14 +164,8 @@ def test_the_backtest_report_gives_the_same_figures(case: tuple[Case, CampaignSt
         marks={},
     )
     row = campaign_row(state, run, Timeline((), "worked numbers"), equity=EQUITY)
-    assert (row.open_risk, row.committed_risk) == (
-        D(expected.open_risk),
-        D(expected.committed_risk),
-    )
-    assert (row.open_risk_pct, row.committed_risk_pct) == (
-        D(expected.open_pct),
-        D(expected.committed_pct),
-    )
+    shown = (row.open_risk, row.committed_risk, row.open_risk_pct, row.committed_risk_pct)
+    assert shown == expected.figures
 
 
 def test_percentages_are_rounded_up_to_eight_places() -> None:
