@@ -14,9 +14,9 @@ from temporalio.common import (
 
 from campaign_engine.domain.campaign.flat import awaiting_flat
 from campaign_engine.domain.ledger import summarize
-from campaign_engine.domain.money import percent_of, plus, total
+from campaign_engine.domain.risk import RiskFigures
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import MoneyValue, PercentValue
+from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import PositionStatus
 
 CAMPAIGN_SYMBOL = SearchAttributeKey.for_keyword("CampaignSymbol")
@@ -27,18 +27,26 @@ CAMPAIGN_OPEN_RISK_PCT = SearchAttributeKey.for_float("CampaignOpenRiskPct")
 SEARCH_ATTRIBUTES = (CAMPAIGN_SYMBOL, CAMPAIGN_STATUS, CAMPAIGN_PHASE, CAMPAIGN_OPEN_RISK_PCT)
 """Registered by the dev stack and the tests; production registers them once (docs/operating.md)."""
 
+OPEN_RISK_ATTRIBUTE = "open-risk-search-attribute"
+"""The patch of runs whose ``CampaignOpenRiskPct`` holds open risk, as its name and SPEC
+section 6 say (``workflow.patched``). Runs recorded before it held committed risk there (open
+plus reserved) and keep doing so on replay: a changed value changes which upserts are sent."""
 
-def open_risk_pct(state: CampaignState, equity: MoneyValue) -> PercentValue:
-    return percent_of(part=plus(state.open_risk, state.reserved_risk), whole=equity)
 
-
-def search_attributes(state: CampaignState, equity: MoneyValue) -> list[SearchAttributeUpdate[Any]]:
+def search_attributes(
+    state: CampaignState, equity: MoneyValue, *, committed: bool = False
+) -> list[SearchAttributeUpdate[Any]]:
     """The attributes a campaign is found by. A campaign id whose signals were all refused has
-    no status: it is not a campaign."""
+    no status: it is not a campaign. ``committed``: a run recorded before
+    ``OPEN_RISK_ATTRIBUTE``, which showed committed risk as its open risk."""
     updates: list[SearchAttributeUpdate[Any]] = [CAMPAIGN_SYMBOL.value_set(state.symbol)]
     if state.exists:
         # A search attribute is a value to filter and display by, never used for arithmetic.
-        risk = float(round(open_risk_pct(state, equity), 4))
+        # It holds what its name says, open risk (SPEC section 6's current_risk): the same
+        # figure as the API's current_risk, not the committed risk that counts reservations.
+        figures = RiskFigures.of(state.positions, equity)
+        percent = figures.committed_risk_pct if committed else figures.open_risk_pct
+        risk = float(round(percent, 4))
         updates += [
             CAMPAIGN_STATUS.value_set(state.status.value),
             CAMPAIGN_PHASE.value_set(state.phase.value),
@@ -86,10 +94,12 @@ def render_details(state: CampaignState, equity: MoneyValue) -> str:
             f"realized {_signed(p.realized_pnl)}"
         )
     opened = sum(1 for p in state.positions if p.status is PositionStatus.OPEN)
+    risk = RiskFigures.of(state.positions, equity)
     lines += [
         "",
-        f"Risk: {_money(state.open_risk + state.reserved_risk)} "
-        f"({open_risk_pct(state, equity):.2f}% of equity {_money(equity)}) · "
+        f"Open risk {_money(risk.open_risk)} ({risk.open_risk_pct:.2f}%) · "
+        f"committed risk {_money(risk.committed_risk)} ({risk.committed_risk_pct:.2f}%, "
+        f"open plus reserved for unfilled entries) of equity {_money(equity)} · "
         f"allocated {state.total_allocation:.2f}% of equity · "
         f"{opened} open position(s)",
         "",
@@ -99,7 +109,7 @@ def render_details(state: CampaignState, equity: MoneyValue) -> str:
     if state.invalidation_reason:
         lines += ["", f"Invalidated: {state.invalidation_reason}"]
     if awaiting_flat(state):
-        held = total(p.open_shares for p in state.positions)
+        held = state.held_shares
         lines += ["", f"**Waiting to be flat**: {held.normalize():f} shares still held, retried"]
     return "\n".join(lines)
 
@@ -115,7 +125,9 @@ class UiView:
         if state is None:
             return
         workflow.set_current_details(render_details(state, equity))
-        attributes = search_attributes(state, equity)
+        # Asked at each showing, answered once per run: a marker in runs that take the patch.
+        committed = not workflow.patched(OPEN_RISK_ATTRIBUTE)
+        attributes = search_attributes(state, equity, committed=committed)
         seen = tuple((a.key.name, a.value) for a in attributes)
         if seen != self._published:
             self._published = seen

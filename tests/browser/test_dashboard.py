@@ -223,8 +223,16 @@ async def test_the_page_works_under_its_policy(
         await expect(campaign_risk).to_have_attribute("data-width", re.compile(r"^[0-9.]+$"))
         width = await campaign_risk.evaluate("(fill) => fill.style.width")
         assert width == f"{await campaign_risk.get_attribute('data-width')}%"
+        # Open and committed risk, labelled apart: the Spring filled, so both are its 0.4995%.
+        await expect(page.locator("#portfolio")).to_contain_text("Committed risk by campaign")
+        row = page.locator(f'tr[data-campaign-id="{CAMPAIGN}"]')
+        await expect(row.locator("td.risk")).to_have_text("0.50%")
+        await expect(row.locator("td.committed")).to_have_text("0.50%")
+        await expect(page.locator("#campaign-list th.committed")).to_have_text("Committed")
         await page.locator(f'tr[data-campaign-id="{CAMPAIGN}"] a').click()
         await expect(page.locator("#campaign-title")).to_have_text(CAMPAIGN)
+        await expect(page.locator("#current-risk")).to_have_text("0.50%")
+        await expect(page.locator("#committed-risk")).to_have_text("0.50%")
         await page.go_back()
         await _mark_page(page)
         await page.locator("#filter-symbol").press("Enter")  # the form is never sent

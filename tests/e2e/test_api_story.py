@@ -59,6 +59,8 @@ async def test_the_worked_story_with_exact_numbers(stack: Stack, api: httpx.Asyn
         "2.0985",
         "2098.5",
     )
+    # Every entry filled: nothing reserved, so committed risk is the open risk.
+    assert (campaign["committed_risk"], campaign["committed_risk_pct"]) == ("2098.5", "2.0985")
     assert (campaign["creek"], campaign["ice"], campaign["jump"], campaign["spring_low"]) == (
         "145",
         "150",
@@ -131,6 +133,7 @@ async def test_the_worked_story_with_exact_numbers(stack: Stack, api: httpx.Asyn
         "9776",
     )
     assert done["closed_at"] is not None and done["current_risk"] == "0"
+    assert (done["committed_risk"], done["committed_risk_pct"]) == ("0", "0")
     assert done["metrics"] == {
         "total_shares": "0",
         "weighted_avg_entry": None,

@@ -1,6 +1,6 @@
 """The Alpaca broker against a local server that answers as Alpaca's documented API does
-(tests/support/fake_alpaca): orders keyed by client order id, refusals, fills per execution
-from the stream and from the account's activities, cancels racing fills, rate limits."""
+(campaign_engine/testing/fake_alpaca): orders keyed by client order id, refusals, fills per
+execution from the stream and from the account's activities, cancels racing fills, rate limits."""
 
 import asyncio
 import logging

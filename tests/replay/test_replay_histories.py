@@ -16,6 +16,7 @@ from campaign_engine.temporal.messages import HOLDING_REPORT
 from campaign_engine.worker import workflow_runner
 from campaign_engine.workflows.broker_link import HOLDINGS_RECONCILER, POLL_AFTER_CARRY_OUT
 from campaign_engine.workflows.campaign import CampaignWorkflow
+from campaign_engine.workflows.details import OPEN_RISK_ATTRIBUTE
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
 
@@ -69,6 +70,17 @@ def test_runs_before_and_after_polls_waited_for_the_carry_out_are_replayed() -> 
     runs that wait for the carry-out's answer (patched in) are both among those replayed."""
     patched = [
         any(POLL_AFTER_CARRY_OUT in patch for patch in patches)
+        for patches, _ in (_recorded(path) for path in HISTORIES)
+    ]
+    assert any(patched)
+    assert not all(patched)
+
+
+def test_runs_before_and_after_the_open_risk_attribute_are_replayed() -> None:
+    """Runs whose CampaignOpenRiskPct held committed risk (before the patch) and runs whose
+    attribute holds open risk (patched in, sending other upserts) are both replayed."""
+    patched = [
+        any(OPEN_RISK_ATTRIBUTE in patch for patch in patches)
         for patches, _ in (_recorded(path) for path in HISTORIES)
     ]
     assert any(patched)

@@ -69,7 +69,7 @@ def test_a_live_state_reads_like_the_read_model() -> None:
         **campaign_fields(record),
         source="workflow",
         positions=[PositionOut.of(p, mark) for p in state.positions],
-        metrics=MetricsOut(**MetricsOut.fields_of(summary, EQUITY)),
+        metrics=MetricsOut(**MetricsOut.fields_of(summary)),
     )
     data = detail.model_dump(mode="json")
     assert (data["status"], data["total_allocation"], data["realized_pnl"]) == (

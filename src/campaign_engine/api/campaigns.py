@@ -27,10 +27,11 @@ from campaign_engine.api.schemas import (
 from campaign_engine.api.services import CampaignView, Services, ServicesDep
 from campaign_engine.client.campaign_client import CampaignRefused
 from campaign_engine.db.read_model import MAX_OFFSET, MAX_PAGE, CampaignRecord
+from campaign_engine.domain.campaign.flat import ended_holding
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import SYMBOL_MAX_LENGTH, SYMBOL_QUERY_PATTERN
+from campaign_engine.domain.types import Symbol
 from campaign_engine.domain.vocabulary import PositionStatus
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -64,7 +65,7 @@ _PENDING = (
 
 def _metrics(view: CampaignView) -> MetricsOut:
     summary = summarize(view.positions, mark=view.campaign.last_price, equity=view.equity)
-    return MetricsOut(**MetricsOut.fields_of(summary, view.equity))
+    return MetricsOut(**MetricsOut.fields_of(summary))
 
 
 def campaign_detail(view: CampaignView) -> CampaignDetailOut:
@@ -74,9 +75,11 @@ def campaign_detail(view: CampaignView) -> CampaignDetailOut:
         source=view.source,
         positions=[PositionOut.of(p, mark) for p in view.positions],
         metrics=_metrics(view),
-        awaiting_flat=view.campaign.status.is_terminal
-        and view.campaign.closed_at is None
-        and any(p.open_shares > 0 for p in view.positions),
+        awaiting_flat=ended_holding(
+            status=view.campaign.status,
+            closed_at=view.campaign.closed_at,
+            positions=view.positions,
+        ),
     )
 
 
@@ -101,21 +104,13 @@ async def list_campaigns(
         StatusName | None,
         Query(description="ACTIVE, MARKUP, QUARANTINED, COMPLETED or INVALIDATED (any case)"),
     ] = None,
-    symbol: Annotated[
-        str | None,
-        # The symbol's own rule, spelled in any case, so that the schema says what is checked.
-        Query(
-            min_length=1,
-            max_length=SYMBOL_MAX_LENGTH,
-            pattern=SYMBOL_QUERY_PATTERN,
-            description="e.g. AAPL (any case)",
-        ),
-    ] = None,
+    # The symbol's own type: checked and upper-cased as every edge takes a symbol.
+    symbol: Annotated[Symbol | None, Query(description="e.g. AAPL (any case)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CampaignListOut:
     page = await services.read_model.list_campaigns(
-        status=status, symbol=None if symbol is None else symbol.upper(), limit=limit, offset=offset
+        status=status, symbol=symbol, limit=limit, offset=offset
     )
     return CampaignListOut.of(page)
 
@@ -151,7 +146,7 @@ async def get_positions(
         campaign_id=view.campaign.campaign_id,
         source=view.source,
         positions=shown,
-        **MetricsOut.fields_of(summary, view.equity),
+        **MetricsOut.fields_of(summary),
     )
 
 

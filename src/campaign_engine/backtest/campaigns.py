@@ -9,9 +9,11 @@ from campaign_engine.backtest.engine import BacktestRun
 from campaign_engine.backtest.metrics import ExitReason, exit_reason
 from campaign_engine.backtest.timeline import Timeline
 from campaign_engine.domain.ledger import r_multiple, summarize
-from campaign_engine.domain.money import ZERO, difference, total, value_of
+from campaign_engine.domain.money import ZERO, difference, plus, total, value_of
 from campaign_engine.domain.positions import Position
+from campaign_engine.domain.risk import RiskFigures
 from campaign_engine.domain.state import CampaignState
+from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import LONG_SEQUENCE
 
 
@@ -58,6 +60,12 @@ class CampaignRow:
     total_pnl: Decimal
     initial_risk: Decimal
     r_multiple: Decimal | None
+    # Risk left at the end of the play (domain.risk), % of the equity the play ended with
+    # (starting + realized): the figures the API gives as current_risk and committed_risk_pct.
+    open_risk: Decimal
+    committed_risk: Decimal
+    open_risk_pct: Decimal
+    committed_risk_pct: Decimal
     last_price: Decimal | None
     levels: dict[str, Decimal | None]
     entries: tuple[EntryRow, ...]
@@ -106,12 +114,21 @@ def _exits(position: Position) -> list[ExitRow]:
 
 def filled(state: CampaignState) -> list[Position]:
     """The campaign's positions whose entries filled, in SPRING, SOS, LPS order."""
-    held = [p for p in state.positions if p.shares > ZERO]
+    held = [p for p in state.positions if p.shares > ZERO]  # filled, held or not
     return sorted(held, key=lambda p: LONG_SEQUENCE.index(p.pattern))
 
 
-def campaign_row(state: CampaignState, run: BacktestRun, timeline: Timeline) -> CampaignRow:
+def ending_equity(run: BacktestRun) -> MoneyValue:
+    """Equity as the play left it (SPEC: starting equity plus realized P&L)."""
+    return plus(run.policy.starting_equity, *(s.realized_pnl for s in run.campaigns))
+
+
+def campaign_row(
+    state: CampaignState, run: BacktestRun, timeline: Timeline, *, equity: MoneyValue
+) -> CampaignRow:
+    """``state`` as the report shows it, its risk measured on ``equity``."""
     positions = filled(state)
+    risk = RiskFigures.of(state.positions, equity)  # reserved risk sits on unfilled ones too
     mark = run.marks.get(state.symbol)
     summary = summarize(positions, mark=mark, equity=run.policy.starting_equity)
     exits = sorted((x for p in positions for x in _exits(p)), key=lambda x: x.at)
@@ -130,6 +147,10 @@ def campaign_row(state: CampaignState, run: BacktestRun, timeline: Timeline) -> 
         total_pnl=summary.total_pnl,
         initial_risk=total(p.initial_risk for p in positions),
         r_multiple=summary.r_multiple,
+        open_risk=risk.open_risk,
+        committed_risk=risk.committed_risk,
+        open_risk_pct=risk.open_risk_pct,
+        committed_risk_pct=risk.committed_risk_pct,
         last_price=mark,
         levels={"creek": r.creek, "ice": r.ice, "jump": r.jump, "spring_low": r.spring_low},
         entries=tuple(_entry(p, timeline) for p in positions),

@@ -12,6 +12,7 @@ from campaign_engine.backtest.campaigns import (
     CampaignRow,
     ExitRow,
     campaign_row,
+    ending_equity,
     filled,
     position_r,
 )
@@ -141,7 +142,8 @@ def _signals(run: BacktestRun, timeline: Timeline) -> Signals:
 def build_report(run: BacktestRun, timeline: Timeline) -> Report:
     """The report of ``run``, a play of ``timeline``."""
     states = run.campaigns
-    rows = tuple(campaign_row(s, run, timeline) for s in states)
+    equity = ending_equity(run)
+    rows = tuple(campaign_row(s, run, timeline, equity=equity) for s in states)
     positions = [p for s in states for p in filled(s)]
     closed = [p for p in positions if p.status is PositionStatus.CLOSED]
     curve = tuple(

@@ -126,6 +126,8 @@ def _campaign_rows(report: Report) -> list[list[str]]:
             _num(c.realized_pnl, sign=True),
             _num(c.unrealized_pnl, sign=True),
             _num(c.r_multiple, sign=True),
+            _num(c.open_risk_pct, 4),
+            _num(c.committed_risk_pct, 4),
         ]
         for c in report.campaigns
     ]
@@ -223,7 +225,17 @@ def render_html(report: Report, run: BacktestRun, timeline: Timeline) -> str:
         f"<h2>Equity</h2>{_chart('equity')}<h2>Heat</h2>{_chart('heat')}",
         "<h2>Campaigns</h2>",
         _table(
-            ["campaign", "status", "entries", "exits", "realized", "unrealized", "R"],
+            [
+                "campaign",
+                "status",
+                "entries",
+                "exits",
+                "realized",
+                "unrealized",
+                "R",
+                "open risk %",
+                "committed risk %",
+            ],
             _campaign_rows(report),
         ),
         "<h2>Trades</h2>",

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from campaign_engine.domain.limits import Exposure, PortfolioView, heat_alert_level
-from campaign_engine.domain.money import NO_MONEY, ZERO, plus, risk_percent_of, total
+from campaign_engine.domain.money import NO_MONEY, ZERO, plus, total
 from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.risk import RiskFigures, committed_risk
 from campaign_engine.domain.trading_state import TradingRecord
 from campaign_engine.domain.types import MoneyValue, PercentValue
 from campaign_engine.domain.vocabulary import HeatAlertLevel, TradingState
@@ -25,8 +26,8 @@ class CampaignRisk:
     correlation_group: str
     open_risk: MoneyValue
     reserved_risk: MoneyValue
-    total_risk: MoneyValue
-    risk_pct: PercentValue | None  # None: equity at or below zero
+    total_risk: MoneyValue  # committed risk (domain.risk): open plus reserved
+    risk_pct: PercentValue | None  # committed risk %; None: equity at or below zero
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,10 +96,13 @@ def portfolio_snapshot(
             correlation_group=policy.correlation_group(e.symbol),
             open_risk=e.open_risk,
             reserved_risk=e.reserved_risk,
-            total_risk=e.total,
-            risk_pct=risk_percent_of(risk=e.total, equity=equity) if solvent else None,
+            total_risk=figures.committed_risk,
+            risk_pct=figures.committed_risk_pct if solvent else None,
         )
         for e in view.exposures
+        for figures in (
+            RiskFigures(open_risk=e.open_risk, reserved_risk=e.reserved_risk, equity=equity),
+        )
     )
     open_risk = total(e.open_risk for e in view.exposures)
     reserved = total(e.reserved_risk for e in view.exposures)
@@ -111,7 +115,7 @@ def portfolio_snapshot(
         marked_equity=plus(equity, unrealized_pnl),
         open_risk=open_risk,
         reserved_risk=reserved,
-        total_risk=plus(open_risk, reserved),
+        total_risk=committed_risk(open_risk=open_risk, reserved_risk=reserved),
         heat_pct=heat,
         max_heat_pct=policy.portfolio_max_heat_pct,
         alert_level=heat_alert_level(heat, policy) if heat is not None else HeatAlertLevel.EXCEEDED,
@@ -150,7 +154,7 @@ def _by_group(
                 symbols=tuple(sorted({m.symbol for m in members})),
                 open_risk=open_risk,
                 reserved_risk=reserved,
-                total_risk=plus(open_risk, reserved),
+                total_risk=committed_risk(open_risk=open_risk, reserved_risk=reserved),
                 risk_pct=view.group_risk_pct(group, policy) if view.equity > ZERO else None,
                 limit_pct=policy.correlated_max_risk_pct,
             )

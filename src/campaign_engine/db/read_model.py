@@ -39,7 +39,7 @@ from campaign_engine.domain.limits import Exposure
 from campaign_engine.domain.money import ZERO, plus
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
-from campaign_engine.domain.types import MoneyValue
+from campaign_engine.domain.types import MoneyValue, normalise_symbol
 from campaign_engine.domain.vocabulary import CampaignStatus
 
 __all__ = [  # the records are read from here too
@@ -126,7 +126,7 @@ class ReadModel:
         if status is not None:
             conditions.append(campaigns.c.status == status.value)
         if symbol is not None:
-            conditions.append(campaigns.c.symbol == symbol.strip().upper())
+            conditions.append(campaigns.c.symbol == normalise_symbol(symbol))
         page: Select[Any] = (
             select(campaigns)
             .where(*conditions)

@@ -11,9 +11,9 @@ from uuid import UUID
 from pydantic import JsonValue
 from sqlalchemy.engine import Row
 
-from campaign_engine.domain.money import risk_percent_of
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.positions import Position
+from campaign_engine.domain.risk import RiskFigures
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import MoneyValue, PercentValue, PriceValue
 from campaign_engine.domain.vocabulary import (
@@ -46,9 +46,7 @@ class CampaignRecord:
     phase: CampaignPhase
     version: int
     total_allocation: PercentValue
-    open_risk: MoneyValue
-    reserved_risk: MoneyValue
-    current_risk: PercentValue  # open risk as a percentage of equity (SPEC section 6)
+    risk: RiskFigures
     realized_pnl: MoneyValue
     creek: PriceValue
     ice: PriceValue
@@ -61,6 +59,28 @@ class CampaignRecord:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+
+    # The risk figures, each as the domain defines it (domain.risk), read as fields.
+    @property
+    def open_risk(self) -> MoneyValue:
+        return self.risk.open_risk
+
+    @property
+    def reserved_risk(self) -> MoneyValue:
+        return self.risk.reserved_risk
+
+    @property
+    def current_risk(self) -> PercentValue:
+        """Open risk as a percentage of equity (SPEC section 6), reservations left out."""
+        return self.risk.open_risk_pct
+
+    @property
+    def committed_risk(self) -> MoneyValue:
+        return self.risk.committed_risk
+
+    @property
+    def committed_risk_pct(self) -> PercentValue:
+        return self.risk.committed_risk_pct
 
     @property
     def is_final(self) -> bool:
@@ -79,9 +99,9 @@ class CampaignRecord:
             phase=CampaignPhase(row.phase),
             version=row.version,
             total_allocation=row.total_allocation,
-            open_risk=row.open_risk,
-            reserved_risk=row.reserved_risk,
-            current_risk=risk_percent_of(risk=row.open_risk, equity=equity),
+            risk=RiskFigures(
+                open_risk=row.open_risk, reserved_risk=row.reserved_risk, equity=equity
+            ),
             realized_pnl=row.realized_pnl,
             creek=row.creek,
             ice=row.ice,
@@ -112,9 +132,7 @@ class CampaignRecord:
             phase=state.phase,
             version=state.version,
             total_allocation=state.total_allocation,
-            open_risk=state.open_risk,
-            reserved_risk=state.reserved_risk,
-            current_risk=risk_percent_of(risk=state.open_risk, equity=equity),
+            risk=RiskFigures.of(state.positions, equity),
             realized_pnl=state.realized_pnl,
             creek=rng.creek,
             ice=rng.ice,

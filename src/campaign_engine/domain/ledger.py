@@ -4,8 +4,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from campaign_engine.domain.money import ZERO, average_price, percent_of, plus, total
+from campaign_engine.domain.money import ZERO, average_price, plus, total
 from campaign_engine.domain.positions import Position
+from campaign_engine.domain.risk import RiskFigures
 from campaign_engine.domain.types import MoneyValue, PercentValue, PriceValue, QuantityValue
 from campaign_engine.domain.vocabulary import PositionStatus
 
@@ -18,8 +19,8 @@ class PositionsSummary:
 
     total_shares: QuantityValue
     weighted_avg_entry: PriceValue | None
-    total_risk: MoneyValue
-    current_risk_pct: PercentValue
+    total_risk: MoneyValue  # open risk (domain.risk), money
+    current_risk_pct: PercentValue  # open risk, % of equity
     realized_pnl: MoneyValue
     unrealized_pnl: MoneyValue
     total_pnl: MoneyValue
@@ -32,7 +33,7 @@ def weighted_avg_entry(positions: Iterable[Position]) -> PriceValue | None:
     """sum(entry * open) / sum(open) over open positions, each entry at the average price its
     shares filled at, to 8 places; None when flat."""
     return average_price(
-        (p.average_entry_price, p.open_shares) for p in positions if p.open_shares > ZERO
+        (p.average_entry_price, p.open_shares) for p in positions if p.holds_shares
     )
 
 
@@ -52,16 +53,16 @@ def summarize(
     positions: Iterable[Position], *, mark: PriceValue | None, equity: MoneyValue
 ) -> PositionsSummary:
     filled = [p for p in positions if p.status is not PositionStatus.PENDING or p.shares > ZERO]
-    open_ = [p for p in filled if p.open_shares > ZERO]
-    total_risk = total(p.open_risk for p in open_)
+    open_ = [p for p in filled if p.holds_shares]
+    risk = RiskFigures.of(open_, equity)
     realized = total(p.realized_pnl for p in filled)
     unrealized = total(p.unrealized_pnl(mark) for p in open_)
     pnl = plus(realized, unrealized)
     return PositionsSummary(
         total_shares=total(p.open_shares for p in open_),
         weighted_avg_entry=weighted_avg_entry(open_),
-        total_risk=total_risk,
-        current_risk_pct=percent_of(part=total_risk, whole=equity),
+        total_risk=risk.open_risk,
+        current_risk_pct=risk.open_risk_pct,
         realized_pnl=realized,
         unrealized_pnl=unrealized,
         total_pnl=pnl,

@@ -6,8 +6,9 @@ shows it, so what the API reports is what the next decision will see."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from campaign_engine.domain.money import NO_MONEY, difference, plus, risk_percent_of, total
+from campaign_engine.domain.money import NO_MONEY, difference, plus, total
 from campaign_engine.domain.policy import Policy
+from campaign_engine.domain.risk import committed_risk, percent_of_equity
 from campaign_engine.domain.types import Money, MoneyValue, PercentValue, Symbol
 from campaign_engine.domain.vocabulary import HeatAlertLevel, RejectionCode, TradingState
 
@@ -24,7 +25,8 @@ class Exposure:
 
     @property
     def total(self) -> MoneyValue:
-        return plus(self.open_risk, self.reserved_risk)
+        """The campaign's committed risk (domain.risk), what it adds to heat."""
+        return committed_risk(open_risk=self.open_risk, reserved_risk=self.reserved_risk)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,11 +55,11 @@ class PortfolioView:
     def heat_pct(self) -> PercentValue:
         """Open plus reserved risk of every campaign, % of equity, rounded up to 8 places
         like every risk figure held against a limit."""
-        return risk_percent_of(risk=self._total, equity=self.equity)
+        return percent_of_equity(self._total, self.equity)
 
     def group_risk_pct(self, group: str, policy: Policy) -> PercentValue:
         risk = total(self._by_symbol.get(s, NO_MONEY) for s in policy.group_members(group))
-        return risk_percent_of(risk=risk, equity=self.equity)
+        return percent_of_equity(risk, self.equity)
 
     def with_exposure(self, exposure: Exposure) -> "PortfolioView":
         """This view with ``exposure`` replacing the campaign's previous one. Every entry

@@ -1,5 +1,6 @@
 """One entry of a campaign (a SPRING, SOS or LPS position) and its exits."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from uuid import UUID
@@ -99,6 +100,12 @@ class Position:
         return self.status is PositionStatus.OPEN
 
     @property
+    def holds_shares(self) -> bool:
+        """Some share its entry bought is still held, whatever the status says: the one test
+        of "still holds shares" (a position ended by the campaign may hold some until sold)."""
+        return self.open_shares > NO_SHARES
+
+    @property
     def sellable_shares(self) -> QuantityValue:
         """Open shares no exit order has claimed yet."""
         return difference(high=self.open_shares, low=self.pending_exit_shares)
@@ -125,12 +132,13 @@ class Position:
     @property
     def reserved_risk(self) -> MoneyValue:
         """Risk held for the part of the entry that has not filled yet, as it was planned: at
-        the planned price."""
-        per_share = difference(high=self.entry_price, low=self.stop)
+        the planned price, to the current stop; 0 once the stop is trailed above that price
+        (never negative: the rest would fill at no risk, and heat must not shrink by it)."""
+        per_share = max(NO_PRICE, difference(high=self.entry_price, low=self.stop))
         return value_of(shares=self.unfilled_shares, price=per_share)
 
     def unrealized_pnl(self, mark: PriceValue | None) -> MoneyValue:
-        if mark is None or self.open_shares == ZERO:
+        if mark is None or not self.holds_shares:
             return NO_MONEY
         per_share = difference(high=mark, low=self.average_entry_price)
         return value_of(shares=self.open_shares, price=per_share)
@@ -152,10 +160,20 @@ class Position:
     def released(self, now: UtcDatetime) -> "Position":
         """The position once its entry will fill no further (cancelled, expired or refused):
         the shares it has are all it will have, and it is closed if it holds none."""
-        nothing_held = self.open_shares == NO_SHARES
+        nothing_held = not self.holds_shares
         return replace(
             self,
             planned_shares=self.shares,
             status=PositionStatus.CLOSED if nothing_held else self.status,
             closed_at=now if nothing_held else self.closed_at,
         )
+
+
+def any_held(positions: Iterable[Position]) -> bool:
+    """Some position still holds shares: a campaign holding ``positions`` is not flat."""
+    return any(p.holds_shares for p in positions)
+
+
+def held_shares(positions: Iterable[Position]) -> QuantityValue:
+    """Every share still held, summed over ``positions``."""
+    return total(p.open_shares for p in positions)

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from campaign_engine.domain.money import difference, risk_percent_of, shares_risking, value_of
+from campaign_engine.domain.money import difference, shares_risking, value_of
+from campaign_engine.domain.risk import percent_of_equity
 from campaign_engine.domain.types import MoneyValue, PercentValue, PriceValue, QuantityValue
 
 
@@ -31,5 +32,5 @@ def size_position(
     return Size(
         shares=shares,
         risk_amount=risk_amount,
-        risk_pct=risk_percent_of(risk=risk_amount, equity=equity),
+        risk_pct=percent_of_equity(risk_amount, equity),
     )

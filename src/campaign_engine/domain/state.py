@@ -12,8 +12,8 @@ from campaign_engine.domain.market import TradingRange
 from campaign_engine.domain.money import NO_PERCENT, total
 from campaign_engine.domain.orders import OrderRecord
 from campaign_engine.domain.plans import AllocationPlan
-from campaign_engine.domain.positions import Position
-from campaign_engine.domain.types import MoneyValue, Percent, Price, UtcDatetime
+from campaign_engine.domain.positions import Position, any_held, held_shares
+from campaign_engine.domain.types import MoneyValue, Percent, Price, QuantityValue, UtcDatetime
 from campaign_engine.domain.vocabulary import (
     CampaignPhase,
     CampaignStatus,
@@ -77,6 +77,11 @@ class CampaignState:
     def is_closed(self) -> bool:
         return self.status.is_terminal
 
+    def trades(self, symbol: str) -> bool:
+        """``symbol`` (a ``Symbol``, normalised at the edge) is the one this campaign trades:
+        the check of a price update against the campaign it is sent to."""
+        return symbol == self.symbol
+
     def plan_for(self, signal_id: UUID) -> AllocationPlan | None:
         return next((p for p in self.plans if p.signal_id == signal_id), None)
 
@@ -107,6 +112,15 @@ class CampaignState:
     @property
     def open_risk(self) -> MoneyValue:
         return total(p.open_risk for p in self.positions)
+
+    @property
+    def holds_shares(self) -> bool:
+        """Some position still holds shares (see ``Position.holds_shares``)."""
+        return any_held(self.positions)
+
+    @property
+    def held_shares(self) -> QuantityValue:
+        return held_shares(self.positions)
 
     @property
     def realized_pnl(self) -> MoneyValue:

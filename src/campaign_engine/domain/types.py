@@ -177,13 +177,19 @@ SequenceNumber = Annotated[int, Field(ge=0, le=MAX_SEQUENCE)]
 Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
 
+def normalise_symbol(text: str) -> str:
+    """A symbol as it is kept: upper-cased, nothing around it (`` aapl`` -> ``AAPL``)."""
+    return text.strip().upper()
+
+
 def _normalise_symbol(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
+    return normalise_symbol(value) if isinstance(value, str) else value
 
 
 SYMBOL_PATTERN = r"^[A-Z0-9][A-Z0-9._/:-]*$"
-SYMBOL_QUERY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/:-]*$"
-"""A symbol as a query may spell it: any case (it is upper-cased), nothing around it."""
+"""The one rule of a symbol, once normalised; every other spelling of it derives from it."""
+SYMBOL_QUERY_PATTERN = SYMBOL_PATTERN.replace("A-Z", "A-Za-z")
+"""The same rule as a client may spell a symbol: any case (it is upper-cased)."""
 SYMBOL_MAX_LENGTH = 32
 Symbol = Annotated[
     str,

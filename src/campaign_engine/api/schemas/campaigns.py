@@ -8,9 +8,8 @@ from pydantic import BaseModel, Field
 from campaign_engine.api.schemas.encoding import FROM_ATTRIBUTES, DecimalStr, UtcTime
 from campaign_engine.db.records import CampaignPage, CampaignRecord
 from campaign_engine.domain.ledger import PositionsSummary, position_r_multiple
-from campaign_engine.domain.money import risk_percent_of
 from campaign_engine.domain.positions import Position
-from campaign_engine.domain.types import MoneyValue, PriceValue
+from campaign_engine.domain.types import PriceValue
 from campaign_engine.domain.vocabulary import CampaignPhase, CampaignStatus, Pattern, PositionStatus
 
 
@@ -26,9 +25,17 @@ class CampaignOut(BaseModel):
     phase: CampaignPhase
     version: int = Field(description="grows by one with every change; PATCH must carry it")
     total_allocation: DecimalStr = Field(description="risk allocated so far, % of equity")
-    current_risk: DecimalStr = Field(description="open risk at current stops, % of equity")
+    current_risk: DecimalStr = Field(
+        description="OPEN risk, % of equity (SPEC section 6): open_risk over equity, the "
+        "Temporal search attribute CampaignOpenRiskPct; reserved risk is not counted"
+    )
     open_risk: DecimalStr = Field(description="open risk at current stops, money")
     reserved_risk: DecimalStr = Field(description="risk of approved, unfilled entries, money")
+    committed_risk: DecimalStr = Field(
+        description="COMMITTED risk, money: open_risk + reserved_risk, what the campaign adds "
+        "to the portfolio's heat"
+    )
+    committed_risk_pct: DecimalStr = Field(description="committed_risk, % of equity")
     realized_pnl: DecimalStr
     creek: DecimalStr
     ice: DecimalStr
@@ -111,7 +118,9 @@ class MetricsOut(BaseModel):
     total_shares: DecimalStr
     weighted_avg_entry: DecimalStr | None = Field(description="null when no share is open")
     total_risk: DecimalStr = Field(description="open risk at current stops, money")
-    current_risk: DecimalStr = Field(description="total_risk, % of equity")
+    current_risk: DecimalStr = Field(
+        description="total_risk, % of equity: the campaign's current_risk (open risk)"
+    )
     realized_pnl: DecimalStr
     unrealized_pnl: DecimalStr
     total_pnl: DecimalStr
@@ -120,12 +129,12 @@ class MetricsOut(BaseModel):
     closed_positions_count: int
 
     @classmethod
-    def fields_of(cls, summary: PositionsSummary, equity: MoneyValue) -> dict[str, Any]:
+    def fields_of(cls, summary: PositionsSummary) -> dict[str, Any]:
         return {
             "total_shares": summary.total_shares,
             "weighted_avg_entry": summary.weighted_avg_entry,
             "total_risk": summary.total_risk,
-            "current_risk": risk_percent_of(risk=summary.total_risk, equity=equity),
+            "current_risk": summary.current_risk_pct,
             "realized_pnl": summary.realized_pnl,
             "unrealized_pnl": summary.unrealized_pnl,
             "total_pnl": summary.total_pnl,

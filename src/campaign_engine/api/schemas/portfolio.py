@@ -20,8 +20,13 @@ class CampaignRiskOut(BaseModel):
     correlation_group: str
     open_risk: DecimalStr
     reserved_risk: DecimalStr
-    total_risk: DecimalStr
-    risk_pct: DecimalStr | None = Field(description="% of equity; null when equity <= 0")
+    total_risk: DecimalStr = Field(
+        description="committed risk: open_risk + reserved_risk (the campaign's committed_risk)"
+    )
+    risk_pct: DecimalStr | None = Field(
+        description="total_risk, % of equity (the campaign's committed_risk_pct, not its "
+        "current_risk, which leaves reservations out); null when equity <= 0"
+    )
 
 
 class GroupRiskOut(BaseModel):

@@ -4,6 +4,7 @@ nothing. Its unsold shares are offered again at market, on each later price and,
 prices, after the workflow's backoff, each try announced (``FlatteningRetried``); meanwhile
 ``awaiting_flat`` says so (the Temporal UI and the API show it)."""
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
 
@@ -11,20 +12,25 @@ from campaign_engine.domain.campaign.exit_orders import exit_order, legs
 from campaign_engine.domain.campaign.fills import replace_position
 from campaign_engine.domain.campaign.outcome import Outcome, announce
 from campaign_engine.domain.events import FlatteningRetried
-from campaign_engine.domain.money import NO_SHARES, plus, total
+from campaign_engine.domain.money import NO_SHARES, plus
 from campaign_engine.domain.orders import OrderRecord
+from campaign_engine.domain.positions import Position, any_held
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.types import PriceValue, UtcDatetime
 from campaign_engine.domain.vocabulary import CampaignStatus, OrderPurpose
 
 
+def ended_holding(
+    *, status: CampaignStatus, closed_at: UtcDatetime | None, positions: Iterable[Position]
+) -> bool:
+    """A campaign in ``status`` has ended, but shares it bought are still held at the broker
+    (so it is not closed yet): what the Temporal UI and the API call awaiting flat."""
+    return status.is_terminal and closed_at is None and any_held(positions)
+
+
 def awaiting_flat(state: CampaignState) -> bool:
     """The campaign has ended, but shares it bought are still held at the broker."""
-    return (
-        state.is_closed
-        and state.closed_at is None
-        and any(p.open_shares > NO_SHARES for p in state.positions)
-    )
+    return ended_holding(status=state.status, closed_at=state.closed_at, positions=state.positions)
 
 
 def needs_flattening(state: CampaignState) -> bool:
@@ -77,7 +83,7 @@ def retry_flat(
     retried = FlatteningRetried(
         trigger=trigger,
         price=price,
-        held=total(p.open_shares for p in state.positions),
+        held=state.held_shares,
         exit_orders=legs(orders),
     )
     return Outcome(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from campaign_engine.domain.campaign.exit_orders import exit_order
 from campaign_engine.domain.campaign.fills import apply_fill
 from campaign_engine.domain.campaign.outcome import Outcome, announce
-from campaign_engine.domain.money import NO_SHARES, difference, total
+from campaign_engine.domain.money import NO_SHARES, difference
 from campaign_engine.domain.order_events import BrokerDifference
 from campaign_engine.domain.orders import Fill, OrderRecord
 from campaign_engine.domain.state import CampaignState
@@ -26,7 +26,7 @@ _LAST_ENTERED_FIRST = -1
 def book_holding(state: CampaignState, available: Decimal) -> tuple[Outcome, ...]:
     """Compare the campaign's open shares with what the broker holds for it (``available``,
     see ``db.holdings``) and book the shortfall, if any. Nothing while an exit is pending."""
-    held = total(p.open_shares for p in state.positions)
+    held = state.held_shares
     if any(p.pending_exit_shares > NO_SHARES for p in state.positions):
         return ()
     missing = difference(high=held, low=QuantityValue(max(available, Decimal(0))))

@@ -56,7 +56,7 @@ def on_price(
     target is a stop. A campaign that has ended holding shares its exits could not sell
     offers them again at this price (``flat.retry_flat``; ``flatten=False``: a run recorded
     before it did, replayed)."""
-    if update.symbol != state.symbol:
+    if not state.trades(update.symbol):
         raise WrongSymbol(
             f"campaign {state.campaign_id} trades {state.symbol}, not {update.symbol}"
         )

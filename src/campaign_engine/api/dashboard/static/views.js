@@ -61,7 +61,7 @@ export function portfolioPanel(p, policy) {
   const byCampaign = p.open_risk_by_campaign.length
     ? p.open_risk_by_campaign
         .map((c) => `<li><a href="#/campaigns/${encodeURIComponent(c.campaign_id)}">${esc(c.campaign_id)}</a>
-          ${meter(c.risk_pct, policy ? policy.campaign_max_risk_pct : 5, [], "normal", `${c.campaign_id} risk`)}
+          ${meter(c.risk_pct, policy ? policy.campaign_max_risk_pct : 5, [], "normal", `${c.campaign_id} committed risk`)}
           <span class="num">${fmtPct(c.risk_pct)}</span></li>`)
         .join("")
     : `<li class="muted">no open risk</li>`;
@@ -80,7 +80,8 @@ export function portfolioPanel(p, policy) {
     <div class="figures">
       <div><span class="label">Equity</span><span class="value num" id="equity">${fmtMoney(p.equity)}</span></div>
       <div><span class="label">Realized P&amp;L</span><span class="value num ${pnlClass(p.realized_pnl)}">${fmtSignedMoney(p.realized_pnl)}</span></div>
-      <div><span class="label">Open risk</span><span class="value num">${fmtMoney(p.total_risk)}</span></div>
+      <div><span class="label">Open risk</span><span class="value num" id="portfolio-open-risk">${fmtMoney(p.open_risk)}</span></div>
+      <div title="open risk plus the risk reserved for entries not filled yet: what heat counts"><span class="label">Committed risk</span><span class="value num" id="portfolio-committed-risk">${fmtMoney(p.total_risk)}</span></div>
     </div>
     <div class="heat">
       <div class="heat-head"><span class="label">Heat</span>
@@ -91,8 +92,8 @@ export function portfolioPanel(p, policy) {
       ${p.equity_alert ? `<p class="equity-alert" id="equity-alert" role="alert">${esc(p.equity_alert)}</p>` : ""}
     </div>
     <div class="risk-lists">
-      <div><h3>Open risk by campaign</h3><ul class="bars">${byCampaign}</ul></div>
-      <div><h3>By correlation group</h3><ul class="bars">${byGroup}</ul></div>
+      <div><h3>Committed risk by campaign</h3><ul class="bars">${byCampaign}</ul></div>
+      <div><h3>Committed risk by correlation group</h3><ul class="bars">${byGroup}</ul></div>
     </div>
   </section>`;
 }
@@ -121,14 +122,15 @@ export function campaignsTable(campaigns, filter) {
       <td class="phase">${esc(c.phase)}</td>
       ${pnlCell(totalPnl(c))}
       <td class="num risk">${fmtPct(c.current_risk)}</td>
+      <td class="num committed">${fmtPct(c.committed_risk_pct)}</td>
       <td class="num alloc">${fmtPct(c.total_allocation)}</td>
       <td class="time">${fmtTime(c.updated_at)}</td>
     </tr>`)
     .join("");
-  const empty = `<tr><td colspan="8" class="muted empty">No campaigns${filter.status || filter.symbol ? " match" : " yet"}.</td></tr>`;
+  const empty = `<tr><td colspan="9" class="muted empty">No campaigns${filter.status || filter.symbol ? " match" : " yet"}.</td></tr>`;
   return `<table class="list" id="campaign-list">
     <thead><tr><th>Campaign</th><th class="sym">Symbol</th><th class="st">Status</th><th class="phase">Phase</th>
-      <th class="num">P&amp;L</th><th class="num risk">Risk</th><th class="num alloc">Allocated</th><th class="time">Updated</th></tr></thead>
+      <th class="num">P&amp;L</th><th class="num risk" title="at current stops, % of equity">Open risk</th><th class="num committed" title="open plus reserved for unfilled entries, % of equity">Committed</th><th class="num alloc">Allocated</th><th class="time">Updated</th></tr></thead>
     <tbody>${rows || empty}</tbody>
   </table>`;
 }
@@ -231,9 +233,11 @@ export function campaignPage(view, policy, width) {
       <div><span class="label">Last price</span><span class="value num">${fmtPrice(c.last_price)}</span></div>
     </div>
     <div class="budget">
-      <div class="heat-head"><span class="label">Current risk</span>
-        <span class="num"><strong id="current-risk">${fmtPct(c.current_risk)}</strong> <span class="muted">of the ${fmtPct(budget)} budget · allocated ${fmtPct(c.total_allocation)}</span></span></div>
-      ${meter(c.current_risk, budget, [], num(c.current_risk) >= num(budget) ? "exceeded" : "normal", "campaign risk against its budget")}
+      <div class="heat-head"><span class="label">Open risk</span>
+        <span class="num"><strong id="current-risk">${fmtPct(c.current_risk)}</strong> <span class="muted">of the ${fmtPct(budget)} budget · allocated ${fmtPct(c.total_allocation)}</span></span>
+        <span class="label" title="open plus reserved for entries not filled yet">Committed risk</span>
+        <span class="num"><strong id="committed-risk">${fmtPct(c.committed_risk_pct)}</strong></span></div>
+      ${meter(c.current_risk, budget, [], num(c.current_risk) >= num(budget) ? "exceeded" : "normal", "campaign open risk against its budget")}
     </div>
     <h3>BMAD allocation</h3>
     <div class="bmad">${bmad(c, view.allocations, policy)}</div>
