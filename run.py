@@ -108,6 +108,20 @@ def ensure_chromium() -> None:
         _say("apt-get could not install chromium: the browser tests will be skipped")
 
 
+# The tests run in worker processes (pytest-xdist), each with its own Temporal dev server and
+# embedded PostgreSQL: most of a test's time is spent waiting on a server, so more workers
+# than cores pay. ``-n 0`` (or any ``-n``) given to the command overrides it.
+TEST_WORKERS = os.environ.get("CAMPAIGNS_TEST_WORKERS", "3")
+
+
+def pytest_arguments(extra: list[str]) -> list[str]:
+    """``extra`` with the defaults it does not override: the workers, and the ten slowest tests
+    listed at the end (a regression in feedback time shows there first)."""
+    chosen = [a for a in extra if a == "-n" or a.startswith(("-n", "--numprocesses", "--dist"))]
+    workers = [] if chosen else ["-n", TEST_WORKERS, "--dist", "worksteal"]
+    return [*workers, "--durations=10", *extra]
+
+
 def run_tests(extra: list[str]) -> int:
     ensure_chromium()
     py = str(BIN / "python")
@@ -123,7 +137,7 @@ def run_tests(extra: list[str]) -> int:
             "mkdocs build --strict",
             [py, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", site.name],
         ),
-        ("pytest", [py, "-m", "pytest", *extra]),
+        ("pytest", [py, "-m", "pytest", *pytest_arguments(extra)]),
     ]
     if extra:  # a focused run (e.g. -k ladder) skips the whole-tree checks
         steps = steps[-1:]

@@ -2,7 +2,7 @@
 per committing transaction, and the price bars kept for charts."""
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -17,10 +17,29 @@ from campaign_engine.db.price_bars import PriceBars
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.policy import Policy
+from campaign_engine.stack.databases import Database, create_database, drop_database
+from campaign_engine.stack.private_postgres import private_postgres
 from campaign_engine.testing.builders import as_price
 from tests.support.harness import eventually
 
 AT = datetime(2024, 10, 15, 14, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def quiet_cluster() -> Iterator[Database]:
+    """A PostgreSQL server of this module's own. Which rows the stream reads depends on every
+    transaction running in the whole cluster (transaction ids are cluster-wide): on a server
+    shared with tests running beside these, another test's open transaction holds the stream
+    back, and a read that must see a row at once would not."""
+    with private_postgres() as server:
+        yield Database(server.url, "postgres", None)
+
+
+@pytest.fixture
+def database_url(quiet_cluster: Database) -> Iterator[str]:
+    database = create_database(quiet_cluster, "ce_stream_")
+    yield database.url
+    drop_database(quiet_cluster, database)
 
 
 @pytest.fixture
