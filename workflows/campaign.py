@@ -28,12 +28,8 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from campaign_engine.domain.campaign import (
-        Outcome,
-        conclude_entry,
-        prepare_entry,
-    )
-    from campaign_engine.domain.entry import Admission, AdmissionRequest
+    from campaign_engine.domain.campaign import Outcome
+    from campaign_engine.domain.entry import Admission
     from campaign_engine.domain.market import EntrySignal, PriceUpdate
     from campaign_engine.domain.plans import AllocationPlan
     from campaign_engine.domain.state import CampaignState
@@ -53,17 +49,13 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.workflows.changes import ChangeQueue, ChangeRefused
     from campaign_engine.workflows.commands import CampaignCommands
     from campaign_engine.workflows.details import UiView
+    from campaign_engine.workflows.entries import check_campaign, decide_entry
     from campaign_engine.workflows.flat_retries import FlatRetries, wants_flat
     from campaign_engine.workflows.loading import load
     from campaign_engine.workflows.payloads import SignalInbox, parse
     from campaign_engine.workflows.price_inbox import PriceInbox
     from campaign_engine.workflows.quarantine import quarantined
-    from campaign_engine.workflows.run_checks import (
-        awaiting_fills,
-        finished,
-        history_is_long,
-        holds_no_campaign,
-    )
+    from campaign_engine.workflows.run_checks import awaiting_fills, done, history_is_long
 
 
 @workflow.defn(name="CampaignWorkflow")
@@ -108,14 +100,17 @@ class CampaignWorkflow:
             self._publish()
             if self._broker.poll.due and self._asks():
                 await self._reconcile()
-            if self._finished() or self._holds_no_campaign():
+            if self._done():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self._idle():
                     return self._state
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self._idle():
-                    workflow.continue_as_new(params.model_copy(update={"carried": self._run()}))
+                    assert self._state is not None  # a run without a campaign ends instead
+                    revision, equity = self._changes.revision, self._equity
+                    carried = RunState(state=self._state, revision=revision, equity=equity)
+                    workflow.continue_as_new(params.model_copy(update={"carried": carried}))
 
     async def _load(self, signal: EntrySignal | None = None) -> Admission | None:
         """The one way a run gets its campaign, unless it carries it (continue-as-new): as
@@ -141,18 +136,12 @@ class CampaignWorkflow:
         self._loaded = True
         self._broker.resumed(state)
 
-    def _run(self) -> RunState:
-        """The whole run state, for the run that continues this one."""
-        assert self._state is not None  # a run without a campaign ends instead
-        return RunState(state=self._state, revision=self._changes.revision, equity=self._equity)
-
     async def _wait_for_work(self) -> None:
         """Until there is something to do, or a poll of the broker is due."""
         await workflow.wait_condition(
             lambda: (
                 not self._idle()
-                or self._finished()
-                or self._holds_no_campaign()
+                or self._done()
                 or self._should_continue_as_new()
                 or (self._broker.poll.due and self._asks())
             )
@@ -183,17 +172,8 @@ class CampaignWorkflow:
     def _idle(self) -> bool:
         return not self._changes.queued and self._prices.empty and not self._broker.has_pushed
 
-    async def _settled(self) -> None:
-        """Until the campaign is loaded and every change before now is carried out, with the
-        fills the broker reported for it booked: an operator's command then applies to the
-        positions those fills opened, as a price does."""
-        await workflow.wait_condition(lambda: self._loaded and not self._changes.busy)
-
-    def _finished(self) -> bool:
-        return finished(self._state, idle=self._idle())
-
-    def _holds_no_campaign(self) -> bool:
-        return holds_no_campaign(self._state, loaded=self._loaded, idle=self._idle())
+    def _done(self) -> bool:
+        return done(self._state, loaded=self._loaded, idle=self._idle())
 
     def _should_continue_as_new(self) -> bool:
         return history_is_long(self._params.continue_as_new_after_events)
@@ -248,27 +228,16 @@ class CampaignWorkflow:
         signal = parse(payload, EntrySignal, "submit_signal")
         async with self._lock:
             reserved = await self._load(signal)
-            entry = prepare_entry(self._state, signal, self._policy)
-            admission = None
-            request = entry.admission_request
-            if request is not None:
-                admission = reserved if reserved is not None else await self._reserve(request)
+            outcome, admission = await decide_entry(self._state, signal, self._policy, reserved)
+            if admission is not None:
                 self._equity = admission.equity
-            outcome = conclude_entry(entry, admission, signal.generated_at)
             self._commit(outcome, answering=True)
             assert outcome.plan is not None
             return outcome.plan
 
     @submit_signal.validator
     def _validate_signal(self, payload: RawValue) -> None:
-        signal = parse(payload, EntrySignal, "submit_signal")
-        if signal.campaign_id != self._params.campaign_id:
-            raise ValueError(
-                f"signal belongs to campaign {signal.campaign_id}, not {self._params.campaign_id}"
-            )
-
-    async def _reserve(self, request: AdmissionRequest) -> Admission:
-        return (await activities.reserve_risk(request)).admission
+        check_campaign(parse(payload, EntrySignal, "submit_signal"), self._params.campaign_id)
 
     # --- the broker's pushes -------------------------------------------------------------------
 
@@ -343,9 +312,10 @@ class CampaignWorkflow:
             self._commands.check_version(self._state, request)
 
     async def _decide(self, decide: Callable[[CampaignState | None], Outcome]) -> CampaignState:
-        """An operator's command, once every change before it is carried out (it applies to
-        the positions those changes opened, as a price does)."""
-        await self._settled()
+        """An operator's command, once the campaign is loaded and every change before it is
+        carried out, with the fills the broker reported for it booked: it applies to the
+        positions those fills opened, as a price does."""
+        await workflow.wait_condition(lambda: self._loaded and not self._changes.busy)
         async with self._lock:
             outcome = decide(self._state)
             self._commit(outcome, answering=True)

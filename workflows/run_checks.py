@@ -33,6 +33,11 @@ def holds_no_campaign(state: CampaignState | None, *, loaded: bool, idle: bool) 
     return loaded and (state is None or not state.exists) and idle
 
 
+def done(state: CampaignState | None, *, loaded: bool, idle: bool) -> bool:
+    """Nothing more for the run to manage: the campaign finished, or there is none."""
+    return finished(state, idle=idle) or holds_no_campaign(state, loaded=loaded, idle=idle)
+
+
 def history_is_long(longest: int) -> bool:
     """Time to continue as new: the server suggests it, or the history passed ``longest``."""
     info = workflow.info()
