@@ -31,8 +31,9 @@ class BrokerActivities:
 
     @activity.defn(name=BROKER_HOLDING)
     async def broker_holding(self, request: HoldingRequest) -> Holding:
-        """Called only by campaign runs started before the holdings reconciler (see
-        ``workflows/broker_link.py``); kept while such runs may still be open."""
+        """The shares the account holds for one campaign. No campaign run asks it any more
+        (the holdings reconciler finds shares sold by hand, ``services/holdings_reconciler.py``);
+        it stays registered under its name, which is part of the activity contract."""
         claims = await symbol_claims(self._engine, request.symbol, request.campaign_id)
         if claims.orders_in_flight:
             return Holding(available=None)

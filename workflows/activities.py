@@ -15,7 +15,6 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.entry import AdmissionRequest
     from campaign_engine.temporal.messages import (
-        BROKER_HOLDING,
         CARRY_OUT,
         GET_ORDER,
         LOAD_AND_RESERVE,
@@ -24,8 +23,6 @@ with workflow.unsafe.imports_passed_through():
         BrokerOrder,
         CarriedOut,
         CarryOutRequest,
-        Holding,
-        HoldingRequest,
         LoadAndReserveRequest,
         LoadCampaignRequest,
         LoadedAndReserved,
@@ -84,10 +81,6 @@ async def carry_out(request: CarryOutRequest, *, answering: bool) -> CarriedOut:
     if answering:
         return await _regular(CARRY_OUT, request, CarriedOut)
     return await _local(CARRY_OUT, request, CarriedOut)
-
-
-async def broker_holding(request: HoldingRequest) -> Holding:
-    return await _regular(BROKER_HOLDING, request, Holding)
 
 
 async def get_order(client_order_id: str) -> BrokerOrder:

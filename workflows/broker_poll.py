@@ -1,12 +1,11 @@
-"""When a campaign run asks its broker how its open orders and shares stand.
+"""When a campaign run asks its broker how its open orders stand.
 
 Brokers push order changes (the ``order_update`` signal), so asking is a backstop: at once when
 a run starts (a run continued, reloaded or restarted after a worker was down), then after
 ``FIRST`` and twice as long after each poll that changed nothing, up to the run's
 ``reconcile_every_seconds`` (5 minutes by default); any change the broker reports starts over.
 An entry resting for days costs a few polls an hour, not one every few seconds. Shares sold at
-the broker by hand are the holdings reconciler's to find (``services/holdings_reconciler.py``);
-only a run started before it existed polls while it holds shares with no order open.
+the broker by hand are the holdings reconciler's to find (``services/holdings_reconciler.py``).
 
 The schedule is kept by a timer and a flag only, never by comparing ``workflow.now()`` readings:
 a reading taken after a local activity is not the same when the history is replayed.

@@ -8,15 +8,19 @@ live, replayed next year or backtested gives the same outcome.
 Handlers decide (through the pure domain) and commit the outcome; the run loop carries out
 each committed outcome in order, one ``carry_out`` activity per change (persist the snapshot
 with its events, then cancel and place its orders), and books the fills the broker reports.
-Every state change is serialised by one lock, so a price that arrives while an entry waits for
-the portfolio is applied after that entry, not beside it.
+Every state change is serialised by one lock, held here only: the helpers (``BrokerLink``,
+``CampaignCommands``, ``FlatRetries``, ``quarantined``) take the state they decide on and
+return outcomes, which this class commits under the lock. So a price that arrives while an
+entry waits for the portfolio is applied after that entry, not beside it.
 
-The whole run state is the ``CampaignState`` (with the revision and the equity of the last
-decision): orders still open at the broker are its order records with status OPEN, so a
-continued run or one loaded from the database keeps waiting for their fills.
+The whole run state is one ``RunState`` (the ``CampaignState``, the revision, the equity of the
+last decision), carried into a continued run as one value: orders still open at the broker are
+its order records with status OPEN, so a continued run or one loaded from the database keeps
+waiting for their fills, and asks the broker about them first (``BrokerLink.resumed``).
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -24,12 +28,8 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from campaign_engine.domain.campaign import (
-        Outcome,
-        conclude_entry,
-        prepare_entry,
-    )
-    from campaign_engine.domain.entry import Admission, AdmissionRequest
+    from campaign_engine.domain.campaign import Outcome
+    from campaign_engine.domain.entry import Admission
     from campaign_engine.domain.market import EntrySignal, PriceUpdate
     from campaign_engine.domain.plans import AllocationPlan
     from campaign_engine.domain.state import CampaignState
@@ -42,22 +42,20 @@ with workflow.unsafe.imports_passed_through():
         ChangeStatusRequest,
         HoldingReport,
         InvalidateRequest,
-        LoadAndReserveRequest,
-        LoadCampaignRequest,
+        RunState,
     )
     from campaign_engine.workflows import activities
-    from campaign_engine.workflows.broker_link import (
-        HOLDINGS_RECONCILER,
-        POLL_AFTER_CARRY_OUT,
-        BrokerLink,
-    )
+    from campaign_engine.workflows.broker_link import BrokerLink
     from campaign_engine.workflows.changes import ChangeQueue, ChangeRefused
     from campaign_engine.workflows.commands import CampaignCommands
     from campaign_engine.workflows.details import UiView
-    from campaign_engine.workflows.flat_retries import FlatRetries
+    from campaign_engine.workflows.entries import check_campaign, decide_entry
+    from campaign_engine.workflows.flat_retries import FlatRetries, wants_flat
+    from campaign_engine.workflows.loading import load
     from campaign_engine.workflows.payloads import SignalInbox, parse
     from campaign_engine.workflows.price_inbox import PriceInbox
     from campaign_engine.workflows.quarantine import quarantined
+    from campaign_engine.workflows.run_checks import awaiting_fills, done, history_is_long
 
 
 @workflow.defn(name="CampaignWorkflow")
@@ -66,152 +64,119 @@ class CampaignWorkflow:
     def __init__(self, params: CampaignWorkflowInput) -> None:
         self._params = params
         self._policy = params.policy
-        self._state: CampaignState | None = params.state
-        self._equity: MoneyValue = params.equity or params.policy.starting_equity
-        self._loaded = params.state is not None
-        self._resumed = params.state is not None and params.state.exists
-        self._load_started = False
+        self._state: CampaignState | None = None
+        self._equity: MoneyValue = params.policy.starting_equity
+        self._loaded = False
+        self._loading = False
         self._lock = asyncio.Lock()
-        self._changes = ChangeQueue(params.revision, params.state)
+        self._changes = ChangeQueue(0, None)
         self._prices = PriceInbox()
         self._signals = SignalInbox()
-        self._broker = BrokerLink(
-            self._lock,
-            lambda: self._state,
-            self._commit,
-            self._changes,
-            longest_poll=timedelta(seconds=params.reconcile_every_seconds),
-        )
-        self._flat = FlatRetries(self._lock, lambda: self._state, self._commit, self._changes)
-        self._commands = CampaignCommands(
-            params.campaign_id,
-            params.policy,
-            self._lock,
-            lambda: self._state,
-            self._commit,
-            self._settled,
-            flatten=self._flat.wanted,
-        )
+        self._broker = BrokerLink(timedelta(seconds=params.reconcile_every_seconds))
+        self._flat = FlatRetries()
+        self._commands = CampaignCommands(params.campaign_id, params.policy)
         self._ui = UiView()
-        self._poll_clock: asyncio.Task[None] | None = None
-        self._flat_clock: asyncio.Task[None] | None = None
+        self._clocks: list[asyncio.Task[None]] = []
+        if params.carried is not None:
+            carried = params.carried
+            self._begin(carried.state, carried.revision, carried.equity)
 
     # --- run ------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, params: CampaignWorkflowInput) -> CampaignState | None:
-        # First, once: a run recorded before the holdings reconciler keeps polling its holding
-        # when it is replayed (or resumed), as it did when it ran; one recorded before polls
-        # waited for the change being carried out keeps the timers it started.
-        self._broker.polls_holdings = not workflow.patched(HOLDINGS_RECONCILER)
-        self._broker.waits_for_carry_out = workflow.patched(POLL_AFTER_CARRY_OUT)
         await self._load()
-        if self._resumed:
-            # A campaign that existed before this run (continued, or reloaded after its run
-            # ended or failed): the broker may have done things meanwhile.
-            await self._reconcile()
-        self._poll_clock = asyncio.create_task(self._broker.keep_poll_time())
-        self._flat_clock = asyncio.create_task(self._flat.keep_trying())
+        self._publish()
+        self._clocks = [
+            asyncio.create_task(self._broker.keep_poll_time(self._asks)),
+            asyncio.create_task(self._keep_flattening()),
+        ]
         while True:
             await self._wait_for_work()
             while not self._idle():
                 await self._carry_out()
-                await self._broker.book_pushed()
+                await self._book_pushed()
                 await self._evaluate_prices()
             self._publish()
-            if self._broker.asks() and self._broker.poll.due:
+            if self._broker.poll.due and self._asks():
                 await self._reconcile()
-            if self._finished() or self._holds_no_campaign():
+            if self._done():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self._idle():
                     return self._state
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self._idle():
-                    workflow.continue_as_new(
-                        params.model_copy(
-                            update={
-                                "state": self._state,
-                                "revision": self._changes.revision,
-                                "equity": self._equity,
-                            }
-                        )
-                    )
+                    assert self._state is not None  # a run without a campaign ends instead
+                    revision, equity = self._changes.revision, self._equity
+                    carried = RunState(state=self._state, revision=revision, equity=equity)
+                    workflow.continue_as_new(params.model_copy(update={"carried": carried}))
 
-    async def _load(self) -> None:
-        """The campaign as persisted, unless the run carries it (continue-as-new) or its first
-        entry loads it together with that entry's reservation."""
-        if not self._loaded:
-            if self._load_started:
-                await workflow.wait_condition(lambda: self._loaded)
-            else:
-                self._load_started = True
-                loaded = await activities.load_campaign(
-                    LoadCampaignRequest(campaign_id=self._params.campaign_id)
-                )
-                self._state, self._changes.revision = loaded.state, loaded.revision
-                self._changes.carried = loaded.state
-                self._loaded = True
-                self._resumed = loaded.state is not None and loaded.state.exists
-        self._publish()
+    async def _load(self, signal: EntrySignal | None = None) -> Admission | None:
+        """The one way a run gets its campaign, unless it carries it (continue-as-new): as
+        persisted, loaded by whichever asks first, the run or its first entry (``signal``); an
+        entry loads it together with its reservation, which it gets back. Any other waits."""
+        if self._loaded or self._loading:
+            await workflow.wait_condition(lambda: self._loaded)
+            return None
+        self._loading = True
+        loaded = await load(self._params.campaign_id, self._policy, signal)
+        self._begin(loaded.state, loaded.revision)
+        return loaded.admission
+
+    def _begin(
+        self, state: CampaignState | None, revision: int, equity: MoneyValue | None = None
+    ) -> None:
+        """The run's campaign, however it came: a campaign that existed before this run asks
+        the broker first how its open orders stand."""
+        self._state = state
+        self._changes.revision, self._changes.carried = revision, state
+        if equity is not None:
+            self._equity = equity
+        self._loaded = True
+        self._broker.resumed(state)
 
     async def _wait_for_work(self) -> None:
         """Until there is something to do, or a poll of the broker is due."""
         await workflow.wait_condition(
             lambda: (
                 not self._idle()
-                or self._finished()
-                or self._holds_no_campaign()
+                or self._done()
                 or self._should_continue_as_new()
-                or (self._broker.poll.due and self._broker.asks())
+                or (self._broker.poll.due and self._asks())
             )
         )
 
+    def _busy(self) -> bool:
+        """A change is queued or carried out, or a handler holds the lock."""
+        return self._changes.busy or self._lock.locked()
+
+    def _asks(self) -> bool:
+        return self._broker.asks(self._state, busy=self._busy())
+
     async def _reconcile(self) -> None:
-        """Ask the broker how the campaign's orders stand (and its shares, in a run from before
-        the holdings reconciler): on start and reload (the pushes of a worker's downtime may be
-        late), then now and then, less often while nothing changes, as a backstop for a lost
-        push."""
-        await self._broker.reconcile(self._awaiting_fills(), settled=not self._changes.queued)
+        """Ask the broker how the campaign's orders stand and book what it says: first in a
+        run that resumes a campaign (the pushes of a worker's downtime may be late), then now
+        and then, less often while nothing changes, as a backstop for a lost push."""
+        for client_order_id in awaiting_fills(self._state, queued=self._changes.queued):
+            await self._book(await activities.get_order(client_order_id))
+        self._broker.poll.polled()
+
+    async def _keep_flattening(self) -> None:
+        """Retry an ended campaign's unsold shares after a growing backoff (``FlatRetries``)."""
+        while True:
+            await self._flat.next_try(lambda: wants_flat(self._state, busy=self._busy()))
+            async with self._lock:
+                self._commit(self._flat.retry(self._state, busy=self._changes.busy))
 
     def _idle(self) -> bool:
         return not self._changes.queued and self._prices.empty and not self._broker.has_pushed
 
-    async def _settled(self) -> None:
-        """Until the campaign is loaded and every change before now is carried out, with the
-        fills the broker reported for it booked: an operator's command then applies to the
-        positions those fills opened, as a price does."""
-        await workflow.wait_condition(lambda: self._loaded and not self._changes.busy)
-
-    def _awaiting_fills(self) -> tuple[str, ...]:
-        """Orders placed at the broker whose fills are still to come (an order still queued
-        in a change is not placed yet)."""
-        if self._state is None or self._changes.queued:
-            return ()
-        return self._state.open_order_ids
-
-    def _finished(self) -> bool:
-        state = self._state
-        return (
-            state is not None
-            and state.is_closed
-            and state.closed_at is not None
-            and self._idle()
-            and not self._awaiting_fills()
-        )
-
-    def _holds_no_campaign(self) -> bool:
-        """Every signal this run decided was refused: nothing to manage. The refusals are in the
-        database, so a later signal with the same id (in a new run) gets the same answer."""
-        state = self._state
-        return self._loaded and (state is None or not state.exists) and self._idle()
+    def _done(self) -> bool:
+        return done(self._state, loaded=self._loaded, idle=self._idle())
 
     def _should_continue_as_new(self) -> bool:
-        info = workflow.info()
-        return (
-            info.is_continue_as_new_suggested()
-            or info.get_current_history_length() > self._params.continue_as_new_after_events
-        )
+        return history_is_long(self._params.continue_as_new_after_events)
 
     # --- committing and booking ------------------------------------------------------------
 
@@ -220,15 +185,33 @@ class CampaignWorkflow:
         campaign (workflows/quarantine.py), under the lock, so that no handler decides on the
         dropped state meanwhile."""
         try:
-            await self._changes.carry_out(self._broker.book)
+            await self._changes.carry_out(self._book)
         except ChangeRefused as refused:
             async with self._lock:
                 self._changes.drop_queued()
                 self._commit(quarantined(refused, self._changes.revision))
 
-    def _commit(self, outcome: Outcome, *, answering: bool = False) -> None:
-        self._state = outcome.state
-        self._changes.add(outcome, answering=answering)
+    async def _book(self, report: BrokerOrder) -> None:
+        """Book a broker's answer about one order (its fills, each once, and how it ended)."""
+        async with self._lock:
+            assert self._state is not None  # a run with no campaign has placed no order
+            self._commit(*self._broker.booked(self._state, report))
+
+    async def _book_pushed(self) -> None:
+        """Book what the broker pushed, in the order it came."""
+        while (pushed := self._broker.take()) is not None:
+            async with self._lock:
+                revision, busy = self._changes.revision, self._changes.busy
+                self._commit(
+                    *self._broker.on_pushed(self._state, pushed, revision=revision, busy=busy)
+                )
+
+    def _commit(self, *outcomes: Outcome | None, answering: bool = False) -> None:
+        """Take each outcome's state as the campaign's, and queue its change to carry out."""
+        for outcome in outcomes:
+            if outcome is not None:
+                self._state = outcome.state
+                self._changes.add(outcome, answering=answering)
 
     def _publish(self) -> None:
         self._ui.show(self._state, self._equity)
@@ -244,45 +227,17 @@ class CampaignWorkflow:
         AllocationPlan; the same signal id always gets its first decision back."""
         signal = parse(payload, EntrySignal, "submit_signal")
         async with self._lock:
-            reserved = await self._load_with(signal)
-            entry = prepare_entry(self._state, signal, self._policy)
-            admission = None
-            request = entry.admission_request
-            if request is not None:
-                admission = reserved if reserved is not None else await self._reserve(request)
+            reserved = await self._load(signal)
+            outcome, admission = await decide_entry(self._state, signal, self._policy, reserved)
+            if admission is not None:
                 self._equity = admission.equity
-            outcome = conclude_entry(entry, admission, signal.generated_at)
             self._commit(outcome, answering=True)
             assert outcome.plan is not None
             return outcome.plan
 
     @submit_signal.validator
     def _validate_signal(self, payload: RawValue) -> None:
-        signal = parse(payload, EntrySignal, "submit_signal")
-        if signal.campaign_id != self._params.campaign_id:
-            raise ValueError(
-                f"signal belongs to campaign {signal.campaign_id}, not {self._params.campaign_id}"
-            )
-
-    async def _load_with(self, signal: EntrySignal) -> Admission | None:
-        """Wait until the campaign is loaded. The first entry of a run that has not started
-        loading loads it together with this entry's reservation, which it returns."""
-        if self._loaded or self._load_started:
-            await workflow.wait_condition(lambda: self._loaded)
-            return None
-        self._load_started = True
-        loaded = await activities.load_and_reserve(
-            LoadAndReserveRequest(
-                campaign_id=self._params.campaign_id, signal=signal, policy=self._policy
-            )
-        )
-        self._state, self._changes.revision = loaded.state, loaded.revision
-        self._changes.carried = loaded.state
-        self._loaded = True
-        return loaded.admission
-
-    async def _reserve(self, request: AdmissionRequest) -> Admission:
-        return (await activities.reserve_risk(request)).admission
+        check_campaign(parse(payload, EntrySignal, "submit_signal"), self._params.campaign_id)
 
     # --- the broker's pushes -------------------------------------------------------------------
 
@@ -315,7 +270,8 @@ class CampaignWorkflow:
     async def _evaluate_prices(self) -> None:
         update = self._prices.take()
         if update is not None:
-            await self._commands.evaluate_price(update)
+            async with self._lock:
+                self._commit(self._commands.evaluate_price(self._state, update))
 
     @workflow.signal
     async def invalidate(self, payload: RawValue) -> None:
@@ -325,7 +281,7 @@ class CampaignWorkflow:
         if request is None:
             return
         try:
-            await self._commands.invalidate(request)
+            await self._decide(lambda state: self._commands.invalidate(state, request))
         except ApplicationError as error:
             workflow.logger.warning("invalidation refused: %s", error)
 
@@ -334,27 +290,36 @@ class CampaignWorkflow:
         """Invalidation (an ``InvalidateRequest``) that answers: the INVALIDATED campaign, or
         why it cannot be."""
         request = parse(payload, InvalidateRequest, "invalidate_campaign")
-        return await self._commands.invalidate(request)
+        return await self._decide(lambda state: self._commands.invalidate(state, request))
 
     @invalidate_campaign.validator
     def _validate_invalidation(self, payload: RawValue) -> None:
         parse(payload, InvalidateRequest, "invalidate_campaign")
         if self._loaded:
-            self._commands.check_open()
+            self._commands.check_open(self._state)
 
     @workflow.update
     async def change_status(self, payload: RawValue) -> CampaignState:
         """An operator's status change (a ``ChangeStatusRequest``: ACTIVE -> MARKUP) at the
         current version."""
-        return await self._commands.change_status(
-            parse(payload, ChangeStatusRequest, "change_status")
-        )
+        request = parse(payload, ChangeStatusRequest, "change_status")
+        return await self._decide(lambda state: self._commands.change_status(state, request))
 
     @change_status.validator
     def _validate_change(self, payload: RawValue) -> None:
         request = parse(payload, ChangeStatusRequest, "change_status")
         if self._loaded:
-            self._commands.check_version(request)
+            self._commands.check_version(self._state, request)
+
+    async def _decide(self, decide: Callable[[CampaignState | None], Outcome]) -> CampaignState:
+        """An operator's command, once the campaign is loaded and every change before it is
+        carried out, with the fills the broker reported for it booked: it applies to the
+        positions those fills opened, as a price does."""
+        await workflow.wait_condition(lambda: self._loaded and not self._changes.busy)
+        async with self._lock:
+            outcome = decide(self._state)
+            self._commit(outcome, answering=True)
+            return outcome.state
 
     @workflow.query
     def get_status(self) -> CampaignState | None:

@@ -27,26 +27,16 @@ CAMPAIGN_OPEN_RISK_PCT = SearchAttributeKey.for_float("CampaignOpenRiskPct")
 SEARCH_ATTRIBUTES = (CAMPAIGN_SYMBOL, CAMPAIGN_STATUS, CAMPAIGN_PHASE, CAMPAIGN_OPEN_RISK_PCT)
 """Registered by the dev stack and the tests; production registers them once (docs/operating.md)."""
 
-OPEN_RISK_ATTRIBUTE = "open-risk-search-attribute"
-"""The patch of runs whose ``CampaignOpenRiskPct`` holds open risk, as its name and SPEC
-section 6 say (``workflow.patched``). Runs recorded before it held committed risk there (open
-plus reserved) and keep doing so on replay: a changed value changes which upserts are sent."""
-
-
-def search_attributes(
-    state: CampaignState, equity: MoneyValue, *, committed: bool = False
-) -> list[SearchAttributeUpdate[Any]]:
+def search_attributes(state: CampaignState, equity: MoneyValue) -> list[SearchAttributeUpdate[Any]]:
     """The attributes a campaign is found by. A campaign id whose signals were all refused has
-    no status: it is not a campaign. ``committed``: a run recorded before
-    ``OPEN_RISK_ATTRIBUTE``, which showed committed risk as its open risk."""
+    no status: it is not a campaign."""
     updates: list[SearchAttributeUpdate[Any]] = [CAMPAIGN_SYMBOL.value_set(state.symbol)]
     if state.exists:
         # A search attribute is a value to filter and display by, never used for arithmetic.
         # It holds what its name says, open risk (SPEC section 6's current_risk): the same
         # figure as the API's current_risk, not the committed risk that counts reservations.
         figures = RiskFigures.of(state.positions, equity)
-        percent = figures.committed_risk_pct if committed else figures.open_risk_pct
-        risk = float(round(percent, 4))
+        risk = float(round(figures.open_risk_pct, 4))
         updates += [
             CAMPAIGN_STATUS.value_set(state.status.value),
             CAMPAIGN_PHASE.value_set(state.phase.value),
@@ -125,9 +115,7 @@ class UiView:
         if state is None:
             return
         workflow.set_current_details(render_details(state, equity))
-        # Asked at each showing, answered once per run: a marker in runs that take the patch.
-        committed = not workflow.patched(OPEN_RISK_ATTRIBUTE)
-        attributes = search_attributes(state, equity, committed=committed)
+        attributes = search_attributes(state, equity)
         seen = tuple((a.key.name, a.value) for a in attributes)
         if seen != self._published:
             self._published = seen

@@ -2,7 +2,8 @@
 entry that expires in market time and releases its risk, and the three cases users of other
 trading engines report most after a restart: an entry still open at the broker (filled in part
 while the worker was down, the rest not taken as filled), an order the engine gave up on that
-filled after all, and shares sold at the broker by hand while the engine was down."""
+filled after all, and shares sold at the broker by hand while the engine was down; and a
+campaign whose run ended, reloaded by its next signal, asking the broker first."""
 
 import asyncio
 import os
@@ -21,6 +22,7 @@ from campaign_engine.domain.orders import Fill
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern, PositionStatus
 from campaign_engine.testing.builders import T0, signal, tick
+from campaign_engine.temporal.messages import GET_ORDER, workflow_id_for
 from tests.e2e.conftest import record_histories
 from tests.support.harness import Stack, eventually
 from tests.support.resting_broker import fill_at_broker, sell_by_hand
@@ -231,3 +233,43 @@ async def test_shares_sold_at_the_broker_by_hand_while_down_are_booked_once(
     await asyncio.sleep(4.5)
     trail = await kinds(stack, campaign_id)
     assert trail.count("BrokerDifference") == 1 and trail.count("ExitExecuted") == 1
+
+
+async def test_a_campaign_reloaded_by_its_next_signal_asks_the_broker_first(
+    resting: Resting, temporal: WorkflowEnvironment
+) -> None:
+    """A run that ended (terminated here, as an operator may) leaves its entry resting at the
+    broker, which fills part of it meanwhile. The campaign's next signal starts a new run by
+    update-with-start, the signal loading the campaign: that run asks the broker how the entry
+    stands before anything else, not a poll's interval later (its first timer is that poll's).
+    """
+    stack = resting.stack
+    campaign_id = await resting_spring(stack)
+    handle = temporal.client.get_workflow_handle(workflow_id_for(campaign_id))
+    await handle.terminate("the run ended")
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+    part = Fill(
+        fill_id=f"{entry_id}:1",
+        client_order_id=entry_id,
+        quantity=D(100),
+        price=D("148.50"),
+        filled_at=T0,
+    )
+    await fill_at_broker(stack.engine, entry_id, part, status="OPEN")
+    await stack.client.submit(signal(Pattern.SOS))  # approved or not, it starts a new run
+
+    async def booked() -> bool:
+        position = (await state_of(stack, campaign_id)).position_for(Pattern.SPRING)
+        return position is not None and position.shares == D(100)
+
+    await eventually(booked, timeout=60)
+    events = (await handle.fetch_history()).events  # the newest run's
+    asked = [
+        n
+        for n, e in enumerate(events)
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == GET_ORDER
+    ]
+    timed = [n for n, e in enumerate(events) if e.HasField("timer_started_event_attributes")]
+    assert asked, "the new run never asked the broker"
+    assert not timed or asked[0] < timed[0], "the new run waited for a poll before asking"

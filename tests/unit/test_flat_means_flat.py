@@ -5,7 +5,7 @@ campaign holds nothing and ends."""
 
 from decimal import Decimal
 
-from campaign_engine.domain.campaign import awaiting_flat, on_price, retry_flat
+from campaign_engine.domain.campaign import awaiting_flat, retry_flat
 from campaign_engine.domain.events import AllPositionsExited, FlatteningRetried
 from campaign_engine.domain.order_events import ExitOrderFailed
 from campaign_engine.domain.vocabulary import CampaignStatus, OrderPurpose, OrderStatus, Pattern
@@ -72,11 +72,3 @@ def test_the_backoff_offers_them_at_the_last_price_and_nothing_when_flat() -> No
         retry_flat(outcome.state, as_price("146.60"), T0, "flatten:2", trigger="backoff").orders
         == ()
     )
-
-
-def test_a_run_recorded_before_leaves_them_as_it_did() -> None:
-    broker = invalidated_with_its_exit_refused()
-    state = broker.book.state
-    update = tick("146.40", minutes=120)
-    outcome = on_price(state, update, broker.book.policy, update.as_of, "px", flatten=False)
-    assert outcome.orders == () and outcome.events == ()

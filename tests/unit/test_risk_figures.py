@@ -144,15 +144,6 @@ def test_the_temporal_ui_gives_the_same_figures(case: tuple[Case, CampaignState]
     assert f"committed risk {committed:,.2f} ({D(expected.committed_pct):.2f}%" in summary
 
 
-def test_a_run_recorded_before_the_patch_keeps_committed_risk_in_the_attribute(
-    case: tuple[Case, CampaignState],
-) -> None:
-    expected, state = case
-    attributes = search_attributes(state, EQUITY, committed=True)
-    value = next(u.value for u in attributes if u.key.name == CAMPAIGN_OPEN_RISK_PCT.name)
-    assert value == float(D(expected.committed_pct))
-
-
 def test_the_backtest_report_gives_the_same_figures(case: tuple[Case, CampaignState]) -> None:
     expected, state = case
     run = BacktestRun(

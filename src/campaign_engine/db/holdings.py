@@ -2,9 +2,8 @@
 (see ``domain.account`` for how the account's shares are apportioned among them).
 
 ``symbol_books`` serves the holdings reconciler: every symbol's claims in one query.
-``symbol_claims`` serves the ``broker_holding`` activity that campaign runs started before the
-reconciler existed still call (``workflows/broker_link.py``): the same apportioning, summed by
-the database for one campaign.
+``symbol_claims`` serves the ``broker_holding`` activity (kept registered, though no campaign
+run calls it any more): the same apportioning, summed by the database for one campaign.
 """
 
 from collections.abc import Sequence

@@ -29,16 +29,25 @@ def workflow_id_for(campaign_id: str) -> str:
     return f"campaign-{campaign_id}"
 
 
+class RunState(BaseModel):
+    """The whole state of a campaign run, as one value: what a continued run starts from."""
+
+    model_config = _FROZEN
+
+    state: CampaignState
+    revision: int = Field(ge=0, description="count of changes persisted so far")
+    equity: Equity = Field(description="equity at the last decision")
+
+
 class CampaignWorkflowInput(BaseModel):
-    """Everything a campaign run needs; a continued run carries its state forward in it."""
+    """Everything a campaign run needs. A new run loads its campaign from the database; a
+    continued run carries it forward (``carried``) instead."""
 
     model_config = _FROZEN
 
     campaign_id: str
     policy: Policy
-    state: CampaignState | None = None
-    revision: int = Field(default=0, ge=0, description="count of changes persisted so far")
-    equity: Equity | None = Field(default=None, description="equity at the last decision")
+    carried: RunState | None = None
     continue_as_new_after_events: int = Field(default=2_000, ge=50)
     reconcile_every_seconds: int = Field(
         default=300,

@@ -48,14 +48,11 @@ def on_price(
     policy: Policy,
     now: UtcDatetime,
     correlation_id: str,
-    *,
-    flatten: bool = True,
 ) -> Outcome:
     """Evaluate one price update: stale -> ignored; then invalidation; then stops; then
     targets. A bar's low is looked at before its high, so a bar touching both a stop and a
     target is a stop. A campaign that has ended holding shares its exits could not sell
-    offers them again at this price (``flat.retry_flat``; ``flatten=False``: a run recorded
-    before it did, replayed)."""
+    offers them again at this price (``flat.retry_flat``)."""
     if not state.trades(update.symbol):
         raise WrongSymbol(
             f"campaign {state.campaign_id} trades {state.symbol}, not {update.symbol}"
@@ -71,9 +68,7 @@ def on_price(
     if not state.exists:
         return Outcome(state)
     if state.is_closed:
-        if flatten:
-            return retry_flat(state, update.last, now, correlation_id, trigger="price")
-        return Outcome(state)
+        return retry_flat(state, update.last, now, correlation_id, trigger="price")
 
     level = invalidation_level(state.trading_range, state.position_for(Pattern.SPRING))
     if level is not None and is_invalidated(level, update):
