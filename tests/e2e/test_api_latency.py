@@ -14,7 +14,10 @@ import httpx
 from tests.e2e.api_fixtures import V1, ok
 
 REQUESTS = 200
-MEDIAN_BOUND_MS = 5.0
+# Half the stall a delayed ACK causes: what tells a connection that waits apart from one that
+# does not, even on a busy machine (12 ms seen with the tests in three workers at load 9). How
+# fast an answer is, is measured in bench/, not here.
+MEDIAN_BOUND_MS = 20.0
 
 
 def _accepted_socket(client_address: tuple[str, int]) -> socket.socket:

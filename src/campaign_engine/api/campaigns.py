@@ -31,7 +31,7 @@ from campaign_engine.domain.campaign.flat import ended_holding
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.money import ZERO
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.types import Symbol
+from campaign_engine.domain.types import SYMBOL_MAX_LENGTH, SYMBOL_QUERY_PATTERN
 from campaign_engine.domain.vocabulary import PositionStatus
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -104,8 +104,17 @@ async def list_campaigns(
         StatusName | None,
         Query(description="ACTIVE, MARKUP, QUARANTINED, COMPLETED or INVALIDATED (any case)"),
     ] = None,
-    # The symbol's own type: checked and upper-cased as every edge takes a symbol.
-    symbol: Annotated[Symbol | None, Query(description="e.g. AAPL (any case)")] = None,
+    # The symbol's own rule as a client may spell it (any case), checked as the schema says:
+    # a query is matched as sent, so a symbol with anything around it is refused, not trimmed.
+    symbol: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=SYMBOL_MAX_LENGTH,
+            pattern=SYMBOL_QUERY_PATTERN,
+            description="e.g. AAPL (any case)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CampaignListOut:
