@@ -27,6 +27,7 @@ CAMPAIGN_OPEN_RISK_PCT = SearchAttributeKey.for_float("CampaignOpenRiskPct")
 SEARCH_ATTRIBUTES = (CAMPAIGN_SYMBOL, CAMPAIGN_STATUS, CAMPAIGN_PHASE, CAMPAIGN_OPEN_RISK_PCT)
 """Registered by the dev stack and the tests; production registers them once (docs/operating.md)."""
 
+
 def search_attributes(state: CampaignState, equity: MoneyValue) -> list[SearchAttributeUpdate[Any]]:
     """The attributes a campaign is found by. A campaign id whose signals were all refused has
     no status: it is not a campaign."""

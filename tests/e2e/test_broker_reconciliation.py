@@ -21,8 +21,8 @@ from campaign_engine.db.schema import audit_trail, broker_orders, campaigns
 from campaign_engine.domain.orders import Fill
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern, PositionStatus
-from campaign_engine.testing.builders import T0, signal, tick
 from campaign_engine.temporal.messages import GET_ORDER, workflow_id_for
+from campaign_engine.testing.builders import T0, signal, tick
 from tests.e2e.conftest import record_histories
 from tests.support.harness import Stack, eventually
 from tests.support.resting_broker import fill_at_broker, sell_by_hand
