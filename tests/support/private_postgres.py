@@ -2,8 +2,8 @@
 initdb in a temporary directory, trust auth, listening on a free port of 127.0.0.1.
 
 The binaries are Debian's (``/usr/lib/postgresql/<n>/bin``) or, failing those, the embedded
-pgserver's. PostgreSQL refuses to run as root: then the server runs as the ``postgres`` user
-(or pgserver's ``pgserver`` user) through ``runuser``."""
+server's. PostgreSQL refuses to run as root: then the server runs as the ``postgres`` user
+(or the ``pgserver`` user the embedded server creates) through ``runuser``."""
 
 import contextlib
 import os
@@ -20,9 +20,9 @@ def _bin_dir() -> Path:
     debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
     if debian:
         return debian[-1].parent
-    import pgserver
+    from campaign_engine.db.embedded import postgres_bin_dir
 
-    return Path(pgserver.__file__).parent / "pginstall" / "bin"
+    return postgres_bin_dir()
 
 
 def _free_port() -> int:
