@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from campaign_engine.domain.orders import Fill, Order, outside_its_bar, paper_fill
-from campaign_engine.domain.vocabulary import OrderSide, OrderStatus
+from campaign_engine.domain.vocabulary import OrderPurpose, OrderSide, OrderStatus
 from campaign_engine.temporal.messages import BrokerOrder
 
 Decide = Callable[[Order], BrokerOrder]
@@ -33,6 +33,11 @@ def fills_at_once(order: Order) -> BrokerOrder:
 def rests(order: Order) -> BrokerOrder:
     """Open, nothing filled: a limit the market has not reached."""
     return _answer(order, OrderStatus.OPEN)
+
+
+def entries_rest(order: Order) -> BrokerOrder:
+    """Entries rest at their limit; exits fill at once, as at the paper broker."""
+    return rests(order) if order.purpose is OrderPurpose.ENTRY else fills_at_once(order)
 
 
 def refuses(reason: str) -> Decide:
@@ -60,6 +65,9 @@ class BrokerBook:
     """How the broker answers an order; a test may change it at any time."""
     decide_sells: Decide | None = None
     """How it answers sells, when not as ``decide`` (a broker refusing exits, say)."""
+    cancel_loses_race: bool = False
+    """Whether a cancel arrives after the market filled the rest of the order at its limit
+    (the broker then answers FILLED, as a cancel racing fills may)."""
     held: dict[str, Decimal] = field(default_factory=dict)
     """What the account holds by symbol, when a test says so (else what was traded)."""
     orders: dict[str, Order] = field(default_factory=dict)
@@ -81,6 +89,10 @@ class BrokerBook:
 
     def cancel(self, client_order_id: str) -> BrokerOrder:
         answer = self.get_order(client_order_id)
+        if answer.status is OrderStatus.OPEN and self.cancel_loses_race:
+            order = self.orders[client_order_id]
+            rest = order.quantity - answer.filled_quantity
+            return self.fill(client_order_id, rest, order.expected_price, order.created_at)
         if answer.status is OrderStatus.OPEN:
             answer = answer.model_copy(update={"status": OrderStatus.CANCELLED})
             self.answers[client_order_id] = answer
