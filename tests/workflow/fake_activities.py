@@ -6,6 +6,7 @@ A change the ledger refuses fails as the real ``carry_out`` fails it (a non-retr
 ``ChangeRefused``), so the workflow's quarantine runs as it does in production.
 """
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,10 @@ class FakeActivities:
         self.ledger = ledger
         self.broker = broker
         self.calls: list[str] = []
+        self.portfolio_open = asyncio.Event()
+        """Cleared, a reservation waits until it is set again: an entry held at the portfolio
+        (as behind another campaign's lock), for a test to see what arrives meanwhile."""
+        self.portfolio_open.set()
 
     def all(self) -> list[Callable[..., Any]]:
         return [
@@ -62,6 +67,7 @@ class FakeActivities:
     @activity.defn(name=RESERVE_RISK)
     async def reserve_risk(self, request: AdmissionRequest) -> ReserveRiskResult:
         self.calls.append(RESERVE_RISK)
+        await self.portfolio_open.wait()
         return ReserveRiskResult(admission=self.ledger.reserve(request))
 
     @activity.defn(name=LOAD_AND_RESERVE)
@@ -69,6 +75,8 @@ class FakeActivities:
         self.calls.append(LOAD_AND_RESERVE)
         state, revision = self.ledger.load(request.campaign_id)
         asked = prepare_entry(state, request.signal, request.policy).admission_request
+        if asked is not None:
+            await self.portfolio_open.wait()
         admission = self.ledger.reserve(asked) if asked is not None else None
         return LoadedAndReserved(state=state, revision=revision, admission=admission)
 
