@@ -6,6 +6,7 @@ cancelled and its risk released; a cancel that loses the race to a fill is booke
 
 from decimal import Decimal
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 
 from campaign_engine.brokers.updates import CampaignOrderUpdates
@@ -179,3 +180,24 @@ async def test_an_open_entry_is_carried_across_continue_as_new_and_booked_once(
         D(333),
     )
     assert campaigns.ledger.kinds(campaign_id).count("PositionOpened") == 1
+
+
+async def test_the_poll_backs_off_while_the_broker_reports_no_change(campaigns: Campaigns) -> None:
+    """A resting entry is asked about after 5 s, then after twice as long while nothing
+    changes (up to the run's ``reconcile_every_seconds``), not every few seconds."""
+    campaign_id = await resting_spring(campaigns)
+    handle = campaigns.client.temporal.get_workflow_handle(workflow_id_for(campaign_id))
+
+    async def timers() -> list[float]:
+        return [
+            e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta().total_seconds()
+            async for e in handle.fetch_history_events()
+            if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+        ]
+
+    async def second_timer() -> bool:
+        return len(await timers()) >= 2
+
+    await eventually(second_timer)
+    assert (await timers())[:2] == [5.0, 10.0]
+    assert campaigns.activities.calls.count(GET_ORDER) == 1  # asked once, after the first
