@@ -7,6 +7,7 @@ Updates are tested on the dev server, not the time-skipping test server: that se
 skip time while a client waits on an update's result.
 """
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from campaign_engine.runtime.observability import CorrelationInterceptor
 from campaign_engine.temporal.client import CampaignClient
 from campaign_engine.worker import workflow_runner
 from campaign_engine.workflows.campaign import CampaignWorkflow
+from tests.e2e.conftest import record_histories
 from tests.support.harness import end_running_campaigns, eventually
 from tests.workflow.broker_book import BrokerBook
 from tests.workflow.fake_activities import FakeActivities
@@ -72,7 +74,9 @@ def policy() -> Policy:
 
 
 @pytest.fixture
-async def campaigns(temporal: WorkflowEnvironment, policy: Policy) -> AsyncIterator[Campaigns]:
+async def campaigns(
+    temporal: WorkflowEnvironment, policy: Policy, request: pytest.FixtureRequest
+) -> AsyncIterator[Campaigns]:
     task_queue = f"workflow-{uuid.uuid4().hex[:8]}"
     ledger = Ledger(starting_equity=policy.starting_equity)
     broker = BrokerBook()
@@ -88,4 +92,8 @@ async def campaigns(temporal: WorkflowEnvironment, policy: Policy) -> AsyncItera
     client = CampaignClient(temporal.client, policy=policy, task_queue=task_queue)
     async with worker:
         yield Campaigns(client, ledger, broker, activities)
+        # The histories are the real workflow's (only its activities' answers are faked), so
+        # they are recorded for the replay tier as the end-to-end tests' are.
+        if os.environ.get("RECORD_HISTORIES"):
+            await record_histories(temporal, task_queue, request.node.name)
         await end_running_campaigns(temporal.client, task_queue)
