@@ -15,25 +15,7 @@ from temporalio import activity
 from campaign_engine.activities.failures import refused
 from campaign_engine.domain.campaign import prepare_entry
 from campaign_engine.domain.entry import AdmissionRequest
-from campaign_engine.temporal.messages import (
-    BROKER_HOLDING,
-    CARRY_OUT,
-    GET_ORDER,
-    LOAD_AND_RESERVE,
-    LOAD_CAMPAIGN,
-    RESERVE_RISK,
-    BrokerOrder,
-    CarriedOut,
-    CarryOutRequest,
-    Holding,
-    HoldingRequest,
-    LoadAndReserveRequest,
-    LoadCampaignRequest,
-    LoadedAndReserved,
-    LoadedCampaign,
-    OrderRequest,
-    ReserveRiskResult,
-)
+from campaign_engine.temporal import messages
 from tests.workflow.broker_book import BrokerBook
 from tests.workflow.ledger import Ledger, SaveRefused
 
@@ -58,31 +40,33 @@ class FakeActivities:
             self.broker_holding,
         ]
 
-    @activity.defn(name=LOAD_CAMPAIGN)
-    async def load_campaign(self, request: LoadCampaignRequest) -> LoadedCampaign:
-        self.calls.append(LOAD_CAMPAIGN)
+    @activity.defn(name=messages.LOAD_CAMPAIGN)
+    async def load_campaign(self, request: messages.LoadCampaignRequest) -> messages.LoadedCampaign:
+        self.calls.append(messages.LOAD_CAMPAIGN)
         state, revision = self.ledger.load(request.campaign_id)
-        return LoadedCampaign(state=state, revision=revision)
+        return messages.LoadedCampaign(state=state, revision=revision)
 
-    @activity.defn(name=RESERVE_RISK)
-    async def reserve_risk(self, request: AdmissionRequest) -> ReserveRiskResult:
-        self.calls.append(RESERVE_RISK)
+    @activity.defn(name=messages.RESERVE_RISK)
+    async def reserve_risk(self, request: AdmissionRequest) -> messages.ReserveRiskResult:
+        self.calls.append(messages.RESERVE_RISK)
         await self.portfolio_open.wait()
-        return ReserveRiskResult(admission=self.ledger.reserve(request))
+        return messages.ReserveRiskResult(admission=self.ledger.reserve(request))
 
-    @activity.defn(name=LOAD_AND_RESERVE)
-    async def load_and_reserve(self, request: LoadAndReserveRequest) -> LoadedAndReserved:
-        self.calls.append(LOAD_AND_RESERVE)
+    @activity.defn(name=messages.LOAD_AND_RESERVE)
+    async def load_and_reserve(
+        self, request: messages.LoadAndReserveRequest
+    ) -> messages.LoadedAndReserved:
+        self.calls.append(messages.LOAD_AND_RESERVE)
         state, revision = self.ledger.load(request.campaign_id)
         asked = prepare_entry(state, request.signal, request.policy).admission_request
         if asked is not None:
             await self.portfolio_open.wait()
         admission = self.ledger.reserve(asked) if asked is not None else None
-        return LoadedAndReserved(state=state, revision=revision, admission=admission)
+        return messages.LoadedAndReserved(state=state, revision=revision, admission=admission)
 
-    @activity.defn(name=CARRY_OUT)
-    async def carry_out(self, request: CarryOutRequest) -> CarriedOut:
-        self.calls.append(CARRY_OUT)
+    @activity.defn(name=messages.CARRY_OUT)
+    async def carry_out(self, request: messages.CarryOutRequest) -> messages.CarriedOut:
+        self.calls.append(messages.CARRY_OUT)
         try:
             self.ledger.save(request)
         except SaveRefused as error:
@@ -92,14 +76,14 @@ class FakeActivities:
             if client_order_id in self.broker.answers:  # one that never reached it: nothing
                 cancelled.append(self.broker.cancel(client_order_id))
         placed = [self.broker.submit(order) for order in request.orders]
-        return CarriedOut(orders=tuple(placed), cancelled=tuple(cancelled))
+        return messages.CarriedOut(orders=tuple(placed), cancelled=tuple(cancelled))
 
-    @activity.defn(name=GET_ORDER)
-    async def get_order(self, request: OrderRequest) -> BrokerOrder:
-        self.calls.append(GET_ORDER)
+    @activity.defn(name=messages.GET_ORDER)
+    async def get_order(self, request: messages.OrderRequest) -> messages.BrokerOrder:
+        self.calls.append(messages.GET_ORDER)
         return self.broker.get_order(request.client_order_id)
 
-    @activity.defn(name=BROKER_HOLDING)
-    async def broker_holding(self, request: HoldingRequest) -> Holding:
-        self.calls.append(BROKER_HOLDING)
-        return Holding(available=self.broker.position(request.symbol))
+    @activity.defn(name=messages.BROKER_HOLDING)
+    async def broker_holding(self, request: messages.HoldingRequest) -> messages.Holding:
+        self.calls.append(messages.BROKER_HOLDING)
+        return messages.Holding(available=self.broker.position(request.symbol))

@@ -42,6 +42,13 @@ async def state_of(campaigns: Campaigns, campaign_id: str) -> CampaignState:
     return state
 
 
+def spring_of(state: CampaignState) -> tuple[PositionStatus, Decimal, Decimal, Decimal]:
+    """The Spring position's status, shares bought, shares held and shares still to fill."""
+    spring = state.position_for(Pattern.SPRING)
+    assert spring is not None
+    return spring.status, spring.shares, spring.open_shares, spring.unfilled_shares
+
+
 async def test_an_entry_past_its_expiry_is_cancelled_and_its_risk_released(
     campaigns: Campaigns,
 ) -> None:
@@ -98,13 +105,7 @@ async def test_pushed_partial_fills_are_booked_once_each_and_keep_the_rest_reser
 
     await eventually(booked)
     state = await state_of(campaigns, campaign_id)
-    spring = state.position_for(Pattern.SPRING)
-    assert spring is not None
-    assert (spring.status, spring.open_shares, spring.unfilled_shares) == (
-        PositionStatus.OPEN,
-        D(100),
-        D(233),
-    )
+    assert spring_of(state) == (PositionStatus.OPEN, D(100), D(100), D(233))
     record = state.order(entry_id)
     assert record is not None and record.status.value == "OPEN"  # not taken as filled
     await campaigns.saved(campaign_id, state.version)
@@ -172,13 +173,7 @@ async def test_an_open_entry_is_carried_across_continue_as_new_and_booked_once(
     state = await state_of(campaigns, campaign_id)
     record = state.order(entry_id)
     assert record is not None and record.fill_ids == (filled.fills[0].fill_id,)
-    spring = state.position_for(Pattern.SPRING)
-    assert spring is not None
-    assert (spring.status, spring.shares, spring.open_shares) == (
-        PositionStatus.OPEN,
-        D(333),
-        D(333),
-    )
+    assert spring_of(state) == (PositionStatus.OPEN, D(333), D(333), D(0))
     assert campaigns.ledger.kinds(campaign_id).count("PositionOpened") == 1
 
 
