@@ -5,8 +5,10 @@ before it."""
 import asyncio
 from decimal import Decimal
 
+from temporalio.api.enums.v1 import EventType
+
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.temporal.messages import LOAD_AND_RESERVE, RESERVE_RISK
+from campaign_engine.temporal.messages import LOAD_AND_RESERVE, RESERVE_RISK, workflow_id_for
 from tests.support.builders import signal, tick
 from tests.support.harness import eventually
 from tests.workflow.conftest import Campaigns
@@ -32,7 +34,19 @@ async def test_a_price_arriving_while_an_entry_waits_for_the_portfolio_is_applie
 
     await eventually(waiting_for_the_portfolio)
     await campaigns.client.send_price(campaign_id, tick("150.10", 5))
-    await asyncio.sleep(0.5)  # the price is the server's to deliver while the entry waits
+    # Held until the run has been handed the price: a local activity this long has its
+    # workflow task heartbeated (at 80% of the task's 10 s timeout), and the server then
+    # delivers the signals that came meanwhile, while the entry still waits.
+    handle = campaigns.client.temporal.get_workflow_handle(workflow_id_for(campaign_id))
+
+    async def price_delivered() -> bool:
+        async for event in handle.fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                return True
+        return False
+
+    await eventually(price_delivered)
+    await asyncio.sleep(0.5)  # time for the run to act on it, if it did not wait
     assert not entry.done()
     activities.portfolio_open.set()
     sos = await entry
