@@ -72,9 +72,6 @@ class BrokerBook:
     """What the account holds by symbol, when a test says so (else what was traded)."""
     orders: dict[str, Order] = field(default_factory=dict)
     answers: dict[str, BrokerOrder] = field(default_factory=dict)
-    placed: list[str] = field(default_factory=list)
-    """Client order ids in the order they were first placed."""
-    lookups: int = 0
 
     def submit(self, order: Order) -> BrokerOrder:
         known = self.answers.get(order.client_order_id)
@@ -84,7 +81,6 @@ class BrokerBook:
         answer = (decide or self.decide)(order)
         self.orders[order.client_order_id] = order
         self.answers[order.client_order_id] = answer
-        self.placed.append(order.client_order_id)
         return answer
 
     def cancel(self, client_order_id: str) -> BrokerOrder:
@@ -99,7 +95,6 @@ class BrokerBook:
         return answer
 
     def get_order(self, client_order_id: str) -> BrokerOrder:
-        self.lookups += 1
         answer = self.answers.get(client_order_id)
         if answer is None:
             raise LookupError(f"no order {client_order_id}")

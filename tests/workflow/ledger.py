@@ -38,7 +38,6 @@ class Ledger:
     exposures: dict[str, Exposure] = field(default_factory=dict)
     refuse: Callable[[PersistRequest], str | None] = lambda _request: None
     """A test's rule for changes that can never be saved: the reason, or None to save."""
-    saves: int = 0
 
     def load(self, campaign_id: str) -> tuple[CampaignState | None, int]:
         """The last snapshot of a campaign and its revision (None, 0 if never saved)."""
@@ -49,7 +48,6 @@ class Ledger:
         return revisions[revision], revision
 
     def save(self, request: PersistRequest) -> None:
-        self.saves += 1
         reason = self.refuse(request)
         if reason is not None:
             raise SaveRefused(reason)
