@@ -2,13 +2,16 @@
 
 - ``tests/unit``: pure, no I/O (marker ``unit``);
 - ``tests/integration``: PostgreSQL only (marker ``integration``);
+- ``tests/workflow``: the campaign workflow on the Temporal dev server, its activities faked in
+  memory, no PostgreSQL (marker ``workflow``);
 - ``tests/e2e``: the Temporal dev server and PostgreSQL (marker ``e2e``);
 - ``tests/replay``: recorded workflow histories replayed with today's code (marker ``replay``);
 - ``tests/browser``: the dashboard in Debian's chromium over the e2e stack (marker ``browser``);
 - ``tests/packaging``: the requirements resolve as wheels on every supported Python and
   platform; needs the package index (marker ``packaging``).
 
-``tests/support`` holds what the tiers share: builders, the stack harness, PostgreSQL fixtures.
+``tests/support`` holds what the tiers share: builders, the stack harness, PostgreSQL fixtures,
+the session's Temporal dev server.
 """
 
 import os
@@ -17,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.support.postgres"]
+pytest_plugins = ["tests.support.postgres", "tests.support.temporal_server"]
 
 _HERE = Path(__file__).resolve().parent
-_TIERS = ("unit", "integration", "e2e", "replay", "browser", "packaging")
+_TIERS = ("unit", "integration", "workflow", "e2e", "replay", "browser", "packaging")
 _exit_status = 0
 
 

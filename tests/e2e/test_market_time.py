@@ -1,23 +1,19 @@
-"""Market time through the running stack (API, Temporal, PostgreSQL): which bars a campaign
-takes is decided by market timestamps alone, and no price the API accepted is lost."""
+"""Market time through the running stack (API, Temporal, PostgreSQL): no price the API accepted
+is lost, whenever it arrives. (That a past year plays as the present does is the workflow's
+own logic: ``tests/workflow/test_market_time.py``.)"""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import httpx
-import pytest
-from sqlalchemy import select
 
-from campaign_engine.db.schema import campaigns, orders
-from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
+from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.testing.builders import signal, trading_range
-from tests.e2e.api_fixtures import V1, body, ok, submit
-from tests.support.harness import Stack, eventually, persisted_status
+from tests.e2e.api_fixtures import V1, body, ok
+from tests.support.harness import Stack, eventually
 
 D = Decimal
-NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 LAST_YEAR = datetime(2019, 3, 4, 14, 30, tzinfo=UTC)
 
 
@@ -26,43 +22,6 @@ def _price(at: datetime, minutes: int, **levels: str) -> dict[str, str]:
     if "price" in levels:
         return {"symbol": "AAPL", "as_of": as_of, "price": levels["price"]}
     return {"symbol": "AAPL", "as_of": as_of, **levels}
-
-
-async def _stop_out_at(api: httpx.AsyncClient, stack: Stack, start: datetime, n: int) -> Any:
-    """An SOS entry, a quiet bar, then a bar through the stop: the story of a stop-out, told
-    at market time ``start``."""
-    rng = trading_range(start=start, range_id=UUID(int=n))
-    plan = await submit(api, signal(Pattern.SOS, rng=rng, at=start))
-    assert plan["approved"]
-    bars = [
-        _price(start, 5, price="149.90"),
-        _price(start, 10, open="149.00", high="149.50", low="148.70", close="148.90"),
-    ]
-    await ok(await api.post(f"{V1}/prices", json=bars), 202)
-    await persisted_status(stack, plan["campaign_id"], CampaignStatus.COMPLETED)
-    async with stack.engine.connect() as conn:
-        realized = await conn.scalar(
-            select(campaigns.c.realized_pnl).where(campaigns.c.campaign_id == plan["campaign_id"])
-        )
-        sells = (
-            await conn.execute(
-                select(orders.c.purpose, orders.c.quantity, orders.c.expected_price).where(
-                    orders.c.campaign_id == plan["campaign_id"], orders.c.side == "SELL"
-                )
-            )
-        ).all()
-    return realized, [tuple(s) for s in sells]
-
-
-@pytest.mark.parametrize("start", [LAST_YEAR, NOW], ids=["2019", "an-hour-ago"])
-async def test_a_past_year_plays_as_the_present_does(
-    stack: Stack, api: httpx.AsyncClient, start: datetime
-) -> None:
-    # The worked stop-out (test_campaign_paths), whatever the date: 1,333 shares out at 148.75.
-    assert await _stop_out_at(api, stack, start, 1) == (
-        D(1333) * D("-1.50"),
-        [("STOP", D(1333), D("148.75"))],
-    )
 
 
 async def test_a_price_before_the_read_model_lists_the_campaign_arrives_without_a_later_one(

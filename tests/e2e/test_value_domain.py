@@ -16,7 +16,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from campaign_engine.db.schema import audit_trail, campaign_exposure, campaigns
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern, RejectionCode
 from campaign_engine.temporal.messages import workflow_id_for
-from campaign_engine.testing.builders import signal, tick, trading_range
+from campaign_engine.testing.builders import signal, tick
 from tests.support.harness import Stack, eventually, persisted_status, settled
 
 CAMPAIGN = "AAPL-2024-10-15"
@@ -138,25 +138,3 @@ async def test_a_change_the_database_refuses_quarantines_the_campaign(
         return state is not None and all(p.open_shares == 0 for p in state.positions)
 
     await eventually(flat)
-
-
-async def test_a_campaign_with_no_sound_state_fails_its_run_with_the_reason(
-    stack: Stack,
-) -> None:
-    """The very first change refused: nothing to go back to, so the run fails, visibly,
-    instead of retrying forever."""
-    async with stack.engine.begin() as conn:
-        await conn.execute(
-            text("ALTER TABLE campaigns ADD CONSTRAINT ck_test_poison CHECK (symbol <> 'ZZZ')")
-        )
-    rng = trading_range(symbol="ZZZ")
-    plan = await stack.client.submit(signal(Pattern.SPRING, rng=rng))
-    assert plan.approved  # answered before the change is carried out
-    handle = stack.client.temporal.get_workflow_handle(workflow_id_for(plan.campaign_id))
-
-    async def failed() -> bool:
-        from temporalio.client import WorkflowExecutionStatus
-
-        return (await handle.describe()).status is WorkflowExecutionStatus.FAILED
-
-    await eventually(failed)

@@ -1,8 +1,10 @@
-"""Replay the histories recorded by the end-to-end tests with the current workflow code.
+"""Replay the histories recorded by the workflow and end-to-end tests with the current
+workflow code.
 
 A change to CampaignWorkflow (or to the domain it calls) that would make a running campaign
 take a different path on replay fails here, before it can reach a worker with live campaigns.
-Record anew after an intended, versioned change: RECORD_HISTORIES=1 python3 run.py test -m e2e
+Record anew after an intended, versioned change:
+RECORD_HISTORIES=1 python3 run.py test -m "workflow or e2e"
 (docs/versioning.md says when a change needs a patch, and when histories may be replaced).
 """
 

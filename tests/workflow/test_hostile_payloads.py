@@ -18,7 +18,8 @@ from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.temporal.messages import workflow_id_for
 from campaign_engine.testing.builders import signal, tick
-from tests.support.harness import Stack, eventually, settled
+from tests.support.harness import eventually
+from tests.workflow.conftest import Campaigns
 
 CAMPAIGN = "AAPL-2024-10-15"
 
@@ -45,10 +46,10 @@ async def _no_failed_tasks(handle: WorkflowHandle[Any, Any]) -> None:
     assert failed == [], failed
 
 
-async def test_malformed_updates_are_refused_naming_the_problem(stack: Stack) -> None:
-    await stack.client.submit(signal(Pattern.SPRING))
-    await settled(stack, CAMPAIGN, 2)
-    handle = stack.client.temporal.get_workflow_handle(workflow_id_for(CAMPAIGN))
+async def test_malformed_updates_are_refused_naming_the_problem(campaigns: Campaigns) -> None:
+    await campaigns.client.submit(signal(Pattern.SPRING))
+    await campaigns.saved(CAMPAIGN, 2)
+    handle = campaigns.client.temporal.get_workflow_handle(workflow_id_for(CAMPAIGN))
 
     wrong_shape = await _refused(handle, "change_status", {"status": "BOGUS", "version": "x"})
     assert "change_status" in wrong_shape and "status" in wrong_shape and "version" in wrong_shape
@@ -63,17 +64,17 @@ async def test_malformed_updates_are_refused_naming_the_problem(stack: Stack) ->
 
     state = await handle.query("get_status", result_type=CampaignState)
     assert (state.status, state.version) == (CampaignStatus.ACTIVE, 2)
-    after = await stack.client.change_status(CAMPAIGN, CampaignStatus.MARKUP, 2)
+    after = await campaigns.client.change_status(CAMPAIGN, CampaignStatus.MARKUP, 2)
     assert after.status is CampaignStatus.MARKUP
     await _no_failed_tasks(handle)
 
 
 async def test_malformed_signals_are_dropped_counted_and_logged(
-    stack: Stack, caplog: pytest.LogCaptureFixture
+    campaigns: Campaigns, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await stack.client.submit(signal(Pattern.SPRING))
-    await settled(stack, CAMPAIGN, 2)
-    handle = stack.client.temporal.get_workflow_handle(workflow_id_for(CAMPAIGN))
+    await campaigns.client.submit(signal(Pattern.SPRING))
+    await campaigns.saved(CAMPAIGN, 2)
+    handle = campaigns.client.temporal.get_workflow_handle(workflow_id_for(CAMPAIGN))
 
     caplog.set_level(logging.WARNING)
     await handle.signal("price_update", {"symbol": 5, "as_of": "yesterday"})
@@ -93,13 +94,13 @@ async def test_malformed_signals_are_dropped_counted_and_logged(
     # Nothing changed, and the campaign goes on: a valid price and a valid command are taken.
     state = await handle.query("get_status", result_type=CampaignState)
     assert (state.status, state.version) == (CampaignStatus.ACTIVE, 2)
-    await stack.client.send_price(CAMPAIGN, tick("149.00", 1))
+    await campaigns.client.send_price(CAMPAIGN, tick("149.00", 1))
 
     async def price_taken() -> bool:
         taken = await handle.query("get_status", result_type=CampaignState)
         return taken.last_price is not None
 
     await eventually(price_taken)
-    after = await stack.client.change_status(CAMPAIGN, CampaignStatus.MARKUP, 2)
+    after = await campaigns.client.change_status(CAMPAIGN, CampaignStatus.MARKUP, 2)
     assert after.status is CampaignStatus.MARKUP
     await _no_failed_tasks(handle)

@@ -11,20 +11,20 @@ from temporalio.testing import WorkflowEnvironment
 from campaign_engine.domain.vocabulary import CampaignStatus, Pattern
 from campaign_engine.temporal.messages import workflow_id_for
 from campaign_engine.testing.builders import signal, tick
-from tests.support.harness import Stack, persisted_status, settled
+from tests.workflow.conftest import Campaigns
 
 
 async def test_the_whole_story_in_a_short_history(
-    stack: Stack, temporal: WorkflowEnvironment
+    campaigns: Campaigns, temporal: WorkflowEnvironment
 ) -> None:
-    client = stack.client
+    client = campaigns.client
     for pattern in (Pattern.SPRING, Pattern.SOS, Pattern.LPS):
         plan = await client.submit(signal(pattern))
     campaign_id = plan.campaign_id
-    await settled(stack, campaign_id, 6)
+    await campaigns.saved(campaign_id, 6)
     for minute, price in enumerate(["150.00", "156.00", "159.00", "162.00"], start=1):
         await client.send_price(campaign_id, tick(price, minute))
-    await persisted_status(stack, campaign_id, CampaignStatus.COMPLETED)
+    await campaigns.saved_status(campaign_id, CampaignStatus.COMPLETED)
     handle = temporal.client.get_workflow_handle(workflow_id_for(campaign_id))
     await handle.result()
     history = await handle.fetch_history()
@@ -44,6 +44,6 @@ async def test_the_whole_story_in_a_short_history(
     # Search attributes change with status, phase and risk, not with every change.
     assert kinds["EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"] <= 6, kinds
     assert len(history.events) <= 80, kinds
-    # Every order filled as it was placed (the paper broker): nothing ever waited for a fill,
+    # Every order filled as it was placed (as at the paper broker): nothing ever waited for a fill,
     # so no broker poll's timer was started, not even while an order was being placed.
     assert kinds["EVENT_TYPE_TIMER_STARTED"] == 0, kinds
