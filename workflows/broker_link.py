@@ -100,7 +100,7 @@ class BrokerLink:
         stale = (
             state is None
             or report.campaign_id != state.campaign_id
-            or report.symbol != state.symbol
+            or not state.trades(report.symbol)
             or report.revision != revision
             or busy
             or bool(state.open_order_ids)

@@ -53,7 +53,7 @@ class FlatRetries:
         if state is None or busy or not needs_flattening(state):
             return None
         price = state.last_price or next(
-            p.average_entry_price for p in state.positions if p.open_shares > 0
+            p.average_entry_price for p in state.positions if p.holds_shares
         )
         now = state.market_time
         assert now is not None  # it has traded

@@ -30,7 +30,7 @@ class PriceInbox:
     def offer(self, state: CampaignState | None, update: PriceUpdate) -> None:
         """Queue ``update`` unless it is for another symbol or older than what the campaign
         has taken already."""
-        if state is not None and update.symbol != state.symbol:
+        if state is not None and not state.trades(update.symbol):
             workflow.logger.warning(
                 "price for %s refused: campaign trades %s", update.symbol, state.symbol
             )

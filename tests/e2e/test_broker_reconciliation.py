@@ -108,14 +108,8 @@ async def resting_spring(stack: Stack) -> str:
     return plan.campaign_id
 
 
-async def test_an_entry_still_open_after_a_restart_keeps_its_rest_reserved(
-    resting: Resting,
-) -> None:
-    stack, worker = resting.stack, resting.worker
-    campaign_id = await resting_spring(stack)
-    entry_id = f"{campaign_id}:SPRING:ENTRY"
-    worker.kill()
-    # While the worker is down, the market trades 100 shares through the limit.
+async def fill_part_at_broker(stack: Stack, entry_id: str) -> None:
+    """100 of the entry's shares traded at the broker through its limit; the rest still open."""
     part = Fill(
         fill_id=f"{entry_id}:1",
         client_order_id=entry_id,
@@ -124,6 +118,17 @@ async def test_an_entry_still_open_after_a_restart_keeps_its_rest_reserved(
         filled_at=T0,
     )
     await fill_at_broker(stack.engine, entry_id, part, status="OPEN")
+
+
+async def test_an_entry_still_open_after_a_restart_keeps_its_rest_reserved(
+    resting: Resting,
+) -> None:
+    stack, worker = resting.stack, resting.worker
+    campaign_id = await resting_spring(stack)
+    entry_id = f"{campaign_id}:SPRING:ENTRY"
+    worker.kill()
+    # While the worker is down, the market trades 100 shares through the limit.
+    await fill_part_at_broker(stack, entry_id)
     worker.start()
 
     async def booked() -> bool:
@@ -206,14 +211,7 @@ async def test_a_campaign_reloaded_by_its_next_signal_asks_the_broker_first(
     handle = temporal.client.get_workflow_handle(workflow_id_for(campaign_id))
     await handle.terminate("the run ended")
     entry_id = f"{campaign_id}:SPRING:ENTRY"
-    part = Fill(
-        fill_id=f"{entry_id}:1",
-        client_order_id=entry_id,
-        quantity=D(100),
-        price=D("148.50"),
-        filled_at=T0,
-    )
-    await fill_at_broker(stack.engine, entry_id, part, status="OPEN")
+    await fill_part_at_broker(stack, entry_id)
     await stack.client.submit(signal(Pattern.SOS))  # approved or not, it starts a new run
 
     async def booked() -> bool:

@@ -101,8 +101,6 @@ def test_committed_risk_is_summed_in_one_place() -> None:
 
 _HOLDS = re.compile(r"\.open_shares\s*(>|==|!=|<=|<)\s*(0|ZERO|NO_SHARES)\b")
 
-# Still spelling it out; each goes once it reads Position.holds_shares.
-_NOT_YET = {ROOT / "workflows" / "broker_link.py", ROOT / "workflows" / "flat_retries.py"}
 # The same question asked of the stored rows, in SQL.
 _SQL = {PACKAGE / "db" / "holdings.py"}
 
@@ -113,7 +111,7 @@ def test_holding_shares_is_decided_in_one_place() -> None:
     found = [
         f"{path.relative_to(ROOT)}:{n}"
         for path in _sources()
-        if path != POSITIONS and path not in _NOT_YET | _SQL
+        if path != POSITIONS and path not in _SQL
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if _HOLDS.search(line)
     ]
