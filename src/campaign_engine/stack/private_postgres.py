@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
+
 from campaign_engine.stack.processes import Child, StackError, accepts, free_port
 
 PG_USER = "pgserver"  # the embedded server's unprivileged user, made by it when run as root
@@ -52,13 +54,22 @@ class PrivatePostgres:
 
     def start(self, timeout: float = 30.0) -> None:
         """Start the server (from the main thread: it dies with this process) and wait until
-        it accepts connections."""
+        it takes a session: it listens before it has finished starting up, and a session
+        asked for in between is refused ("the database system is starting up")."""
         self.child.start()
         deadline = time.monotonic() + timeout
-        while not accepts("127.0.0.1", self.port):
+        while not (accepts("127.0.0.1", self.port) and self._takes_a_session()):
             if not self.child.running or time.monotonic() > deadline:
                 raise StackError(f"PostgreSQL did not start; see {self.child.log}")
             time.sleep(0.05)
+
+    def _takes_a_session(self) -> bool:
+        try:
+            with psycopg.connect(self.url, connect_timeout=2) as session:
+                session.execute("SELECT 1")
+        except psycopg.OperationalError:
+            return False
+        return True
 
     def stop(self) -> None:
         """A fast shutdown: sessions are ended, as when a database host goes away; the server
