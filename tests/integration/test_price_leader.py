@@ -84,7 +84,10 @@ async def _kill_lock_holder(engine: AsyncEngine) -> None:
         killed = await conn.scalar(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = "
-                "'advisory' AND granted AND classid::bigint = :high AND objid::bigint = :low"
+                "'advisory' AND granted AND classid::bigint = :high AND objid::bigint = :low "
+                # Advisory locks are per database: the leaders of other tests' databases on a
+                # shared server hold the same key.
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"high": DELIVERY_LOCK >> 32, "low": DELIVERY_LOCK % 2**32},
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from campaign_engine.runtime.backoff import Backoff, Retry
+from campaign_engine.runtime.backoff import Backoff, Jitter, Retry
 
 
 def test_without_jitter_the_delay_grows_by_the_factor_up_to_the_cap() -> None:
@@ -101,3 +101,15 @@ def test_an_outage_is_logged_once_when_it_starts_and_once_when_it_ends() -> None
         ),
     ]
     assert retry.backoff.attempts == 0  # the next outage starts from the start
+
+
+@pytest.mark.parametrize("jitter", ["full", "none"])
+def test_a_dependency_down_for_thousands_of_attempts_waits_the_cap_and_the_loop_goes_on(
+    jitter: Jitter,
+) -> None:
+    """2.0 ** 1024 overflows a float: a loop retrying at a capped delay reaches that after a
+    thousand failures (hours of an outage), and must wait the cap rather than end."""
+    backoff = Backoff(start=0.05, cap=0.05, jitter=jitter, rng=random.Random(1))
+    delays = [backoff.next() for _ in range(5_000)]
+    assert backoff.ceiling() == 0.05
+    assert all(0 <= delay <= 0.05 for delay in delays)

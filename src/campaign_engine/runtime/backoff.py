@@ -43,7 +43,13 @@ class Backoff:
 
     def ceiling(self) -> float:
         """The capped exponential delay of the next attempt, before jitter."""
-        return min(self.cap, self.start * self.factor**self.attempts)
+        try:
+            grown = self.start * self.factor**self.attempts
+        except OverflowError:
+            # A float power overflows past about a thousand failures (hours of an outage at a
+            # capped delay); the loop that retries must not end on it.
+            return self.cap
+        return min(self.cap, grown)
 
     def next(self) -> float:
         """The delay before the next attempt; counts one failure."""
