@@ -41,11 +41,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bench.micro.cpu import CpuWindow
 from bench.scale.scale_histories import count_retries
 from bench.scale.scale_million import million
 from bench.scale.scale_phases import cache, entries, prices
 from bench.scale.scale_stack import (
-    CpuWindow,
     Stack,
     open_campaigns,
     spring,

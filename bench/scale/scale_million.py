@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from bench.micro.cpu import CpuWindow
 from bench.scale.scale_stack import (
-    CpuWindow,
     Stack,
     open_campaigns,
     spring,

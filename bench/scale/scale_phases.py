@@ -13,11 +13,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from bench.micro.cpu import CpuWindow
 from bench.micro.raw_anchor import RawAnchor
 from bench.micro.raw_runs import RAW_QUEUE, raw_signal_throughput
 from bench.scale.scale_histories import count_retries
 from bench.scale.scale_stack import (
-    CpuWindow,
     Stack,
     open_campaigns,
     spring,

@@ -23,7 +23,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.scale.scale_stack import CpuWindow, Stack, open_campaigns, spring, stack, trading_range
+from bench.micro.cpu import CpuWindow
+from bench.scale.scale_stack import Stack, open_campaigns, spring, stack, trading_range
 from bench.stack.decision_cost import percentile
 from campaign_engine.api import serve_api
 from campaign_engine.client.campaign_client import CampaignClient
