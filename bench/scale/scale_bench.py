@@ -232,7 +232,7 @@ if __name__ == "__main__":
     parser.add_argument("--notes", default="", help="said of the run in its results file")
     arguments = parser.parse_args()
     figures = asyncio.run(main(arguments))
-    name = f"scale_{arguments.phase}"
-    print(f"  written to {record(name, 'scale', figures, arguments.notes)}")
+    written = record(f"scale_{arguments.phase}", "scale", figures, arguments.notes)
+    print(f"  written to {written}")
     sys.stdout.flush()
     os._exit(0)
