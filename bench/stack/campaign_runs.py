@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from uuid import UUID
 
 from sqlalchemy import func, select
 
 from bench.micro.raw_runs import timed
+from bench.scale.scale_stack import trading_range
 from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import campaigns, orders
@@ -22,18 +22,6 @@ from campaign_engine.price_feed.publisher import DatabaseDirectory
 from campaign_engine.runtime.settings import Settings
 
 D = Decimal
-
-
-def trading_range(symbol: str, day: int) -> TradingRange:
-    return TradingRange(
-        id=uuid.uuid5(UUID(int=7), f"{symbol}-{day}"),
-        symbol=symbol,
-        timeframe="1h",
-        start_time=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=day),
-        creek=D("145"),
-        ice=D("150"),
-        jump=D("156"),
-    )
 
 
 def entry(rng: TradingRange, pattern: Pattern) -> EntrySignal:

@@ -35,7 +35,8 @@ from bench.micro.raw_runs import (
 )
 from bench.micro.raw_transaction import RawTransaction
 from bench.record import Anchor, Figure, record
-from bench.stack.campaign_runs import campaign_decisions, fan_out, trading_range
+from bench.scale.scale_stack import trading_range
+from bench.stack.campaign_runs import campaign_decisions, fan_out
 from bench.stack.decision_cost import (
     PAIR,
     RAW_PAIR_EVENTS,
