@@ -66,7 +66,7 @@ def _run(result: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for f in result["figures"]:
-        cpu = "" if f["cpu_us_per_op"] is None else f"{f['cpu_us_per_op']:.1f} us"
+        cpu = "" if f["cpu_us_per_op"] is None else f"{_number(f['cpu_us_per_op'])} us"
         anchor, ratio = f["anchor"], ""
         shown = "none"
         if anchor is not None:
