@@ -36,7 +36,8 @@ class Figure:
 def record(name: str, group: str, figures: list[Figure], notes: str = "") -> Path:
     """Write the run's file (replacing the last run of the same name) and answer its path."""
     module = sys.modules["__main__"].__spec__
-    program = module.name if module is not None else sys.argv[0]
+    # A package run with -m is recorded by its own name (``bench.chaos``, not its __main__).
+    program = module.name.removesuffix(".__main__") if module is not None else sys.argv[0]
     result = {
         "name": name,
         "group": group,

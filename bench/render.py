@@ -31,7 +31,10 @@ BENCHES = {
     "price_latency_bench": ("stack", "python -m bench.stack.price_latency_bench"),
     "stream_bench": ("stack", "python -m bench.stack.stream_bench"),
     "backtest_bench": ("stack", "python -m bench.stack.backtest_bench"),
-    "scale_bench": ("scale", "python -m bench.scale.scale_bench flood|cache|prices|entries"),
+    "scale_flood": ("scale", "python -m bench.scale.scale_bench flood"),
+    "scale_cache": ("scale", "python -m bench.scale.scale_bench cache"),
+    "scale_prices": ("scale", "python -m bench.scale.scale_bench prices"),
+    "scale_entries": ("scale", "python -m bench.scale.scale_bench entries"),
     "scale_million": ("scale", "python -m bench.scale.scale_bench million"),
     "scale_polls": ("scale", "python -m bench.scale.scale_polls"),
     "chaos": ("chaos", "python -m bench.chaos"),
@@ -63,7 +66,7 @@ def _run(result: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for f in result["figures"]:
-        cpu = "" if f["cpu_us_per_op"] is None else f"{f['cpu_us_per_op']:.1f} us"
+        cpu = "" if f["cpu_us_per_op"] is None else f"{_number(f['cpu_us_per_op'])} us"
         anchor, ratio = f["anchor"], ""
         shown = "none"
         if anchor is not None:

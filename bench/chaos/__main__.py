@@ -1,7 +1,8 @@
 """python -m bench.chaos [--quick] [--campaigns N] [--seed S] [--worker-kills K]
-[--pg-outage-seconds T] [--workdir DIR]
+[--pg-outage-seconds T] [--workdir DIR] [--notes TEXT]
 
-Exits 0 when every check passed, 1 when one failed, 2 when a run could not be carried out."""
+Exits 0 when every check passed, 1 when one failed, 2 when a run could not be carried out. A run
+carried out records its verdict (passed or not) in ``bench/results/chaos.json``."""
 
 import argparse
 import asyncio
@@ -10,10 +11,12 @@ import signal
 import sys
 from pathlib import Path
 
-from bench.chaos.run import Options, report_lines, run_chaos
+from bench.chaos.run import Options, report_lines, run_chaos, verdict
+from bench.record import record
 
 
-def _options(argv: list[str]) -> Options:
+def _options(argv: list[str]) -> tuple[Options, str]:
+    """The run's options, and the notes its results file is to carry."""
     parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the CI size: ~20 campaigns")
     parser.add_argument("--campaigns", type=int)
@@ -26,6 +29,7 @@ def _options(argv: list[str]) -> Options:
     parser.add_argument("--wave", type=int, help="campaigns played side by side")
     parser.add_argument("--stall-seconds", type=float, help="wait for a campaign at most")
     parser.add_argument("--workdir", type=Path, help="keep the logs and data here")
+    parser.add_argument("--notes", default="", help="said of the run in its results file")
     args = parser.parse_args(argv)
     given = {
         name: value
@@ -43,7 +47,7 @@ def _options(argv: list[str]) -> Options:
         }.items()
         if value is not None
     }
-    return Options.quick(**given) if args.quick else Options(**given)
+    return (Options.quick(**given) if args.quick else Options(**given)), args.notes
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -51,7 +55,7 @@ def _interrupted(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str]) -> int:
-    options = _options(argv)
+    options, notes = _options(argv)
     signal.signal(signal.SIGTERM, _interrupted)
     try:
         report = asyncio.run(run_chaos(options))
@@ -62,6 +66,7 @@ def main(argv: list[str]) -> int:
         print(f"\nthe chaos run could not be carried out: {error!r}", file=sys.stderr)
         return 2
     print("\n".join(report_lines(report)))
+    print(f"written to {record('chaos', 'chaos', verdict(report), notes)}")
     return 0 if report.ok else 1
 
 

@@ -6,6 +6,7 @@ import contextlib
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bench.chaos.driver import Driver, Log, Observer
 from bench.chaos.faults import FaultPlan, Faults
 from bench.chaos.play import Play, build_play
 from bench.chaos.stack import Stack
+from bench.record import Anchor, Figure
 
 
 @dataclass(frozen=True)
@@ -161,3 +163,29 @@ def report_lines(report: Report) -> list[str]:
         lines += check.lines()
     lines.append("PASSED" if report.ok else "FAILED")
     return lines
+
+
+def verdict(report: Report) -> list[Figure]:
+    """The run's verdict as figures: what the play with faults did beside what the same play
+    did without them (its anchor, measured in the same run), the faults injected, and each
+    check's failures (lost: rows or bars missing; done twice: an order placed twice)."""
+    clean, faulty = report.runs
+
+    def beside(name: str, unit: str, of: Callable[[RunResult], float]) -> Figure:
+        anchor = Anchor(f"{name}, without faults", of(clean), unit)
+        return Figure(f"{name}, with faults", of(faulty), unit, None, anchor)
+
+    figures = [
+        Figure("faults injected", faulty.fault_count, "faults", None, None),
+        beside("wall time", "s", lambda run: run.wall),
+        beside("campaigns created", "campaigns", lambda run: run.created),
+        beside("signals decided", "signals", lambda run: run.log.decisions),
+        beside("price batches acknowledged", "batches", lambda run: run.log.acked_batches),
+        beside("requests retried", "retries", lambda run: sum(run.log.retries.values())),
+        beside("unexpected exits", "processes", lambda run: len(run.exits)),
+        Figure("checks failed", sum(c.failed for c in report.checks), "failures", None, None),
+    ]
+    return figures + [
+        Figure(f"{c.name}: failed", c.failed, f"of {c.passed + c.failed}", None, None)
+        for c in report.checks
+    ]

@@ -1,6 +1,6 @@
 """What the Alpaca broker costs the worker, against the local fake Alpaca (tests/support).
 
-    .venv/bin/python -m bench.micro.alpaca_bench [--calls 300] [--events 2000]
+    .venv/bin/python -m bench.micro.alpaca_bench [--calls 300] [--events 2000] [--notes TEXT]
 
 The fake serves from a thread of its own (its own event loop); the broker and the stream
 listener run in the main thread, and CPU is the main thread's (``time.thread_time``): what a
@@ -13,6 +13,9 @@ Alpaca itself (tens of milliseconds away). Figures:
   (counting) sink;
 - event, in memory: one trade_updates message parsed and turned into a ``BrokerOrder`` (best
   of five passes).
+
+Each figure is recorded in ``bench/results/alpaca_bench.json`` as its wall time per operation
+with the main thread's CPU per operation; none has a raw anchor.
 """
 
 import argparse
@@ -24,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from functools import partial
 
+from bench.record import Figure, record
 from campaign_engine.brokers.alpaca.broker import AlpacaBroker
 from campaign_engine.brokers.alpaca.config import AlpacaConfig
 from campaign_engine.brokers.alpaca.stream import TradeUpdatesListener
@@ -92,21 +96,22 @@ async def _timed(calls: int, one: Callable[[int], Awaitable[object]]) -> tuple[f
     return (time.perf_counter() - wall) / calls, (time.thread_time() - cpu) / calls
 
 
-def _line(name: str, wall: float, cpu: float) -> None:
+def _line(name: str, wall: float, cpu: float) -> Figure:
     print(f"{name:<34} wall {wall * 1e3:8.3f} ms/op   CPU {cpu * 1e3:8.3f} ms/op")
+    return Figure(f"{name}: wall per op", wall * 1e3, "ms", cpu * 1e6, None)
 
 
-async def _run(served: _FakeThread, fake: FakeAlpaca, calls: int, events: int) -> None:
+async def _run(served: _FakeThread, fake: FakeAlpaca, calls: int, events: int) -> list[Figure]:
     config = config_for(fake, requests_per_minute=10**9)  # the budget would pace us
     async with AlpacaBroker(config) as broker:
         ids = [f"B{n}-2024-10-15:SPRING:ENTRY" for n in range(calls)]
         wall, cpu = await _timed(calls, lambda n: broker.submit(entry_order(ids[n])))
-        _line("submit", wall, cpu)
+        figures = [_line("submit", wall, cpu)]
         for coid in ids:
             served.call(partial(_fill_twice, fake, coid))
         await asyncio.sleep(1)
         wall, cpu = await _timed(calls, lambda n: broker.get_order(ids[n]))
-        _line("get_order (2 fills)", wall, cpu)
+        figures.append(_line("get_order (2 fills)", wall, cpu))
 
         sink = _Counter()
         sink.expected = events
@@ -121,15 +126,15 @@ async def _run(served: _FakeThread, fake: FakeAlpaca, calls: int, events: int) -
                 served.call(partial(_fill_twice, fake, coid))
             await asyncio.wait_for(sink.done.wait(), 120)
             per = sink.count
-            _line(
+            streamed = _line(
                 "stream, per fill delivered",
                 (time.perf_counter() - wall) / per,
                 (time.thread_time() - cpu) / per,
             )
-        await _in_memory(config, broker, events)
+        return [*figures, streamed, await _in_memory(config, broker, events)]
 
 
-async def _in_memory(config: AlpacaConfig, broker: AlpacaBroker, events: int) -> None:
+async def _in_memory(config: AlpacaConfig, broker: AlpacaBroker, events: int) -> Figure:
     """A trade_updates message -> BrokerOrder, with no socket: parse and report only."""
     book = FakeAlpaca().book
     messages: list[bytes] = []
@@ -159,17 +164,19 @@ async def _in_memory(config: AlpacaConfig, broker: AlpacaBroker, events: int) ->
             await listener.report(TradeUpdate.model_validate(loads(raw)["data"]))
         samples.append((time.thread_time() - cpu) / len(fills))
     best = min(samples)
-    _line("event parsed + reported, in memory", best, best)
+    return _line("event parsed + reported, in memory", best, best)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--notes", default="", help="said of the run in its results file")
     args = parser.parse_args()
     served = _FakeThread()
     with served as fake:
-        asyncio.run(_run(served, fake, args.calls, args.events))
+        figures = asyncio.run(_run(served, fake, args.calls, args.events))
+    print(f"written to {record('alpaca_bench', 'micro', figures, args.notes)}")
 
 
 if __name__ == "__main__":

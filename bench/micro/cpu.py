@@ -107,3 +107,25 @@ def cpu_seconds() -> dict[str, float]:
     """CPU seconds used so far by each group (prefer ``spent`` over two readings: processes
     that end between readings are then left out rather than subtracted)."""
     return spent({}, cpu_by_process())
+
+
+class CpuWindow:
+    """CPU seconds of the bench+worker / Temporal / PostgreSQL processes over a block (the
+    bench's own servers only, each process by its own difference: ``bench.micro.cpu``)."""
+
+    def __enter__(self) -> "CpuWindow":
+        self._before = cpu_by_process()
+        self.seconds: dict[str, float] = {}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.seconds = spent(self._before, cpu_by_process())
+
+    def us_per(self, count: int) -> float:
+        """CPU microseconds per operation, every group together."""
+        return 1e6 * sum(self.seconds.values()) / max(count, 1)
+
+    def per(self, count: int, unit: float = 1000) -> str:
+        parts = " / ".join(f"{unit * s / max(count, 1):.2f}" for s in self.seconds.values())
+        total = unit * sum(self.seconds.values()) / max(count, 1)
+        return f"{parts} (total {total:.2f})"

@@ -4,7 +4,7 @@ committed money summed over the whole book), and the exchange matching a bar: on
 no resting order (what every bar of the price flow costs) and on one whose bar fills a part of
 each of its resting orders.
 
-    .venv/bin/python -m bench.micro.sim_bench [--calls 300] [--resting 20]
+    .venv/bin/python -m bench.micro.sim_bench [--calls 300] [--resting 20] [--notes TEXT]
 
 Runs against DATABASE_URL's server (in a throwaway database of its own) or else an embedded
 PostgreSQL. CPU is this process's (time.process_time): the worker's for submissions, the API
@@ -19,6 +19,7 @@ from decimal import Decimal
 from functools import partial
 
 from bench.micro.db_bench import Timing, database, timed
+from bench.record import record
 from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.brokers.sim.exchange import SimExchange
@@ -65,7 +66,7 @@ def exits(count: int) -> list[Order]:
     ]
 
 
-async def run(url: str, calls: int, resting: int) -> None:
+async def run(url: str, calls: int, resting: int) -> list[Timing]:
     engine = create_engine_for(url, pool_size=2)
     config = SimConfig(fill_fraction=D("0.5"))
     broker = SimBroker(engine, config)
@@ -98,15 +99,19 @@ async def run(url: str, calls: int, resting: int) -> None:
     for result in results:
         cpu, wall = 1000 * result.cpu_s / result.calls, 1000 * result.wall_s / result.calls
         print(f"{result.name:<28} {result.calls:>6} {cpu:>10.3f} {wall:>10.3f}")
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=300, help="timed calls of each kind")
     parser.add_argument("--resting", type=int, default=20, help="orders a filling bar fills")
+    parser.add_argument("--notes", default="", help="said of the run in its results file")
     args = parser.parse_args()
     with database() as url:
-        asyncio.run(run(url, args.calls, args.resting))
+        results = asyncio.run(run(url, args.calls, args.resting))
+    figures = [result.figure() for result in results]
+    print(f"written to {record('sim_bench', 'micro', figures, args.notes)}")
 
 
 if __name__ == "__main__":

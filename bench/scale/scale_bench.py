@@ -9,6 +9,8 @@
     .venv/bin/python -m bench.scale.scale_bench million [--updates 1000000] [--after-events 200]
         [--interval-ms 500] [--rate 0] [--retention 10000] [--trace]
 
+Every phase takes ``--notes TEXT`` and records its figures as ``bench/results/scale_<phase>.json``.
+
 - flood: N campaigns stop out on one price per symbol: the time from the price to the last
   exit, the activities retried or timed out (from the closed runs' histories) and the exits
   missed, CPU per exit;
@@ -41,11 +43,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bench.micro.cpu import CpuWindow
+from bench.record import Figure, record
+from bench.scale.scale_cache import cache
 from bench.scale.scale_histories import count_retries
 from bench.scale.scale_million import million
-from bench.scale.scale_phases import cache, entries, prices
+from bench.scale.scale_phases import entries, prices
 from bench.scale.scale_stack import (
-    CpuWindow,
     Stack,
     open_campaigns,
     spring,
@@ -61,6 +65,7 @@ from campaign_engine.price_feed.publisher import DatabaseDirectory
 from campaign_engine.runtime.settings import WORKFLOW_TASK_SLOTS
 
 D = Decimal
+PHASES = ("flood", "cache", "prices", "entries", "million")
 EQUITY = D("10000000")
 SYMBOLS = [f"F{i}" for i in range(10)]
 # The entries phase's symbols, in two correlation groups (the flood's are each their own).
@@ -82,7 +87,7 @@ async def wait_open(stack_: Stack, count: int) -> None:
         await engine.dispose()
 
 
-async def flood(stack_: Stack, count: int, workers: int = 1, **settings: Any) -> None:
+async def flood(stack_: Stack, count: int, workers: int = 1, **settings: Any) -> list[Figure]:
     """Every campaign stops out on one price per symbol (on ``workers`` workers)."""
     config = stack_.settings(**settings)
     client = stack_.client(config)
@@ -120,7 +125,7 @@ async def flood(stack_: Stack, count: int, workers: int = 1, **settings: Any) ->
             ).scalar_one()
         await engine.dispose()
     retries = await count_retries(stack_.temporal, ids)
-    timeouts = retries.retried + retries.local_retried + retries.activity_timeouts
+    timeouts = retries.retried_or_timed_out
     print(
         f"  flood of {count} stop-outs: last exit {last_exit:.1f} s after the price "
         f"(sent in {sent:.1f} s; goal < 18 s), {timeouts} activity timeouts/retries "
@@ -129,6 +134,12 @@ async def flood(stack_: Stack, count: int, workers: int = 1, **settings: Any) ->
     print(f"  histories: {retries}")
     print(f"  CPU ms per exit (bench+worker / temporal / postgres): {cpu.per(count)}")
     _print_metrics(counts, sums)
+    return [
+        Figure("last exit after the price (goal < 18 s)", last_exit, "s", cpu.us_per(count), None),
+        Figure("the price sent to every campaign", sent, "s", None, None),
+        retries.figure(),
+        Figure("missed exits (goal 0)", count - stopped, "campaigns", None, None),
+    ]
 
 
 WATCHED = (
@@ -157,7 +168,7 @@ def _print_metrics(counts: Mapping[str, int], sums: Mapping[str, float]) -> None
             print(f"    {name:<52} {counts[name]:>8}{mean}")
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> list[Figure]:
     print(
         f"campaign-engine scale benchmark, phase {args.phase}, CPython "
         f"{sys.version.split()[0]} on {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -165,7 +176,7 @@ async def main(args: argparse.Namespace) -> None:
     )
     async with stack(EQUITY, POLICY) as stack_:
         if args.phase == "flood":
-            await flood(
+            figures = await flood(
                 stack_,
                 args.campaigns,
                 workers=int(args.workers),
@@ -174,11 +185,13 @@ async def main(args: argparse.Namespace) -> None:
         elif args.phase == "cache":
             sizes = [int(size) for size in args.cache_sizes.split(",")]
             workers = [int(n) for n in args.workers.split(",")]
-            await cache(stack_, args.campaigns, sizes, workers=workers, task_slots=args.task_slots)
+            figures = await cache(
+                stack_, args.campaigns, sizes, workers=workers, task_slots=args.task_slots
+            )
         elif args.phase == "prices":
-            await prices(stack_, args.campaigns, args.updates)
+            figures = await prices(stack_, args.campaigns, args.updates)
         elif args.phase == "million":
-            await million(
+            figures = await million(
                 stack_,
                 args.updates,
                 args.after_events,
@@ -188,13 +201,14 @@ async def main(args: argparse.Namespace) -> None:
                 args.retention,
             )
         else:
-            await entries(stack_, args.campaigns)
+            figures = await entries(stack_, args.campaigns)
     print(f"  load at the end {os.getloadavg()[0]:.2f}")
+    return figures
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("phase", choices=("flood", "cache", "prices", "entries", "million"))
+    parser.add_argument("phase", choices=PHASES)
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--cache-sizes", default="1000,10000")
     parser.add_argument("--updates", type=int, default=100_000)
@@ -215,7 +229,10 @@ if __name__ == "__main__":
         default=WORKFLOW_TASK_SLOTS,
         help="flood, cache: workflow tasks each worker runs at once (CAMPAIGNS_WORKFLOW_TASKS)",
     )
+    parser.add_argument("--notes", default="", help="said of the run in its results file")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments))
+    figures = asyncio.run(main(arguments))
+    written = record(f"scale_{arguments.phase}", "scale", figures, arguments.notes)
+    print(f"  written to {written}")
     sys.stdout.flush()
     os._exit(0)

@@ -1,6 +1,6 @@
 """Retries and timeouts of the scale benchmark's campaigns, counted in their histories (an
 activity's attempts past the first, local activities' markers, workflow tasks timed out or
-failed with their causes)."""
+failed with their causes), and a campaign's chain of runs across continue-as-new."""
 
 import asyncio
 import json
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from temporalio.api.enums.v1 import EventType, TimeoutType, WorkflowTaskFailedCause
 from temporalio.client import Client
 
+from bench.record import Figure
 from campaign_engine.temporal.messages import workflow_id_for
 
 
@@ -27,6 +28,17 @@ class Retries:
     workflow_task_timeouts: int = 0
     workflow_task_failures: int = 0
     timeout_kinds: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def retried_or_timed_out(self) -> int:
+        """Activities retried (local ones too) or timed out for good: 0 is the goal."""
+        return self.retried + self.local_retried + self.activity_timeouts
+
+    def figure(self) -> Figure:
+        troubles = self.retried_or_timed_out
+        return Figure(
+            "activities retried or timed out (goal 0)", troubles, "activities", None, None
+        )
 
     def __str__(self) -> str:
         return (
@@ -74,3 +86,34 @@ async def count_retries(temporal: Client, campaign_ids: Iterable[str]) -> Retrie
 
     await asyncio.gather(*(one(c) for c in campaign_ids))
     return found
+
+
+@dataclass
+class Run:
+    run_id: str
+    events: int
+    signals: int
+    continued: bool
+
+
+async def run_chain(temporal: Client, workflow_id: str) -> list[Run]:
+    """Every run of the workflow, first to last, each with its history's length and the price
+    signals it received."""
+    handle = temporal.get_workflow_handle(workflow_id)
+    run_id: str | None = (
+        await handle.describe()
+    ).raw_description.workflow_execution_info.first_run_id
+    runs = []
+    while run_id:
+        history = await temporal.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        signals = sum(
+            e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+            and e.workflow_execution_signaled_event_attributes.signal_name == "price_update"
+            for e in history.events
+        )
+        last = history.events[-1]
+        continued = last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+        runs.append(Run(run_id, len(history.events), signals, continued))
+        attributes = last.workflow_execution_continued_as_new_event_attributes
+        run_id = attributes.new_execution_run_id if continued else None
+    return runs

@@ -25,11 +25,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
 
+from bench.micro.cpu import CpuWindow
+from bench.record import Anchor, Figure
+from bench.scale.scale_histories import run_chain
 from bench.scale.scale_stack import (
-    CpuWindow,
     Stack,
     open_campaigns,
     spring,
@@ -118,37 +118,6 @@ async def _nothing(campaign_id: str, update: PriceUpdate) -> None:
     return None
 
 
-@dataclass
-class Run:
-    run_id: str
-    events: int
-    signals: int
-    continued: bool
-
-
-async def run_chain(temporal: Client, workflow_id: str) -> list[Run]:
-    """Every run of the workflow, first to last, each with its history's length and the price
-    signals it received."""
-    handle = temporal.get_workflow_handle(workflow_id)
-    run_id: str | None = (
-        await handle.describe()
-    ).raw_description.workflow_execution_info.first_run_id
-    runs = []
-    while run_id:
-        history = await temporal.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        signals = sum(
-            e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-            and e.workflow_execution_signaled_event_attributes.signal_name == "price_update"
-            for e in history.events
-        )
-        last = history.events[-1]
-        continued = last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
-        runs.append(Run(run_id, len(history.events), signals, continued))
-        attributes = last.workflow_execution_continued_as_new_event_attributes
-        run_id = attributes.new_execution_run_id if continued else None
-    return runs
-
-
 def slope_per_100k(samples: Sequence[tuple[int, float]]) -> float:
     """Least-squares MB per 100,000 updates."""
     if len(samples) < 2:
@@ -191,7 +160,7 @@ async def million(
     rate: float,
     trace: bool,
     retention: int = 10_000,
-) -> None:
+) -> list[Figure]:
     """The campaign's run (paced at ``rate`` updates a second, or as fast as it goes) beside
     the anchor's (always as fast as it goes)."""
     settings = stack_.settings(continue_as_new_after_events=after_events)
@@ -269,6 +238,26 @@ async def million(
     print(f"    CPU ms per bar signalled: {cpu.per(publisher.signals_sent)}")
     _print_rss("worker (bench+publisher+worker process)", fed.samples)
     _print_growth(fed.snapshots, fed.overhead)
+    per_100k = "MB per 100k updates"
+    by_itself = Anchor("the publisher alone", anchor_rate, "updates/s")
+    return [
+        Figure(
+            "updates through the publisher", throughput, "updates/s", cpu.us_per(updates), by_itself
+        ),
+        Figure("the publisher alone", anchor_rate, "updates/s", anchor_cpu.us_per(updates), None),
+        Figure("bars signalled", publisher.signals_sent, "bars", None, None),
+        Figure("price signals received by the campaign", received, "signals", None, None),
+        Figure("the exit after the last update", settled, "s", None, None),
+        Figure("missed exits (goal 0)", 1 - stopped, "campaigns", None, None),
+        Figure("runs (continued as new)", len(runs), "runs", None, None),
+        Figure(
+            "worker RSS growth after warm-up",
+            slope_per_100k(fed.samples[1:]),
+            per_100k,
+            None,
+            Anchor("the publisher alone", slope_per_100k(anchor.samples[1:]), per_100k),
+        ),
+    ]
 
 
 async def until_open(engine: AsyncEngine) -> None:

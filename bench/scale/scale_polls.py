@@ -3,11 +3,13 @@ prices and no entries, only what runs by itself (the campaigns' broker polls, th
 reconciler), measured in windows as the campaigns age.
 
     .venv/bin/python -m bench.scale.scale_polls [--campaigns 2000] [--windows 3] [--window 20] \
-        [--gap 40]
+        [--gap 40] [--notes TEXT]
 
 Each window prints the workflow tasks started a second and the CPU a second of the bench and
-worker / Temporal dev server / PostgreSQL processes. It uses only the scale bench's stack, so
-the same file measures an older worker too (run from that version's tree).
+worker / Temporal dev server / PostgreSQL processes, recorded as ``scale_polls``: each window's
+tasks a second with the CPU per task (every process), and its CPU a second. It uses only the
+scale bench's stack, so the same file measures an older worker too (run from that version's
+tree).
 """
 
 import argparse
@@ -18,6 +20,7 @@ import sys
 import time
 from decimal import Decimal
 
+from bench.record import Figure, record
 from bench.scale.scale_bench import EQUITY, POLICY, SYMBOLS
 from bench.scale.scale_phases import tasks_per_second
 from bench.scale.scale_stack import open_campaigns, spring, stack, trading_range
@@ -25,7 +28,7 @@ from bench.scale.scale_stack import open_campaigns, spring, stack, trading_range
 D = Decimal
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> list[Figure]:
     print(
         f"campaign-engine idle campaigns, CPython {sys.version.split()[0]} on "
         f"{platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
@@ -40,6 +43,7 @@ async def main(args: argparse.Namespace) -> None:
             approved = await open_campaigns(client, signals)
             opened = time.perf_counter()
             print(f"  {sum(approved)} of {count} campaigns opened in {opened - started:.0f} s")
+            figures = [Figure("campaigns opened", sum(approved), "campaigns", None, None)]
             for n in range(args.windows):
                 if n:
                     await asyncio.sleep(args.gap)
@@ -50,7 +54,14 @@ async def main(args: argparse.Namespace) -> None:
                     f"opened): {tasks:.1f} tasks/s, CPU ms per s {cpu.per(args.window)}, "
                     f"load {os.getloadavg()[0]:.2f}"
                 )
+                per_task = cpu.us_per(round(tasks * args.window))
+                cpu_ms = 1000 * sum(cpu.seconds.values()) / args.window
+                figures += [
+                    Figure(f"window {n + 1}: workflow tasks", tasks, "tasks/s", per_task, None),
+                    Figure(f"window {n + 1}: CPU, every process", cpu_ms, "ms/s", None, None),
+                ]
     print(f"  load at the end {os.getloadavg()[0]:.2f}")
+    return figures
 
 
 if __name__ == "__main__":
@@ -59,7 +70,9 @@ if __name__ == "__main__":
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--window", type=float, default=20.0)
     parser.add_argument("--gap", type=float, default=40.0)
+    parser.add_argument("--notes", default="", help="said of the run in its results file")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments))
+    figures = asyncio.run(main(arguments))
+    print(f"  written to {record('scale_polls', 'scale', figures, arguments.notes)}")
     sys.stdout.flush()
     os._exit(0)

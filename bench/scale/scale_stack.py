@@ -35,7 +35,7 @@ from temporalio.runtime import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from bench.micro.cpu import cpu_by_process, spent, watch_postgres
+from bench.micro.cpu import watch_postgres
 from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
@@ -279,24 +279,6 @@ def workers_rss_mb() -> list[float]:
     me = psutil.Process()
     others = [p for p in me.children() if p.name().startswith("python")]
     return [worker_rss_mb()] + [p.memory_info().rss / 2**20 for p in others]
-
-
-class CpuWindow:
-    """CPU seconds of the bench+worker / Temporal / PostgreSQL processes over a block (the
-    bench's own servers only, each process by its own difference: ``bench.micro.cpu``)."""
-
-    def __enter__(self) -> "CpuWindow":
-        self._before = cpu_by_process()
-        self.seconds: dict[str, float] = {}
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.seconds = spent(self._before, cpu_by_process())
-
-    def per(self, count: int, unit: float = 1000) -> str:
-        parts = " / ".join(f"{unit * s / max(count, 1):.2f}" for s in self.seconds.values())
-        total = unit * sum(self.seconds.values()) / max(count, 1)
-        return f"{parts} (total {total:.2f})"
 
 
 async def until_closed(engine: AsyncEngine, started: float, deadline: float) -> float:

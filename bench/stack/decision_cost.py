@@ -10,6 +10,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from bench.micro.cpu import CPU_GROUPS, cpu_by_process, spent
+from bench.record import Anchor, Figure
 
 T = TypeVar("T")
 RAW_START, RAW_UPDATE, PAIR = "raw update-with-start", "raw update", "first + later entry (a pair)"
@@ -45,6 +46,18 @@ class CpuMeter:
         return (
             f"  CPU per entry pair {ours:.1f} ms vs the raw pair {raw:.1f} ms "
             f"({ours / raw:4.2f}x, goal <= 1.5x)"
+        )
+
+    def pair_figure(self) -> Figure:
+        """The CPU goal's figure: an entry pair's CPU (every process) beside the raw pair's."""
+        ours = self.total(PAIR)
+        raw = self.total(RAW_START) + self.total(RAW_UPDATE)
+        return Figure(
+            "CPU per entry pair (all processes)",
+            ours,
+            "ms",
+            1000 * ours,
+            Anchor(f"{RAW_START} + {RAW_UPDATE}, CPU", raw, "ms"),
         )
 
     def report(self) -> str:
@@ -84,3 +97,15 @@ def line(
         f"p95 {p95:7.1f} ms ({p95 / a95:4.2f}x, goal <= {goal_p95}x)   "
         f"anchor p50 {a50:.1f} / p95 {a95:.1f} ms"
     )
+
+
+def latency_figures(
+    name: str, ours: list[float], anchor_name: str, anchor: list[float]
+) -> list[Figure]:
+    """The p50 and p95 of ``ours`` (ms), each beside the same percentile of its anchor."""
+    p50s = statistics.median(ours), statistics.median(anchor)
+    p95s = percentile(ours, 95), percentile(anchor, 95)
+    return [
+        Figure(f"{name} p{q}", mine, "ms", None, Anchor(f"{anchor_name} p{q}", theirs, "ms"))
+        for q, (mine, theirs) in ((50, p50s), (95, p95s))
+    ]

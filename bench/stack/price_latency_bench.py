@@ -1,12 +1,13 @@
 """POST /prices -> the campaign's stop out, one campaign at a time, through real API servers.
 
-    .venv/bin/python -m bench.stack.price_latency_bench [--samples N] [--apis 1|2]
+    .venv/bin/python -m bench.stack.price_latency_bench [--samples N] [--apis 1|2] [--notes TEXT]
 
 A dev server, a fresh database (embedded, or a new one where ``DATABASE_URL`` points), the
 worker in this process and ``--apis`` API servers on that database (in this process too). Each
 sample opens a Spring on a symbol of its own, waits until it is open (and 1.2 s more), then
 POSTs the price that breaks its stop (to the APIs in turn) and times the answer and the read
-model showing the campaign closed (polled every 5 ms)."""
+model showing the campaign closed (polled every 5 ms). The stop out's figures carry the CPU of
+a whole sample (its open and its stop out, every process); no raw anchor is measured."""
 
 import argparse
 import asyncio
@@ -23,7 +24,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.scale.scale_stack import CpuWindow, Stack, open_campaigns, spring, stack, trading_range
+from bench.micro.cpu import CpuWindow
+from bench.record import Figure, record
+from bench.scale.scale_stack import Stack, open_campaigns, spring, stack, trading_range
 from bench.stack.decision_cost import percentile
 from campaign_engine.api import serve_api
 from campaign_engine.client.campaign_client import CampaignClient
@@ -53,7 +56,7 @@ async def api(stack_: Stack, client: CampaignClient) -> AsyncIterator[httpx.Asyn
                 await server
 
 
-async def main(samples: int, apis: int) -> None:
+async def main(samples: int, apis: int) -> list[Figure]:
     print(
         f"price latency: {samples} samples, {apis} API process(es), load {os.getloadavg()[0]:.2f}"
     )
@@ -91,17 +94,20 @@ async def main(samples: int, apis: int) -> None:
                         f"closed {1000 * closed:7.1f} ms"
                     )
         await engine.dispose()
-    for name, values in (("answer", answers), ("stop out", closes)):
-        print(
-            f"  {name}: p50 {1000 * percentile(values, 50):.1f} ms, "
-            f"p95 {1000 * percentile(values, 95):.1f} ms, "
-            f"max {1000 * max(values):.1f} ms"
-        )
+    figures = []
+    for name, values, cpu_us in (
+        ("answer", answers, None),
+        ("stop out", closes, cpu.us_per(samples)),
+    ):
+        shown = {"p50": percentile(values, 50), "p95": percentile(values, 95), "max": max(values)}
+        print(f"  {name}: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in shown.items()))
+        figures += [Figure(f"{name} {k}", 1000 * v, "ms", cpu_us, None) for k, v in shown.items()]
     print(
         f"  CPU ms per sample (bench+worker+APIs / Temporal / PostgreSQL, open and stop "
         f"out): {cpu.per(samples)}"
     )
     print(f"  load at the end {os.getloadavg()[0]:.2f}")
+    return figures
 
 
 async def _until_open(engine: AsyncEngine, symbol: str) -> None:
@@ -129,5 +135,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--apis", type=int, default=1)
+    parser.add_argument("--notes", default="", help="said of the run in its results file")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.samples, arguments.apis))
+    figures = asyncio.run(main(arguments.samples, arguments.apis))
+    print(f"  written to {record('price_latency_bench', 'stack', figures, arguments.notes)}")

@@ -4,7 +4,7 @@ the campaign and portfolio read for the sockets) until the events are ready to p
 ("follow save": the wall time from the save's commit until then, and the CPU the listener
 spent meanwhile).
 
-    .venv/bin/python -m bench.stack.stream_bench [--campaigns 150] [--gap 0.1]
+    .venv/bin/python -m bench.stack.stream_bench [--campaigns 150] [--gap 0.1] [--notes TEXT]
 
 Runs against DATABASE_URL's server (in a throwaway database of its own) or else an embedded
 PostgreSQL. CPU is this process's (time.process_time); the server's work shows only in the
@@ -15,7 +15,8 @@ import argparse
 import asyncio
 import time
 
-from bench.micro.db_bench import BENCH_EQUITY, campaign_saves, database
+from bench.micro.db_bench import BENCH_EQUITY, Timing, campaign_saves, database
+from bench.record import record
 from campaign_engine.api.live.hub import EventHub
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.event_stream import START, EventStream
@@ -25,11 +26,12 @@ from campaign_engine.domain.policy import Policy
 PAGE = 500
 
 
-def row(name: str, calls: int, cpu_s: float, wall_s: float) -> str:
-    return f"{name:<12} {calls:>6} {1000 * cpu_s / calls:>10.3f} {1000 * wall_s / calls:>10.3f}"
+def row(timing: Timing) -> str:
+    cpu, wall = 1000 * timing.cpu_s / timing.calls, 1000 * timing.wall_s / timing.calls
+    return f"{timing.name:<12} {timing.calls:>6} {cpu:>10.3f} {wall:>10.3f}"
 
 
-async def run(url: str, campaigns: int, gap: float) -> None:
+async def run(url: str, campaigns: int, gap: float) -> list[Timing]:
     engine = create_engine_for(url, pool_size=4)
     repository = CampaignRepository(engine)
     await repository.ensure_portfolio(BENCH_EQUITY)
@@ -64,10 +66,15 @@ async def run(url: str, campaigns: int, gap: float) -> None:
     await engine.dispose()
     print(f"{events} events read in {pages} pages of up to {PAGE}; {len(followed)} saves followed")
     print(f"{'':<12} {'calls':>6} {'CPU ms':>10} {'wall ms':>10}")
-    print(row("read page", pages, read_cpu, read_wall))
-    print(row("read event", events, read_cpu, read_wall))
-    print(row("save", len(followed), save_cpu, save_wall))
-    print(row("follow save", len(followed), follow_cpu, follow_wall))
+    timings = [
+        Timing("read page", pages, read_cpu, read_wall),
+        Timing("read event", events, read_cpu, read_wall),
+        Timing("save", len(followed), save_cpu, save_wall),
+        Timing("follow save", len(followed), follow_cpu, follow_wall),
+    ]
+    for timing in timings:
+        print(row(timing))
+    return timings
 
 
 def main() -> None:
@@ -76,9 +83,12 @@ def main() -> None:
     parser.add_argument(
         "--gap", type=float, default=0.1, help="the listener's least seconds between reads"
     )
+    parser.add_argument("--notes", default="", help="said of the run in its results file")
     args = parser.parse_args()
     with database() as url:
-        asyncio.run(run(url, args.campaigns, args.gap))
+        timings = asyncio.run(run(url, args.campaigns, args.gap))
+    figures = [timing.figure() for timing in timings]
+    print(f"written to {record('stream_bench', 'stack', figures, args.notes)}")
 
 
 if __name__ == "__main__":

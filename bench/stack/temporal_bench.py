@@ -1,7 +1,8 @@
 """Campaign operations on a real Temporal dev server and PostgreSQL, each next to the raw
 Temporal round trip it is built on, measured in the same run on the same server.
 
-    .venv/bin/python -m bench.stack.temporal_bench [--samples 200] [--campaigns 1000]
+    .venv/bin/python -m bench.stack.temporal_bench [--samples 200] [--campaigns 1000] \
+        [--notes TEXT]
 
 - first entry decision (update-with-start creating the campaign) vs a raw update-with-start
   that creates a workflow whose update returns at once;
@@ -20,14 +21,8 @@ import argparse
 import asyncio
 import platform
 import sys
-import time
-import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from uuid import UUID
 
-from sqlalchemy import func, select
 from temporalio.worker import Worker
 
 from bench.micro.cpu import watch_postgres
@@ -37,9 +32,11 @@ from bench.micro.raw_runs import (
     raw_signal_throughput,
     raw_update,
     raw_update_with_start,
-    timed,
 )
 from bench.micro.raw_transaction import RawTransaction
+from bench.record import Anchor, Figure, record
+from bench.scale.scale_stack import trading_range
+from bench.stack.campaign_runs import campaign_decisions, fan_out
 from bench.stack.decision_cost import (
     PAIR,
     RAW_PAIR_EVENTS,
@@ -48,15 +45,12 @@ from bench.stack.decision_cost import (
     CpuMeter,
     anatomy,
     events_of,
+    latency_figures,
     line,
 )
 from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
-from campaign_engine.db.schema import campaigns, orders
-from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
-from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.price_feed.publisher import DatabaseDirectory
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.stack.databases import own_database
 from campaign_engine.stack.temporal_server import local_temporal
@@ -66,116 +60,10 @@ from campaign_engine.worker import build_worker
 D = Decimal
 
 
-def trading_range(symbol: str, day: int) -> TradingRange:
-    return TradingRange(
-        id=uuid.uuid5(UUID(int=7), f"{symbol}-{day}"),
-        symbol=symbol,
-        timeframe="1h",
-        start_time=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=day),
-        creek=D("145"),
-        ice=D("150"),
-        jump=D("156"),
-    )
+RAW_LA, RAW_PG = "raw update + no-op local activity", "raw update + one PG transaction (LA)"
 
 
-def entry(rng: TradingRange, pattern: Pattern) -> EntrySignal:
-    prices = {Pattern.SPRING: ("148.50", "147.00"), Pattern.SOS: ("150.25", "148.75")}
-    entry_price, stop = prices[pattern]
-    return EntrySignal(
-        signal_id=uuid.uuid4(),
-        symbol=rng.symbol,
-        timeframe="1h",
-        trading_range=rng,
-        pattern=pattern,
-        entry_price=D(entry_price),
-        stop_loss=D(stop),
-        confidence=D(80),
-        r_multiple=D(3),
-        # A sliver of risk each, so that a thousand open campaigns stay inside the limits.
-        requested_risk_pct=D("0.005"),
-        generated_at=datetime.now(UTC),
-    )
-
-
-async def campaign_decisions(
-    client: CampaignClient, samples: int, first_day: int, pause: float = 0.0
-) -> tuple[list[float], list[float]]:
-    ranges = [trading_range(f"D{i % 10}", first_day + i) for i in range(samples)]
-
-    def submit(rng: TradingRange, pattern: Pattern) -> Callable[[], Awaitable[object]]:
-        return lambda: client.submit(entry(rng, pattern))
-
-    first = await timed([submit(r, Pattern.SPRING) for r in ranges], pause)
-    later = await timed([submit(r, Pattern.SOS) for r in ranges], pause)
-    return first, later
-
-
-async def fan_out(
-    client: CampaignClient, settings: Settings, campaigns_count: int, rounds: int
-) -> tuple[float, int]:
-    """Open N SPRING campaigns over 10 symbols, then publish rounds of prices for the 10
-    symbols (each flush reaches N/10 campaigns), the last one crossing every stop."""
-    engine = create_engine_for(settings.database_url or "", pool_size=5)
-    symbols = [f"F{i}" for i in range(10)]
-    ranges = [trading_range(symbols[i % 10], i) for i in range(campaigns_count)]
-    limit = asyncio.Semaphore(32)
-
-    async def open_one(rng: TradingRange) -> None:
-        async with limit:
-            plan = await client.submit(entry(rng, Pattern.SPRING))
-            assert plan.approved, plan.rejection_reason
-
-    await asyncio.gather(*(open_one(r) for r in ranges))
-    directory = DatabaseDirectory(engine)
-
-    async def opened() -> int:
-        return sum([len(await directory.open_campaigns(s)) for s in symbols])
-
-    while await opened() < campaigns_count:
-        await asyncio.sleep(0.2)
-    # Each round is what the publisher does at every interval: one bar per symbol, flushed to
-    # all of the symbol's campaigns at once. The last round crosses every campaign's stop.
-    publisher = client.publisher(directory, interval=timedelta(hours=1))
-    started_at = datetime.now(UTC)
-    started = time.perf_counter()
-    for n in range(rounds):
-        price = "146.50" if n == rounds - 1 else f"{148.6 + (n % 5) / 10:.2f}"
-        for symbol in symbols:
-            as_of = started_at + timedelta(milliseconds=n + 1)
-            await publisher.publish(PriceUpdate(symbol=symbol, as_of=as_of, price=D(price)))
-        await publisher.flush()
-    elapsed = time.perf_counter() - started
-    # The last price breaks every Spring's stop, which is also its invalidation level: a
-    # crossing is missed if a campaign never places its exit order. Give every campaign
-    # time to carry out its exits (a thousand stop-outs at once queue up), then count.
-    deadline = time.monotonic() + 900
-    while True:
-        async with engine.connect() as conn:
-            still_open = (
-                await conn.execute(
-                    select(func.count()).where(
-                        campaigns.c.symbol.in_(symbols), campaigns.c.closed_at.is_(None)
-                    )
-                )
-            ).scalar_one()
-        if still_open == 0 or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(1)
-    settle = time.perf_counter() - started
-    async with engine.connect() as conn:
-        stopped = (
-            await conn.execute(
-                select(func.count(func.distinct(orders.c.campaign_id))).where(
-                    orders.c.symbol.in_(symbols), orders.c.purpose.in_(("STOP", "INVALIDATION"))
-                )
-            )
-        ).scalar_one()
-    await engine.dispose()
-    print(f"  ({campaigns_count} stop-outs carried out {settle:.0f} s after the first price)")
-    return publisher.signals_sent / elapsed, campaigns_count - stopped
-
-
-async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) -> None:
+async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) -> list[Figure]:
     print(
         f"campaign-engine Temporal benchmark, CPython {sys.version.split()[0]} on "
         f"{platform.machine()}; {samples} samples per latency, {campaign_count} campaigns"
@@ -185,10 +73,12 @@ async def main(samples: int, campaign_count: int, rounds: int, pause_ms: int) ->
             watch_postgres(data_dir=str(database.data_dir))
         else:
             watch_postgres(database=database.name)
-        await measure(database.url, samples, campaign_count, rounds, pause_ms)
+        return await measure(database.url, samples, campaign_count, rounds, pause_ms)
 
 
-async def measure(url: str, samples: int, campaign_count: int, rounds: int, pause_ms: int) -> None:
+async def measure(
+    url: str, samples: int, campaign_count: int, rounds: int, pause_ms: int
+) -> list[Figure]:
     env = await local_temporal()
     settings = Settings(database_url=url, metrics_port=None, task_queue="campaigns-bench")
     engine = create_engine_for(url)
@@ -213,12 +103,12 @@ async def measure(url: str, samples: int, campaign_count: int, rounds: int, paus
         )
         anchor_update = await cpu.measure(RAW_UPDATE, samples, raw_update(env.client, samples))
         floor = await cpu.measure(
-            "raw update + no-op local activity",
+            RAW_LA,
             samples,
             raw_update(env.client, samples, through="noop"),
         )
         true_floor = await cpu.measure(
-            "raw update + one PG transaction (LA)",
+            RAW_PG,
             samples,
             raw_update(env.client, samples, through="transaction"),
         )
@@ -265,6 +155,27 @@ async def measure(url: str, samples: int, campaign_count: int, rounds: int, paus
         f"  {'price fan-out':<24} {fan_rate:8.0f} signals/s vs raw signals {raw_rate:8.0f}/s "
         f"({fan_rate / raw_rate:4.2f}x, goal >= 0.5x), {missed} missed crossings (goal 0)"
     )
+    paced = f"paced every {pause_ms} ms: "
+    return [
+        *latency_figures("first entry decision", first, RAW_START, anchor_start),
+        *latency_figures("later entry decision", later, RAW_UPDATE, anchor_update),
+        *latency_figures("later entry decision", later, RAW_LA, floor),
+        *latency_figures("later entry decision", later, RAW_PG, true_floor),
+        *latency_figures(f"{paced}first entry", paced_first, RAW_START, paced_anchor_start),
+        *latency_figures(f"{paced}later entry", paced_later, RAW_UPDATE, paced_anchor_update),
+        *latency_figures(f"{paced}later entry", paced_later, RAW_LA, paced_floor),
+        *latency_figures(f"{paced}later entry", paced_later, RAW_PG, paced_true_floor),
+        cpu.pair_figure(),
+        Figure("an entry pair's history", sum(pair_events.values()), "events", None, None),
+        Figure(
+            "price fan-out",
+            fan_rate,
+            "signals/s",
+            None,
+            Anchor("raw signals", raw_rate, "signals/s"),
+        ),
+        Figure("missed stop crossings (goal 0)", missed, "campaigns", None, None),
+    ]
 
 
 if __name__ == "__main__":
@@ -273,5 +184,7 @@ if __name__ == "__main__":
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pause-ms", type=int, default=100)
+    parser.add_argument("--notes", default="", help="said of the run in its results file")
     args = parser.parse_args()
-    asyncio.run(main(args.samples, args.campaigns, args.rounds, args.pause_ms))
+    figures = asyncio.run(main(args.samples, args.campaigns, args.rounds, args.pause_ms))
+    print(f"  written to {record('temporal_bench', 'stack', figures, args.notes)}")

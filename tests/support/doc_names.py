@@ -88,8 +88,11 @@ def env_names(doc: str, text: str, prefixes: set[str]) -> Iterator[Named]:
 
 
 def commands(doc: str, text: str) -> Iterator[tuple[Named, list[str]]]:
-    """Each ``campaigns <command>`` with the ``--options`` written after it in its span."""
-    for span in code_spans(text):
+    """Each ``campaigns <command>`` with the ``--options`` written after it in its span. A
+    single-quoted argument is data, not a command line (a bench run's ``--notes '50 campaigns
+    saved twice'``), and is left out."""
+    for quoted in code_spans(text):
+        span = re.sub(r"'[^']*'", "''", quoted)
         for found in re.finditer(r"(?:^|[\s(])campaigns ([a-z][a-z-]*)(.*)", span):
             rest = found.group(2).split(" campaigns ")[0]
             yield Named(doc, found.group(1)), re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest)
