@@ -4,7 +4,6 @@ the publisher, counting the stop crossings the campaigns missed."""
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,27 +19,16 @@ from campaign_engine.domain.market import EntrySignal, PriceUpdate, TradingRange
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.price_feed.publisher import DatabaseDirectory
 from campaign_engine.runtime.settings import Settings
+from campaign_engine.testing.builders import signal
 
 D = Decimal
 
 
 def entry(rng: TradingRange, pattern: Pattern) -> EntrySignal:
-    prices = {Pattern.SPRING: ("148.50", "147.00"), Pattern.SOS: ("150.25", "148.75")}
-    entry_price, stop = prices[pattern]
-    return EntrySignal(
-        signal_id=uuid.uuid4(),
-        symbol=rng.symbol,
-        timeframe="1h",
-        trading_range=rng,
-        pattern=pattern,
-        entry_price=D(entry_price),
-        stop_loss=D(stop),
-        confidence=D(80),
-        r_multiple=D(3),
-        # A sliver of risk each, so that a thousand open campaigns stay inside the limits.
-        requested_risk_pct=D("0.005"),
-        generated_at=datetime.now(UTC),
-    )
+    """The worked example's entry of ``pattern`` (a Spring at 148.50, an SOS at 150.25) on
+    ``rng``, asking a sliver of risk, so that a thousand open campaigns stay inside the
+    limits."""
+    return signal(pattern, rng=rng, requested_risk_pct="0.005", at=datetime.now(UTC))
 
 
 async def campaign_decisions(
