@@ -3,6 +3,7 @@ date, the machine (cores, Python), and each figure with its unit, the CPU it too
 operation and its raw anchor measured in the same run. ``bench.render`` makes the benchmark
 pages from these files, so a figure on a page is always one a run recorded."""
 
+import argparse
 import json
 import os
 import platform
@@ -34,7 +35,8 @@ class Figure:
 
 
 def record(name: str, group: str, figures: list[Figure], notes: str = "") -> Path:
-    """Write the run's file (replacing the last run of the same name) and answer its path."""
+    """Write the run's file (replacing the last run of the same name), say where, and answer
+    its path."""
     module = sys.modules["__main__"].__spec__
     # A package run with -m is recorded by its own name (``bench.chaos``, not its __main__).
     program = module.name.removesuffix(".__main__") if module is not None else sys.argv[0]
@@ -54,4 +56,11 @@ def record(name: str, group: str, figures: list[Figure], notes: str = "") -> Pat
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {path}", flush=True)
     return path
+
+
+def add_notes_argument(parser: argparse.ArgumentParser) -> None:
+    """Every bench's ``--notes TEXT``: what is said of the run in its results file (the load
+    on the machine, what else ran)."""
+    parser.add_argument("--notes", default="", help="said of the run in its results file")

@@ -1,22 +1,15 @@
 """CampaignWorkflow: one durable workflow per campaign, a thin shell over the domain.
 
 The campaign's clock is the market's: a decision happens at its signal's ``generated_at``, a
-bar at its ``as_of``, a fill at its ``filled_at``, an operator's command at the campaign's
-market time. ``workflow.now()`` (the server's clock) decides nothing, so the same data played
-live, replayed next year or backtested gives the same outcome.
+bar at its ``as_of``, a fill at its ``filled_at``; ``workflow.now()`` decides nothing, so the
+same data played live, replayed next year or backtested gives the same outcome.
 
-Handlers decide (through the pure domain) and commit the outcome; the run loop carries out
-each committed outcome in order, one ``carry_out`` activity per change (persist the snapshot
-with its events, then cancel and place its orders), and books the fills the broker reports.
-Every state change is serialised by one lock, held here only: the helpers (``BrokerLink``,
-``CampaignCommands``, ``FlatRetries``, ``quarantined``) take the state they decide on and
-return outcomes, which this class commits under the lock. So a price that arrives while an
-entry waits for the portfolio is applied after that entry, not beside it.
-
-The whole run state is one ``RunState`` (the ``CampaignState``, the revision, the equity of the
-last decision), carried into a continued run as one value: orders still open at the broker are
-its order records with status OPEN, so a continued run or one loaded from the database keeps
-waiting for their fills, and asks the broker about them first (``BrokerLink.resumed``).
+Handlers decide (through the pure domain) and commit the outcome under one lock, held here
+only: the helpers (``BrokerLink``, ``CampaignCommands``, ``FlatRetries``, ``quarantined``) take
+state and return outcomes. The run loop carries out each committed change in order (one
+``carry_out`` activity: persist the snapshot with its events, then cancel and place its orders)
+and books the fills the broker reports. The whole run state is one ``RunState`` carried into a
+continued run; its orders still OPEN are asked about first (``BrokerLink.resumed``).
 """
 
 import asyncio
@@ -78,27 +71,27 @@ class CampaignWorkflow:
         self._ui = UiView()
         self._clocks: list[asyncio.Task[None]] = []
         if params.carried is not None:
-            carried = params.carried
-            self._begin(carried.state, carried.revision, carried.equity)
+            self._begin(params.carried.state, params.carried.revision)
+            self._equity = params.carried.equity
 
     # --- run ------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, params: CampaignWorkflowInput) -> CampaignState | None:
         await self._load()
-        self._publish()
+        self._ui.show(self._state, self._equity)
         self._clocks = [
             asyncio.create_task(self._broker.keep_poll_time(self._asks)),
             asyncio.create_task(self._keep_flattening()),
         ]
         while True:
-            await self._wait_for_work()
+            await workflow.wait_condition(self._has_work)
             while not self._idle():
                 await self._carry_out()
                 await self._book_pushed()
                 await self._evaluate_prices()
-            self._publish()
-            if self._broker.poll.due and self._asks():
+            self._ui.show(self._state, self._equity)
+            if self._due():
                 await self._reconcile()
             if self._done():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -124,28 +117,20 @@ class CampaignWorkflow:
         self._begin(loaded.state, loaded.revision)
         return loaded.admission
 
-    def _begin(
-        self, state: CampaignState | None, revision: int, equity: MoneyValue | None = None
-    ) -> None:
+    def _begin(self, state: CampaignState | None, revision: int) -> None:
         """The run's campaign, however it came: a campaign that existed before this run asks
         the broker first how its open orders stand."""
         self._state = state
         self._changes.revision, self._changes.carried = revision, state
-        if equity is not None:
-            self._equity = equity
         self._loaded = True
         self._broker.resumed(state)
 
-    async def _wait_for_work(self) -> None:
-        """Until there is something to do, or a poll of the broker is due."""
-        await workflow.wait_condition(
-            lambda: (
-                not self._idle()
-                or self._done()
-                or self._should_continue_as_new()
-                or (self._broker.poll.due and self._asks())
-            )
-        )
+    def _has_work(self) -> bool:
+        """Something to carry out, the run to end or continue as new, or a broker poll due."""
+        return not self._idle() or self._done() or self._should_continue_as_new() or self._due()
+
+    def _due(self) -> bool:
+        return self._broker.poll.due and self._asks()
 
     def _busy(self) -> bool:
         """A change is queued or carried out, or a handler holds the lock."""
@@ -155,9 +140,8 @@ class CampaignWorkflow:
         return self._broker.asks(self._state, busy=self._busy())
 
     async def _reconcile(self) -> None:
-        """Ask the broker how the campaign's orders stand and book what it says: first in a
-        run that resumes a campaign (the pushes of a worker's downtime may be late), then now
-        and then, less often while nothing changes, as a backstop for a lost push."""
+        """Ask the broker how the campaign's open orders stand and book it: first in a resumed
+        run (a worker's downtime may delay pushes), then as a backoff-paced backstop."""
         for client_order_id in awaiting_fills(self._state, queued=self._changes.queued):
             await self._book(await activities.get_order(client_order_id))
         self._broker.poll.polled()
@@ -181,9 +165,8 @@ class CampaignWorkflow:
     # --- committing and booking ------------------------------------------------------------
 
     async def _carry_out(self) -> None:
-        """Carry out the queued changes; one that can never be carried out quarantines the
-        campaign (workflows/quarantine.py), under the lock, so that no handler decides on the
-        dropped state meanwhile."""
+        """Carry out the queued changes; one that never can quarantines the campaign, under the
+        lock, so that no handler decides on the dropped state meanwhile (quarantine.py)."""
         try:
             await self._changes.carry_out(self._book)
         except ChangeRefused as refused:
@@ -202,9 +185,8 @@ class CampaignWorkflow:
         while (pushed := self._broker.take()) is not None:
             async with self._lock:
                 revision, busy = self._changes.revision, self._changes.busy
-                self._commit(
-                    *self._broker.on_pushed(self._state, pushed, revision=revision, busy=busy)
-                )
+                booked = self._broker.on_pushed(self._state, pushed, revision=revision, busy=busy)
+                self._commit(*booked)
 
     def _commit(self, *outcomes: Outcome | None, answering: bool = False) -> None:
         """Take each outcome's state as the campaign's, and queue its change to carry out."""
@@ -213,14 +195,10 @@ class CampaignWorkflow:
                 self._state = outcome.state
                 self._changes.add(outcome, answering=answering)
 
-    def _publish(self) -> None:
-        self._ui.show(self._state, self._equity)
+    # --- entries, the broker's pushes, prices and operator commands ------------------------
 
-    # --- entries ----------------------------------------------------------------------------
-
-    # Every handler takes its model as the payload came and parses it (workflows/payloads.py):
-    # input that does not parse is refused or dropped, never a failing workflow task.
-
+    # Handlers parse their raw payload (payloads.py): bad input is refused or dropped, never a
+    # failing workflow task.
     @workflow.update
     async def submit_signal(self, payload: RawValue) -> AllocationPlan:
         """Decide an entry (SPEC section 3), an ``EntrySignal``, and return its
@@ -239,26 +217,20 @@ class CampaignWorkflow:
     def _validate_signal(self, payload: RawValue) -> None:
         check_campaign(parse(payload, EntrySignal, "submit_signal"), self._params.campaign_id)
 
-    # --- the broker's pushes -------------------------------------------------------------------
-
     @workflow.signal(name=ORDER_UPDATE)
     def order_update(self, payload: RawValue) -> None:
-        """What the broker says happened to one of our orders (a ``BrokerOrder``: a fill, a
-        cancel...), pushed by the broker's own feed; booked in the run loop in the order
-        received."""
+        """The broker's feed on one of our orders (a ``BrokerOrder``: a fill, a cancel...),
+        booked in the run loop in the order received."""
         update = self._signals.parse(payload, BrokerOrder, ORDER_UPDATE)
         if update is not None:
             self._broker.push(update)
 
     @workflow.signal(name=HOLDING_REPORT)
     def holding_report(self, payload: RawValue) -> None:
-        """The holdings reconciler found this campaign's shares missing at the broker (a
-        ``HoldingReport``); booked in the run loop if still current (see ``BrokerLink``)."""
+        """The reconciler found our shares missing at the broker (a ``HoldingReport``)."""
         report = self._signals.parse(payload, HoldingReport, HOLDING_REPORT)
         if report is not None:
             self._broker.push(report)
-
-    # --- prices and operator commands -------------------------------------------------------
 
     @workflow.signal
     def price_update(self, payload: RawValue) -> None:
@@ -275,8 +247,7 @@ class CampaignWorkflow:
 
     @workflow.signal
     async def invalidate(self, payload: RawValue) -> None:
-        """The orchestrator's or an operator's invalidation (an ``InvalidateRequest``),
-        fire-and-forget."""
+        """An ``InvalidateRequest`` from the orchestrator or an operator, fire-and-forget."""
         request = self._signals.parse(payload, InvalidateRequest, "invalidate")
         if request is None:
             return
@@ -287,8 +258,7 @@ class CampaignWorkflow:
 
     @workflow.update
     async def invalidate_campaign(self, payload: RawValue) -> CampaignState:
-        """Invalidation (an ``InvalidateRequest``) that answers: the INVALIDATED campaign, or
-        why it cannot be."""
+        """An ``InvalidateRequest`` answered: the INVALIDATED campaign, or why it cannot be."""
         request = parse(payload, InvalidateRequest, "invalidate_campaign")
         return await self._decide(lambda state: self._commands.invalidate(state, request))
 
@@ -300,8 +270,7 @@ class CampaignWorkflow:
 
     @workflow.update
     async def change_status(self, payload: RawValue) -> CampaignState:
-        """An operator's status change (a ``ChangeStatusRequest``: ACTIVE -> MARKUP) at the
-        current version."""
+        """An operator's ``ChangeStatusRequest`` (ACTIVE -> MARKUP) at the current version."""
         request = parse(payload, ChangeStatusRequest, "change_status")
         return await self._decide(lambda state: self._commands.change_status(state, request))
 
@@ -313,8 +282,7 @@ class CampaignWorkflow:
 
     async def _decide(self, decide: Callable[[CampaignState | None], Outcome]) -> CampaignState:
         """An operator's command, once the campaign is loaded and every change before it is
-        carried out, with the fills the broker reported for it booked: it applies to the
-        positions those fills opened, as a price does."""
+        carried out (its fills booked): it applies to the positions they opened."""
         await workflow.wait_condition(lambda: self._loaded and not self._changes.busy)
         async with self._lock:
             outcome = decide(self._state)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bench.chaos.run import Options, report_lines, run_chaos, verdict
-from bench.record import record
+from bench.record import add_notes_argument, record
 
 
 def _options(argv: list[str]) -> tuple[Options, str]:
@@ -29,7 +29,7 @@ def _options(argv: list[str]) -> tuple[Options, str]:
     parser.add_argument("--wave", type=int, help="campaigns played side by side")
     parser.add_argument("--stall-seconds", type=float, help="wait for a campaign at most")
     parser.add_argument("--workdir", type=Path, help="keep the logs and data here")
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     args = parser.parse_args(argv)
     given = {
         name: value
@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
         print(f"\nthe chaos run could not be carried out: {error!r}", file=sys.stderr)
         return 2
     print("\n".join(report_lines(report)))
-    print(f"written to {record('chaos', 'chaos', verdict(report), notes)}")
+    record("chaos", "chaos", verdict(report), notes)
     return 0 if report.ok else 1
 
 

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from functools import partial
 
-from bench.record import Figure, record
+from bench.record import Figure, add_notes_argument, record
 from campaign_engine.brokers.alpaca.broker import AlpacaBroker
 from campaign_engine.brokers.alpaca.config import AlpacaConfig
 from campaign_engine.brokers.alpaca.stream import TradeUpdatesListener
@@ -171,12 +171,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     args = parser.parse_args()
     served = _FakeThread()
     with served as fake:
         figures = asyncio.run(_run(served, fake, args.calls, args.events))
-    print(f"written to {record('alpaca_bench', 'micro', figures, args.notes)}")
+    record("alpaca_bench", "micro", figures, args.notes)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from bench.record import Figure, record
+from bench.record import Figure, add_notes_argument, record
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.domain.entry import AdmissionRequest
 from campaign_engine.domain.orders import Order
@@ -143,14 +143,14 @@ def main() -> None:
     parser.add_argument("--repository", default="campaign_engine.db.repository")
     parser.add_argument("--broker", default="campaign_engine.brokers.paper")
     parser.add_argument("--trading-limits", action="store_true", help="loss limits set")
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     args = parser.parse_args()
     with database() as url:
         results = asyncio.run(
             run(url, args.calls, args.repository, args.broker, limits=args.trading_limits)
         )
     figures = [result.figure() for result in results]
-    print(f"written to {record('db_bench', 'micro', figures, args.notes)}")
+    record("db_bench", "micro", figures, args.notes)
 
 
 if __name__ == "__main__":

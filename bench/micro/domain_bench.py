@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from bench.record import Anchor, Figure, record
+from bench.record import Anchor, Figure, add_notes_argument, record
 from campaign_engine.domain.campaign import (
     apply_fill,
     decide_entry,
@@ -175,7 +175,7 @@ def rate(work: Callable[[int], None], seconds: float, rounds: int = 5) -> tuple[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="rough time per figure")
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
@@ -204,7 +204,7 @@ def main() -> None:
         f"({decided / goal:.2f}x)"
     )
     recorded = [Figure(n, v, "per second", cpu, anchor) for n, (v, cpu) in figures.items()]
-    print(f"  written to {record('domain_bench', 'micro', recorded, args.notes)}")
+    record("domain_bench", "micro", recorded, args.notes)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import partial
 
 from bench.micro.db_bench import Timing, database, timed
-from bench.record import record
+from bench.record import add_notes_argument, record
 from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.brokers.sim.exchange import SimExchange
@@ -106,12 +106,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=300, help="timed calls of each kind")
     parser.add_argument("--resting", type=int, default=20, help="orders a filling bar fills")
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     args = parser.parse_args()
     with database() as url:
         results = asyncio.run(run(url, args.calls, args.resting))
     figures = [result.figure() for result in results]
-    print(f"written to {record('sim_bench', 'micro', figures, args.notes)}")
+    record("sim_bench", "micro", figures, args.notes)
 
 
 if __name__ == "__main__":

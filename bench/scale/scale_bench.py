@@ -44,7 +44,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.micro.cpu import CpuWindow
-from bench.record import Figure, record
+from bench.record import Figure, add_notes_argument, record
 from bench.scale.scale_cache import cache
 from bench.scale.scale_histories import count_retries
 from bench.scale.scale_million import million
@@ -229,10 +229,9 @@ if __name__ == "__main__":
         default=WORKFLOW_TASK_SLOTS,
         help="flood, cache: workflow tasks each worker runs at once (CAMPAIGNS_WORKFLOW_TASKS)",
     )
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     arguments = parser.parse_args()
     figures = asyncio.run(main(arguments))
-    written = record(f"scale_{arguments.phase}", "scale", figures, arguments.notes)
-    print(f"  written to {written}")
+    record(f"scale_{arguments.phase}", "scale", figures, arguments.notes)
     sys.stdout.flush()
     os._exit(0)

@@ -20,7 +20,7 @@ import sys
 import time
 from decimal import Decimal
 
-from bench.record import Figure, record
+from bench.record import Figure, add_notes_argument, record
 from bench.scale.scale_bench import EQUITY, POLICY, SYMBOLS
 from bench.scale.scale_phases import tasks_per_second
 from bench.scale.scale_stack import open_campaigns, spring, stack, trading_range
@@ -70,9 +70,9 @@ if __name__ == "__main__":
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--window", type=float, default=20.0)
     parser.add_argument("--gap", type=float, default=40.0)
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     arguments = parser.parse_args()
     figures = asyncio.run(main(arguments))
-    print(f"  written to {record('scale_polls', 'scale', figures, arguments.notes)}")
+    record("scale_polls", "scale", figures, arguments.notes)
     sys.stdout.flush()
     os._exit(0)

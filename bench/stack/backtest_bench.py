@@ -50,7 +50,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from bench.record import Anchor, Figure, record
+from bench.record import Anchor, Figure, add_notes_argument, record
 from bench.stack.backtest_data import generate, slice_of, write_files
 from bench.stack.backtest_floors import floors
 from bench.stack.backtest_live import Live, live_slice
@@ -278,9 +278,9 @@ if __name__ == "__main__":
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="100 symbols, 1 run, live 5 x 30")
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     parsed = parser.parse_args()
     if parsed.quick:
         parsed.symbols, parsed.runs, parsed.live_symbols, parsed.live_days = 100, 1, 5, 30
     figures = main(parsed)
-    print(f"  written to {record('backtest_bench', 'stack', figures, parsed.notes)}")
+    record("backtest_bench", "stack", figures, parsed.notes)

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.micro.cpu import CpuWindow
-from bench.record import Figure, record
+from bench.record import Figure, add_notes_argument, record
 from bench.scale.scale_stack import Stack, open_campaigns, spring, stack, trading_range
 from bench.stack.decision_cost import percentile
 from campaign_engine.api import serve_api
@@ -135,7 +135,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--apis", type=int, default=1)
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     arguments = parser.parse_args()
     figures = asyncio.run(main(arguments.samples, arguments.apis))
-    print(f"  written to {record('price_latency_bench', 'stack', figures, arguments.notes)}")
+    record("price_latency_bench", "stack", figures, arguments.notes)

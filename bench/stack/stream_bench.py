@@ -16,7 +16,7 @@ import asyncio
 import time
 
 from bench.micro.db_bench import BENCH_EQUITY, Timing, campaign_saves, database
-from bench.record import record
+from bench.record import add_notes_argument, record
 from campaign_engine.api.live.hub import EventHub
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.event_stream import START, EventStream
@@ -83,12 +83,12 @@ def main() -> None:
     parser.add_argument(
         "--gap", type=float, default=0.1, help="the listener's least seconds between reads"
     )
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     args = parser.parse_args()
     with database() as url:
         timings = asyncio.run(run(url, args.campaigns, args.gap))
     figures = [timing.figure() for timing in timings]
-    print(f"written to {record('stream_bench', 'stack', figures, args.notes)}")
+    record("stream_bench", "stack", figures, args.notes)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from bench.micro.raw_runs import (
     raw_update_with_start,
 )
 from bench.micro.raw_transaction import RawTransaction
-from bench.record import Anchor, Figure, record
+from bench.record import Anchor, Figure, add_notes_argument, record
 from bench.scale.scale_stack import trading_range
 from bench.stack.campaign_runs import campaign_decisions, fan_out
 from bench.stack.decision_cost import (
@@ -184,7 +184,7 @@ if __name__ == "__main__":
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pause-ms", type=int, default=100)
-    parser.add_argument("--notes", default="", help="said of the run in its results file")
+    add_notes_argument(parser)
     args = parser.parse_args()
     figures = asyncio.run(main(args.samples, args.campaigns, args.rounds, args.pause_ms))
-    print(f"  written to {record('temporal_bench', 'stack', figures, args.notes)}")
+    record("temporal_bench", "stack", figures, args.notes)

@@ -56,11 +56,7 @@ def test_every_benchmark_records_its_figures_under_its_name_and_group(name: str)
         else:  # the scale phases: scale_<phase>, one name for each
             assert isinstance(recorded, ast.JoinedStr), ast.unparse(recorded)
             assert ast.unparse(recorded).startswith("f'scale_{")
-    notes = [
-        c
-        for c in _calls(path)
-        if _named(c) == "add_argument" and c.args and ast.literal_eval(c.args[0]) == "--notes"
-    ]
+    notes = [c for c in _calls(path) if _named(c) == "add_notes_argument"]
     assert notes, f"{path.relative_to(ROOT)} takes no --notes"
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from campaign_engine.domain.campaign import apply_fill, invalidate
+from campaign_engine.domain.campaign import invalidate
 from campaign_engine.domain.events import (
     AllocationRejected,
     AllPositionsExited,
@@ -40,7 +40,6 @@ from campaign_engine.domain.order_events import (
     ExitOrderFailed,
     OrderCancelRequested,
 )
-from campaign_engine.domain.orders import paper_fill
 from campaign_engine.domain.types import MoneyValue, PriceValue, QuantityValue
 from campaign_engine.domain.vocabulary import (
     CampaignPhase,
@@ -304,7 +303,7 @@ def test_invalidation_lists_the_exits_and_the_cancelled_unfilled_entries() -> No
     book.submit(signal(Pattern.SPRING))
     book.submit(signal(Pattern.SOS))
     spring_entry = book.orders[0]
-    book.state = apply_fill(book.state, paper_fill(spring_entry, T0), T0).state
+    book.fill(spring_entry)
     outcome = invalidate(book.state, "range failed", T0, "operator:1")
     (wire,) = [event_to_json(e) for e in outcome.events]
     assert wire["type"] == "CampaignInvalidated"

@@ -50,13 +50,11 @@ def test_there_are_sources_to_read() -> None:
 
 
 def test_risk_becomes_a_percentage_in_one_place() -> None:
-    """``risk_percent_of`` is called by domain/risk.py alone, and nothing divides a risk by
-    equity with the exact ``percent_of`` (the Temporal UI once did, unrounded)."""
+    """Nothing but ``percent_of_equity`` (domain/risk.py) divides a risk by equity with the
+    exact ``percent_of`` (the Temporal UI once did, unrounded)."""
     found = []
     for path in _sources():
         tree = ast.parse(path.read_text(), str(path))
-        if path != RISK:
-            found += [_where(path, c) for c in _calls(tree, "risk_percent_of")]
         for call in _calls(tree, "percent_of"):
             if "risk" in ast.unparse(call).lower() and not _within_definition(tree, call):
                 found.append(_where(path, call))
@@ -64,10 +62,10 @@ def test_risk_becomes_a_percentage_in_one_place() -> None:
 
 
 def _within_definition(tree: ast.AST, call: ast.Call) -> bool:
-    """``call`` is in the body of ``risk_percent_of`` itself."""
+    """``call`` is in the body of ``percent_of_equity`` itself."""
     return any(
         isinstance(node, ast.FunctionDef)
-        and node.name == "risk_percent_of"
+        and node.name == "percent_of_equity"
         and any(inner is call for inner in ast.walk(node))
         for node in ast.walk(tree)
     )

@@ -19,8 +19,6 @@ from campaign_engine.backtest.engine import BacktestRun
 from campaign_engine.backtest.timeline import Timeline
 from campaign_engine.db.records import CampaignRecord
 from campaign_engine.db.repository import _campaign_row
-from campaign_engine.domain.campaign import apply_fill
-from campaign_engine.domain.orders import Fill, paper_fill
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.risk import RiskFigures
 from campaign_engine.domain.state import CampaignState
@@ -47,21 +45,15 @@ def _spring_part_filled() -> CampaignState:
     book = Book(fill_orders=False)
     book.submit(signal(SPRING))
     (order,) = book.orders
-    part = Fill(
-        fill_id="f1",
-        client_order_id=order.client_order_id,
-        quantity=D(133),
-        price=order.expected_price,
-        filled_at=T0,
-    )
-    return apply_fill(book.state, part, T0).state
+    book.fill(order, shares=D(133))
+    return book.state
 
 
 def _spring_filled_sos_approved() -> CampaignState:
     book = Book(fill_orders=False)
     book.submit(signal(SPRING))
     (order,) = book.orders
-    book.state = apply_fill(book.state, paper_fill(order, T0), T0).state
+    book.fill(order)
     book.submit(signal(SOS))
     return book.state
 

@@ -14,12 +14,12 @@ from campaign_engine.domain.money import (
     difference,
     percent_of,
     plus,
-    risk_percent_of,
     scaled,
     shares_risking,
     total,
     value_of,
 )
+from campaign_engine.domain.risk import percent_of_equity
 from campaign_engine.domain.types import (
     Equity,
     Money,
@@ -99,11 +99,11 @@ def test_the_worked_spring_in_kinds() -> None:
     risk = value_of(shares=shares, price=per_share)
     assert (risk, str(risk)) == (D("499.50"), "499.50")
     assert percent_of(part=risk, whole=EQUITY) == D("0.4995")
-    assert str(risk_percent_of(risk=risk, equity=EQUITY)) == "0.49950000"
+    assert str(percent_of_equity(risk, EQUITY)) == "0.49950000"
 
 
 def test_risk_percentages_round_up_to_eight_places() -> None:
-    third = risk_percent_of(risk=as_money(1), equity=as_money(300))
+    third = percent_of_equity(as_money(1), as_money(300))
     assert third == D("0.33333334")  # 0.3333...% never understated
 
 

@@ -8,7 +8,7 @@ out of a bare ``Decimal`` themselves.
 """
 
 from collections.abc import Iterable
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import TypeVar, overload
 
 from campaign_engine.domain.types import MoneyValue, PercentValue, PriceValue, QuantityValue
@@ -16,7 +16,7 @@ from campaign_engine.domain.types import MoneyValue, PercentValue, PriceValue, Q
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
-_EIGHT_PLACES = Decimal("0.00000001")  # NUMERIC(18,8), the precision prices are stored at
+STORED_PLACES = Decimal("0.00000001")  # NUMERIC(18,8): prices and risk percentages are stored at
 
 NO_MONEY = MoneyValue(ZERO)
 NO_SHARES = QuantityValue(ZERO)
@@ -114,13 +114,6 @@ def percent_of(*, part: _Ratio, whole: _Ratio) -> PercentValue:
     return PercentValue(part * HUNDRED / whole)
 
 
-def risk_percent_of(*, risk: MoneyValue, equity: MoneyValue) -> PercentValue:
-    """Risk as a percentage of equity to 8 places, rounded up: risk recorded against a limit
-    is never understated."""
-    exact = percent_of(part=risk, whole=equity)
-    return PercentValue(exact.quantize(_EIGHT_PLACES, rounding=ROUND_CEILING))
-
-
 def average_price(holdings: Iterable[tuple[PriceValue, QuantityValue]]) -> PriceValue | None:
     """A price: the share-weighted average of ``(price, shares)`` holdings, to the 8 places
     prices are kept at; None when they hold no shares."""
@@ -133,7 +126,7 @@ def average_price(holdings: Iterable[tuple[PriceValue, QuantityValue]]) -> Price
 
 def to_price_precision(value: Decimal) -> PriceValue:
     """A price: a derived one (an average) rounded to the 8 places prices are kept at."""
-    return PriceValue(value.quantize(_EIGHT_PLACES, rounding=ROUND_HALF_EVEN))
+    return PriceValue(value.quantize(STORED_PLACES, rounding=ROUND_HALF_EVEN))
 
 
 def in_places_of(value: PriceValue, *, like: PriceValue) -> PriceValue:

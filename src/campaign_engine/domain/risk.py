@@ -10,13 +10,14 @@
 Every screen that shows either figure (the Temporal UI, the REST API and so the dashboard,
 the backtest report) reads it from :class:`RiskFigures`, so the same campaign shows the same
 numbers everywhere. Percentages are rounded up to 8 places, like every risk figure held
-against a limit (``risk_percent_of``); a screen may show fewer places, never another figure.
+against a limit (``percent_of_equity``); a screen may show fewer places, never another figure.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import ROUND_CEILING
 
-from campaign_engine.domain.money import plus, risk_percent_of, total
+from campaign_engine.domain.money import STORED_PLACES, percent_of, plus, total
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.types import MoneyValue, PercentValue
 
@@ -29,8 +30,9 @@ def committed_risk(*, open_risk: MoneyValue, reserved_risk: MoneyValue) -> Money
 def percent_of_equity(risk: MoneyValue, equity: MoneyValue) -> PercentValue:
     """Risk in money as a percentage of ``equity`` (499.50 of 100,000 -> 0.4995): either
     figure of a campaign, an entry's risk, the portfolio's heat. The one place risk becomes
-    a percentage."""
-    return risk_percent_of(risk=risk, equity=equity)
+    a percentage: to 8 places, rounded up, so risk held against a limit is never understated."""
+    exact = percent_of(part=risk, whole=equity)
+    return PercentValue(exact.quantize(STORED_PLACES, rounding=ROUND_CEILING))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

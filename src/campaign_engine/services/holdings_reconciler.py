@@ -165,7 +165,6 @@ class HoldingsReconciler(BackgroundLoop):
         self._broker = broker
         self._reports = reports
         self._interval = interval.total_seconds()
-        self._stopping = asyncio.Event()
         self._resend_after = resend_after_rounds
         self._ended_lookback = ended_lookback
         meter = meter or MetricMeter.noop
@@ -191,14 +190,13 @@ class HoldingsReconciler(BackgroundLoop):
         }
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
+        while not self.stopping:
             pause = self._interval
             try:
                 await self.reconcile_once()
             except _Failed as failure:
                 pause = self._retries[failure.what].failed(failure.error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), pause)
+            await self._pause(pause)
 
     async def reconcile_once(self) -> Round | None:
         async with _depending_on("database"), self._engine.connect() as conn:

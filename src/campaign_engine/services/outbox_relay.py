@@ -20,12 +20,8 @@ channels or the relay, and what it missed is not sent to it again (announcements
 the audit trail is the record).
 """
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
-from types import TracebackType
-from typing import Self
 
 import structlog
 from sqlalchemy import delete, func, select
@@ -35,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.db.schema import audit_trail, outbox
 from campaign_engine.domain.events import CampaignEvent
 from campaign_engine.formats.event_json import event_from_json
+from campaign_engine.runtime.background import BackgroundLoop
 from campaign_engine.runtime.backoff import Backoff, Retry
 from campaign_engine.services.notifications import Channel
 
@@ -60,9 +57,12 @@ _PENDING = (
 )
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundLoop):
     """Announces outbox events to ``channels`` while entered (``async with``); ``relay_once``
-    runs a single pass."""
+    runs a single pass. Leaving lets the pass in hand finish and commit; cancelling the leaving
+    cancels it too, and its rows stay in the outbox for the next relay."""
+
+    finishes_pass = True
 
     def __init__(
         self,
@@ -77,14 +77,13 @@ class OutboxRelay:
             raise ValueError("batch must be at least 1")
         if interval <= timedelta(0):
             raise ValueError("interval must be positive")
+        super().__init__("outbox-relay")
         # READ COMMITTED whatever the server's default: each statement must see what the relay
         # that held the lock before committed, or its rows would be announced twice.
         self._engine = engine.execution_options(isolation_level="READ COMMITTED")
         self._channels = tuple(channels)
         self._interval = interval.total_seconds()
         self._batch = batch
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         # Capped low: what the relay announces late after an outage is notifications.
         self._retry = retry or Retry(
             "database",
@@ -92,27 +91,6 @@ class OutboxRelay:
             loop="outbox_relay",
             backoff=Backoff(start=self._interval, cap=max(self._interval, 5.0)),
         )
-
-    async def __aenter__(self) -> Self:
-        if self._task is not None:
-            raise RuntimeError("the outbox relay is already running")
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        # The pass in hand finishes and commits; cancelling this exit cancels it too, and its
-        # rows stay in the outbox for the next relay.
-        self._stopping.set()
-        await task
 
     async def relay_once(self) -> int:
         """One pass: announce up to ``batch`` events and remove them from the outbox. Returns
@@ -147,7 +125,7 @@ class OutboxRelay:
                 )
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
+        while not self.stopping:
             pause = self._interval
             try:
                 taken = await self.relay_once()
@@ -161,8 +139,7 @@ class OutboxRelay:
                 self._retry.succeeded()
             if taken >= self._batch:
                 continue  # a backlog: the next batch at once
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), pause)
+            await self._pause(pause)
 
 
 def _event_of(row: RowMapping) -> CampaignEvent | None:

@@ -163,12 +163,19 @@ class Book:
         if self.fill_orders:
             for order in outcome.orders:
                 self._tick()
-                # The paper fill model: at once, at the market time the order was made.
-                fill = paper_fill(order, order.created_at)
-                filled = apply_fill(self.state, fill, fill.filled_at)
-                self.state = filled.state
-                self.events.extend(filled.events)
+                self.fill(order)
         return outcome
+
+    def fill(self, order: Order, shares: QuantityValue | None = None) -> Outcome:
+        """Book ``order`` filled at its expected price at the market time it was made (the
+        paper fill model), all of it or ``shares`` of it."""
+        fill = paper_fill(order, order.created_at)
+        if shares is not None:
+            fill = fill.model_copy(update={"quantity": shares})
+        filled = apply_fill(self.state, fill, fill.filled_at)
+        self.state = filled.state
+        self.events.extend(filled.events)
+        return filled
 
     def submit(self, entry: EntrySignal) -> AllocationPlan:
         """Decided at the signal's market time, as the workflow decides it."""
