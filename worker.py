@@ -85,16 +85,6 @@ def workflow_runner() -> ContextOutsideSandboxRunner:
     )
 
 
-# How long a campaign's next task may wait for the worker that caches its run before the
-# server hands it to any worker, which replays the history. A flood (a thousand stop-outs on
-# one price) queues a thousand tasks at once, drained at 50-100 a second here: with the SDK's
-# 10 s, 117-464 of them timed out (bench/scale/scale_bench.py flood). It is also how long the tasks
-# already queued for a worker that died wait before another takes them (new tasks go elsewhere
-# once the server has seen no poll for 10 s): 30 s made the restart tests' queries fail, 20 s
-# costs a restart about 10 s more than the SDK's default.
-STICKY_TIMEOUT = timedelta(seconds=20)
-
-
 def channels_for(settings: Settings) -> list[Channel]:
     channels: list[Channel] = [LogChannel()]
     if settings.notify_webhook_url:
@@ -206,7 +196,7 @@ def build_worker(
         task_queue=settings.task_queue,
         max_concurrent_activities=regular_slots,
         max_concurrent_local_activities=local_slots,
-        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_timeout_seconds),
         max_cached_workflows=settings.workflow_cache_size,
         max_concurrent_workflow_tasks=settings.workflow_task_slots,
         workflows=[CampaignWorkflow],

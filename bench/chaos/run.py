@@ -29,6 +29,9 @@ class Options:
     api_kills: int = 1
     wave: int = 30  # ranges played side by side
     stall_seconds: float = 120.0
+    # Seconds the tasks queued for a killed worker wait before another worker takes them;
+    # None: production's (CAMPAIGNS_STICKY_TIMEOUT's default).
+    sticky_timeout_seconds: float | None = None
     workdir: Path | None = None  # kept when given (logs); a temporary folder otherwise
 
     @classmethod
@@ -73,7 +76,7 @@ async def play_once(
 ) -> RunResult:
     print(f"\n== {name}: starting PostgreSQL, Temporal, a worker and the API", flush=True)
     started = time.monotonic()
-    stack = await Stack.start(root)
+    stack = await Stack.start(root, sticky_timeout_seconds=options.sticky_timeout_seconds)
     observer = Observer(stack.temporal.address, stack.postgres.url)
     faults = Faults.drawn(stack, plan, play.steps, options.seed) if plan else None
     try:

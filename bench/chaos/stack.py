@@ -46,7 +46,7 @@ class Stack:
     _supervising: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, root: Path) -> "Stack":
+    async def start(cls, root: Path, *, sticky_timeout_seconds: float | None = None) -> "Stack":
         root.mkdir(parents=True, exist_ok=True)
         policy = root / "policy.toml"
         policy.write_text(POLICY)
@@ -59,6 +59,8 @@ class Stack:
             account_equity="100000",
             broker="paper",
         )
+        if sticky_timeout_seconds is not None:
+            env["CAMPAIGNS_STICKY_TIMEOUT"] = str(sticky_timeout_seconds)
         stack = cls(
             root,
             postgres,

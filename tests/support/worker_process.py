@@ -18,6 +18,11 @@ from campaign_engine.runtime.settings import Settings
 from campaign_engine.stack.processes import Child, service_env
 from tests.support.harness import Stack, end_running_campaigns
 
+# A test kills its worker on purpose and starts another at once: the tasks queued for the dead
+# worker's cache move on after this many seconds instead of production's 20 (a restart cost
+# 20-30 s of waiting each). The tests run no flood, the reason for production's value.
+KILLED_WORKER_STICKY_SECONDS = "3"
+
 
 def worker_environment(
     temporal: WorkflowEnvironment, database_url: str, task_queue: str
@@ -27,6 +32,7 @@ def worker_environment(
         database_url,
         namespace=temporal.client.namespace,
         campaigns_task_queue=task_queue,
+        campaigns_sticky_timeout=KILLED_WORKER_STICKY_SECONDS,
     )
 
 

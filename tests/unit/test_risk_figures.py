@@ -23,7 +23,7 @@ from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.risk import RiskFigures
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern
-from campaign_engine.testing.builders import EQUITY, T0, Book, as_money, signal
+from campaign_engine.testing.builders import EQUITY, T0, Book, as_money, as_shares, signal
 from campaign_engine.workflows.details import (
     CAMPAIGN_OPEN_RISK_PCT,
     render_details,
@@ -45,7 +45,7 @@ def _spring_part_filled() -> CampaignState:
     book = Book(fill_orders=False)
     book.submit(signal(SPRING))
     (order,) = book.orders
-    book.fill(order, shares=D(133))
+    book.fill(order, shares=as_shares(133))
     return book.state
 
 

@@ -27,6 +27,15 @@ from campaign_engine.runtime.policy_file import PolicyFileError, read_policy
 TASK_QUEUE = "campaigns"  # SPEC section 8
 WORKFLOW_CACHE_SIZE = 10_000
 WORKFLOW_TASK_SLOTS = 100
+# How long a campaign's next task may wait for the worker that caches its run before the
+# server hands it to any worker, which replays the history. A flood (a thousand stop-outs on
+# one price) queues a thousand tasks at once, drained at 50-100 a second here: with the SDK's
+# 10 s, 117-464 of them timed out (bench/scale/scale_bench.py flood). It is also how long the
+# tasks already queued for a worker that died wait before another takes them (new tasks go
+# elsewhere once the server has seen no poll for 10 s): 30 s made the restart tests' queries
+# fail, 20 s costs a restart about 10 s more than the SDK's default. The tests that kill
+# workers on purpose set a few seconds (CAMPAIGNS_STICKY_TIMEOUT): they run no flood.
+STICKY_TIMEOUT_SECONDS = 20.0
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -72,6 +81,13 @@ class Settings(BaseModel):
         ge=0,
         description="campaign runs the worker keeps in memory; a price or poll to one it "
         "evicted replays its history (see docs/benchmarks)",
+    )
+    sticky_timeout_seconds: float = Field(
+        default=STICKY_TIMEOUT_SECONDS,
+        gt=0,
+        le=600,
+        description="seconds a campaign's next task waits for the worker that caches its run "
+        "before any worker takes it and replays the history (see worker.py)",
     )
     workflow_task_slots: int = Field(
         default=WORKFLOW_TASK_SLOTS,
@@ -172,6 +188,7 @@ _ENV = {
     "API_MUTATION_TIMEOUT": "mutation_timeout",
     "CAMPAIGNS_WORKFLOW_CACHE": "workflow_cache_size",
     "CAMPAIGNS_WORKFLOW_TASKS": "workflow_task_slots",
+    "CAMPAIGNS_STICKY_TIMEOUT": "sticky_timeout_seconds",
     "LOG_LEVEL": "log_level",
     "LOG_JSON": "log_json",
     "BROKER": "broker",
