@@ -215,3 +215,28 @@ class Api:
 
 def _template(path: str) -> str:
     return re.sub(r"\{[^}]*\}|<[^>]*>", "{}", path.rstrip("/") or "/")
+
+
+_FILE_PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)+[\w.-]+\.(?:py|md|toml|json|yml))\b")
+
+
+def file_paths(doc: str, text: str) -> Iterator[Named]:
+    """Every file a page names by its path in a code span (``bench/micro/db_bench.py``,
+    ``docs/testing.md``): one with a folder, so that a bare name (``worker.py``) is prose, and
+    not a placeholder's (``DIR/report.json``)."""
+    for span in code_spans(text):
+        for found in _FILE_PATH.finditer(span):
+            path = found.group(1)
+            if not path.startswith(("http", ".", "/")) and not path.split("/")[0].isupper():
+                yield Named(doc, path)
+
+
+def tracked_files() -> set[str]:
+    """The repository's files, each as its path and as every tail of it below a folder
+    (``src/campaign_engine/db/x.py`` is named ``db/x.py`` as well)."""
+    names: set[str] = set()
+    for path in ROOT.rglob("*"):
+        if path.is_file() and not {".venv", ".git", "site", "node_modules"} & set(path.parts):
+            parts = path.relative_to(ROOT).parts
+            names |= {"/".join(parts[i:]) for i in range(len(parts) - 1)}
+    return names

@@ -16,8 +16,10 @@ from tests.support.doc_names import (
     commands,
     doc_files,
     env_names,
+    file_paths,
     paths,
     read_env_names,
+    tracked_files,
 )
 
 Docs = tuple[tuple[str, str], ...]  # (where, text) of each page
@@ -69,6 +71,12 @@ def path_problems(docs: Docs) -> list[str]:
     return sorted(f"{n.doc}: {problem}" for n in named if (problem := api.problem(n)) is not None)
 
 
+def file_problems(docs: Docs) -> list[str]:
+    files = tracked_files()
+    named = {n for doc, text in docs for n in file_paths(doc, text)}
+    return sorted(f"{n.doc}: {n.name}: no such file" for n in named if n.name not in files)
+
+
 def _listed(problems: list[str]) -> str:
     return "the docs name what the code does not have:\n  " + "\n  ".join(problems)
 
@@ -88,6 +96,11 @@ def test_every_rest_path_the_docs_name_is_served_by_the_api() -> None:
     assert not problems, _listed(problems)
 
 
+def test_every_file_the_docs_name_by_its_path_exists() -> None:
+    problems = file_problems(_docs())
+    assert not problems, _listed(problems)
+
+
 def test_the_docs_are_read_for_names_at_all() -> None:
     """The checks above pass vacuously if nothing is recognised: the docs' best-known names
     must be found."""
@@ -98,6 +111,8 @@ def test_the_docs_are_read_for_names_at_all() -> None:
     assert {"DATABASE_URL", "BROKER", "SIM_SEED", "CAMPAIGNS_POLICY"} <= found_env
     assert {"dev", "backtest", "trading-state"} <= found_commands
     assert {("POST", "/signals"), ("PATCH", "/campaigns/{id}"), (None, "/api/v1/ws")} <= found_paths
+    found_files = {n.name for doc, text in docs for n in file_paths(doc, text)}
+    assert {"bench/record.py", "domain/risk.py", "tests/e2e/test_parity.py"} <= found_files
 
 
 FAKE_DOC = """
@@ -113,6 +128,8 @@ Run `NO_SUCH_VARIABLE=1 campaigns worker`, then `campaigns no-such-command` and
 | `GET /no-such-path` | nothing |
 | `PATCH /portfolio` | the wrong method |
 | `GET /campaigns?no_such_filter=1` | a query parameter nobody reads |
+
+Measured by `bench/no_such_bench.py`.
 """
 
 
@@ -142,6 +159,7 @@ Run `NO_SUCH_VARIABLE=1 campaigns worker`, then `campaigns no-such-command` and
                 "fake.md: PATCH /portfolio: the path does not take PATCH",
             ],
         ),
+        (file_problems, ["fake.md: bench/no_such_bench.py: no such file"]),
     ],
 )
 def test_a_name_the_code_does_not_have_is_listed(
@@ -151,7 +169,11 @@ def test_a_name_the_code_does_not_have_is_listed(
 
 
 def test_names_the_code_has_are_not_listed() -> None:
-    real = "`DATABASE_URL=postgresql://x campaigns list --status ACTIVE` and `GET /portfolio`"
+    real = (
+        "`DATABASE_URL=postgresql://x campaigns list --status ACTIVE` and `GET /portfolio`, "
+        "`db/holdings.py` and `bench/stack/price_latency_bench.py`"
+    )
     docs = (("real.md", real),)
     assert env_problems(docs) == command_problems(docs) == path_problems(docs) == []
+    assert file_problems(docs) == []
     assert [Named("real.md", "/portfolio", "GET")] == list(paths("real.md", real))

@@ -25,8 +25,8 @@ sent but not known to have arrived is sent again first, covering exactly the sam
 campaign takes it, or ignores it whole as stale), before anything newer: a merged bar never
 reaches back over prices a campaign has evaluated already, which could otherwise cross a stop
 moved up since. Which process runs the durable publisher, and how it learns of rows other
-processes appended: publisher_leader.py. Per symbol: publisher_symbols.py; per campaign:
-publisher_campaigns.py.
+processes appended: price_feed/leader.py. Per symbol: price_feed/symbol_bars.py; per
+campaign: price_feed/recipients.py.
 """
 
 import asyncio
