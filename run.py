@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import venv
 from collections.abc import Callable
 from pathlib import Path
@@ -149,7 +150,10 @@ def run_tests(extra: list[str]) -> int:
     with site:
         for name, argv in steps:
             _say(f"{name} ...")
-            if _run(argv) != 0:
+            started = time.monotonic()
+            code = _run(argv)
+            _say(f"{name}: {'failed' if code else 'passed'} in {time.monotonic() - started:.0f} s")
+            if code != 0:
                 failed.append(name)
     if failed:
         _say("FAILED: " + ", ".join(failed))
