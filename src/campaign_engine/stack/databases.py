@@ -50,13 +50,18 @@ def _admin_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_database(server: Database, prefix: str, *, migrated: bool = True) -> Database:
-    """A new database on ``server`` named ``prefix`` and a random suffix, migrated."""
+def create_database(
+    server: Database, prefix: str, *, migrated: bool = True, template: Database | None = None
+) -> Database:
+    """A new database on ``server`` named ``prefix`` and a random suffix, migrated; or a copy
+    of ``template`` (a migrated database nobody is connected to), which the server makes
+    without running a migration (a test's database in 0.05 s instead of 0.15 s)."""
     name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    copied = f' TEMPLATE "{template.name}"' if template is not None else ""
     with psycopg.connect(_admin_dsn(server.url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copied}')
     url = make_url(server.url).set(database=name).render_as_string(hide_password=False)
-    if migrated:
+    if migrated and template is None:
         migrate(url)
     return Database(url, name, server.data_dir)
 
