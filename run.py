@@ -114,9 +114,10 @@ def ensure_chromium() -> None:
 
 
 # The tests run in worker processes (pytest-xdist), each with its own Temporal dev server and
-# embedded PostgreSQL: most of a test's time is spent waiting on a server, so more workers
-# than cores pay. ``-n 0`` (or any ``-n``) given to the command overrides it.
-TEST_WORKERS = os.environ.get("CAMPAIGNS_TEST_WORKERS", "3")
+# embedded PostgreSQL: a test spends much of its time waiting on a server, so more workers
+# than cores pay. On 2 cores pytest took 373-386 s with 3 and 347-? s with 4 (docs/testing.md).
+# ``-n 0`` (or any ``-n``) given to the command overrides it.
+TEST_WORKERS = os.environ.get("CAMPAIGNS_TEST_WORKERS", "4")
 
 
 def pytest_arguments(extra: list[str]) -> list[str]:

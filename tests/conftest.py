@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.long_first import dealt
+
 pytest_plugins = ["tests.support.postgres", "tests.support.temporal_server"]
 
 _HERE = Path(__file__).resolve().parent
@@ -27,13 +29,23 @@ _TIERS = ("unit", "integration", "workflow", "e2e", "replay", "browser", "packag
 _exit_status = 0
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its tier, so ``-m e2e`` or ``-m "not e2e"`` selects by need."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, so ``-m e2e`` or ``-m "not e2e"`` selects by need; in
+    workers, deal the long tests out so each worker starts on its share of them
+    (tests/support/long_first.py). Every worker collects, and orders, the same way."""
     for item in items:
         relative = item.path.resolve().relative_to(_HERE)
         tier = relative.parts[0]
         if tier in _TIERS:
             item.add_marker(getattr(pytest.mark, tier))
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    seconds = [_long_seconds(item) for item in items]
+    items[:] = dealt(items, seconds, workers)
+
+
+def _long_seconds(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("long")
+    return float(marker.kwargs["seconds"]) if marker is not None else 0.0
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.async_api import Page, expect
 from pydantic import SecretStr
 from rich.console import Console
@@ -67,6 +68,7 @@ async def _campaign_in_flight(page: Page, prefix: str) -> None:
         await tab.close()
 
 
+@pytest.mark.long(seconds=31)
 async def test_the_page_follows_the_demo_without_reload(stack: Stack, page: Page) -> None:
     screenshots = bool(os.environ.get("DASHBOARD_SCREENSHOTS"))
     async with served(stack) as api:

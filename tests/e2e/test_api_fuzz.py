@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from pydantic import SecretStr
 
 from campaign_engine.domain.vocabulary import Pattern
@@ -37,6 +38,7 @@ MIN_CASES = 1_000
 RUN_TIMEOUT = 240.0  # seconds for the whole run
 
 
+@pytest.mark.long(seconds=65)
 async def test_every_operation_refuses_hostile_input_cleanly(
     stack: Stack, record_testsuite_property: Callable[[str, object], None]
 ) -> None:

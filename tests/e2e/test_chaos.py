@@ -14,6 +14,7 @@ import pytest
 from bench.chaos.run import Options, report_lines, run_chaos
 
 
+@pytest.mark.long(seconds=115)
 @pytest.mark.timeout(1200)
 async def test_nothing_accepted_is_lost_when_any_part_of_the_stack_dies(tmp_path: Path) -> None:
     if os.environ.get("DATABASE_URL"):

@@ -57,6 +57,7 @@ async def api_url(stack: Stack) -> AsyncIterator[str]:
         yield url
 
 
+@pytest.mark.long(seconds=31)
 async def test_the_demo_ends_with_the_expected_statuses(api_url: str) -> None:
     scenario = load_scenario()
     output = io.StringIO()

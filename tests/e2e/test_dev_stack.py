@@ -196,6 +196,7 @@ async def _campaign(stack: DevStack, seconds: float = 30.0) -> httpx.Response:
     return found
 
 
+@pytest.mark.long(seconds=17)
 async def test_dev_stack_runs_persists_and_stops_cleanly(stack: DevStack) -> None:
     spring = signal(Pattern.SPRING).model_dump(mode="json")
 
@@ -278,6 +279,7 @@ async def test_ctrl_c_stops_in_order_within_30_s_while_a_campaign_is_stuck(stack
     assert stages == ["API", "worker", "database connections", "Temporal", "PostgreSQL"]
 
 
+@pytest.mark.long(seconds=18)
 async def test_a_killed_stack_leaves_nothing_running_and_starts_again(stack: DevStack) -> None:
     """SIGKILL to the whole process group of ``campaigns dev``: its Temporal server and its
     PostgreSQL are gone within seconds, and the next start on the same data finds the

@@ -56,6 +56,7 @@ async def _entry_status(stack: Stack, client_order_id: str) -> str | None:
         return status
 
 
+@pytest.mark.long(seconds=22)
 async def test_an_open_entry_is_booked_once_after_continue_as_new_and_a_restart(
     resting: RestingStack,
 ) -> None:

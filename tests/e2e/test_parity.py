@@ -66,6 +66,7 @@ async def _parity(stack: Stack, scenario: Scenario, interval: timedelta) -> None
     assert expected.campaigns and expected.fills, "no campaign opened: nothing was compared"
 
 
+@pytest.mark.long(seconds=59)
 async def test_the_demo_plays_live_as_in_the_backtest(stack: Stack) -> None:
     await _parity(stack, load_scenario(), FLUSH)
 
@@ -75,6 +76,7 @@ async def test_a_generated_scenario_plays_live_as_in_the_backtest(stack: Stack, 
     await _parity(stack, random_scenario(seed), FLUSH)
 
 
+@pytest.mark.long(seconds=18)
 async def test_the_default_flush_interval_plays_the_same(stack: Stack) -> None:
     # A seed of its own: the same signal ids as an earlier test's would be answered by that
     # test's ended runs (Temporal keeps an update's outcome by its id, which is the signal's),
