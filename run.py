@@ -130,6 +130,12 @@ def pytest_arguments(extra: list[str]) -> list[str]:
 
 def run_tests(extra: list[str]) -> int:
     ensure_chromium()
+    # The tests start many Python processes (pytest's workers, each collecting every test
+    # module; workers, APIs and CLIs as subprocesses). With PYTHONDONTWRITEBYTECODE set each
+    # compiles the project's modules from source again, and pytest rewrites every test
+    # module's asserts again in every worker: a fifth of a worker's collection time. The
+    # compiled files go to __pycache__ folders, which git ignores.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     py = str(BIN / "python")
     # The docs are built where nothing is kept: the step is there to fail on a broken link,
     # a missing page or a page left out of mkdocs.yml's nav (strict mode), not to publish.

@@ -9,10 +9,6 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from alpaca.trading.enums import OrderStatus as SdkOrderStatus
-from alpaca.trading.models import Order as SdkOrder
-from alpaca.trading.models import Position as SdkPosition
-from alpaca.trading.models import TradeUpdate as SdkTradeUpdate
 
 from campaign_engine.brokers.alpaca.broker import order_request, tick_rounded
 from campaign_engine.brokers.alpaca.transport import RequestBudget, backoff_seconds
@@ -47,7 +43,13 @@ def _order(status: str, qty: str = "10", filled: str = "0") -> AlpacaOrder:
     )
 
 
+# The SDK (alpaca-py) is imported by the two tests that read it, not at collection: it imports
+# pandas, 3 s of CPU in each of the test command's workers, which all collect every module.
+
+
 def test_every_alpaca_order_status_is_either_working_or_ended() -> None:
+    from alpaca.trading.enums import OrderStatus as SdkOrderStatus
+
     known = set(WORKING) | set(ENDED)
     assert {s.value for s in SdkOrderStatus} <= known
     assert not set(WORKING) & set(ENDED)
@@ -236,6 +238,11 @@ def test_live_trading_only_when_asked_and_a_test_server_by_url() -> None:
 
 
 def test_the_fake_alpaca_speaks_the_sdks_shapes() -> None:
+    from alpaca.trading.enums import OrderStatus as SdkOrderStatus
+    from alpaca.trading.models import Order as SdkOrder
+    from alpaca.trading.models import Position as SdkPosition
+    from alpaca.trading.models import TradeUpdate as SdkTradeUpdate
+
     events: list[Json] = []
     book = Book(publish=events.append)
     placed = book.place(
