@@ -115,7 +115,7 @@ def ensure_chromium() -> None:
 
 # The tests run in worker processes (pytest-xdist), each with its own Temporal dev server and
 # embedded PostgreSQL: a test spends much of its time waiting on a server, so more workers
-# than cores pay. On 2 cores pytest took 373-386 s with 3 and 347-? s with 4 (docs/testing.md).
+# than cores pay; a fifth costs more than it gains (docs/testing.md, "How long it takes").
 # ``-n 0`` (or any ``-n``) given to the command overrides it.
 TEST_WORKERS = os.environ.get("CAMPAIGNS_TEST_WORKERS", "4")
 
