@@ -347,6 +347,14 @@ async def test_a_partly_filled_entry_then_a_break_of_the_range_ends_invalidated_
         return state is not None and state.status is CampaignStatus.INVALIDATED
 
     await eventually(invalidated)
+
+    # The campaign is INVALIDATED as soon as it decides so; its sell reaches the broker once
+    # the cancelled entry is confirmed (the wash-trade wait). A bar posted before that would
+    # find no sell to fill, and none would come after it.
+    async def sell_placed() -> bool:
+        return await _booked(stack, f"{campaign_id}:SPRING:INVALIDATION") is not None
+
+    await eventually(sell_placed)
     # The part of the market sell that did not fill at once fills at the next bar's open.
     await _post(api, bar("146.80", "147.00", "146.20", "146.40", 40))
 
