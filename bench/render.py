@@ -88,9 +88,10 @@ def pages(results: list[dict[str, Any]]) -> dict[str, str]:
         page = f"[{r['group']}]({r['group']}.md)"
         index.append(f"| `{r['name']}.json` | {page} | {r['date']} | `{r['command']}` |")
     index += ["", "## Not yet recorded in results", ""]
-    for name, (group, command) in BENCHES.items():
-        if name not in recorded:
-            index.append(f"- {name} ({group}): `{command}`")
+    missing = [(n, g, c) for n, (g, c) in BENCHES.items() if n not in recorded]
+    index += [f"- {name} ({group}): `{command}`" for name, group, command in missing]
+    if not missing:
+        index.append("None: every benchmark has a run recorded.")
     made = {"index.md": "\n".join(index) + "\n"}
     for group, title in GROUPS.items():
         text = [NOTICE, f"# {title} (`bench/{group}`)", ""]
