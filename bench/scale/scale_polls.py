@@ -54,7 +54,9 @@ async def main(args: argparse.Namespace) -> list[Figure]:
                     f"opened): {tasks:.1f} tasks/s, CPU ms per s {cpu.per(args.window)}, "
                     f"load {os.getloadavg()[0]:.2f}"
                 )
-                per_task = cpu.us_per(round(tasks * args.window))
+                started = round(tasks * args.window)
+                # No task in the window: its CPU is the processes' own upkeep, not per task.
+                per_task = cpu.us_per(started) if started else None
                 cpu_ms = 1000 * sum(cpu.seconds.values()) / args.window
                 figures += [
                     Figure(f"window {n + 1}: workflow tasks", tasks, "tasks/s", per_task, None),
