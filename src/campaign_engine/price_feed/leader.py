@@ -17,8 +17,11 @@ process.
 A leader whose connection is lost has lost the lock with it (the server ends the session, or
 frees it once its keepalives give up on a vanished client): it stops sending (its journal's
 writes are fenced on the lock, so none goes out after that), drops what it held in memory, and
-competes again; the process that takes over resumes from the journal, and a bar recorded as
-sent but not known to have arrived is sent again over exactly the same span.
+competes again, but only after twice ``takeover``: a process that just lost the lead is the one
+most likely to be unwell (its connection cut, its sends stuck), so one that was waiting takes
+over first (each tries at least once a ``takeover``); alone, it takes the lead back then. The
+process that takes over resumes from the journal, and a bar recorded as sent but not known to
+have arrived is sent again over exactly the same span.
 """
 
 import asyncio
@@ -110,6 +113,7 @@ class PriceDelivery:
         retry = Retry("database", log, loop="price_delivery", backoff=Backoff(cap=5.0))
         contended = Backoff(start=min(0.25, self._takeover), cap=self._takeover)
         while True:
+            led = False
             try:
                 async with await psycopg.AsyncConnection.connect(
                     self._conninfo, autocommit=True, connect_timeout=5
@@ -119,9 +123,12 @@ class PriceDelivery:
                     while not await _try_lock(conn):
                         await asyncio.sleep(contended.next())
                     contended.reset()
+                    led = True
                     await self._lead(conn)  # returns only by raising
             except Exception as error:  # the lead lost, the database down: compete again
                 await retry.pause(error)
+                if led:  # the others first (see above)
+                    await asyncio.sleep(2 * self._takeover)
 
     async def _lead(self, conn: psycopg.AsyncConnection[Any]) -> None:
         pid = conn.info.backend_pid
