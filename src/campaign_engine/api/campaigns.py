@@ -26,7 +26,7 @@ from campaign_engine.api.schemas import (
 )
 from campaign_engine.api.services import CampaignView, Services, ServicesDep
 from campaign_engine.client.campaign_client import CampaignRefused
-from campaign_engine.db.read_model import MAX_OFFSET, MAX_PAGE, CampaignRecord
+from campaign_engine.db.read_model import MAX_OFFSET, MAX_PAGE, CampaignOrder, CampaignRecord
 from campaign_engine.domain.campaign.flat import ended_holding
 from campaign_engine.domain.ledger import summarize
 from campaign_engine.domain.money import ZERO
@@ -97,7 +97,7 @@ async def _after_command(services: Services, state: CampaignState) -> CampaignDe
     )
 
 
-@router.get("", summary="List campaigns, newest first")
+@router.get("", summary="List campaigns, marked to market, newest first or as sorted")
 async def list_campaigns(
     services: ServicesDep,
     status: Annotated[
@@ -115,11 +115,33 @@ async def list_campaigns(
             description="e.g. AAPL (any case)",
         ),
     ] = None,
+    symbol_prefix: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=SYMBOL_MAX_LENGTH,
+            pattern=SYMBOL_QUERY_PATTERN,
+            description="symbols that start with it, e.g. AA finds AAPL and AAL (any case)",
+        ),
+    ] = None,
+    sort: Annotated[
+        CampaignOrder,
+        Query(
+            description="created, updated, pnl (total P&L marked to market), risk (open), "
+            "committed or symbol; a leading - is descending. Ties go by campaign id, so a "
+            "page is the same slice each time it is asked for"
+        ),
+    ] = CampaignOrder.NEWEST,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CampaignListOut:
     page = await services.read_model.list_campaigns(
-        status=status, symbol=symbol, limit=limit, offset=offset
+        status=status,
+        symbol=symbol,
+        symbol_prefix=symbol_prefix,
+        order=sort,
+        limit=limit,
+        offset=offset,
     )
     return CampaignListOut.of(page)
 

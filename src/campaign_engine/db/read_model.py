@@ -6,11 +6,19 @@ plus realized P&L, as the entry decisions do (SPEC section 3 rule 10). The recor
 with are in ``records`` and ``portfolio_snapshot``."""
 
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from campaign_engine.db.campaign_listing import (
+    MAX_OFFSET,
+    MAX_PAGE,
+    CampaignFilter,
+    CampaignOrder,
+    MarkedPage,
+    campaign_page,
+)
+from campaign_engine.db.marks import holding_marks
 from campaign_engine.db.portfolio_snapshot import (
     CampaignRisk,
     GroupRisk,
@@ -36,37 +44,33 @@ from campaign_engine.db.schema import (
 )
 from campaign_engine.db.trading_state import record_of
 from campaign_engine.domain.limits import Exposure
-from campaign_engine.domain.money import ZERO, plus
+from campaign_engine.domain.money import ZERO, plus, total
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
-from campaign_engine.domain.types import MoneyValue, normalise_symbol
+from campaign_engine.domain.types import MoneyValue
 from campaign_engine.domain.vocabulary import CampaignStatus
 
 __all__ = [  # the records are read from here too
     "MAX_OFFSET",
     "MAX_PAGE",
+    "CampaignOrder",
     "CampaignPage",
     "CampaignRecord",
     "CampaignRisk",
     "CampaignWithPositions",
     "EventRecord",
     "GroupRisk",
+    "MarkedPage",
     "PortfolioSnapshot",
     "ReadModel",
 ]
 
-MAX_PAGE = 100
-# Far beyond any real listing, and well inside PostgreSQL's bigint: a larger offset is bad
-# input, not a question for the database.
-MAX_OFFSET = 1_000_000_000
-
-# Campaigns carrying risk now, open or reserved.
-# Unrealized P&L of every campaign, the trading record (``db.trading_state``) and its time.
+# The trading record (``db.trading_state``) and its time.
 _TRADING = text(
-    "SELECT COALESCE((SELECT sum(unrealized_pnl) FROM campaign_exposure), 0),"
-    " trading_state, trading_state_reason, equity_peak, market_day, day_open_equity,"
+    "SELECT trading_state, trading_state_reason, equity_peak, market_day, day_open_equity,"
     " last_equity, trading_state_at FROM portfolio WHERE id = 1"
 )
+# Campaigns carrying risk now, open or reserved.
 _EXPOSED = (
     select(
         campaign_exposure.c.campaign_id,
@@ -114,37 +118,19 @@ class ReadModel:
         *,
         status: CampaignStatus | None = None,
         symbol: str | None = None,
+        symbol_prefix: str | None = None,
+        order: CampaignOrder = CampaignOrder.NEWEST,
         limit: int = 50,
         offset: int = 0,
-    ) -> CampaignPage:
-        """Campaigns newest first, filtered by status and symbol (upper-cased)."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise ValueError(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
-        conditions = []
-        if status is not None:
-            conditions.append(campaigns.c.status == status.value)
-        if symbol is not None:
-            conditions.append(campaigns.c.symbol == normalise_symbol(symbol))
-        page: Select[Any] = (
-            select(campaigns)
-            .where(*conditions)
-            .order_by(campaigns.c.created_at.desc(), campaigns.c.campaign_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        count = select(func.count()).select_from(campaigns).where(*conditions)
+    ) -> MarkedPage:
+        """A page of campaigns (``db.campaign_listing``), newest first unless ``order`` says
+        otherwise, each marked to market."""
+        where = CampaignFilter(status=status, symbol=symbol, symbol_prefix=symbol_prefix)
         async with self.engine.connect() as conn:
             equity = (await self._equity(conn))[2]
-            rows = (await conn.execute(page)).all()
-            total = (await conn.execute(count)).scalar_one()
-        return CampaignPage(
-            [CampaignRecord.from_row(r, equity) for r in rows],
-            total_count=int(total),
-            limit=limit,
-            offset=offset,
-        )
+            return await campaign_page(
+                conn, equity, where=where, order=order, limit=limit, offset=offset
+            )
 
     async def campaign(self, campaign_id: str) -> CampaignRecord | None:
         found = await self.campaign_with_positions(campaign_id)
@@ -199,9 +185,12 @@ class ReadModel:
         """Equity, heat and where the risk sits, by campaign and by correlation group of
         ``policy`` (the one the campaigns are decided with)."""
         async with self.engine.connect() as conn:
-            starting, realized, _ = await self._equity(conn)
+            starting, realized, equity = await self._equity(conn)
             rows = (await conn.execute(_EXPOSED)).all()
             trading = (await conn.execute(_TRADING)).one()
+            # Marked at the newest accepted prices: the read model's own unrealized P&L
+            # stands still while prices cross no level.
+            marks = await holding_marks(conn, equity)
         exposures = (
             Exposure(
                 campaign_id=r.campaign_id,
@@ -216,7 +205,7 @@ class ReadModel:
             realized,
             exposures,
             policy,
-            unrealized_pnl=MoneyValue(Decimal(trading[0])),
-            trading=record_of(tuple(trading[1:-1])),
+            unrealized_pnl=total(m.unrealized_pnl for m in marks.values()),
+            trading=record_of(tuple(trading[:-1])),
             trading_state_at=trading[-1],
         )

@@ -6,8 +6,10 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from campaign_engine.api.schemas.encoding import FROM_ATTRIBUTES, DecimalStr, UtcTime
-from campaign_engine.db.records import CampaignPage, CampaignRecord
+from campaign_engine.db.campaign_listing import MarkedPage
+from campaign_engine.db.records import CampaignRecord
 from campaign_engine.domain.ledger import PositionsSummary, position_r_multiple
+from campaign_engine.domain.marks import CampaignMark
 from campaign_engine.domain.positions import Position
 from campaign_engine.domain.types import PriceValue
 from campaign_engine.domain.vocabulary import CampaignPhase, CampaignStatus, Pattern, PositionStatus
@@ -175,14 +177,47 @@ class PaginationOut(BaseModel):
     has_more: bool
 
 
+class MarkOut(BaseModel):
+    """A campaign marked to market: its open shares at the newer of the price it took last and
+    the newest price the API accepted for its symbol (a price that crosses no level is taken
+    without a change of the campaign, so its own figures stand still until the next one)."""
+
+    campaign_id: str
+    version: int = Field(description="the campaign's version whose positions were marked")
+    last_price: DecimalStr | None = Field(description="the price marked at; null: none yet")
+    as_of: UtcTime | None = Field(description="that price's market time")
+    unrealized_pnl: DecimalStr
+    total_pnl: DecimalStr = Field(description="realized plus unrealized")
+    r_multiple: DecimalStr | None = Field(description="total P&L over the risk taken at entry")
+
+    @classmethod
+    def of(cls, mark: CampaignMark) -> "MarkOut":
+        return cls(
+            campaign_id=mark.campaign_id,
+            version=mark.version,
+            last_price=mark.price,
+            as_of=mark.as_of,
+            unrealized_pnl=mark.unrealized_pnl,
+            total_pnl=mark.total_pnl,
+            r_multiple=mark.r_multiple,
+        )
+
+
+class CampaignRowOut(CampaignOut):
+    mark: MarkOut
+
+
 class CampaignListOut(BaseModel):
-    data: list[CampaignOut]
+    data: list[CampaignRowOut]
     pagination: PaginationOut
 
     @classmethod
-    def of(cls, page: CampaignPage) -> "CampaignListOut":
+    def of(cls, page: MarkedPage) -> "CampaignListOut":
         return cls(
-            data=[CampaignOut.model_validate(r) for r in page],
+            data=[
+                CampaignRowOut(**campaign_fields(r), mark=MarkOut.of(page.marks[r.campaign_id]))
+                for r in page
+            ],
             pagination=PaginationOut(
                 returned_count=len(page),
                 total_count=page.total_count,
