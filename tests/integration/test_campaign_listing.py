@@ -35,7 +35,8 @@ async def test_the_worked_mark_moves_with_an_accepted_price_alone(engine: AsyncE
     assert (aapl.shares, aapl.entry) == (D(333), D("148.50"))
     read = ReadModel(engine)
     before = (await read.list_campaigns()).marks[aapl.campaign_id]
-    assert (before.price, before.unrealized_pnl, before.total_pnl) == (None, 0, 0)
+    assert before.price is None
+    assert (before.unrealized_pnl, before.total_pnl) == (D(0), D(0))
 
     for price, unrealized, r in [
         ("150.00", "499.50", "1.0000"),  # +1.50 a share: one R
