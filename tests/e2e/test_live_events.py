@@ -143,6 +143,56 @@ async def test_events_are_pushed_and_a_resumed_socket_misses_nothing(
         assert [e["event_id"] for e in again] == now[1:]
 
 
+async def _message_of(ws: ClientConnection, kind: str, events: list[Message]) -> Message:
+    """The next message of ``kind``; the events read meanwhile go to ``events``."""
+    while True:
+        message = await _receive(ws, 10.0)
+        if message["type"] == "event":
+            events.append(message)
+        if message["type"] == kind:
+            return message
+
+
+async def test_a_price_that_crosses_nothing_moves_the_marks(
+    stack: Stack, api: httpx.AsyncClient
+) -> None:
+    await submit(api, signal(Pattern.SPRING))  # 333 shares at 148.50, stop 147.00
+    await settled(stack, CAMPAIGN, 2)
+    async with connect(_ws_url(api)) as ws:
+        await _receive(ws)  # hello
+        events: list[Message] = []
+        await ok(await api.post(f"{V1}/prices", json=tick_now("149.00")), 202)
+        mark = await _message_of(ws, "mark", events)
+        assert mark == {
+            "type": "mark",
+            "campaign_id": CAMPAIGN,
+            "version": 2,
+            "last_price": "149",
+            "as_of": mark["as_of"],
+            "unrealized_pnl": "166.5",  # 333 x 0.50
+            "total_pnl": "166.5",
+            "r_multiple": "0.3333",  # over the 499.50 risked
+        }
+        portfolio = (await _message_of(ws, "portfolio", events))["portfolio"]
+        assert (portfolio["unrealized_pnl"], portfolio["marked_equity"]) == (
+            "166.5",
+            "100166.5",
+        )
+        # The REST API says the same: the list's mark, the portfolio, the campaign itself.
+        listed = await ok(await api.get(f"{V1}/campaigns"))
+        assert listed["data"][0]["mark"] == {k: v for k, v in mark.items() if k != "type"}
+        rest = await ok(await api.get(f"{V1}/portfolio"))
+        assert rest["marked_equity"] == "100166.5"
+        detail = await ok(await api.get(f"{V1}/campaigns/{CAMPAIGN}"))
+        assert detail["metrics"]["total_pnl"] == "166.5" and detail["version"] == 2
+        # A price for another symbol marks nothing of this campaign.
+        await ok(await api.post(f"{V1}/prices", json=tick_now("10.00", symbol="MSFT")), 202)
+        await ok(await api.post(f"{V1}/prices", json=tick_now("148.00", 1)), 202)
+        second = await _message_of(ws, "mark", events)
+        assert (second["last_price"], second["total_pnl"]) == ("148", "-166.5")
+        assert events == []  # nothing was crossed: no event, the marks moved alone
+
+
 async def test_an_unknown_place_is_refused_with_its_reason(api: httpx.AsyncClient) -> None:
     for query, code in (("?after=no-such-event", 4404), ("?cursor=yesterday", 4400)):
         async with connect(_ws_url(api, query)) as ws:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.db.schema import price_bars
@@ -14,6 +14,7 @@ from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.types import PriceValue
 
 MAX_BARS = 2_000
+CHANNEL = "price_bars"  # notified at the commit of every record
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class PriceBars:
         ]
         async with self._engine.begin() as conn:
             await conn.execute(insert(price_bars), rows)
+            # The live stream marks the open campaigns of these symbols (api.live).
+            await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
     async def last(
         self, symbol: str, *, until: datetime | None = None, limit: int = MAX_BARS

@@ -10,13 +10,16 @@ or from the database when it is further behind than what is kept, so a slow or r
 gets every event once, in order, and a socket never waits on another.
 
 It also keeps what the dashboard shows beside the events, read once per batch for every
-socket: each touched campaign as the read model has it now, and the portfolio.
+socket: each touched campaign as the read model has it now, and the portfolio; and it LISTENs
+for accepted prices, which change no campaign but move their marks (``MarkBoard``) and the
+portfolio's marked equity.
 """
 
 import asyncio
 import bisect
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -25,9 +28,11 @@ from pydantic import JsonValue
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from campaign_engine.api.live.marks import MarkBoard
 from campaign_engine.api.live.snapshots import Snapshots
 from campaign_engine.db.engine import libpq_url
 from campaign_engine.db.event_stream import CHANNEL, Cursor, EventStream, StreamedEvent
+from campaign_engine.db.price_bars import CHANNEL as PRICES_CHANNEL
 from campaign_engine.domain.policy import Policy
 from campaign_engine.runtime.background import BackgroundLoop
 from campaign_engine.runtime.backoff import Backoff, Retry
@@ -35,6 +40,16 @@ from campaign_engine.runtime.backoff import Backoff, Retry
 log = structlog.get_logger("campaign_engine.api.live")
 
 Json = dict[str, JsonValue]
+
+
+@dataclass(slots=True)
+class Seen:
+    """How far a socket has sent: events to ``cursor``, marks and the portfolio to their
+    numbers."""
+
+    cursor: Cursor
+    marks: int
+    portfolio: int
 
 
 class EventHub(BackgroundLoop):
@@ -63,6 +78,8 @@ class EventHub(BackgroundLoop):
         self.head = Cursor(0, 0)
         self._started = asyncio.Event()  # the head is known
         self.portfolio: Json | None = None
+        self.portfolio_seq = 0  # grows with every change of the portfolio read
+        self.marks = MarkBoard(engine)
         self._campaigns: dict[str, Json] = {}
         self._moved = asyncio.Condition()
         self.listening = False
@@ -83,11 +100,19 @@ class EventHub(BackgroundLoop):
             return self._recent[start : start + self._batch]
         return await self.stream.after(cursor, self._batch)
 
-    async def wait_beyond(self, cursor: Cursor, timeout: float) -> None:
-        """Return once the head is past ``cursor``, or after ``timeout`` seconds."""
+    async def wait_beyond(self, seen: "Seen", timeout: float) -> None:
+        """Return once there is news after ``seen`` (events, marks or the portfolio), or after
+        ``timeout`` seconds."""
         async with self._moved:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._moved.wait_for(lambda: self.head > cursor), timeout)
+                await asyncio.wait_for(self._moved.wait_for(lambda: self.news_after(seen)), timeout)
+
+    def news_after(self, seen: "Seen") -> bool:
+        return (
+            self.head > seen.cursor
+            or self.marks.seq > seen.marks
+            or self.portfolio_seq > seen.portfolio
+        )
 
     async def campaigns(self, campaign_ids: Sequence[str]) -> list[Json]:
         """The campaigns as last read (read now if this process has not read them yet)."""
@@ -115,6 +140,8 @@ class EventHub(BackgroundLoop):
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
             await conn.execute(f"LISTEN {CHANNEL}")
+            await conn.execute(f"LISTEN {PRICES_CHANNEL}")
+            self.marks.heard()  # what was priced while not listening
             self.listening = True
             self._retry.succeeded()
             if not self._started.is_set():
@@ -125,12 +152,38 @@ class EventHub(BackgroundLoop):
             while True:
                 read_at = loop.time()
                 await self._read()  # first of all what committed while not listening
-                async for _ in conn.notifies(timeout=self._poll, stop_after=1):
+                await self._mark(loop.time())
+                wait = self.marks.due_in(loop.time()) if self.marks.pending else self._poll
+                async for note in conn.notifies(timeout=wait, stop_after=1):
+                    self._heard(note.channel)
                     # A commit alone is read at once; commits in a burst are read together,
                     # so the campaigns and the portfolio are read at most every ``gap``.
                     await asyncio.sleep(read_at + self._gap - loop.time())
-                async for _ in conn.notifies(timeout=0):
-                    pass  # what came meanwhile is in this read too
+                async for note in conn.notifies(timeout=0):
+                    self._heard(note.channel)  # what came meanwhile is in this read too
+
+    def _heard(self, channel: str) -> None:
+        if channel == PRICES_CHANNEL:
+            self.marks.heard()
+
+    async def _mark(self, now: float) -> None:
+        try:
+            if not await self.marks.read(now):
+                return
+            portfolio = await self.snapshots.portfolio()
+        except (psycopg.Error, OSError):
+            raise
+        except Exception as error:  # the database through SQLAlchemy: the next prices mark
+            log.warning("event_hub_marks_failed", error=f"{type(error).__name__}: {error}")
+            return
+        async with self._moved:
+            self._set_portfolio(portfolio)
+            self._moved.notify_all()
+
+    def _set_portfolio(self, portfolio: Json) -> None:
+        if portfolio != self.portfolio:
+            self.portfolio = portfolio
+            self.portfolio_seq += 1
 
     async def _read(self) -> None:
         try:
@@ -150,7 +203,7 @@ class EventHub(BackgroundLoop):
             found = await self.snapshots.campaign(campaign_id)
             if found is not None:
                 self._remember(campaign_id, found)
-        self.portfolio = await self.snapshots.portfolio()
+        portfolio = await self.snapshots.portfolio()
         self._recent.extend(events)
         if len(self._recent) > self._keep:
             dropped = len(self._recent) - self._keep
@@ -158,11 +211,18 @@ class EventHub(BackgroundLoop):
             del self._recent[:dropped]
         async with self._moved:
             self.head = events[-1].cursor
+            self._set_portfolio(portfolio)
             self._moved.notify_all()
 
     def _remember(self, campaign_id: str, campaign: Json) -> None:
         self._campaigns.pop(campaign_id, None)
         self._campaigns[campaign_id] = campaign
+        # The campaign's message carries its mark: the same mark again is no news.
+        mark = campaign.get("mark")
+        if campaign.get("closed_at") is not None:
+            self.marks.forget(campaign_id)
+        elif isinstance(mark, dict):
+            self.marks.remember(campaign_id, {"type": "mark", **mark}, announce=False)
         while len(self._campaigns) > self._keep:  # the longest unchanged go first
             del self._campaigns[next(iter(self._campaigns))]
 

@@ -1,6 +1,6 @@
 """What the dashboard shows beside the events, as the REST API answers it: a campaign with its
-positions and metrics, and the portfolio, both from the read model (written in the same
-transaction as the events that changed them)."""
+positions and metrics (and its mark, as ``GET /campaigns`` lists it), and the portfolio, both
+from the read model (written in the same transaction as the events that changed them)."""
 
 from typing import Any
 
@@ -8,8 +8,9 @@ from pydantic import JsonValue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.campaigns import campaign_detail
-from campaign_engine.api.schemas import PortfolioOut
+from campaign_engine.api.schemas import MarkOut, PortfolioOut
 from campaign_engine.api.services import CampaignView
+from campaign_engine.db.marks import MarkInputs, newest_quotes
 from campaign_engine.db.read_model import ReadModel
 from campaign_engine.domain.policy import Policy
 
@@ -33,6 +34,12 @@ class Snapshots:
             source="read_model",
         )
         shown: Json = campaign_detail(view).model_dump(mode="json")
+        async with self._read_model.engine.connect() as conn:
+            quotes = await newest_quotes(conn, [stored.campaign.symbol])
+        inputs = MarkInputs(
+            positions={campaign_id: stored.positions}, quotes=quotes, equity=stored.equity
+        )
+        shown["mark"] = MarkOut.of(inputs.mark(stored.campaign)).model_dump(mode="json")
         return shown
 
     async def portfolio(self) -> Json:

@@ -8,8 +8,14 @@ Messages are JSON objects with a ``type``:
   ``event_type``, ``campaign_id``, ``version``, ``occurred_at``, ``correlation_id``, ``data``
   with its ``kind``, ``recorded_at``) and its ``cursor``;
 - ``campaign``: after a run of events, each campaign they touched as ``GET /campaigns/{id}``
-  answers it from the read model;
-- ``portfolio``: then the portfolio as ``GET /portfolio`` answers it;
+  answers it from the read model, with its ``mark``;
+- ``portfolio``: then the portfolio as ``GET /portfolio`` answers it, and whenever marks move
+  its marked equity;
+- ``mark``: a campaign that holds shares marked to market after prices were accepted for its
+  symbol (``campaign_id``, ``version``, ``last_price``, ``as_of``, ``unrealized_pnl``,
+  ``total_pnl``, ``r_multiple``: the ``mark`` of ``GET /campaigns`` rows), at most every
+  ``MARK_EVERY`` seconds per campaign, newest only; a mark carries no cursor and is not
+  replayed (a client that resumes reads the list again for the marks of now);
 - ``heartbeat``: every ``HEARTBEAT`` seconds without news, with the current ``cursor``.
 
 A client resumes with ``?after=<event_id>`` (the last event it saw) or ``?cursor=<cursor>``
@@ -34,7 +40,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketState
 
-from campaign_engine.api.live.hub import EventHub, event_message
+from campaign_engine.api.live.hub import EventHub, Seen, event_message
 from campaign_engine.db.event_stream import Cursor
 
 router = APIRouter(tags=["live"])
@@ -143,24 +149,31 @@ async def live_events(
 async def _stream(
     websocket: WebSocket, hub: EventHub, position: Cursor, closed: "asyncio.Task[None]"
 ) -> None:
+    # Marks and the portfolio as they stand are in what the client has just read.
+    seen = Seen(position, hub.marks.seq, hub.portfolio_seq)
     while not closed.done():
-        events = await hub.after(position)
+        events = await hub.after(seen.cursor)
+        for event in events:
+            await websocket.send_json(event_message(event))
         if events:
-            for event in events:
-                await websocket.send_json(event_message(event))
-            position = events[-1].cursor
+            seen.cursor = events[-1].cursor
             for campaign in await hub.campaigns([e.campaign_id for e in events]):
                 await websocket.send_json({"type": "campaign", "campaign": campaign})
-            if hub.portfolio is not None:
-                await websocket.send_json({"type": "portfolio", "portfolio": hub.portfolio})
+        marks, seen.marks = hub.marks.since(seen.marks)
+        for mark in marks:
+            await websocket.send_json(mark)
+        if hub.portfolio is not None and (events or hub.portfolio_seq > seen.portfolio):
+            seen.portfolio = hub.portfolio_seq
+            await websocket.send_json({"type": "portfolio", "portfolio": hub.portfolio})
+        if events or marks:
             continue
-        waiting = asyncio.create_task(hub.wait_beyond(position, HEARTBEAT))
+        waiting = asyncio.create_task(hub.wait_beyond(seen, HEARTBEAT))
         await asyncio.wait({waiting, closed}, return_when=asyncio.FIRST_COMPLETED)
         if not waiting.done():
             waiting.cancel()
             return
-        if not hub.head > position:
-            await websocket.send_json({"type": "heartbeat", "cursor": str(position)})
+        if not hub.news_after(seen):
+            await websocket.send_json({"type": "heartbeat", "cursor": str(seen.cursor)})
 
 
 async def _until_closed(websocket: WebSocket) -> None:
