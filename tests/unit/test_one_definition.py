@@ -82,8 +82,9 @@ def _adds_open_and_reserved(node: ast.AST) -> bool:
     return any("open" in n for n in names) and any("reserved" in n for n in names)
 
 
-# A SQL filter over the stored columns (campaigns carrying any risk), not a figure shown.
-_SQL_OVER_COLUMNS = {PACKAGE / "db" / "read_model.py"}
+# SQL over the stored columns, not a figure shown: a filter (campaigns carrying any risk) and
+# an order (the list by committed risk).
+_SQL_OVER_COLUMNS = {PACKAGE / "db" / "read_model.py", PACKAGE / "db" / "campaign_listing.py"}
 
 
 def test_committed_risk_is_summed_in_one_place() -> None:
@@ -99,13 +100,14 @@ def test_committed_risk_is_summed_in_one_place() -> None:
 
 _HOLDS = re.compile(r"\.open_shares\s*(>|==|!=|<=|<)\s*(0|ZERO|NO_SHARES)\b")
 
-# The same question asked of the stored rows, in SQL.
-_SQL = {PACKAGE / "db" / "holdings.py"}
+# The same question asked of the stored rows, in SQL (the holdings reconciler; the campaigns
+# that marks value).
+_SQL = {PACKAGE / "db" / "holdings.py", PACKAGE / "db" / "marks.py"}
 
 
 def test_holding_shares_is_decided_in_one_place() -> None:
-    """Whether a position still holds shares is ``Position.holds_shares``. (db/holdings.py
-    asks the same of the stored rows in SQL, ``open_shares > 0``.)"""
+    """Whether a position still holds shares is ``Position.holds_shares``. (db/holdings.py and
+    db/marks.py ask the same of the stored rows in SQL, ``open_shares > 0``.)"""
     found = [
         f"{path.relative_to(ROOT)}:{n}"
         for path in _sources()

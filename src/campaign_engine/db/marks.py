@@ -103,16 +103,3 @@ async def holding_marks(
         holding = holding.where(positions.c.symbol.in_(sorted(set(symbols))))
     rows = await conn.execute(select(campaigns).where(campaigns.c.campaign_id.in_(holding)))
     return await marks_of(conn, [CampaignRecord.from_row(r, equity) for r in rows], equity)
-
-
-# Symbols with prices accepted after a point of ``price_bars``, and the newest point.
-_PRICED_SINCE = text(
-    "SELECT COALESCE(array_agg(DISTINCT symbol), '{}'), max(seq) FROM price_bars WHERE seq > :after"
-)
-
-
-async def priced_since(conn: AsyncConnection, after: int) -> tuple[list[str], int]:
-    """The symbols priced after ``after`` (a ``price_bars`` seq) and the newest seq (``after``
-    when none is newer)."""
-    symbols, newest = (await conn.execute(_PRICED_SINCE, {"after": after})).one()
-    return list(symbols), int(newest) if newest is not None else after

@@ -14,7 +14,21 @@ from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.types import PriceValue
 
 MAX_BARS = 2_000
-CHANNEL = "price_bars"  # notified at the commit of every record
+CHANNEL = "price_bars"  # notified at the commit of every record, with its symbols
+EVERY_SYMBOL = "*"
+_MAX_PAYLOAD = 7_000  # bytes: PostgreSQL takes up to 8,000 in a notification
+
+
+def priced_symbols(symbols: set[str]) -> str:
+    """A notification's payload: the symbols, comma-separated (a symbol has no comma), or
+    ``EVERY_SYMBOL`` when they would not fit."""
+    payload = ",".join(sorted(symbols))
+    return payload if len(payload.encode()) <= _MAX_PAYLOAD else EVERY_SYMBOL
+
+
+def symbols_priced(payload: str) -> set[str] | None:
+    """The symbols of a payload; None: every symbol."""
+    return None if payload == EVERY_SYMBOL else {s for s in payload.split(",") if s}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +73,12 @@ class PriceBars:
         ]
         async with self._engine.begin() as conn:
             await conn.execute(insert(price_bars), rows)
-            # The live stream marks the open campaigns of these symbols (api.live).
-            await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+            # The live stream marks the campaigns holding these symbols (api.live), told at
+            # the commit, in commit order: a notification is not lost to a later commit.
+            await conn.execute(
+                text("SELECT pg_notify(:channel, :symbols)"),
+                {"channel": CHANNEL, "symbols": priced_symbols({u.symbol for u in updates})},
+            )
 
     async def last(
         self, symbol: str, *, until: datetime | None = None, limit: int = MAX_BARS

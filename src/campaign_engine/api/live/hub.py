@@ -33,6 +33,7 @@ from campaign_engine.api.live.snapshots import Snapshots
 from campaign_engine.db.engine import libpq_url
 from campaign_engine.db.event_stream import CHANNEL, Cursor, EventStream, StreamedEvent
 from campaign_engine.db.price_bars import CHANNEL as PRICES_CHANNEL
+from campaign_engine.db.price_bars import symbols_priced
 from campaign_engine.domain.policy import Policy
 from campaign_engine.runtime.background import BackgroundLoop
 from campaign_engine.runtime.backoff import Backoff, Retry
@@ -141,7 +142,7 @@ class EventHub(BackgroundLoop):
         async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
             await conn.execute(f"LISTEN {CHANNEL}")
             await conn.execute(f"LISTEN {PRICES_CHANNEL}")
-            self.marks.heard()  # what was priced while not listening
+            self.marks.heard(None)  # what was priced while not listening
             self.listening = True
             self._retry.succeeded()
             if not self._started.is_set():
@@ -155,16 +156,16 @@ class EventHub(BackgroundLoop):
                 await self._mark(loop.time())
                 wait = self.marks.due_in(loop.time()) if self.marks.pending else self._poll
                 async for note in conn.notifies(timeout=wait, stop_after=1):
-                    self._heard(note.channel)
+                    self._heard(note)
                     # A commit alone is read at once; commits in a burst are read together,
                     # so the campaigns and the portfolio are read at most every ``gap``.
                     await asyncio.sleep(read_at + self._gap - loop.time())
                 async for note in conn.notifies(timeout=0):
-                    self._heard(note.channel)  # what came meanwhile is in this read too
+                    self._heard(note)  # what came meanwhile is in this read too
 
-    def _heard(self, channel: str) -> None:
-        if channel == PRICES_CHANNEL:
-            self.marks.heard()
+    def _heard(self, note: psycopg.Notify) -> None:
+        if note.channel == PRICES_CHANNEL:
+            self.marks.heard(symbols_priced(note.payload))
 
     async def _mark(self, now: float) -> None:
         try:

@@ -2,21 +2,20 @@
 holds shares in it, marked to market (``db.marks``), as ``GET /campaigns`` lists it.
 
 A price that crosses none of a campaign's levels writes no event, so without these the page's
-P&L would stand still until the next level. The board reads the symbols priced since its
-last read at most every ``every`` seconds (so a campaign gets at most one mark in that time,
-the newest), and keeps only what changed, numbered, so each socket sends what it has not sent
-yet, newest state only, in the order it changed.
-"""
+P&L would stand still until the next level. The board marks the symbols that the
+notifications of accepted prices named since its last read, at most every ``every`` seconds
+(so a campaign gets at most one mark in that time, the newest), and keeps only what changed,
+numbered, so that each socket sends what it has not sent yet, newest state only, in the order
+it changed."""
 
 import math
 from collections import OrderedDict
 
 from pydantic import JsonValue
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.api.schemas import MarkOut
-from campaign_engine.db.marks import holding_marks, priced_since
+from campaign_engine.db.marks import holding_marks
 from campaign_engine.db.read_model import ReadModel
 from campaign_engine.domain.marks import CampaignMark
 
@@ -35,9 +34,11 @@ class MarkBoard:
         self._engine = engine
         self._read_model = ReadModel(engine)
         self._every = every
-        self._after: int | None = None  # the newest price_bars seq read
         self._next_at = -math.inf
-        self.pending = True  # prices may have come since the last read
+        # Symbols priced since the last read (None: any, as after a lost connection, whose
+        # notifications are lost with it).
+        self._priced: set[str] | None = None
+        self.pending = True
         self.seq = 0  # grows with every mark that changed
         self._latest: OrderedDict[str, tuple[int, Json]] = OrderedDict()
 
@@ -45,27 +46,26 @@ class MarkBoard:
         """Seconds until a read may run (0: now)."""
         return max(0.0, self._next_at - now)
 
-    def heard(self) -> None:
+    def heard(self, symbols: set[str] | None) -> None:
+        """Prices of ``symbols`` (None: of any symbol) were accepted."""
+        if symbols is None or self._priced is None:
+            self._priced = None
+        elif self.pending:
+            self._priced |= symbols
+        else:
+            self._priced = set(symbols)
         self.pending = True
 
     async def read(self, now: float) -> bool:
-        """Mark the campaigns of the symbols priced since the last read, if one is due;
+        """Mark the campaigns holding the symbols priced since the last read, if one is due;
         whether any mark changed."""
         if not self.pending or now < self._next_at:
             return False
-        self.pending = False
+        priced, self._priced, self.pending = self._priced, set(), False
         self._next_at = now + self._every
-        async with self._engine.connect() as conn:
-            if self._after is None:  # from the newest price on: what came before is listed
-                newest = (await conn.execute(text("SELECT max(seq) FROM price_bars"))).scalar()
-                self._after = int(newest or 0)
-                return False
-            symbols, self._after = await priced_since(conn, self._after)
-        if not symbols:
-            return False
         equity = await self._read_model.equity()
         async with self._engine.connect() as conn:
-            marks = await holding_marks(conn, equity, symbols)
+            marks = await holding_marks(conn, equity, priced)
         changed = False
         for campaign_id, mark in sorted(marks.items()):
             changed |= self.remember(campaign_id, mark_message(mark))

@@ -1,11 +1,11 @@
 // The dashboard: first state from the REST API, then the live stream keeps it current.
 // Two views, by the address's hash: the overview (#/) and one campaign (#/campaigns/<id>).
 
+import { bindInvalidateDialog, bindTokenDialog, openInvalidateDialog, openTokenDialog } from "./dialogs.js";
 import { watchHeldPrints } from "./held.js";
 import { LiveStream } from "./live.js";
-import {
-  campaignPage, campaignsTable, filtersForm, placeMeters, portfolioPanel,
-} from "./views.js";
+import { CampaignList, PAGE_SIZE, isCreation, newerMark } from "./overview.js";
+import { campaignPage, filtersForm, placeMeters, portfolioPanel } from "./views.js";
 
 const API = "/api/v1";
 const TOKEN_KEY = "campaign-engine.api-token";
@@ -14,8 +14,7 @@ const BARS_EVERY_MS = 2000;
 const state = {
   policy: null,
   portfolio: null,
-  campaigns: new Map(), // campaign_id -> the campaign, as listed or in full (with metrics)
-  filter: { status: "", symbol: "" },
+  list: new CampaignList(), // the overview's page of campaigns
   view: null, // the open campaign: { id, campaign, allocations, events, bars, missing }
   loaded: false,
 };
@@ -29,38 +28,19 @@ async function get(path) {
   return response.json();
 }
 
-// A newer version replaces what is known; the same version may add what was missing.
-function upsert(campaign) {
-  const known = state.campaigns.get(campaign.campaign_id);
+// The open campaign as read or pushed: a newer version replaces it, the same one may add what
+// was missing (its mark), an older one is dropped.
+function merge(known, campaign) {
   if (known && campaign.version < known.version) return known;
   const merged = known && campaign.version === known.version ? { ...known, ...campaign } : campaign;
-  state.campaigns.set(campaign.campaign_id, merged);
+  if (known && known.mark) merged.mark = newerMark(known.mark, campaign.mark, merged.version) || known.mark;
   return merged;
-}
-
-function sortedCampaigns() {
-  return [...state.campaigns.values()].sort(
-    (a, b) => b.created_at.localeCompare(a.created_at) || a.campaign_id.localeCompare(b.campaign_id),
-  );
 }
 
 // --- loading ---------------------------------------------------------------------------------
 
 async function loadList() {
-  const query = new URLSearchParams({ limit: "100" });
-  if (state.filter.status) query.set("status", state.filter.status);
-  if (state.filter.symbol.trim()) query.set("symbol", state.filter.symbol.trim());
-  const page = await get(`/campaigns?${query}`);
-  const open = [];
-  for (const row of page.data) {
-    const known = upsert(row);
-    if (row.status !== "COMPLETED" && row.status !== "INVALIDATED" && !known.metrics) open.push(row.campaign_id);
-  }
-  // Open campaigns' P&L includes what is not realized yet: read them in full.
-  await Promise.all(open.map(async (id) => {
-    const full = await get(`/campaigns/${encodeURIComponent(id)}`);
-    if (full) upsert(full);
-  }));
+  if (await state.list.load(get)) render();
 }
 
 async function loadOverview() {
@@ -82,7 +62,7 @@ async function loadCampaign(view) {
     view.missing = true;
     return;
   }
-  view.campaign = upsert(campaign);
+  view.campaign = merge(view.campaign, campaign);
   view.allocations = allocations;
   // The trail as read, then what the stream brought meanwhile that it did not hold yet.
   // The REST API names an event's type "type"; the stream, whose messages have a type of
@@ -105,9 +85,10 @@ async function refreshCampaignExtras(view) {
 // --- the live stream -------------------------------------------------------------------------
 
 function onMessage(message) {
+  const view = state.view;
   switch (message.type) {
     case "event": {
-      const view = state.view;
+      if (isCreation(message)) state.list.noteCreated(message.campaign_id);
       if (view && message.campaign_id === view.id && !view.events.some((e) => e.event_id === message.event_id)) {
         view.events.push(message);
         scheduleExtras(view);
@@ -115,10 +96,18 @@ function onMessage(message) {
       break;
     }
     case "campaign": {
-      const campaign = upsert(message.campaign);
-      if (state.view && state.view.id === campaign.campaign_id) {
-        state.view.campaign = campaign;
-        state.view.missing = false;
+      state.list.applyCampaign(message.campaign);
+      if (view && view.id === message.campaign.campaign_id) {
+        view.campaign = merge(view.campaign, message.campaign);
+        view.missing = false;
+      }
+      break;
+    }
+    case "mark": {
+      state.list.applyMark(message);
+      if (view && view.campaign && view.id === message.campaign_id) {
+        const newer = newerMark(view.campaign.mark, message, view.campaign.version);
+        if (newer) view.campaign = { ...view.campaign, mark: newer };
       }
       break;
     }
@@ -126,7 +115,7 @@ function onMessage(message) {
       state.portfolio = message.portfolio;
       break;
     case "reset":
-      state.campaigns.clear();
+      state.list = new CampaignList();
       state.loaded = false;
       break;
     case "hello":
@@ -142,7 +131,7 @@ function onState(kind, text) {
   const el = document.getElementById("connection");
   el.dataset.state = kind;
   el.textContent = text;
-  if (kind === "unauthorized") openTokenDialog();
+  if (kind === "unauthorized") openTokenDialog(token);
 }
 
 const live = new LiveStream({ onMessage, onState, token });
@@ -172,7 +161,7 @@ function draw() {
     root.innerHTML = campaignPage(state.view, state.policy, chartWidth);
     placeMeters(root);
     const button = document.getElementById("invalidate");
-    if (button) button.addEventListener("click", openInvalidateDialog);
+    if (button) button.addEventListener("click", () => openInvalidateDialog(state.view));
     document.title = `${state.view.id} · campaign-engine`;
     return;
   }
@@ -180,30 +169,42 @@ function draw() {
   if (!root.querySelector("#overview")) {
     root.innerHTML = `<div id="overview" class="overview">
       <div id="portfolio-slot"></div>
-      <section class="panel campaigns"><div class="panel-head"><h2>Campaigns</h2>${filtersForm(state.filter)}</div>
-        <div id="list-slot" class="scroll"></div></section></div>`;
-    bindFilters();
+      <section class="panel campaigns"><div class="panel-head"><h2>Campaigns</h2>${filtersForm(state.list.filter)}</div>
+        <div id="list-slot"></div></section></div>`;
+    bindList();
   }
   const portfolio = document.getElementById("portfolio-slot");
   portfolio.innerHTML = portfolioPanel(state.portfolio, state.policy);
   placeMeters(portfolio);
-  document.getElementById("list-slot").innerHTML = state.loaded
-    ? campaignsTable(sortedCampaigns(), state.filter)
-    : `<p class="muted">loading</p>`;
+  document.getElementById("list-slot").innerHTML = state.list.html();
 }
 
-function bindFilters() {
+// The list's controls: bound once on the overview; its buttons are redrawn with it.
+function bindList() {
+  const list = () => state.list;
   const status = document.getElementById("filter-status");
   const symbol = document.getElementById("filter-symbol");
+  let typing = null;
   const changed = () => {
-    state.filter = { status: status.value, symbol: symbol.value };
-    render();
-    loadList().then(render).catch(showError);
+    list().filter = { status: status.value, symbol: symbol.value };
+    list().offset = 0;
+    clearTimeout(typing);
+    typing = setTimeout(() => loadList().catch(showError), 150);
   };
   status.addEventListener("change", changed);
   symbol.addEventListener("input", changed);
   // Enter in the symbol field filters as typing does; the form is never sent.
   document.getElementById("filters").addEventListener("submit", (event) => event.preventDefault());
+  document.getElementById("list-slot").addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button || button.disabled) return;
+    if (button.dataset.sort) list().sortBy(button.dataset.sort);
+    else if (button.id === "page-next") list().offset += PAGE_SIZE;
+    else if (button.id === "page-prev") list().offset = Math.max(0, list().offset - PAGE_SIZE);
+    else if (button.id === "list-reload") list().offset = 0;
+    else return;
+    loadList().catch(showError);
+  });
 }
 
 function showError(error) {
@@ -240,82 +241,16 @@ async function start() {
   render();
 }
 
-// --- dialogs ---------------------------------------------------------------------------------
-
-function openTokenDialog() {
-  const dialog = document.getElementById("token-dialog");
-  if (dialog.open) return;
-  document.getElementById("token-input").value = token();
-  dialog.showModal();
-}
-
-function bindTokenDialog() {
-  const dialog = document.getElementById("token-dialog");
-  document.getElementById("token-button").addEventListener("click", openTokenDialog);
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue === "save") {
-      sessionStorage.setItem(TOKEN_KEY, document.getElementById("token-input").value.trim());
-    } else if (dialog.returnValue === "clear") {
-      sessionStorage.removeItem(TOKEN_KEY);
-    } else {
-      return;
-    }
-    live.reconnectNow();
-  });
-}
-
-function openInvalidateDialog() {
-  const view = state.view;
-  if (!view || !view.campaign) return;
-  document.getElementById("invalidate-campaign").textContent = view.id;
-  document.getElementById("invalidate-reason").value = "";
-  const error = document.getElementById("invalidate-error");
-  error.hidden = true;
-  document.getElementById("invalidate-dialog").showModal();
-}
-
-function bindInvalidateDialog() {
-  const dialog = document.getElementById("invalidate-dialog");
-  const form = dialog.querySelector("form");
-  const error = document.getElementById("invalidate-error");
-  const confirm = document.getElementById("invalidate-confirm");
-  form.addEventListener("submit", async (event) => {
-    if (!event.submitter || event.submitter.value !== "confirm") return; // cancel closes it
-    event.preventDefault();
-    const view = state.view;
-    const reason = document.getElementById("invalidate-reason").value.trim();
-    if (!view || !reason) return;
-    confirm.disabled = true;
-    error.hidden = true;
-    try {
-      const headers = { "Content-Type": "application/json", Accept: "application/json" };
-      if (token()) headers.Authorization = `Bearer ${token()}`;
-      const response = await fetch(`${API}/campaigns/${encodeURIComponent(view.id)}/invalidate`, {
-        method: "POST", headers, body: JSON.stringify({ reason }),
-      });
-      const body = await response.json().catch(() => ({}));
-      if (!response.ok) {
-        const detail = typeof body.detail === "string" ? body.detail : `HTTP ${response.status}`;
-        error.textContent = response.status === 401
-          ? `${detail}. Set the API token (top right) and try again.`
-          : detail;
-        error.hidden = false;
-        return;
-      }
-      if (state.view === view) view.campaign = upsert(body);
-      dialog.close("done");
-      render();
-    } catch (failure) {
-      error.textContent = `The API could not be reached: ${failure.message}`;
-      error.hidden = false;
-    } finally {
-      confirm.disabled = false;
-    }
-  });
-}
-
-bindTokenDialog();
-bindInvalidateDialog();
+bindTokenDialog({ token, tokenKey: TOKEN_KEY, reconnect: () => live.reconnectNow() });
+bindInvalidateDialog({
+  api: API,
+  token,
+  current: () => state.view,
+  done: (view, campaign) => {
+    if (state.view === view) view.campaign = merge(view.campaign, campaign);
+    render();
+  },
+});
 window.addEventListener("hashchange", route);
 window.addEventListener("resize", () => { if (state.view) render(); });
 route();

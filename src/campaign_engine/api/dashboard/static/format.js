@@ -39,7 +39,8 @@ export function fmtPct(value) {
 
 export function fmtR(value) {
   const n = num(value);
-  return n === null ? dash : `${n > 0 ? "+" : ""}${ratio.format(n)}R`;
+  if (n === null) return dash;
+  return `${n > 0 ? "+" : n < 0 ? "−" : ""}${ratio.format(Math.abs(n))}R`;
 }
 
 export function pnlClass(value) {
@@ -51,6 +52,12 @@ export function fmtTime(iso) {
   if (!iso) return dash;
   const d = new Date(iso);
   return d.toISOString().replace("T", " ").slice(0, 19) + "Z";
+}
+
+// To the minute, with the date: a market's hours are read with their day.
+export function fmtShortDateTime(iso) {
+  if (!iso) return dash;
+  return new Date(iso).toISOString().slice(0, 16).replace("T", " ") + "Z";
 }
 
 export function fmtShortTime(iso) {

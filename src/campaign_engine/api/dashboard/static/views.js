@@ -16,11 +16,6 @@ function pnlCell(value) {
   return `<td class="num ${pnlClass(value)}">${fmtSignedMoney(value)}</td>`;
 }
 
-// Total P&L where the campaign's metrics are known (pushed or read), else what is realized.
-export function totalPnl(c) {
-  return c.metrics ? c.metrics.total_pnl : c.realized_pnl;
-}
-
 // A meter's fill and marks are placed by placeMeters once in the page: the page's policy
 // refuses style attributes written as HTML.
 function meter(value, limit, marks, level, label) {
@@ -79,7 +74,9 @@ export function portfolioPanel(p, policy) {
     <h2>Portfolio</h2>
     <div class="figures">
       <div><span class="label">Equity</span><span class="value num" id="equity">${fmtMoney(p.equity)}</span></div>
-      <div><span class="label">Realized P&amp;L</span><span class="value num ${pnlClass(p.realized_pnl)}">${fmtSignedMoney(p.realized_pnl)}</span></div>
+      <div><span class="label">Realized P&amp;L</span><span class="value num ${pnlClass(p.realized_pnl)}" id="portfolio-realized">${fmtSignedMoney(p.realized_pnl)}</span></div>
+      <div title="open shares at the newest prices"><span class="label">Unrealized P&amp;L</span><span class="value num ${pnlClass(p.unrealized_pnl)}" id="portfolio-unrealized">${fmtSignedMoney(p.unrealized_pnl)}</span></div>
+      <div title="equity plus unrealized P&amp;L"><span class="label">Marked equity</span><span class="value num" id="marked-equity">${fmtMoney(p.marked_equity)}</span></div>
       <div><span class="label">Open risk</span><span class="value num" id="portfolio-open-risk">${fmtMoney(p.open_risk)}</span></div>
       <div title="open risk plus the risk reserved for entries not filled yet: what heat counts"><span class="label">Committed risk</span><span class="value num" id="portfolio-committed-risk">${fmtMoney(p.total_risk)}</span></div>
     </div>
@@ -104,38 +101,22 @@ export function filtersForm(filter) {
     .join("");
   return `<form class="filters" id="filters">
     <label><span class="sr">Status</span><select id="filter-status">${options}</select></label>
-    <label><span class="sr">Symbol</span><input id="filter-symbol" placeholder="symbol" value="${esc(filter.symbol)}" autocomplete="off" size="8"></label>
+    <label><span class="sr">Symbol starts with</span><input id="filter-symbol" placeholder="symbol" title="campaigns whose symbol starts with this" value="${esc(filter.symbol)}" autocomplete="off" autocapitalize="characters" spellcheck="false" size="8"></label>
   </form>`;
 }
 
-export function campaignsTable(campaigns, filter) {
-  const shown = campaigns.filter(
-    (c) => (!filter.status || c.status === filter.status)
-      && (!filter.symbol || c.symbol.includes(filter.symbol.trim().toUpperCase())),
-  );
-  const rows = shown
-    .map((c) => `<tr data-campaign-id="${esc(c.campaign_id)}">
-      <td class="id"><a href="#/campaigns/${encodeURIComponent(c.campaign_id)}">${esc(c.campaign_id)}</a>
-        <span class="narrow-only">${badge(c.status)} <span class="muted">${esc(c.phase)}</span></span></td>
-      <td class="sym">${esc(c.symbol)}</td>
-      <td class="st">${badge(c.status)}</td>
-      <td class="phase">${esc(c.phase)}</td>
-      ${pnlCell(totalPnl(c))}
-      <td class="num risk">${fmtPct(c.current_risk)}</td>
-      <td class="num committed">${fmtPct(c.committed_risk_pct)}</td>
-      <td class="num alloc">${fmtPct(c.total_allocation)}</td>
-      <td class="time">${fmtTime(c.updated_at)}</td>
-    </tr>`)
-    .join("");
-  const empty = `<tr><td colspan="9" class="muted empty">No campaigns${filter.status || filter.symbol ? " match" : " yet"}.</td></tr>`;
-  return `<table class="list" id="campaign-list">
-    <thead><tr><th>Campaign</th><th class="sym">Symbol</th><th class="st">Status</th><th class="phase">Phase</th>
-      <th class="num">P&amp;L</th><th class="num risk" title="at current stops, % of equity">Open risk</th><th class="num committed" title="open plus reserved for unfilled entries, % of equity">Committed</th><th class="num alloc">Allocated</th><th class="time">Updated</th></tr></thead>
-    <tbody>${rows || empty}</tbody>
-  </table>`;
-}
-
 // --- one campaign --------------------------------------------------------------------------
+
+// The campaign's metrics, with P&L and R at its mark where that is newer than the last price
+// it took (a price that crosses no level changes nothing else).
+export function marked(c) {
+  const m = { ...c.metrics, last_price: c.last_price, as_of: c.last_price_at };
+  const k = c.mark;
+  const newer = k && k.version >= c.version && k.as_of
+    && (!c.last_price_at || Date.parse(k.as_of) > Date.parse(c.last_price_at));
+  if (!newer) return m;
+  return { ...m, last_price: k.last_price, as_of: k.as_of, unrealized_pnl: k.unrealized_pnl, total_pnl: k.total_pnl, r_multiple: k.r_multiple };
+}
 
 function bmad(campaign, allocations, policy) {
   const plans = allocations ? allocations.allocations : [];
@@ -209,7 +190,7 @@ export function campaignPage(view, policy, width) {
     return `<p><a href="#/">← all campaigns</a></p><section class="panel"><h2>${esc(view.id)}</h2><p class="muted">There is no campaign ${esc(view.id)}.</p></section>`;
   }
   if (!c) return `<p><a href="#/">← all campaigns</a></p><section class="panel"><p class="muted">loading ${esc(view.id)}</p></section>`;
-  const m = c.metrics;
+  const m = marked(c);
   const budget = policy ? policy.campaign_max_risk_pct : "5";
   const canInvalidate = c.status === "ACTIVE" || c.status === "MARKUP" || c.status === "QUARANTINED";
   return `<p><a href="#/">← all campaigns</a></p>
@@ -230,7 +211,7 @@ export function campaignPage(view, policy, width) {
       <div><span class="label">Avg entry</span><span class="value num" id="avg-entry">${fmtPrice(m.weighted_avg_entry)}</span></div>
       <div><span class="label">Open shares</span><span class="value num">${fmtShares(m.total_shares)}</span></div>
       <div><span class="label">Total risk</span><span class="value num">${fmtMoney(m.total_risk)}</span></div>
-      <div><span class="label">Last price</span><span class="value num">${fmtPrice(c.last_price)}</span></div>
+      <div><span class="label">Last price</span><span class="value num" id="last-price"${m.as_of ? ` title="${esc(m.as_of)}"` : ""}>${fmtPrice(m.last_price)}</span></div>
     </div>
     <div class="budget">
       <div class="heat-head"><span class="label">Open risk</span>
