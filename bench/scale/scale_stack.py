@@ -5,6 +5,7 @@ metrics, the workflow histories).
 Kept apart from ``scale_bench`` so that each phase there reads as what it measures."""
 
 import asyncio
+import contextlib
 import signal
 import tempfile
 import time
@@ -158,6 +159,12 @@ class Stack:
             async with worker:
                 yield worker
             await engine.dispose()
+
+    def worker_processes(
+        self, settings: Settings, count: int
+    ) -> "contextlib.AbstractAsyncContextManager[None]":
+        """``count`` worker processes alone (no worker in this process)."""
+        return self._worker_processes(settings, count)
 
     @asynccontextmanager
     async def _worker_processes(self, settings: Settings, count: int) -> AsyncIterator[None]:

@@ -1,0 +1,243 @@
+"""A burst of prices, one per campaign, from their acceptance to the live stream's message the
+dashboard redraws its row from, with the stages between timed.
+
+    .venv/bin/python -m bench.stack.burst_bench [--campaigns N] [--posts one|many] [--notes T]
+
+A dev server, a fresh database, one worker process (``python -m campaign_engine.worker``) and
+an API server in this process, with a WebSocket client reading ``/api/v1/ws`` as the page
+does. ``--campaigns`` campaigns are opened (a Spring each, on a symbol of its own), then two
+bursts are posted, each one price per campaign: in one POST (``--posts one``) or one POST per
+campaign, 32 at once (``many``).
+
+1. **Marks**: a price that crosses none of a campaign's levels (149.00: it writes nothing), up
+   to the campaign's ``mark`` message. Stages: *intake* (the POST answered: appended to the
+   intake and the bars due sent) and *stream* (the mark received).
+2. **Exits**: a price through every Spring's stop (146.50: it exits), up to the first
+   ``event`` of the campaign and its ``campaign`` message. Stages, per campaign, each from
+   the POST's start: *intake* (the POST answered), *delivery* (Temporal took the price signal:
+   its history's event time), *decision* (the first workflow task completed after it),
+   *persistence* (the audit trail's ``recorded_at`` of the exit, the transaction's start),
+   *stream* (the event received on the socket) and *row* (the campaign's message received).
+
+Times are this machine's wall clock in every process (Temporal's and PostgreSQL's clocks are
+the same clock); each figure is the p50/p99/max over the campaigns. CPU is per campaign over
+each burst, by process group (bench+API and the worker / Temporal / PostgreSQL).
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from temporalio.api.enums.v1 import EventType
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.micro.cpu import CpuWindow
+from bench.record import Figure, add_notes_argument, record
+from bench.scale.scale_stack import Stack, open_campaigns, spring, stack, trading_range
+from bench.stack.decision_cost import percentile
+from campaign_engine.api import serve_api
+from campaign_engine.client.campaign_client import CampaignClient
+from campaign_engine.db.engine import create_engine_for
+from campaign_engine.domain.policy import Policy
+from campaign_engine.temporal.messages import workflow_id_for
+
+EQUITY = Decimal(100_000_000)
+RISK_PCT = Decimal("0.01")  # 300 campaigns: 3% heat
+MANY_AT_ONCE = 32
+
+
+@dataclass
+class Arrivals:
+    """What the socket received, per campaign, as this machine's time.time()."""
+
+    marks: dict[str, float] = field(default_factory=dict)  # campaign id -> first mark at the price
+    events: dict[str, float] = field(default_factory=dict)  # first event after the burst
+    rows: dict[str, float] = field(default_factory=dict)  # first campaign message after it
+    mark_price: str = ""
+    since: float = 0.0  # the events and rows counted are those after this
+
+
+async def _read(ws: ClientConnection, seen: Arrivals) -> None:
+    while True:
+        message: dict[str, Any] = json.loads(await ws.recv())
+        now = time.time()
+        kind = message["type"]
+        if kind == "mark" and message["last_price"] == seen.mark_price:
+            seen.marks.setdefault(message["campaign_id"], now)
+        elif seen.since and kind == "event":
+            seen.events.setdefault(message["campaign_id"], now)
+        elif seen.since and kind == "campaign":
+            campaign = message["campaign"]
+            if campaign["metrics"]["open_positions_count"] == 0:  # the exit is booked
+                seen.rows.setdefault(campaign["campaign_id"], now)
+
+
+@contextlib.asynccontextmanager
+async def _api(stack_: Stack, client: CampaignClient) -> AsyncIterator[httpx.AsyncClient]:
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    server = asyncio.create_task(serve_api(stack_.settings(), client=client, sock=listening))
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/healthz")).status_code < 500:
+                    break
+            await asyncio.sleep(0.05)
+        try:
+            yield http
+        finally:
+            server.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await server
+
+
+async def _post(
+    http: httpx.AsyncClient, prices: list[dict[str, str]], posts: str, started: float
+) -> list[float]:
+    """Post the burst; each POST's answer, in seconds from ``started``."""
+    limit = asyncio.Semaphore(MANY_AT_ONCE)
+    answered: list[float] = []
+
+    async def one(body: Any) -> None:
+        async with limit:
+            answer = await http.post("/api/v1/prices", json=body)
+        assert answer.status_code == 202, answer.text
+        answered.append(time.time() - started)
+
+    await asyncio.gather(*(one(p) for p in ([prices] if posts == "one" else prices)))
+    return answered
+
+
+async def _until(done: Any, count: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(done) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(done)} of {count} arrived")
+        await asyncio.sleep(0.01)
+
+
+def _stats(name: str, seconds: list[float], cpu_us: float | None) -> list[Figure]:
+    shown = {"p50": percentile(seconds, 50), "p99": percentile(seconds, 99), "max": max(seconds)}
+    print(f"    {name:<28}" + "  ".join(f"{k} {1000 * v:7.0f} ms" for k, v in shown.items()))
+    return [Figure(f"{name} {k}", 1000 * v, "ms", cpu_us, None) for k, v in shown.items()]
+
+
+async def _stages(
+    stack_: Stack, engine: Any, ids: list[str], started: float
+) -> dict[str, list[float]]:
+    """Per campaign, seconds from ``started`` to Temporal's signal, the next workflow task
+    completed, and the exit's recording."""
+    delivered, decided = [], []
+    for campaign_id in ids:
+        history = await stack_.temporal.get_workflow_handle(
+            workflow_id_for(campaign_id)
+        ).fetch_history()
+        signal_at = None
+        for event in history.events:
+            at = event.event_time.ToDatetime(tzinfo=UTC).timestamp()
+            if at < started:
+                continue
+            if (
+                signal_at is None
+                and event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+            ):
+                signal_at = at
+                delivered.append(at - started)
+            elif (
+                signal_at is not None
+                and event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+            ):
+                decided.append(at - started)
+                break
+    query = text(
+        "SELECT campaign_id, min(recorded_at) FROM audit_trail"
+        " WHERE recorded_at >= :since GROUP BY campaign_id"
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query, {"since": datetime.fromtimestamp(started, UTC)})).all()
+    persisted = [r[1].timestamp() - started for r in rows if r[0] in set(ids)]
+    return {"delivery": delivered, "decision": decided, "persistence": persisted}
+
+
+async def main(count: int, posts: str) -> list[Figure]:
+    print(f"burst: {count} campaigns, prices in {posts} POST(s)")
+    figures: list[Figure] = []
+    async with stack(EQUITY, Policy()) as stack_:
+        settings = stack_.settings()
+        client = stack_.client(settings)
+        engine = create_engine_for(stack_.url, pool_size=2)
+        async with stack_.worker_processes(settings, 1), _api(stack_, client) as http:
+            symbols = [f"B{i:03d}" for i in range(count)]
+            signals = [spring(trading_range(s, i), RISK_PCT) for i, s in enumerate(symbols)]
+            approved = await open_campaigns(client, signals)
+            assert all(approved), "every campaign opens"
+            ids = [s.trading_range.campaign_id for s in signals]
+            await _until_open(engine, count)
+            await asyncio.sleep(1.5)  # past the publisher's directory cache
+            base = f"{http.base_url}".replace("http://", "ws://").rstrip("/")
+            seen = Arrivals(mark_price="149")
+            async with connect(f"{base}/api/v1/ws", max_size=None) as ws:
+                reading = asyncio.create_task(_read(ws, seen))
+                at = datetime.now(UTC)
+                # 1. Marks: a price that crosses nothing.
+                prices = [
+                    {"symbol": s, "as_of": at.isoformat(), "price": "149.00"} for s in symbols
+                ]
+                with CpuWindow() as cpu:
+                    started = time.time()
+                    answered = await _post(http, prices, posts, started)
+                    await _until(seen.marks, count)
+                print(f"  marks ({posts}): CPU ms per campaign {cpu.per(count)}")
+                per = cpu.us_per(count)
+                figures += _stats("marks: intake", answered, per)
+                figures += _stats("marks: stream", [t - started for t in seen.marks.values()], per)
+                await asyncio.sleep(2.0)
+                # 2. Exits: a price through every stop.
+                later = (at + timedelta(minutes=1)).isoformat()
+                prices = [{"symbol": s, "as_of": later, "price": "146.50"} for s in symbols]
+                with CpuWindow() as cpu:
+                    started = seen.since = time.time()
+                    answered = await _post(http, prices, posts, started)
+                    await _until(seen.rows, count)
+                print(f"  exits ({posts}): CPU ms per campaign {cpu.per(count)}")
+                per = cpu.us_per(count)
+                stages = await _stages(stack_, engine, ids, started)
+                figures += _stats("exits: intake", answered, per)
+                for name in ("delivery", "decision", "persistence"):
+                    figures += _stats(f"exits: {name}", stages[name], per)
+                figures += _stats("exits: stream", [t - started for t in seen.events.values()], per)
+                figures += _stats("exits: row", [t - started for t in seen.rows.values()], per)
+                reading.cancel()
+        await engine.dispose()
+    return figures
+
+
+async def _until_open(engine: Any, count: int) -> None:
+    query = text("SELECT count(*) FROM positions WHERE open_shares > 0")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        async with engine.connect() as conn:
+            if (await conn.execute(query)).scalar_one() >= count:
+                return
+        await asyncio.sleep(0.2)
+    raise TimeoutError("the campaigns did not all open")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--campaigns", type=int, default=300)
+    parser.add_argument("--posts", choices=("one", "many"), default="one")
+    add_notes_argument(parser)
+    args = parser.parse_args()
+    figures = asyncio.run(main(args.campaigns, args.posts))
+    record(f"burst_{args.posts}", "stack", figures, args.notes)
