@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID, uuid5
 
-from campaign_engine.backtest.sources import decision_time
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.scenarios import Scenario
 from campaign_engine.scenarios.random_scenarios import random_scenario
@@ -67,7 +66,7 @@ def _seed_steps(seed: int, labels: dict[UUID, str]) -> tuple[int, dict[int, list
     }
     by_bar: dict[int, list[Step]] = {}
     for index, steps in scenario.steps().items():
-        at = decision_time(scenario.bars, index)
+        at = scenario.decision_time(index)
         for step in steps:
             signals = []
             for s in step.signals:

@@ -13,7 +13,7 @@ Ordering, by market time:
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,20 +35,7 @@ if TYPE_CHECKING:  # a scenario's modules load only when a scenario is played
 SCENARIO_IDS = UUID("3d1c1f0e-5b8a-4c55-9a57-1f2b3c4d5e6f")
 """The namespace of the ids a scenario's ranges and signals are given (from their keys)."""
 
-_BEFORE_BAR = timedelta(minutes=1)
 _TIME = itemgetter(1)  # a PriceRow's as_of
-
-
-def decision_time(bars: Sequence[Sequence[PriceUpdate]], index: int) -> datetime:
-    """When the signals sent before bar ``index`` are decided: a minute before its first
-    bar, or half-way from the previous bar when that is closer."""
-    first = min(u.as_of for u in bars[index])
-    if index == 0:
-        return first - _BEFORE_BAR
-    gap = first - max(u.as_of for u in bars[index - 1])
-    if gap <= timedelta(0):
-        return first - timedelta(microseconds=1)
-    return first - min(_BEFORE_BAR, gap / 2)
 
 
 def scenario_entry(scenario: "Scenario", signal: "ScenarioSignal", at: datetime) -> EntrySignal:
@@ -64,7 +51,7 @@ def scenario_timeline(scenario: "Scenario") -> Timeline:
     by_bar = scenario.steps()
     for index, updates in enumerate(scenario.bars):
         if index in by_bar:
-            at = decision_time(scenario.bars, index)
+            at = scenario.decision_time(index)
             for step in by_bar[index]:
                 entries = tuple(scenario_entry(scenario, s, at) for s in step.signals)
                 steps.append(Decision(at, entries))

@@ -11,8 +11,9 @@ describe a playable scenario is refused with every problem found, each naming wh
 the price file, ``files`` finds both and puts the scenario together (every name of these is
 importable from here); ``generate`` rewrites the demo's prices from waypoints,
 ``random_scenarios`` makes seeded ones; ``play`` plays one through the stack (``player`` in
-time, ``stack_api`` its REST calls, ``play_table`` the table of what came of it). Reading files
-and talking HTTP to a stack: never Temporal or the database directly.
+market time, ``play_dates`` the whole-day shift of its dates, ``stack_api`` its REST calls,
+``play_table`` the table of what came of it). Reading files and talking HTTP to a stack: never
+Temporal or the database directly.
 """
 
 from campaign_engine.scenarios.document import parse_document

@@ -18,6 +18,7 @@ from campaign_engine.domain.vocabulary import Pattern
 
 _MAX_PROBLEMS = 20
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_BEFORE_BAR = timedelta(minutes=1)
 
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 """A name the file uses to refer to a range, a signal or a batch."""
@@ -160,6 +161,18 @@ class Scenario:
 
     def range(self, key: str) -> ScenarioRange:
         return next(r for r in self.ranges if r.key == key)
+
+    def decision_time(self, index: int) -> datetime:
+        """When the signals sent before bar ``index`` are decided, in market time (the
+        backtest's and the live player's alike): a minute before its first bar, or half-way
+        from the previous bar when that is closer."""
+        first = min(u.as_of for u in self.bars[index])
+        if index == 0:
+            return first - _BEFORE_BAR
+        gap = first - max(u.as_of for u in self.bars[index - 1])
+        if gap <= timedelta(0):
+            return first - timedelta(microseconds=1)
+        return first - min(_BEFORE_BAR, gap / 2)
 
     def steps(self) -> dict[int, list[Step]]:
         """Signals by the bar they go before, in file order; a batch goes where its first

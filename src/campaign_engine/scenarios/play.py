@@ -7,14 +7,23 @@ open campaign has taken the bar before it: a decision then sees the portfolio (h
 the scenario means it to see. At the end it waits until every campaign has taken the last bar
 or has closed, and prints a table of the campaigns beside what the scenario expects.
 
-Each play is new to the stack: its signal and range ids derive from a fresh run id, its
-ranges start on dates no campaign of theirs holds yet (the human campaign id is symbol and
-start date), and bars carry the wall-clock time they are posted at (a campaign takes the bars
-stamped after its creation). So the demo can be played again and again against one stack.
+Bars and signals carry the scenario's own market time, every one moved by the same whole
+number of days: a bar its ``as_of``, a signal the instant the backtest decides it at (a minute
+before its bar). So the page, the Temporal UI and the backtest report show the same hours, an
+hour of market time passes with each bar of a ``1h`` scenario however fast they are posted,
+and an entry resting unfilled (a broker that does not fill at once) expires after
+``entry_order_ttl_bars`` bars as it would in the market.
+
+Each play is new to the stack: its signal and range ids derive from a fresh run id, and the
+shift (play_dates.py) puts its ranges on start dates no campaign holds yet (the human campaign
+id is symbol and start date) and its bars after every bar the stack holds of its symbols,
+ending before now when the stack leaves room (a play right after another follows it into the
+days to come). So the demo can be played again and again against one stack.
 """
 
 import asyncio
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -23,6 +32,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from campaign_engine.scenarios import Scenario, ScenarioError, load_scenario
+from campaign_engine.scenarios.play_dates import first_and_last
 from campaign_engine.scenarios.play_table import CampaignSummary, campaigns_table, summarize
 from campaign_engine.scenarios.player import Player
 from campaign_engine.scenarios.stack_api import API_PREFIX, DEFAULT_API_URL, DemoApi, DemoError
@@ -70,6 +80,7 @@ async def play(
             f"{len(scenario.bars)} bars of {', '.join(scenario.symbols)} at {speed:g} bars/s",
             highlight=False,
         )
+        console.print(_dates(scenario, player.shift), highlight=False)
         for r in scenario.ranges:
             console.print(f"  {r.campaign_id(player.shift):<18} {escape(r.story)}", highlight=False)
         with progress:
@@ -92,6 +103,17 @@ async def play(
     else:
         console.print(f"[bold green]all {len(summaries)} campaigns ended as expected[/]")
     return summaries
+
+
+def _dates(scenario: Scenario, shift: timedelta) -> str:
+    first, last = (t + shift for t in first_and_last(scenario))
+    line = (
+        f"market time {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC "
+        f"(the scenario's dates {shift.days:+d} days)"
+    )
+    if last >= datetime.now(UTC):
+        line += ", past now: the stack holds later prices of these symbols from earlier plays"
+    return line
 
 
 def run_demo(

@@ -1,5 +1,6 @@
-"""Playing a scenario's steps against the stack in time: signals before their bar, bars at the
-chosen speed, and between them waiting until the open campaigns have caught up."""
+"""Playing a scenario's steps against the stack: signals before their bar, bars at the chosen
+speed, and between them waiting until the open campaigns have caught up. Every bar and signal
+carries the scenario's own market time, moved by the play's whole-day shift (play_dates.py)."""
 
 import asyncio
 import bisect
@@ -14,6 +15,7 @@ from rich.progress import Progress, TaskID
 
 from campaign_engine.domain.market import EntrySignal, TradingRange
 from campaign_engine.scenarios import Scenario, ScenarioSignal, Step
+from campaign_engine.scenarios.play_dates import candidate_shifts, newest_on_stack
 from campaign_engine.scenarios.play_table import number_text
 from campaign_engine.scenarios.stack_api import (
     TERMINAL,
@@ -45,13 +47,17 @@ class Player:
     created_at_bar: dict[str, int] = field(default_factory=dict)
     closed: set[str] = field(default_factory=set)
     statuses: dict[str, str] = field(default_factory=dict)
-    stamps: list[datetime] = field(default_factory=list)  # as_of of each bar posted
+    stamps: list[datetime] = field(default_factory=list)  # each bar posted: its newest as_of
 
     def say(self, text: str) -> None:
         self.progress.console.print(text, highlight=False)
 
     def campaign_id(self, key: str) -> str:
         return self.scenario.range(key).campaign_id(self.shift)
+
+    def at(self, index: int, symbol: str) -> datetime:
+        """The market time of ``symbol``'s bar ``index`` as played."""
+        return next(u.as_of for u in self.scenario.bars[index] if u.symbol == symbol) + self.shift
 
     # --- setting up ------------------------------------------------------------------------
 
@@ -69,25 +75,27 @@ class Player:
             )
 
     async def _free_dates(self) -> timedelta:
-        """Shift every range by whole days so that each starts before today and no campaign
-        of the stack already holds its human id (symbol and start date)."""
-        latest = max(r.start_time for r in self.scenario.ranges).date()
-        base = (datetime.now(UTC).date() - latest).days - 1
-        for back in range(366):
-            shift = timedelta(days=base - back)
+        """The whole-day shift of this play (play_dates.py): after every bar the stack holds
+        of the scenario's symbols, ending before now where that leaves room, and with no
+        campaign of the stack holding one of its ranges' human ids (symbol and start date)."""
+        listed = await asyncio.gather(*(self.api.campaigns_of(s) for s in self.scenario.symbols))
+        after = newest_on_stack(self.scenario, [c for found in listed for c in found])
+        for shift in candidate_shifts(self.scenario, datetime.now(UTC), after):
             ids = [r.campaign_id(shift) for r in self.scenario.ranges]
             found = await asyncio.gather(*(self.api.campaign(i) for i in ids))
             if all(f is None for f in found):
                 return shift
-        raise DemoError("every start date of the past year is taken by earlier plays")
+        raise DemoError("every start date of two years around today is taken by earlier plays")
 
     # --- signals ---------------------------------------------------------------------------
 
     def _entry(self, signal: ScenarioSignal) -> EntrySignal:
+        """The signal as sent, generated at its decision time in market time: the instant the
+        backtest gives it, moved by the play's shift."""
         return signal.entry_signal(
             self.ranges[signal.range],
             uuid5(self.run_id, f"signal:{signal.id}"),
-            datetime.now(UTC),
+            self.scenario.decision_time(signal.bar) + self.shift,
         )
 
     async def send(self, step: Step) -> None:
@@ -129,22 +137,30 @@ class Player:
     # --- prices ----------------------------------------------------------------------------
 
     async def post_bar(self, index: int) -> None:
-        now = datetime.now(UTC)
-        stamp = max(now, self.stamps[-1] + timedelta(microseconds=1)) if self.stamps else now
-        self.stamps.append(stamp)
-        await self._post(index)
+        self.stamps.append(max(u.as_of for u in self.scenario.bars[index]) + self.shift)
+        too_old = await self._post(index)
+        if too_old:
+            raise DemoError(
+                f"{too_old} price(s) of bar {index} ({self.stamps[index]:%Y-%m-%d %H:%M} UTC) "
+                "are not later than prices the stack holds of their symbols already, so no "
+                "campaign can take them: were prices of these symbols posted by something else?"
+            )
 
-    async def _post(self, index: int) -> None:
-        stamp = self.stamps[index]
-        await self.api.prices(
-            [u.model_copy(update={"as_of": stamp}) for u in self.scenario.bars[index]]
+    async def _post(self, index: int) -> int:
+        """Post bar ``index`` at its market time; how many of its prices came too late."""
+        return await self.api.prices(
+            [
+                u.model_copy(update={"as_of": u.as_of + self.shift})
+                for u in self.scenario.bars[index]
+            ]
         )
 
-    def bar_at(self, moment: datetime | None) -> int | None:
-        """The index of the newest bar posted at or before ``moment``."""
+    def bar_at(self, moment: datetime | None, symbol: str) -> int | None:
+        """The index of the newest bar of ``symbol`` posted at or before ``moment``."""
         if moment is None:
             return None
-        index = bisect.bisect_right(self.stamps, moment) - 1
+        times = [self.at(i, symbol) for i in range(len(self.stamps))]
+        index = bisect.bisect_right(times, moment) - 1
         return index if index >= 0 else None
 
     # --- watching campaigns ----------------------------------------------------------------
@@ -182,9 +198,10 @@ class Player:
         """Until every open campaign has taken bar ``bar`` (or has closed)."""
         if bar < 0 or bar >= len(self.stamps):
             return
-        target = self.stamps[bar]
 
         async def taken(key: str) -> None:
+            symbol = self.scenario.range(key).symbol
+            target = self.at(bar, symbol)
             deadline = asyncio.get_running_loop().time() + timeout
             while True:
                 campaign = await self.look(key)  # None: approved, not in the read model yet
@@ -192,7 +209,7 @@ class Player:
                 if key in self.closed or (seen is not None and seen >= target):
                     return
                 if asyncio.get_running_loop().time() > deadline:
-                    last = self.bar_at(seen)
+                    last = self.bar_at(seen, symbol)
                     where = "no price yet" if last is None else f"the price of bar {last}"
                     raise DemoError(
                         f"campaign {self.campaign_id(key)} has not taken bar {bar} within "
@@ -215,8 +232,9 @@ class Player:
     async def _nudge(self, done: asyncio.Event) -> None:
         """Post the last bar again, unchanged, while waiting. The publisher finds a new
         campaign when it next flushes the symbol and only then sends it the bars it missed;
-        with no new bar there would be no flush. A repeated bar is stale to every campaign
-        that has it, so nothing else changes."""
+        with no new bar there would be no flush. A repeated bar keeps its market time: it is
+        stale to every campaign that has it (the API counts it ``too_old``, as expected here),
+        so nothing else changes."""
         while not done.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), NUDGE_SECONDS)

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -13,6 +14,7 @@ from campaign_engine.scenarios import ExpectedStatus
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
+LISTED = 100  # campaigns read per symbol (the API's largest page)
 TERMINAL = {ExpectedStatus.COMPLETED.value, ExpectedStatus.INVALIDATED.value}
 
 
@@ -66,6 +68,16 @@ class DemoApi:
             raise self._refused(f"reading campaign {campaign_id}", response)
         return _object(response)
 
+    async def campaigns_of(self, symbol: str) -> list[dict[str, Any]]:
+        """The newest campaigns of ``symbol`` (by their market time), up to a page of them."""
+        query = urlencode({"symbol": symbol, "limit": LISTED})
+        response = await self._call("GET", f"/campaigns?{query}")
+        if response.status_code != httpx.codes.OK:
+            raise self._refused(f"listing the campaigns of {symbol}", response)
+        body = response.json()
+        listed = body.get("data") if isinstance(body, dict) else None
+        return [c for c in listed if isinstance(c, dict)] if isinstance(listed, list) else []
+
     async def positions(self, campaign_id: str) -> list[dict[str, Any]]:
         response = await self._call(
             "GET", f"/campaigns/{campaign_id}/positions?include_closed=true"
@@ -90,11 +102,16 @@ class DemoApi:
             raise DemoError(f"POST /signals/batch answered {plans!r}, not a list of plans")
         return plans
 
-    async def prices(self, updates: Sequence[PriceUpdate]) -> None:
+    async def prices(self, updates: Sequence[PriceUpdate]) -> int:
+        """Post ``updates``; how many of them came too late for any campaign (their symbol
+        has sent a bar at or after their time already)."""
         body = [u.model_dump(mode="json", exclude_none=True) for u in updates]
         response = await self._call("POST", "/prices", body)
         if response.status_code not in (httpx.codes.OK, httpx.codes.ACCEPTED):
             raise self._refused("a price update", response)
+        answer = response.json()
+        too_old = answer.get("too_old") if isinstance(answer, dict) else None
+        return too_old if isinstance(too_old, int) else 0
 
 
 def _object(response: httpx.Response) -> dict[str, Any]:
