@@ -11,7 +11,9 @@ campaign, 32 at once (``many``).
 
 1. **Marks**: a price that crosses none of a campaign's levels (149.00: it writes nothing), up
    to the campaign's ``mark`` message. Stages: *intake* (the POST answered: appended to the
-   intake and the bars due sent) and *stream* (the mark received).
+   intake and the bars due sent), *stream* (the mark received), and the campaigns taking
+   the price (*delivery* and *decision*, as for exits). Its CPU window ends ``SETTLE``
+   seconds after the marks, so that it holds the campaigns taking the price (checked).
 2. **Exits**: a price through every Spring's stop (146.50: it exits), up to the first
    ``event`` of the campaign and its ``campaign`` message. Stages, per campaign, each from
    the POST's start: *intake* (the POST answered), *delivery* (Temporal took the price signal:
@@ -54,6 +56,7 @@ from campaign_engine.temporal.messages import workflow_id_for
 EQUITY = Decimal(100_000_000)
 RISK_PCT = Decimal("0.01")  # 300 campaigns: 3% heat
 MANY_AT_ONCE = 32
+SETTLE = 8.0  # seconds after the marks, in their CPU window: the campaigns take the price
 
 
 @dataclass
@@ -127,7 +130,12 @@ async def _until(done: Any, count: int, timeout: float = 120.0) -> None:
 
 
 def _stats(name: str, seconds: list[float], cpu_us: float | None) -> list[Figure]:
-    shown = {"p50": percentile(seconds, 50), "p99": percentile(seconds, 99), "max": max(seconds)}
+    many = len(seconds) > 1  # one POST: one answer
+    shown = {
+        "p50": percentile(seconds, 50) if many else seconds[0],
+        "p99": percentile(seconds, 99) if many else seconds[0],
+        "max": max(seconds),
+    }
     print(f"    {name:<28}" + "  ".join(f"{k} {1000 * v:7.0f} ms" for k, v in shown.items()))
     return [Figure(f"{name} {k}", 1000 * v, "ms", cpu_us, None) for k, v in shown.items()]
 
@@ -197,11 +205,16 @@ async def main(count: int, posts: str) -> list[Figure]:
                     started = time.time()
                     answered = await _post(http, prices, posts, started)
                     await _until(seen.marks, count)
+                    await asyncio.sleep(SETTLE)  # the campaigns take the price meanwhile
                 print(f"  marks ({posts}): CPU ms per campaign {cpu.per(count)}")
                 per = cpu.us_per(count)
+                stages = await _stages(stack_, engine, ids, started)
+                if len(stages["decision"]) < count:
+                    raise RuntimeError(f"SETTLE too short: {len(stages['decision'])} took it")
                 figures += _stats("marks: intake", answered, per)
                 figures += _stats("marks: stream", [t - started for t in seen.marks.values()], per)
-                await asyncio.sleep(2.0)
+                for name in ("delivery", "decision"):
+                    figures += _stats(f"marks: {name}", stages[name], per)
                 # 2. Exits: a price through every stop.
                 later = (at + timedelta(minutes=1)).isoformat()
                 prices = [{"symbol": s, "as_of": later, "price": "146.50"} for s in symbols]
@@ -218,6 +231,8 @@ async def main(count: int, posts: str) -> list[Figure]:
                 figures += _stats("exits: stream", [t - started for t in seen.events.values()], per)
                 figures += _stats("exits: row", [t - started for t in seen.rows.values()], per)
                 reading.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
         await engine.dispose()
     return figures
 

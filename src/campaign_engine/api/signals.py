@@ -140,15 +140,17 @@ async def publish_prices(
     batch = [updates] if isinstance(updates, PriceUpdate) else updates
     appended = await services.intake.append(batch)  # durable before anything else
     services.prices.appended()
+    # For the charts and the marks, before the campaigns have them: a price that crosses no
+    # level reaches the page without waiting for the campaigns to take it.
+    try:
+        await PriceBars(services.engine).record(appended.taken)  # not what is held back
+    except Exception as error:  # the chart misses them; the campaigns have them
+        log.warning("price_bars_not_recorded", count=len(batch), error=repr(error))
     # Delivering is the leading process's (this one or another): here, the answer waits for
     # the bars then due at most the bound, then the publisher goes on (and a new leader
     # resumes it from the intake).
     if appended.seqs:
         await _at_most(services, services.prices.taken(appended.seqs[-1]))
-    try:
-        await PriceBars(services.engine).record(appended.taken)  # not what is held back
-    except Exception as error:  # the chart misses them; the campaigns have them
-        log.warning("price_bars_not_recorded", count=len(batch), error=repr(error))
     return PricesAcceptedOut(accepted=len(batch), too_old=appended.too_old, held=appended.held)
 
 

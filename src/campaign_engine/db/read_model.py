@@ -5,6 +5,7 @@ Figures that depend on equity (current risk, heat) use the portfolio's equity, s
 plus realized P&L, as the entry decisions do (SPEC section 3 rule 10). The records it answers
 with are in ``records`` and ``portfolio_snapshot``."""
 
+from collections.abc import Collection
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
@@ -18,7 +19,7 @@ from campaign_engine.db.campaign_listing import (
     MarkedPage,
     campaign_page,
 )
-from campaign_engine.db.marks import holding_marks
+from campaign_engine.db.marks import holding_marks, newest_quotes, positions_of
 from campaign_engine.db.portfolio_snapshot import (
     CampaignRisk,
     GroupRisk,
@@ -44,6 +45,7 @@ from campaign_engine.db.schema import (
 )
 from campaign_engine.db.trading_state import record_of
 from campaign_engine.domain.limits import Exposure
+from campaign_engine.domain.marks import Quote
 from campaign_engine.domain.money import ZERO, plus, total
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.domain.policy import Policy
@@ -156,6 +158,33 @@ class ReadModel:
             positions=tuple(position_from_row(p) for p in held),
             equity=equity,
         )
+
+    async def campaigns_with_positions(
+        self, campaign_ids: Collection[str]
+    ) -> dict[str, tuple[CampaignWithPositions, Quote | None]]:
+        """Several campaigns at once (those the read model holds), each with its symbol's
+        newest accepted price: what the live stream shows of a batch of events."""
+        if not campaign_ids:
+            return {}
+        wanted = sorted(set(campaign_ids))
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(select(campaigns).where(campaigns.c.campaign_id.in_(wanted)))
+            ).all()
+            equity = (await self._equity(conn))[2]
+            held = await positions_of(conn, wanted)
+            quotes = await newest_quotes(conn, {r.symbol for r in rows})
+        return {
+            r.campaign_id: (
+                CampaignWithPositions(
+                    campaign=CampaignRecord.from_row(r, equity),
+                    positions=held.get(r.campaign_id, ()),
+                    equity=equity,
+                ),
+                quotes.get(r.symbol),
+            )
+            for r in rows
+        }
 
     async def allocations(self, campaign_id: str) -> tuple[AllocationPlan, ...]:
         """Every decision for the campaign id, approved or not, in the order it was made."""

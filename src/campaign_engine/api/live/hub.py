@@ -117,16 +117,12 @@ class EventHub(BackgroundLoop):
 
     async def campaigns(self, campaign_ids: Sequence[str]) -> list[Json]:
         """The campaigns as last read (read now if this process has not read them yet)."""
-        shown = []
-        for campaign_id in dict.fromkeys(campaign_ids):
-            found = self._campaigns.get(campaign_id)
-            if found is None:
-                found = await self.snapshots.campaign(campaign_id)
-                if found is None:
-                    continue  # refused signals only: no campaign to show
-                self._remember(campaign_id, found)
-            shown.append(found)
-        return shown
+        wanted = list(dict.fromkeys(campaign_ids))
+        missing = [c for c in wanted if c not in self._campaigns]
+        for campaign_id, found in (await self.snapshots.campaigns(missing)).items():
+            self._remember(campaign_id, found)
+        # An id still unknown had refused signals only: no campaign to show.
+        return [self._campaigns[c] for c in wanted if c in self._campaigns]
 
     # --- the listener ---------------------------------------------------------------------
 
@@ -171,6 +167,8 @@ class EventHub(BackgroundLoop):
         try:
             if not await self.marks.read(now):
                 return
+            async with self._moved:
+                self._moved.notify_all()  # the marks go out before the portfolio is read
             portfolio = await self.snapshots.portfolio()
         except (psycopg.Error, OSError):
             raise
@@ -199,11 +197,9 @@ class EventHub(BackgroundLoop):
             log.warning("event_hub_read_failed", error=f"{type(error).__name__}: {error}")
 
     async def _take(self, events: Sequence[StreamedEvent]) -> None:
-        touched = dict.fromkeys(e.campaign_id for e in events)
-        for campaign_id in touched:
-            found = await self.snapshots.campaign(campaign_id)
-            if found is not None:
-                self._remember(campaign_id, found)
+        touched = list(dict.fromkeys(e.campaign_id for e in events))
+        for campaign_id, found in (await self.snapshots.campaigns(touched)).items():
+            self._remember(campaign_id, found)
         portfolio = await self.snapshots.portfolio()
         self._recent.extend(events)
         if len(self._recent) > self._keep:

@@ -2,6 +2,7 @@
 positions and metrics (and its mark, as ``GET /campaigns`` lists it), and the portfolio, both
 from the read model (written in the same transaction as the events that changed them)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import JsonValue
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.api.campaigns import campaign_detail
 from campaign_engine.api.schemas import MarkOut, PortfolioOut
 from campaign_engine.api.services import CampaignView
-from campaign_engine.db.marks import MarkInputs, newest_quotes
+from campaign_engine.db.marks import MarkInputs
 from campaign_engine.db.read_model import ReadModel
 from campaign_engine.domain.policy import Policy
 
@@ -24,22 +25,28 @@ class Snapshots:
 
     async def campaign(self, campaign_id: str) -> Json | None:
         """``GET /campaigns/{id}`` as the read model has it; None for an unknown id."""
-        stored = await self._read_model.campaign_with_positions(campaign_id)
-        if stored is None:
-            return None
-        view = CampaignView(
-            campaign=stored.campaign,
-            positions=stored.positions,
-            equity=stored.equity,
-            source="read_model",
-        )
-        shown: Json = campaign_detail(view).model_dump(mode="json")
-        async with self._read_model.engine.connect() as conn:
-            quotes = await newest_quotes(conn, [stored.campaign.symbol])
-        inputs = MarkInputs(
-            positions={campaign_id: stored.positions}, quotes=quotes, equity=stored.equity
-        )
-        shown["mark"] = MarkOut.of(inputs.mark(stored.campaign)).model_dump(mode="json")
+        return (await self.campaigns([campaign_id])).get(campaign_id)
+
+    async def campaigns(self, campaign_ids: Sequence[str]) -> dict[str, Json]:
+        """Each of the campaigns the read model holds, read together (one query each for the
+        rows, their positions and their symbols' prices, however many)."""
+        shown: dict[str, Json] = {}
+        stored = await self._read_model.campaigns_with_positions(campaign_ids)
+        for campaign_id, (found, quote) in stored.items():
+            view = CampaignView(
+                campaign=found.campaign,
+                positions=found.positions,
+                equity=found.equity,
+                source="read_model",
+            )
+            detail: Json = campaign_detail(view).model_dump(mode="json")
+            inputs = MarkInputs(
+                positions={campaign_id: found.positions},
+                quotes={} if quote is None else {found.campaign.symbol: quote},
+                equity=found.equity,
+            )
+            detail["mark"] = MarkOut.of(inputs.mark(found.campaign)).model_dump(mode="json")
+            shown[campaign_id] = detail
         return shown
 
     async def portfolio(self) -> Json:
