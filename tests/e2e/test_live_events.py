@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -191,6 +193,35 @@ async def test_a_price_that_crosses_nothing_moves_the_marks(
         second = await _message_of(ws, "mark", events)
         assert (second["last_price"], second["total_pnl"]) == ("148", "-166.5")
         assert events == []  # nothing was crossed: no event, the marks moved alone
+
+
+async def test_a_price_event_id_resumes_percent_encoded_and_a_cursor_as_it_is(
+    stack: Stack, api: httpx.AsyncClient
+) -> None:
+    await submit(api, signal(Pattern.SPRING))
+    await settled(stack, CAMPAIGN, 2)
+    await ok(await api.post(f"{V1}/prices", json=tick_now("156.00")), 202)  # through targets
+    await settled(stack, CAMPAIGN, 3)
+    trail = await _still_trail(api)
+    priced = next(e for e in trail if ":price:" in e)
+    assert {"+", ":", "@"} <= set(priced)  # ...+00:00: not safe in a URL as it is
+    # Sent raw, the + arrives as a space: an id the trail does not hold, and the reason says
+    # what to do.
+    async with connect(_ws_url(api, f"?after={priced}")) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await _receive(ws)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
+    assert "percent-encode" in closed.value.rcvd.reason
+    # Percent-encoded, it resumes right after that event; its cursor needs no encoding.
+    after = trail[trail.index(priced) + 1 :]
+    async with connect(_ws_url(api, f"?after={quote(priced, safe='')}")) as ws:
+        hello = await _receive(ws)
+        assert re.fullmatch(r"[0-9]+\.[0-9]+", hello["cursor"])
+        resumed: list[Message] = []
+        await _events_until(ws, len(after), resumed)
+    assert [e["event_id"] for e in resumed] == after
+    async with connect(_ws_url(api, f"?cursor={hello['cursor']}")) as ws:
+        assert (await _receive(ws))["cursor"] == hello["cursor"]
 
 
 async def test_an_unknown_place_is_refused_with_its_reason(api: httpx.AsyncClient) -> None:

@@ -18,16 +18,16 @@ Messages are JSON objects with a ``type``:
   replayed (a client that resumes reads the list again for the marks of now);
 - ``heartbeat``: every ``HEARTBEAT`` seconds without news, with the current ``cursor``.
 
-A client resumes with ``?after=<event_id>`` (the last event it saw) or ``?cursor=<cursor>``
-(of an event, or of a hello or heartbeat) and gets every event after it once, in order: what
-it missed, then what comes. With neither it starts at the newest event. With ``API_TOKEN``
-set, the token goes as ``?token=`` or, from a browser, as a subprotocol ``bearer.<token>``
-offered beside ``campaigns.v1``; it is never logged. Closing codes: 4400 a malformed
-parameter (a cursor that is not one, an event id or cursor too long or with control
-characters), 4401 a missing or wrong token, 4404 an event id the trail does not hold, 1013
-(try again later) the database cannot be reached. The parameters are checked here, after the
-handshake, so that each bad one gets its code (checked by FastAPI, before it, the handshake
-was refused with HTTP 403 whatever was wrong).
+A client resumes with ``?after=<event_id>`` (the last event it saw, percent-encoded: an id holds
+``+``, ``:``, ``@``, ``#`` and ``/``) or ``?cursor=<cursor>`` (of an event, or of a hello or
+heartbeat; ``<txid>.<seq>``, safe in a URL as it is) and gets every event after it once, in order:
+what it missed, then what comes. With neither it starts at the newest event. With ``API_TOKEN`` set,
+the token goes as ``?token=`` or, from a browser, as a subprotocol ``bearer.<token>`` offered beside
+``campaigns.v1``; it is never logged. Closing codes: 4400 a malformed parameter (a cursor that is
+not one, an event id or cursor too long or with control characters), 4401 a missing or wrong token,
+4404 an event id the trail does not hold, 1013 (try again later) the database cannot be reached. The
+parameters are checked here, after the handshake, so that each bad one gets its code (checked by
+FastAPI, before it, the handshake was refused with HTTP 403 whatever was wrong).
 """
 
 import asyncio
@@ -53,6 +53,11 @@ TOKEN_PROTOCOL = "bearer."  # noqa: S105 - a prefix, not a secret
 
 BAD_CURSOR, UNAUTHORIZED, UNKNOWN_EVENT, UNAVAILABLE = 4400, 4401, 4404, 1013
 MAX_EVENT_ID = 256  # the trail's column
+# Event ids are not URL-safe as they are (a price's: ``AAPL-2024-10-15:v3:price:AAPL@2024-10-15T
+# 14:30:00+00:00#7:0``): a ``+`` sent raw arrives as a space, a ``#`` ends the URL. Cursors are.
+UNKNOWN_EVENT_REASON = (
+    "no event with this id: percent-encode it (ids hold + : @ # /), or resume by cursor"
+)
 MAX_CURSOR = 64
 MAX_TOKEN = 512
 _BIGINT = 2**63  # a cursor's parts are PostgreSQL bigints
@@ -102,7 +107,7 @@ async def _start(
             return None
         found = await hub.stream.position_of(after)
         if found is None:
-            await websocket.close(UNKNOWN_EVENT, "no event with this id: start afresh")
+            await websocket.close(UNKNOWN_EVENT, UNKNOWN_EVENT_REASON)
         return found
     return hub.head
 
