@@ -20,6 +20,7 @@ from campaign_engine.db.schema import (
     campaign_exposure,
     campaign_snapshots,
     campaigns,
+    exposure_history,
     orders,
     outbox,
     positions,
@@ -34,6 +35,7 @@ SAVED = (
     positions,
     orders,
     campaign_exposure,
+    exposure_history,
     allocation_plans,
     audit_trail,
     outbox,
@@ -127,7 +129,8 @@ def test_every_statement_of_a_save_gets_exactly_its_columns() -> None:
     first, second = two_saves()
     for request in (first, second):
         writes = save_writes(request, datetime.now(UTC))
-        assert len(writes) == 7  # snapshot, campaign, positions, orders, exposure, plans, events
+        # snapshot, campaign, positions, orders, exposure and its history, plans, events
+        assert len(writes) == 8
         for write, rows in writes:
             for row in rows:
                 assert sorted(row) == sorted(write.columns), write.sql

@@ -3,13 +3,15 @@
 import asyncio
 from datetime import timedelta
 from http import HTTPStatus
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from campaign_engine.api.auth import UNAUTHORIZED, Authorized
 from campaign_engine.api.schemas import (
     HealthOut,
     PolicyOut,
+    PortfolioHistoryOut,
     PortfolioOut,
     TradingStateIn,
     TradingStateOut,
@@ -27,6 +29,24 @@ HEALTH_TIMEOUT = 2.0  # seconds per dependency
 @router.get("/portfolio", summary="Equity, heat and open risk by campaign and by group")
 async def get_portfolio(services: ServicesDep) -> PortfolioOut:
     return PortfolioOut.of(await services.read_model.portfolio(services.client.policy))
+
+
+MAX_HISTORY = 5_000
+
+
+@router.get(
+    "/portfolio/history",
+    summary="The book over time: equity, risk and heat after each change, realized P&L by day",
+)
+async def get_portfolio_history(
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY, description="the newest points")] = 2_000,
+) -> PortfolioHistoryOut:
+    """Each campaign's save moves the book: its equity (realized, and marked at the prices the
+    campaigns had taken), open and committed risk and heat after each, in market time, and the
+    realized P&L of each market day."""
+    history = await services.read_model.book_history()
+    return PortfolioHistoryOut.of(history, services.client.policy, limit)
 
 
 @router.get("/portfolio/trading-state", summary="The portfolio's trading state")

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from campaign_engine.db.book_history import BookHistory, book_changes
 from campaign_engine.db.campaign_listing import (
     MAX_OFFSET,
     MAX_PAGE,
@@ -44,6 +45,7 @@ from campaign_engine.db.schema import (
     positions,
 )
 from campaign_engine.db.trading_state import record_of
+from campaign_engine.domain.book_history import book_points, realized_by_day
 from campaign_engine.domain.limits import Exposure
 from campaign_engine.domain.marks import Quote
 from campaign_engine.domain.money import ZERO, plus, total
@@ -209,6 +211,14 @@ class ReadModel:
         return tuple(EventRecord.from_row(r) for r in rows)
 
     # --- the portfolio ------------------------------------------------------------------
+
+    async def book_history(self) -> BookHistory:
+        """The book after each change and its realized P&L by market day
+        (``domain.book_history``)."""
+        async with self.engine.connect() as conn:
+            starting = (await self._equity(conn))[0]
+            changes = await book_changes(conn)
+        return BookHistory(starting, book_points(starting, changes), realized_by_day(changes))
 
     async def portfolio(self, policy: Policy) -> PortfolioSnapshot:
         """Equity, heat and where the risk sits, by campaign and by correlation group of

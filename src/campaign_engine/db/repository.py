@@ -21,6 +21,7 @@ from campaign_engine.db.statements import (
     LOCK_PORTFOLIO,
     OTHERS_BY_SYMBOL,
     RECORD_EVENT,
+    RECORD_EXPOSURE_HISTORY,
     RECORD_PLAN,
     RECORD_RESERVATION,
     RESERVE_EXPOSURE,
@@ -186,6 +187,7 @@ def save_writes(request: PersistRequest, now: datetime) -> list[tuple[Write, lis
             (SAVE_POSITION, [_position_row(p, state.version) for p in state.positions]),
             (SAVE_ORDER, [_order_row(r, state.version) for r in state.orders]),
             (SAVE_EXPOSURE, [_exposure_row(exposure_of(state), state, state.version)]),
+            (RECORD_EXPOSURE_HISTORY, [_history_row(exposure_of(state), state)]),
         ]
     writes += [
         (RECORD_PLAN, [_plan_row(p) for p in state.plans]),
@@ -244,6 +246,20 @@ def _exposure_row(exposure: Exposure, state: CampaignState, version: int) -> Row
         "unrealized_pnl": state.unrealized_pnl,
         "version": version,
         "updated_at": _now(),
+    }
+
+
+def _history_row(exposure: Exposure, state: CampaignState) -> Row:
+    """The campaign's exposure at this version, at the market time of the change."""
+    return {
+        "campaign_id": exposure.campaign_id,
+        "version": state.version,
+        "occurred_at": state.updated_at or state.created_at,
+        "symbol": exposure.symbol,
+        "open_risk": exposure.open_risk,
+        "reserved_risk": exposure.reserved_risk,
+        "realized_pnl": state.realized_pnl,
+        "unrealized_pnl": state.unrealized_pnl,
     }
 
 

@@ -262,6 +262,21 @@ campaign_exposure = Table(
     _ts("updated_at", nullable=False),
 )
 
+exposure_history = Table(
+    "exposure_history",
+    metadata,
+    Column("campaign_id", CAMPAIGN_ID, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    _ts("occurred_at", nullable=False),
+    Column("symbol", SYMBOL, nullable=False),
+    Column("open_risk", MONEY, nullable=False),
+    Column("reserved_risk", MONEY, nullable=False),
+    Column("realized_pnl", MONEY, nullable=False),
+    Column("unrealized_pnl", MONEY, nullable=False),
+    Index("ix_exposure_history_occurred_at", "occurred_at"),
+    comment="append-only: each campaign's exposure as each save left it, at the market time "
+    "of the change (the book's history: equity, heat and realized P&L over time)",
+)
 risk_reservations = Table(
     "risk_reservations",
     metadata,

@@ -27,6 +27,7 @@ from campaign_engine.db.schema import (
     campaign_exposure,
     campaign_snapshots,
     campaigns,
+    exposure_history,
     orders,
     outbox,
     positions,
@@ -137,6 +138,8 @@ SAVE_EXPOSURE = _upsert(
     campaign_exposure, campaign_exposure.c.campaign_id, campaign_exposure.c.version, "<="
 )
 RECORD_PLAN = _insert_new(allocation_plans, allocation_plans.c.signal_id)
+# A retried save appends nothing again.
+RECORD_EXPOSURE_HISTORY = _insert(exposure_history, '("campaign_id", "version") DO NOTHING')
 RECORD_EVENT = _record_and_enqueue()
 
 LOAD_SNAPSHOT = (

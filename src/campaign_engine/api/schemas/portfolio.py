@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from campaign_engine.api.schemas.encoding import FROM_ATTRIBUTES, DecimalStr, UtcTime
+from campaign_engine.db.book_history import BookHistory
 from campaign_engine.db.portfolio_snapshot import CampaignRisk, GroupRisk, PortfolioSnapshot
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.trading_state import TradingRecord
@@ -202,3 +203,59 @@ class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     temporal: str = Field(examples=["ok"])
     database: str = Field(examples=["ok"])
+
+
+class BookPointOut(BaseModel):
+    at: UtcTime = Field(description="market time of the change")
+    equity: DecimalStr = Field(description="starting equity plus realized P&L")
+    marked_equity: DecimalStr = Field(
+        description="plus the unrealized P&L at the prices the campaigns had taken then"
+    )
+    realized_pnl: DecimalStr
+    open_risk: DecimalStr
+    committed_risk: DecimalStr = Field(description="open plus reserved risk")
+    heat_pct: DecimalStr | None = Field(
+        description="committed risk, % of equity; null when equity is at or below zero"
+    )
+
+
+class RealizedDayOut(BaseModel):
+    day: date = Field(description="the market day (UTC date) of the exits")
+    realized_pnl: DecimalStr
+
+
+class PortfolioHistoryOut(BaseModel):
+    """The book after each change (each campaign's save, in market time), and realized P&L
+    by market day, with the heat limits to draw them against."""
+
+    starting_equity: DecimalStr
+    max_heat_pct: DecimalStr
+    heat_warning_pct: DecimalStr
+    heat_critical_pct: DecimalStr
+    points: list[BookPointOut] = Field(description="oldest first; the newest ``limit`` of them")
+    total_points: int
+    days: list[RealizedDayOut] = Field(description="every market day with an exit, oldest first")
+
+    @classmethod
+    def of(cls, history: BookHistory, policy: Policy, limit: int) -> "PortfolioHistoryOut":
+        shown = history.points[-limit:]
+        return cls(
+            starting_equity=history.starting_equity,
+            max_heat_pct=policy.portfolio_max_heat_pct,
+            heat_warning_pct=policy.heat_warning_pct,
+            heat_critical_pct=policy.heat_critical_pct,
+            points=[
+                BookPointOut(
+                    at=p.at,
+                    equity=p.equity,
+                    marked_equity=p.marked_equity,
+                    realized_pnl=p.realized_pnl,
+                    open_risk=p.open_risk,
+                    committed_risk=p.committed_risk,
+                    heat_pct=p.heat_pct,
+                )
+                for p in shown
+            ],
+            total_points=len(history.points),
+            days=[RealizedDayOut(day=d, realized_pnl=pnl) for d, pnl in history.days],
+        )
