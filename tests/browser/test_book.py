@@ -8,6 +8,7 @@ prices go through ``POST /prices``. With ``DASHBOARD_SCREENSHOTS=1`` it writes
 ``docs/dashboard-book.png``."""
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,10 @@ CAMPAIGN = "AAPL-2024-10-15"  # the builders' worked story: 333 shares at 148.50
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 TO, MINUS = "\u2013", "\u2212"  # the page's ranges and dashes, its minus sign
 BOOK = 1_000
+
+
+async def _not_reloaded(page: Page) -> bool:
+    return bool(await page.evaluate("window.__notReloaded === true"))
 
 
 async def _overflow(page: Page) -> tuple[int, int]:
@@ -57,6 +62,7 @@ async def test_a_thousand_campaigns_are_all_reachable_and_marks_move(
     async with served(stack) as api, httpx.AsyncClient(base_url=api.url) as http:
         await page.goto(api.url + "/")
         await expect(rows.first).to_be_visible()  # how soon: bench/stack/dashboard_bench.py
+        await page.evaluate("window.__notReloaded = true")
         await expect(page.locator("#connection")).to_have_attribute("data-state", "live")
         await expect(rows).to_have_count(50)
         await expect(page.locator("#page-range")).to_have_text(f"1{TO}50 of 1,001")
@@ -118,6 +124,34 @@ async def test_a_thousand_campaigns_are_all_reachable_and_marks_move(
         assert portfolio["marked_equity"] == "99250.75"
         events = (await http.get(f"/api/v1/campaigns/{CAMPAIGN}/events")).json()["events"]
         assert [e["data"]["kind"] for e in events] == ["CampaignCreated", "PositionOpened"]
+
+        # The book's history, live: the seeded campaigns' saves raised heat far past its
+        # limit (each a point in market time); the live campaign's first target now realizes
+        # +249.00 (166 shares x 1.50) on today's market day, drawn without a reload.
+        await expect(page.locator("#heat-chart")).to_be_visible()
+        await expect(page.locator("#days-chart")).to_have_count(0)  # no exit yet
+        as_of = datetime.now(UTC) + timedelta(seconds=2)
+        answer = await http.post(
+            "/api/v1/prices",
+            json={"symbol": "AAPL", "as_of": as_of.isoformat(), "price": "150.00"},
+        )
+        assert answer.status_code == 202
+        day = page.locator("#days-chart rect.day")
+        await expect(day).to_have_count(1)
+        await expect(day).to_have_attribute("data-day", as_of.date().isoformat())
+        await expect(day.locator("title")).to_contain_text("+249.00")
+        await expect(page.locator("#equity-chart")).to_have_attribute(
+            "aria-label", re.compile(r"realized 100,249\.00")
+        )
+        history = (await http.get("/api/v1/portfolio/history")).json()
+        assert history["days"] == [{"day": as_of.date().isoformat(), "realized_pnl": "249"}]
+        assert await _not_reloaded(page)
+
+        # The campaign's chart reads in market time, with dates.
+        await live.locator("a").click()
+        tick = page.locator("svg.chart .time-tick").first
+        await expect(tick).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}Z$"))
+        await page.go_back()
 
         # The table fits its panel from a wide screen to a phone.
         await page.fill("#filter-symbol", "")

@@ -1,6 +1,7 @@
 // The dashboard: first state from the REST API, then the live stream keeps it current.
 // Two views, by the address's hash: the overview (#/) and one campaign (#/campaigns/<id>).
 
+import { bookHistoryPanel } from "./book.js";
 import { bindInvalidateDialog, bindTokenDialog, openInvalidateDialog, openTokenDialog } from "./dialogs.js";
 import { watchHeldPrints } from "./held.js";
 import { LiveStream } from "./live.js";
@@ -10,10 +11,12 @@ import { campaignPage, filtersForm, placeMeters, portfolioPanel } from "./views.
 const API = "/api/v1";
 const TOKEN_KEY = "campaign-engine.api-token";
 const BARS_EVERY_MS = 2000;
+const HISTORY_EVERY_MS = 1000;
 
 const state = {
   policy: null,
   portfolio: null,
+  history: null, // the book over time (GET /portfolio/history)
   list: new CampaignList(), // the overview's page of campaigns
   view: null, // the open campaign: { id, campaign, allocations, events, bars, missing }
   loaded: false,
@@ -43,10 +46,30 @@ async function loadList() {
   if (await state.list.load(get)) render();
 }
 
+async function loadHistory() {
+  state.history = await get("/portfolio/history?limit=2000");
+  render();
+}
+
+// The history grows with every change: read again after the portfolio moves, at most once a
+// HISTORY_EVERY_MS (the last change always read).
+let historyTimer = null;
+let historyReadAt = 0;
+function scheduleHistory() {
+  if (historyTimer) return;
+  const wait = Math.max(0, historyReadAt + HISTORY_EVERY_MS - Date.now());
+  historyTimer = setTimeout(() => {
+    historyTimer = null;
+    historyReadAt = Date.now();
+    loadHistory().catch(showError);
+  }, wait);
+}
+
 async function loadOverview() {
   const [policy, portfolio] = await Promise.all([get("/policy"), get("/portfolio")]);
   state.policy = policy;
   state.portfolio = portfolio;
+  loadHistory().catch(showError);
   await loadList();
   state.loaded = true;
 }
@@ -113,6 +136,7 @@ function onMessage(message) {
     }
     case "portfolio":
       state.portfolio = message.portfolio;
+      scheduleHistory();
       break;
     case "reset":
       state.list = new CampaignList();
@@ -169,6 +193,7 @@ function draw() {
   if (!root.querySelector("#overview")) {
     root.innerHTML = `<div id="overview" class="overview">
       <div id="portfolio-slot"></div>
+      <section class="panel history"><h2>History <span class="muted">in market time</span></h2><div id="history-slot"></div></section>
       <section class="panel campaigns"><div class="panel-head"><h2>Campaigns</h2>${filtersForm(state.list.filter)}</div>
         <div id="list-slot"></div></section></div>`;
     bindList();
@@ -176,6 +201,8 @@ function draw() {
   const portfolio = document.getElementById("portfolio-slot");
   portfolio.innerHTML = portfolioPanel(state.portfolio, state.policy);
   placeMeters(portfolio);
+  const history = document.getElementById("history-slot");
+  history.innerHTML = bookHistoryPanel(state.history, history.clientWidth);
   document.getElementById("list-slot").innerHTML = state.list.html();
 }
 
@@ -252,6 +279,6 @@ bindInvalidateDialog({
   },
 });
 window.addEventListener("hashchange", route);
-window.addEventListener("resize", () => { if (state.view) render(); });
+window.addEventListener("resize", () => render());
 route();
 live.start();

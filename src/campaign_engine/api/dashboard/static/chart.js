@@ -1,7 +1,7 @@
 // A campaign's price chart in SVG: its symbol's bars, its entries and exits where they
 // happened (from its events), the stops and targets of its positions, and the range levels.
 
-import { esc, fmtPrice, fmtShortTime, num } from "./format.js";
+import { esc, fmtPrice, fmtShortDateTime, num } from "./format.js";
 
 const axisPrice = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
@@ -121,8 +121,13 @@ export function renderChart(bars, campaign, events, width) {
       : `${cx},${cy - 2} ${cx - 6},${cy - 12} ${cx + 6},${cy - 12}`;
     parts.push(`<polygon class="mark ${m.kind}" points="${shape}"><title>${esc(m.label)} at ${fmtPrice(m.price)}</title></polygon>`);
   }
-  parts.push(`<text class="axis" x="${PAD.left}" y="${H - 6}">${fmtShortTime(bars[0].as_of)}</text>`);
-  parts.push(`<text class="axis" text-anchor="end" x="${W - PAD.right}" y="${H - 6}">${fmtShortTime(bars[bars.length - 1].as_of)}</text>`);
+  // The time axis in market time, with dates: the first and last bars and some between.
+  const ticks = W < 600 ? [0, bars.length - 1] : [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * (bars.length - 1)));
+  [...new Set(ticks)].forEach((i, k, all) => {
+    const anchor = k === 0 ? "start" : k === all.length - 1 ? "end" : "middle";
+    const at = k === 0 ? PAD.left : k === all.length - 1 ? W - PAD.right : x(i);
+    parts.push(`<text class="axis time-tick" text-anchor="${anchor}" x="${at}" y="${H - 6}">${fmtShortDateTime(bars[i].as_of)}</text>`);
+  });
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(campaign.symbol)} prices with entries, exits, stops and targets">${parts.join("")}</svg>
     <ul class="legend">
       <li><span class="key entry"></span>entry</li>

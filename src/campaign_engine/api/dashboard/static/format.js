@@ -60,10 +60,6 @@ export function fmtShortDateTime(iso) {
   return new Date(iso).toISOString().slice(0, 16).replace("T", " ") + "Z";
 }
 
-export function fmtShortTime(iso) {
-  if (!iso) return dash;
-  return new Date(iso).toISOString().slice(11, 19);
-}
 
 // Text into HTML: every value shown comes through here (event data can hold anything).
 export function esc(value) {
