@@ -17,7 +17,7 @@ import time
 
 from bench.micro.db_bench import BENCH_EQUITY, Timing, campaign_saves, database
 from bench.record import add_notes_argument, record
-from campaign_engine.api.live.hub import EventHub
+from campaign_engine.api.live.hub import EventHub, Seen
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.event_stream import START, EventStream
 from campaign_engine.db.repository import CampaignRepository
@@ -60,7 +60,7 @@ async def run(url: str, campaigns: int, gap: float) -> list[Timing]:
             save_cpu, save_wall = save_cpu + saved_cpu - cpu, save_wall + saved - wall
             # The hub's work for this save (its read, the campaign and the portfolio) runs
             # in this process while we wait: the CPU of the wait is the follow's cost.
-            await hub.wait_beyond(before, 5.0)
+            await hub.wait_beyond(Seen(before, hub.marks.seq, hub.portfolio_seq), 5.0)
             follow_cpu += time.process_time() - saved_cpu
             follow_wall += time.perf_counter() - saved
     await engine.dispose()
