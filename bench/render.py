@@ -30,6 +30,8 @@ BENCHES = {
     "temporal_bench": ("stack", "python -m bench.stack.temporal_bench"),
     "price_latency_bench": ("stack", "python -m bench.stack.price_latency_bench"),
     "stream_bench": ("stack", "python -m bench.stack.stream_bench"),
+    "burst_bench": ("stack", "python -m bench.stack.burst_bench"),
+    "dashboard_bench": ("stack", "python -m bench.stack.dashboard_bench"),
     "backtest_bench": ("stack", "python -m bench.stack.backtest_bench"),
     "scale_flood": ("scale", "python -m bench.scale.scale_bench flood"),
     "scale_cache": ("scale", "python -m bench.scale.scale_bench cache"),

@@ -1,13 +1,13 @@
 """A burst of prices, one per campaign, from their acceptance to the live stream's message the
 dashboard redraws its row from, with the stages between timed.
 
-    .venv/bin/python -m bench.stack.burst_bench [--campaigns N] [--posts one|many] [--notes T]
+    .venv/bin/python -m bench.stack.burst_bench [--campaigns N] [--posts one|many|both] [--notes T]
 
 A dev server, a fresh database, one worker process (``python -m campaign_engine.worker``) and
 an API server in this process, with a WebSocket client reading ``/api/v1/ws`` as the page
 does. ``--campaigns`` campaigns are opened (a Spring each, on a symbol of its own), then two
 bursts are posted, each one price per campaign: in one POST (``--posts one``) or one POST per
-campaign, 32 at once (``many``).
+campaign, 32 at once (``many``); ``both`` (the default) runs each on a stack of its own.
 
 1. **Marks**: a price that crosses none of a campaign's levels (149.00: it writes nothing), up
    to the campaign's ``mark`` message. Stages: *intake* (the POST answered: appended to the
@@ -19,7 +19,9 @@ campaign, 32 at once (``many``).
    the POST's start: *intake* (the POST answered), *delivery* (Temporal took the price signal:
    its history's event time), *decision* (the first workflow task completed after it),
    *persistence* (the audit trail's ``recorded_at`` of the exit, the transaction's start),
-   *stream* (the event received on the socket) and *row* (the campaign's message received).
+   *stream* (the event received on the socket), *row* (the campaign's message received) and
+   *row first changed* (the first of the campaign's mark at the price and its message: what
+   the page redraws the row from first).
 
 Times are this machine's wall clock in every process (Temporal's and PostgreSQL's clocks are
 the same clock); each figure is the p50/p99/max over the campaigns. CPU is per campaign over
@@ -33,7 +35,7 @@ import json
 import socket
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -63,10 +65,10 @@ SETTLE = 8.0  # seconds after the marks, in their CPU window: the campaigns take
 class Arrivals:
     """What the socket received, per campaign, as this machine's time.time()."""
 
-    marks: dict[str, float] = field(default_factory=dict)  # campaign id -> first mark at the price
+    # price -> campaign id -> when its first mark at that price came
+    marks: dict[str, dict[str, float]] = field(default_factory=dict)
     events: dict[str, float] = field(default_factory=dict)  # first event after the burst
     rows: dict[str, float] = field(default_factory=dict)  # first campaign message after it
-    mark_price: str = ""
     since: float = 0.0  # the events and rows counted are those after this
 
 
@@ -75,8 +77,9 @@ async def _read(ws: ClientConnection, seen: Arrivals) -> None:
         message: dict[str, Any] = json.loads(await ws.recv())
         now = time.time()
         kind = message["type"]
-        if kind == "mark" and message["last_price"] == seen.mark_price:
-            seen.marks.setdefault(message["campaign_id"], now)
+        if kind == "mark":
+            at_price = seen.marks.setdefault(message["last_price"], {})
+            at_price.setdefault(message["campaign_id"], now)
         elif seen.since and kind == "event":
             seen.events.setdefault(message["campaign_id"], now)
         elif seen.since and kind == "campaign":
@@ -193,7 +196,7 @@ async def main(count: int, posts: str) -> list[Figure]:
             await _until_open(engine, count)
             await asyncio.sleep(1.5)  # past the publisher's directory cache
             base = f"{http.base_url}".replace("http://", "ws://").rstrip("/")
-            seen = Arrivals(mark_price="149")
+            seen = Arrivals()
             async with connect(f"{base}/api/v1/ws", max_size=None) as ws:
                 reading = asyncio.create_task(_read(ws, seen))
                 at = datetime.now(UTC)
@@ -204,7 +207,7 @@ async def main(count: int, posts: str) -> list[Figure]:
                 with CpuWindow() as cpu:
                     started = time.time()
                     answered = await _post(http, prices, posts, started)
-                    await _until(seen.marks, count)
+                    await _until(seen.marks.setdefault("149", {}), count)
                     await asyncio.sleep(SETTLE)  # the campaigns take the price meanwhile
                 print(f"  marks ({posts}): CPU ms per campaign {cpu.per(count)}")
                 per = cpu.us_per(count)
@@ -212,7 +215,8 @@ async def main(count: int, posts: str) -> list[Figure]:
                 if len(stages["decision"]) < count:
                     raise RuntimeError(f"SETTLE too short: {len(stages['decision'])} took it")
                 figures += _stats("marks: intake", answered, per)
-                figures += _stats("marks: stream", [t - started for t in seen.marks.values()], per)
+                marked = seen.marks["149"]
+                figures += _stats("marks: stream", [t - started for t in marked.values()], per)
                 for name in ("delivery", "decision"):
                     figures += _stats(f"marks: {name}", stages[name], per)
                 # 2. Exits: a price through every stop.
@@ -230,6 +234,11 @@ async def main(count: int, posts: str) -> list[Figure]:
                     figures += _stats(f"exits: {name}", stages[name], per)
                 figures += _stats("exits: stream", [t - started for t in seen.events.values()], per)
                 figures += _stats("exits: row", [t - started for t in seen.rows.values()], per)
+                # What the page shows first: the mark at the price, or (exited before it was
+                # marked) the campaign's change.
+                marked = seen.marks.get("146.5", {})
+                first = [min(marked.get(c, t), t) - started for c, t in seen.rows.items()]
+                figures += _stats("exits: row first changed", first, per)
                 reading.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await reading
@@ -251,8 +260,14 @@ async def _until_open(engine: Any, count: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--campaigns", type=int, default=300)
-    parser.add_argument("--posts", choices=("one", "many"), default="one")
+    parser.add_argument(
+        "--posts", choices=("one", "many", "both"), default="both", help="both: one, then many"
+    )
     add_notes_argument(parser)
     args = parser.parse_args()
-    figures = asyncio.run(main(args.campaigns, args.posts))
-    record(f"burst_{args.posts}", "stack", figures, args.notes)
+    figures = []
+    for posts in ("one", "many") if args.posts == "both" else (args.posts,):
+        label = "one POST" if posts == "one" else f"{args.campaigns} POSTs"
+        for figure in asyncio.run(main(args.campaigns, posts)):
+            figures.append(replace(figure, name=f"{label}, {figure.name}"))
+    record("burst_bench", "stack", figures, args.notes)

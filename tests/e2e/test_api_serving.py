@@ -139,6 +139,7 @@ async def test_health_and_openapi(stack: Stack, api: httpx.AsyncClient) -> None:
         f"{V1}/prices/held/{{hold_id}}/release",
         f"{V1}/prices/held/{{hold_id}}/discard",
         f"{V1}/portfolio",
+        f"{V1}/portfolio/history",
         f"{V1}/portfolio/trading-state",
         f"{V1}/policy",
         f"{V1}/healthz",

@@ -15,7 +15,7 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.vocabulary import CampaignStatus
 from campaign_engine.testing.builders import T0
-from tests.support.seeded_book import Seeded, price_book, seed_book
+from campaign_engine.testing.seeded_book import Seeded, price_book, seed_book
 
 D = Decimal
 LATER = T0 + timedelta(days=2)

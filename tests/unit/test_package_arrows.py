@@ -33,8 +33,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "stack": frozenset(
         {"runtime", "temporal", "db", "api", "scenarios", "workflows", "worker", "client"}
     ),
-    # What tests and benches build on: builders over the domain, a stand-in for Alpaca's wire.
-    "testing": frozenset({"domain", "brokers"}),
+    # What tests and benches build on: builders over the domain, a stand-in for Alpaca's wire,
+    # and a book written into the read model as the workflows' saves write it.
+    "testing": frozenset({"domain", "brokers", "db", "temporal"}),
     "cli": frozenset(
         {
             "domain",

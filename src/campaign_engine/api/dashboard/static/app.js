@@ -65,12 +65,16 @@ function scheduleHistory() {
   }, wait);
 }
 
+// The list first of all (a trader's first look), the book's figures beside it: none waits on
+// another.
 async function loadOverview() {
-  const [policy, portfolio] = await Promise.all([get("/policy"), get("/portfolio")]);
-  state.policy = policy;
-  state.portfolio = portfolio;
+  const book = Promise.all([get("/policy"), get("/portfolio")]).then(([policy, portfolio]) => {
+    state.policy = policy;
+    state.portfolio = portfolio;
+    render();
+  });
   loadHistory().catch(showError);
-  await loadList();
+  await Promise.all([loadList(), book]);
   state.loaded = true;
 }
 
