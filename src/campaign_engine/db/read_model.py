@@ -97,7 +97,12 @@ class ReadModel:
 
     async def equity(self) -> MoneyValue:
         async with self.engine.connect() as conn:
-            return (await self._equity(conn))[2]
+            return await self.equity_on(conn)
+
+    @classmethod
+    async def equity_on(cls, conn: AsyncConnection) -> MoneyValue:
+        """Equity, read on ``conn`` (with what else is read there)."""
+        return (await cls._equity(conn))[2]
 
     @staticmethod
     async def _equity(conn: AsyncConnection) -> tuple[MoneyValue, MoneyValue, MoneyValue]:

@@ -148,8 +148,8 @@ class EventHub(BackgroundLoop):
             loop = asyncio.get_running_loop()
             while True:
                 read_at = loop.time()
-                await self._read()  # first of all what committed while not listening
-                await self._mark(loop.time())
+                await self._mark(loop.time())  # one query: before the events' reads
+                await self._read()  # what committed while not listening too
                 wait = self.marks.due_in(loop.time()) if self.marks.pending else self._poll
                 async for note in conn.notifies(timeout=wait, stop_after=1):
                     self._heard(note)
@@ -185,12 +185,16 @@ class EventHub(BackgroundLoop):
             self.portfolio_seq += 1
 
     async def _read(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 events = await self.stream.after(self.head, self._batch)
                 if not events:
                     return
                 await self._take(events)
+                # Between batches, the marks due: a burst of exits writes events for
+                # seconds, and the prices that caused them move every row at once.
+                await self._mark(loop.time())
         except (psycopg.Error, OSError):
             raise
         except Exception as error:  # the database through SQLAlchemy: try again next time

@@ -32,7 +32,6 @@ def mark_message(mark: CampaignMark) -> Json:
 class MarkBoard:
     def __init__(self, engine: AsyncEngine, *, every: float = MARK_EVERY) -> None:
         self._engine = engine
-        self._read_model = ReadModel(engine)
         self._every = every
         self._next_at = -math.inf
         # Symbols priced since the last read (None: any, as after a lost connection, whose
@@ -63,9 +62,8 @@ class MarkBoard:
             return False
         priced, self._priced, self.pending = self._priced, set(), False
         self._next_at = now + self._every
-        equity = await self._read_model.equity()
-        async with self._engine.connect() as conn:
-            marks = await holding_marks(conn, equity, priced)
+        async with self._engine.connect() as conn:  # one connection: the loop is busy then
+            marks = await holding_marks(conn, await ReadModel.equity_on(conn), priced)
         changed = False
         for campaign_id, mark in sorted(marks.items()):
             changed |= self.remember(campaign_id, mark_message(mark))
