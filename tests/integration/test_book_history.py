@@ -1,6 +1,6 @@
 """The book's history as PostgreSQL keeps it: each save appends the campaign's exposure at the
-market time of the change (a retried save appends nothing again), and the history folds into
-the figures each state had."""
+market time of the change (a retried save appends nothing again, a save at the same version
+does), and the history folds into the figures each state had."""
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -37,12 +37,16 @@ async def test_each_save_is_a_point_of_the_books_history(engine: AsyncEngine) ->
     states = []
 
     async def save() -> None:
-        request = PersistRequest(revision=book.state.version, state=book.state, events=())
+        request = PersistRequest(revision=len(states) + 1, state=book.state, events=())
         await repository.save(request)
         await repository.save(request)  # a retry appends nothing
         states.append(book.state)
 
     book.submit(signal(Pattern.SPRING))  # 333 at 148.50, stop 147.00
+    await save()
+    version = book.state.version
+    book.price(tick("149.00", 30))  # crosses nothing: a save at the same version
+    assert book.state.version == version
     await save()
     book.price(tick("150.00", 60))  # the first target: half sold, stop to breakeven
     await save()
@@ -55,7 +59,7 @@ async def test_each_save_is_a_point_of_the_books_history(engine: AsyncEngine) ->
         rows = (await conn.execute(select(func.count()).select_from(exposure_history))).scalar()
     assert rows == len(states)
     history = await ReadModel(engine).book_history()
-    assert [p.at for p in history.points] == [s.updated_at for s in states]
+    assert [p.at for p in history.points] == [s.market_time for s in states]
     for point, state in zip(history.points, states, strict=True):
         exposure = exposure_of(state)
         assert point.realized_pnl == state.realized_pnl
@@ -65,5 +69,6 @@ async def test_each_save_is_a_point_of_the_books_history(engine: AsyncEngine) ->
             open_risk=exposure.open_risk, reserved_risk=exposure.reserved_risk
         )
     assert history.points[0].heat_pct == D("0.4995")  # the worked Spring's 499.50
+    assert history.points[1].marked_equity == D("100166.50")  # 333 x 0.50, same version
     assert history.points[-1].committed_risk == 0
     assert [pnl for _, pnl in history.days] == [states[-1].realized_pnl]

@@ -19,7 +19,7 @@ _CHANGES = text(
     " unrealized_pnl - COALESCE(lag(unrealized_pnl) OVER w, 0) AS unrealized,"
     " open_risk - COALESCE(lag(open_risk) OVER w, 0) AS open,"
     " reserved_risk - COALESCE(lag(reserved_risk) OVER w, 0) AS reserved"
-    " FROM exposure_history WINDOW w AS (PARTITION BY campaign_id ORDER BY version))"
+    " FROM exposure_history WINDOW w AS (PARTITION BY campaign_id ORDER BY revision))"
     " SELECT occurred_at, sum(realized), sum(unrealized), sum(open), sum(reserved)"
     " FROM moved GROUP BY occurred_at ORDER BY occurred_at"
 )

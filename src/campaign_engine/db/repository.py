@@ -187,7 +187,7 @@ def save_writes(request: PersistRequest, now: datetime) -> list[tuple[Write, lis
             (SAVE_POSITION, [_position_row(p, state.version) for p in state.positions]),
             (SAVE_ORDER, [_order_row(r, state.version) for r in state.orders]),
             (SAVE_EXPOSURE, [_exposure_row(exposure_of(state), state, state.version)]),
-            (RECORD_EXPOSURE_HISTORY, [_history_row(exposure_of(state), state)]),
+            (RECORD_EXPOSURE_HISTORY, [_history_row(exposure_of(state), request)]),
         ]
     writes += [
         (RECORD_PLAN, [_plan_row(p) for p in state.plans]),
@@ -249,12 +249,15 @@ def _exposure_row(exposure: Exposure, state: CampaignState, version: int) -> Row
     }
 
 
-def _history_row(exposure: Exposure, state: CampaignState) -> Row:
-    """The campaign's exposure at this version, at the market time of the change."""
+def _history_row(exposure: Exposure, request: PersistRequest) -> Row:
+    """The campaign's exposure as this save leaves it, at the market time of the change (keyed
+    by the save's revision: saves that book a fill or a price may keep the version)."""
+    state = request.state
     return {
         "campaign_id": exposure.campaign_id,
+        "revision": request.revision,
         "version": state.version,
-        "occurred_at": state.updated_at or state.created_at,
+        "occurred_at": state.market_time or state.created_at,
         "symbol": exposure.symbol,
         "open_risk": exposure.open_risk,
         "reserved_risk": exposure.reserved_risk,

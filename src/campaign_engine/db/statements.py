@@ -139,7 +139,7 @@ SAVE_EXPOSURE = _upsert(
 )
 RECORD_PLAN = _insert_new(allocation_plans, allocation_plans.c.signal_id)
 # A retried save appends nothing again.
-RECORD_EXPOSURE_HISTORY = _insert(exposure_history, '("campaign_id", "version") DO NOTHING')
+RECORD_EXPOSURE_HISTORY = _insert(exposure_history, '("campaign_id", "revision") DO NOTHING')
 RECORD_EVENT = _record_and_enqueue()
 
 LOAD_SNAPSHOT = (

@@ -101,7 +101,7 @@ export function renderDays(history, width) {
   const top = Math.max(...values.map(Math.abs)) || 1;
   const zero = PAD.top + (H - PAD.top - PAD.bottom) / 2;
   const scale = (H - PAD.top - PAD.bottom) / 2 / top;
-  const step = Math.min(28, (W - PAD.left - PAD.right) / days.length);
+  const step = Math.min(48, (W - PAD.left - PAD.right) / days.length);
   const bars = days.map((d, i) => {
     const v = values[i];
     const h = Math.max(1, Math.abs(v) * scale);
@@ -109,16 +109,21 @@ export function renderDays(history, width) {
     return `<rect class="day ${cls}" data-day="${esc(d.day)}" x="${PAD.left + i * step + step * 0.15}" y="${v >= 0 ? zero - h : zero}"
       width="${Math.max(1, step * 0.7)}" height="${h}"><title>${esc(d.day)}: ${esc(fmtSignedMoney(d.realized_pnl))}</title></rect>`;
   }).join("");
-  const first = Date.parse(`${days[0].day}T00:00:00Z`);
-  const lastDay = Date.parse(`${days[days.length - 1].day}T00:00:00Z`);
-  const span = lastDay - first;
-  const end = PAD.left + step * days.length;
-  const lastLabel = days.length > 1
-    ? `<text class="axis" text-anchor="end" x="${end}" y="${H - 5}">${dateLabel(lastDay, span)}</text>` : "";
+  // Each bar's day under it when they fit, else the first and the last.
+  const times = days.map((d) => Date.parse(`${d.day}T00:00:00Z`));
+  const span = times[times.length - 1] - times[0];
+  const every = step >= 44 ? 1 : days.length - 1 || 1;
+  const labels = times
+    .map((t, i) => {
+      if (i % every !== 0 && i !== days.length - 1) return "";
+      const [anchor, at] = every === 1 ? ["middle", (i + 0.5) * step] : i === 0 ? ["start", 0] : ["end", (i + 1) * step];
+      return `<text class="axis" text-anchor="${anchor}" x="${PAD.left + at}" y="${H - 5}">${dateLabel(t, span)}</text>`;
+    })
+    .join("");
   return `<svg class="book-chart" id="days-chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="realized P&amp;L by market day">
     <line class="level" x1="${PAD.left}" x2="${W - PAD.right}" y1="${zero}" y2="${zero}"/>${bars}
     <text class="axis" x="${W - PAD.right + 6}" y="${zero - top * scale + 4}">${esc(fmtSignedMoney(top))}</text>
-    <text class="axis" x="${PAD.left}" y="${H - 5}">${dateLabel(first, span)}</text>${lastLabel}
+    ${labels}
   </svg>`;
 }
 

@@ -6,7 +6,8 @@ Create Date: 2026-12-07 23:40:00
 
 ``campaign_exposure`` holds each campaign's risk and P&L as its last save left them; the book's
 history (equity and heat over time, realized P&L by market day) needs them at every change.
-Each save now appends its row here too, at the market time of the change. A database that had
+Each save now appends its row here too (keyed by its snapshot revision: several saves may
+share a campaign version), at the market time of the change. A database that had
 campaigns before starts their history with one row each, as they stand.
 """
 
@@ -27,7 +28,8 @@ def upgrade() -> None:
     op.create_table(
         "exposure_history",
         sa.Column("campaign_id", sa.String(64), primary_key=True),
-        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("revision", sa.Integer, primary_key=True, comment="the save's snapshot revision"),
+        sa.Column("version", sa.Integer, nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("symbol", sa.String(32), nullable=False),
         sa.Column("open_risk", _MONEY, nullable=False),
@@ -39,11 +41,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_exposure_history_occurred_at", "exposure_history", ["occurred_at"])
     op.execute(
-        "INSERT INTO exposure_history (campaign_id, version, occurred_at, symbol, open_risk,"
-        " reserved_risk, realized_pnl, unrealized_pnl)"
-        " SELECT e.campaign_id, e.version, c.updated_at, e.symbol, e.open_risk, e.reserved_risk,"
-        " e.realized_pnl, e.unrealized_pnl FROM campaign_exposure e"
+        "INSERT INTO exposure_history (campaign_id, revision, version, occurred_at, symbol,"
+        " open_risk, reserved_risk, realized_pnl, unrealized_pnl)"
+        " SELECT e.campaign_id, s.revision, e.version, c.updated_at, e.symbol, e.open_risk,"
+        " e.reserved_risk, e.realized_pnl, e.unrealized_pnl FROM campaign_exposure e"
         " JOIN campaigns c ON c.campaign_id = e.campaign_id"
+        " JOIN campaign_snapshots s ON s.campaign_id = e.campaign_id"
     )
 
 
