@@ -16,6 +16,7 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import exposure_history
 from campaign_engine.domain.campaign import exposure_of
 from campaign_engine.domain.risk import committed_risk
+from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.temporal.messages import PersistRequest
 from campaign_engine.testing.builders import T0, Book, signal, tick
@@ -34,7 +35,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def test_each_save_is_a_point_of_the_books_history(engine: AsyncEngine) -> None:
     repository = CampaignRepository(engine)
     book = Book()
-    states = []
+    states: list[CampaignState] = []
 
     async def save() -> None:
         request = PersistRequest(revision=len(states) + 1, state=book.state, events=())
