@@ -34,9 +34,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import socket
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -51,8 +49,7 @@ from bench.micro.cpu import CpuWindow
 from bench.record import Figure, add_notes_argument, record
 from bench.scale.scale_stack import Stack, open_campaigns, spring, stack, trading_range
 from bench.stack.decision_cost import percentile
-from campaign_engine.api import serve_api
-from campaign_engine.client.campaign_client import CampaignClient
+from bench.stack.served_api import served_api
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.domain.policy import Policy
 from campaign_engine.temporal.messages import workflow_id_for
@@ -90,25 +87,6 @@ async def _read(ws: ClientConnection, seen: Arrivals) -> None:
             campaign = message["campaign"]
             if campaign["metrics"]["open_positions_count"] == 0:  # the exit is booked
                 seen.rows.setdefault(campaign["campaign_id"], now)
-
-
-@contextlib.asynccontextmanager
-async def _api(stack_: Stack, client: CampaignClient) -> AsyncIterator[httpx.AsyncClient]:
-    listening = socket.create_server(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    server = asyncio.create_task(serve_api(stack_.settings(), client=client, sock=listening))
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if (await http.get("/healthz")).status_code < 500:
-                    break
-            await asyncio.sleep(0.05)
-        try:
-            yield http
-        finally:
-            server.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await server
 
 
 async def _post(
@@ -190,7 +168,7 @@ async def main(count: int, posts: str) -> list[Figure]:
         settings = stack_.settings()
         client = stack_.client(settings)
         engine = create_engine_for(stack_.url, pool_size=2)
-        async with stack_.worker_processes(settings, 1), _api(stack_, client) as http:
+        async with stack_.worker_processes(settings, 1), served_api(stack_, client) as http:
             symbols = [f"B{i:03d}" for i in range(count)]
             signals = [spring(trading_range(s, i), RISK_PCT) for i, s in enumerate(symbols)]
             approved = await open_campaigns(client, signals)

@@ -13,10 +13,7 @@ API read is timed over ``--calls`` calls, its CPU this process's (the API's) per
 
 import argparse
 import asyncio
-import contextlib
-import socket
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -24,9 +21,9 @@ import httpx
 from playwright.async_api import Browser, async_playwright
 
 from bench.record import Anchor, Figure, add_notes_argument, record
-from bench.scale.scale_stack import Stack, stack
+from bench.scale.scale_stack import stack
 from bench.stack.decision_cost import percentile
-from campaign_engine.api import serve_api
+from bench.stack.served_api import served_api
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.domain.policy import Policy
 from campaign_engine.testing.seeded_book import price_book, seed_book
@@ -39,28 +36,6 @@ READS = {
     "GET /portfolio": "/api/v1/portfolio",
     "GET /portfolio/history": "/api/v1/portfolio/history",
 }
-
-
-@contextlib.asynccontextmanager
-async def _api(stack_: Stack) -> AsyncIterator[str]:
-    settings = stack_.settings()
-    listening = socket.create_server(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    client = stack_.client(settings)
-    server = asyncio.create_task(serve_api(settings, client=client, sock=listening))
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url) as http:
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if (await http.get("/healthz")).status_code < 500:
-                    break
-            await asyncio.sleep(0.05)
-    try:
-        yield url
-    finally:
-        server.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await server
 
 
 async def _first_rows(browser: Browser, url: str, loads: int) -> list[float]:
@@ -97,7 +72,11 @@ async def main(count: int, loads: int, calls: int) -> list[Figure]:
     print(f"dashboard: {count} campaigns (anchor {SMALL}), {loads} page loads, {calls} calls")
     figures = []
     measured: dict[int, tuple[list[float], dict[str, tuple[float, float]]]] = {}
-    async with stack(Decimal(100_000), Policy()) as stack_, _api(stack_) as url:
+    async with (
+        stack(Decimal(100_000), Policy()) as stack_,
+        served_api(stack_, stack_.client(stack_.settings())) as http,
+    ):
+        url = str(http.base_url).rstrip("/")
         engine = create_engine_for(stack_.url, pool_size=1)
         at = datetime.now(UTC)
         async with async_playwright() as playwright:

@@ -13,47 +13,25 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.micro.cpu import CpuWindow
 from bench.record import Figure, add_notes_argument, record
-from bench.scale.scale_stack import Stack, open_campaigns, spring, stack, trading_range
+from bench.scale.scale_stack import open_campaigns, spring, stack, trading_range
 from bench.stack.decision_cost import percentile
-from campaign_engine.api import serve_api
-from campaign_engine.client.campaign_client import CampaignClient
+from bench.stack.served_api import served_api
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.policy import Policy
 
 EQUITY = Decimal(10_000_000)
-
-
-@contextlib.asynccontextmanager
-async def api(stack_: Stack, client: CampaignClient) -> AsyncIterator[httpx.AsyncClient]:
-    listening = socket.create_server(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    server = asyncio.create_task(serve_api(stack_.settings(), client=client, sock=listening))
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if (await http.get("/healthz")).status_code < 500:
-                    break
-            await asyncio.sleep(0.05)
-        try:
-            yield http
-        finally:
-            server.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await server
 
 
 async def main(samples: int, apis: int) -> list[Figure]:
@@ -65,7 +43,9 @@ async def main(samples: int, apis: int) -> list[Figure]:
         client = stack_.client(settings)
         engine = create_engine_for(stack_.url, pool_size=2)
         async with stack_.worker(settings), contextlib.AsyncExitStack() as servers:
-            https = [await servers.enter_async_context(api(stack_, client)) for _ in range(apis)]
+            https = [
+                await servers.enter_async_context(served_api(stack_, client)) for _ in range(apis)
+            ]
             answers, closes = [], []
             with CpuWindow() as cpu:
                 for i in range(samples):

@@ -13,15 +13,11 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from campaign_engine.client.campaign_client import CampaignClient
-from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.policy import Policy
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.services.notifications import Channel
-from campaign_engine.worker import build_worker
 from tests.e2e.api_fixtures import api_client
-from tests.support.harness import Stack, end_running_campaigns
+from tests.support.harness import Stack, running_stack
 
 _HERE = Path(__file__).resolve().parent
 
@@ -73,21 +69,10 @@ async def stack(
         account_equity=Decimal("100000"),
         configured_policy=configured_policy,
     )
-    engine = create_engine_for(database_url, pool_size=5)
-    repository = CampaignRepository(engine)
-    await repository.ensure_portfolio(settings.account_equity)
-    worker = build_worker(temporal.client, engine, settings, channels=channels)
-    client = CampaignClient(
-        temporal.client,
-        policy=settings.policy,
-        task_queue=settings.task_queue,
-    )
-    async with worker:
-        yield Stack(client, engine, repository, settings)
+    async with running_stack(temporal.client, database_url, settings, channels) as running:
+        yield running
         if os.environ.get("RECORD_HISTORIES"):
             await record_histories(temporal, settings.task_queue, request.node.name)
-        await end_running_campaigns(temporal.client, settings.task_queue)
-    await engine.dispose()
 
 
 @pytest.fixture

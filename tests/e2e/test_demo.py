@@ -23,14 +23,10 @@ from pydantic import SecretStr
 from rich.console import Console
 from temporalio.testing import WorkflowEnvironment
 
-from campaign_engine.client.campaign_client import CampaignClient
-from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.scenarios import Scenario, load_scenario, scenario_from_text
 from campaign_engine.scenarios.play import CampaignSummary, DemoError, play, run_demo
-from campaign_engine.worker import build_worker
-from tests.support.harness import Stack, end_running_campaigns, eventually
+from tests.support.harness import Stack, eventually, running_stack
 
 SPEED = 40.0  # bars per second: 300 bars in under 10 s, plus the waits for campaigns
 
@@ -159,14 +155,8 @@ async def sim_stack(temporal: WorkflowEnvironment, database_url: str) -> AsyncIt
         metrics_port=None,
         broker="sim",
     )
-    engine = create_engine_for(database_url, pool_size=5)
-    repository = CampaignRepository(engine)
-    await repository.ensure_portfolio(settings.account_equity)
-    client = CampaignClient(temporal.client, policy=settings.policy, task_queue=settings.task_queue)
-    async with build_worker(temporal.client, engine, settings, channels=[]):
-        yield Stack(client, engine, repository, settings)
-        await end_running_campaigns(temporal.client, settings.task_queue)
-    await engine.dispose()
+    async with running_stack(temporal.client, database_url, settings) as running:
+        yield running
 
 
 async def test_an_entry_resting_unfilled_expires_in_the_plays_market_time(

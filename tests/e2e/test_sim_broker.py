@@ -16,9 +16,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.brokers.sim.config import SimConfig
-from campaign_engine.client.campaign_client import CampaignClient
-from campaign_engine.db.engine import create_engine_for
-from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, broker_orders, campaign_exposure, orders
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.orders import Order
@@ -33,10 +30,9 @@ from campaign_engine.domain.vocabulary import (
 )
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.testing.builders import T0, as_price, as_shares, bar, signal
-from campaign_engine.worker import build_worker
 from tests.e2e.api_fixtures import V1, api_client, ok, submit
 from tests.e2e.conftest import record_histories
-from tests.support.harness import Stack, end_running_campaigns, eventually
+from tests.support.harness import Stack, eventually, running_stack
 
 D = Decimal
 
@@ -63,16 +59,10 @@ async def sim_stack(
         broker="sim",
         sim=sim_config,
     )
-    engine = create_engine_for(database_url, pool_size=5)
-    repository = CampaignRepository(engine)
-    await repository.ensure_portfolio(settings.account_equity)
-    client = CampaignClient(temporal.client, policy=settings.policy, task_queue=settings.task_queue)
-    async with build_worker(temporal.client, engine, settings, channels=[]):
-        yield Stack(client, engine, repository, settings)
+    async with running_stack(temporal.client, database_url, settings) as running:
+        yield running
         if os.environ.get("RECORD_HISTORIES"):
             await record_histories(temporal, settings.task_queue, request.node.name)
-        await end_running_campaigns(temporal.client, settings.task_queue)
-    await engine.dispose()
 
 
 @pytest.fixture

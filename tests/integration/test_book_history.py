@@ -2,15 +2,12 @@
 market time of the change (a retried save appends nothing again, a save at the same version
 does), and the history folds into the figures each state had."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.read_model import ReadModel
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import exposure_history
@@ -22,14 +19,6 @@ from campaign_engine.temporal.messages import PersistRequest
 from campaign_engine.testing.builders import T0, Book, signal, tick
 
 D = Decimal
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine_for(database_url, pool_size=2)
-    await CampaignRepository(engine).ensure_portfolio(D("100000"))
-    yield engine
-    await engine.dispose()
 
 
 async def test_each_save_is_a_point_of_the_books_history(engine: AsyncEngine) -> None:

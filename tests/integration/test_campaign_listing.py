@@ -2,16 +2,12 @@
 campaign reachable by paging, filtered and sorted on the server, P&L marked at the newest
 accepted price although the campaigns wrote nothing, and the portfolio marked the same way."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.read_model import MAX_PAGE, CampaignOrder, ReadModel
-from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.vocabulary import CampaignStatus
 from campaign_engine.testing.builders import T0
@@ -19,14 +15,6 @@ from campaign_engine.testing.seeded_book import Seeded, price_book, seed_book
 
 D = Decimal
 LATER = T0 + timedelta(days=2)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine_for(database_url, pool_size=2)
-    await CampaignRepository(engine).ensure_portfolio(D("100000"))
-    yield engine
-    await engine.dispose()
 
 
 async def test_the_worked_mark_moves_with_an_accepted_price_alone(engine: AsyncEngine) -> None:

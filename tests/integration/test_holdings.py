@@ -1,18 +1,16 @@
 """What the campaigns on a symbol hold, as the broker-holding reconciliation reads it, and the
 holdings reconciler's rounds against PostgreSQL and the paper broker's book."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
 from campaign_engine.brokers.paper import PaperBroker
-from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.holdings import symbol_claims
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.state import CampaignState
@@ -29,14 +27,6 @@ from tests.support.resting_broker import sell_by_hand, trade_by_hand
 from tests.unit.test_flat_means_flat import invalidated_with_its_exit_refused
 
 D = Decimal
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine_for(database_url, pool_size=2)
-    await CampaignRepository(engine).ensure_portfolio(D("100000"))
-    yield engine
-    await engine.dispose()
 
 
 async def open_campaign(

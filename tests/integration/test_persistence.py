@@ -1,7 +1,6 @@
 """PostgreSQL edges: migrations, idempotent writes, the append-only audit trail, the paper
 broker, and the portfolio reservation."""
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.brokers.paper import PaperBroker
-from campaign_engine.db.engine import create_engine_for, sync_url
+from campaign_engine.db.engine import sync_url
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, campaigns, metadata, orders
 from campaign_engine.domain.vocabulary import OrderStatus, Pattern, RejectionCode
@@ -21,14 +20,6 @@ from campaign_engine.temporal.messages import PersistRequest
 from campaign_engine.testing.builders import Book, as_shares, reservation, signal, tick
 
 D = Decimal
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine_for(database_url, pool_size=2)
-    await CampaignRepository(engine).ensure_portfolio(D("100000"))
-    yield engine
-    await engine.dispose()
 
 
 def test_migrations_create_exactly_the_schema(database_url: str) -> None:

@@ -3,14 +3,11 @@ when a loss limit is set (or equity falls to zero or below, whatever the policy)
 recorded with its event, the reservation refuses entries TRADING_HALTED while it lasts, and
 an operator lifts it."""
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.read_model import ReadModel
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import audit_trail, campaign_exposure, outbox, risk_reservations
@@ -22,14 +19,6 @@ from campaign_engine.testing.builders import Book, reservation, signal, tick
 
 D = Decimal
 DAILY_3 = Policy(max_daily_loss_pct=D(3))
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine_for(database_url, pool_size=2)
-    await CampaignRepository(engine).ensure_portfolio(D("100000"))
-    yield engine
-    await engine.dispose()
 
 
 async def _stopped_out(repository: CampaignRepository, exit_price: str) -> PersistRequest:

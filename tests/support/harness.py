@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -11,11 +11,14 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from campaign_engine.client.campaign_client import CampaignClient
+from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.state import CampaignState
 from campaign_engine.domain.vocabulary import CampaignStatus
 from campaign_engine.runtime.settings import Settings
+from campaign_engine.services.notifications import Channel
+from campaign_engine.worker import build_worker
 
 
 async def end_running_campaigns(client: Client, task_queue: str) -> None:
@@ -35,6 +38,28 @@ class Stack:
     engine: AsyncEngine
     repository: CampaignRepository
     settings: Settings
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    temporal: Client,
+    database_url: str,
+    settings: Settings,
+    channels: Sequence[Channel] = (),
+) -> AsyncIterator[Stack]:
+    """The production composition over ``settings``: the portfolio's equity set and the worker
+    running for the block; the test's campaigns ended after it (see ``end_running_campaigns``),
+    whatever the block did last (recorded their histories, say) still inside it."""
+    engine = create_engine_for(database_url, pool_size=5)
+    repository = CampaignRepository(engine)
+    await repository.ensure_portfolio(settings.account_equity)
+    client = CampaignClient(temporal, policy=settings.policy, task_queue=settings.task_queue)
+    try:
+        async with build_worker(temporal, engine, settings, channels=list(channels)):
+            yield Stack(client, engine, repository, settings)
+            await end_running_campaigns(temporal, settings.task_queue)
+    finally:
+        await engine.dispose()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
