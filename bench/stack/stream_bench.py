@@ -49,7 +49,8 @@ async def run(url: str, campaigns: int, gap: float) -> list[Timing]:
 
     followed = saves[half:]
     save_cpu = save_wall = follow_cpu = follow_wall = 0.0
-    async with EventHub(engine, Policy(), poll=5.0, gap=gap) as hub:
+    hub = EventHub(engine, Policy(), poll=5.0, gap=gap)
+    async with hub, hub.attached():  # as one socket streams: the hub reads what it shows
         while not hub.listening:
             await asyncio.sleep(0.01)
         for request in followed:

@@ -18,7 +18,7 @@ portfolio's marked equity.
 import asyncio
 import bisect
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +80,8 @@ class EventHub(BackgroundLoop):
         self._started = asyncio.Event()  # the head is known
         self.portfolio: Json | None = None
         self.portfolio_seq = 0  # grows with every change of the portfolio read
+        self.sockets = 0  # streaming now; with none, nothing is read for them
+        self._portfolio_stale = False  # events came while no socket streamed
         self.marks = MarkBoard(engine)
         self._campaigns: dict[str, Json] = {}
         self._moved = asyncio.Condition()
@@ -107,6 +109,24 @@ class EventHub(BackgroundLoop):
         async with self._moved:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._moved.wait_for(lambda: self.news_after(seen)), timeout)
+
+    @contextlib.asynccontextmanager
+    async def attached(self) -> AsyncIterator[None]:
+        """A socket streams for the block. While none does, the hub keeps reading the trail
+        but reads no campaign, portfolio or mark for sockets (nobody would see them): the
+        portfolio is read again when one comes, the campaigns when it asks for them, and the
+        list answers the marks of now."""
+        self.sockets += 1
+        try:
+            if self._portfolio_stale:
+                portfolio = await self.snapshots.portfolio()
+                self._portfolio_stale = False
+                async with self._moved:
+                    self._set_portfolio(portfolio)
+                    self._moved.notify_all()
+            yield
+        finally:
+            self.sockets -= 1
 
     def news_after(self, seen: "Seen") -> bool:
         return (
@@ -150,7 +170,8 @@ class EventHub(BackgroundLoop):
                 read_at = loop.time()
                 await self._mark(loop.time())  # one query: before the events' reads
                 await self._read()  # what committed while not listening too
-                wait = self.marks.due_in(loop.time()) if self.marks.pending else self._poll
+                marking = self.marks.pending and self.sockets > 0
+                wait = self.marks.due_in(loop.time()) if marking else self._poll
                 async for note in conn.notifies(timeout=wait, stop_after=1):
                     self._heard(note)
                     # A commit alone is read at once; commits in a burst are read together,
@@ -164,6 +185,8 @@ class EventHub(BackgroundLoop):
             self.marks.heard(symbols_priced(note.payload))
 
     async def _mark(self, now: float) -> None:
+        if not self.sockets:
+            return  # the prices heard are marked once a socket comes
         try:
             if not await self.marks.read(now):
                 return
@@ -202,9 +225,15 @@ class EventHub(BackgroundLoop):
 
     async def _take(self, events: Sequence[StreamedEvent]) -> None:
         touched = list(dict.fromkeys(e.campaign_id for e in events))
-        for campaign_id, found in (await self.snapshots.campaigns(touched)).items():
-            self._remember(campaign_id, found)
-        portfolio = await self.snapshots.portfolio()
+        portfolio = None
+        if self.sockets:
+            for campaign_id, found in (await self.snapshots.campaigns(touched)).items():
+                self._remember(campaign_id, found)
+            portfolio = await self.snapshots.portfolio()
+        else:  # read again when asked for
+            for campaign_id in touched:
+                self._campaigns.pop(campaign_id, None)
+            self._portfolio_stale = True
         self._recent.extend(events)
         if len(self._recent) > self._keep:
             dropped = len(self._recent) - self._keep
@@ -212,7 +241,8 @@ class EventHub(BackgroundLoop):
             del self._recent[:dropped]
         async with self._moved:
             self.head = events[-1].cursor
-            self._set_portfolio(portfolio)
+            if portfolio is not None:
+                self._set_portfolio(portfolio)
             self._moved.notify_all()
 
     def _remember(self, campaign_id: str, campaign: Json) -> None:

@@ -134,8 +134,9 @@ async def live_events(
         position = await _start(websocket, hub, after, cursor)
         if position is None:
             return
-        await websocket.send_json({"type": "hello", "cursor": str(position)})
-        await _stream(websocket, hub, position, closed)
+        async with hub.attached():
+            await websocket.send_json({"type": "hello", "cursor": str(position)})
+            await _stream(websocket, hub, position, closed)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away while we were sending
     except SQLAlchemyError as error:  # reading from the table: the client comes back later
