@@ -20,8 +20,8 @@ campaign, 32 at once (``many``); ``both`` (the default) runs each on a stack of 
    its history's event time), *decision* (the first workflow task completed after it),
    *persistence* (the audit trail's ``recorded_at`` of the exit, the transaction's start),
    *stream* (the event received on the socket), *row* (the campaign's message received) and
-   *row first changed* (the first of the campaign's mark at the price and its message: what
-   the page redraws the row from first).
+   *row first changed* (the first message that shows the campaign at the price: its mark, or
+   its change carrying that mark, or the exit booked; what the page redraws the row from).
 
 Times are this machine's wall clock in every process (Temporal's and PostgreSQL's clocks are
 the same clock), each counted from when the campaign's price was posted (with many POSTs, a
@@ -85,6 +85,11 @@ async def _read(ws: ClientConnection, seen: Arrivals) -> None:
             seen.events.setdefault(message["campaign_id"], now)
         elif seen.since and kind == "campaign":
             campaign = message["campaign"]
+            # Its mark, when the price came with the campaign's change: the row shows it too.
+            mark = campaign.get("mark") or {}
+            if mark.get("last_price") is not None:
+                at_price = seen.marks.setdefault(mark["last_price"], {})
+                at_price.setdefault(campaign["campaign_id"], now)
             if campaign["metrics"]["open_positions_count"] == 0:  # the exit is booked
                 seen.rows.setdefault(campaign["campaign_id"], now)
 

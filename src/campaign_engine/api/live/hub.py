@@ -147,12 +147,15 @@ class EventHub(BackgroundLoop):
     # --- the listener ---------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self._listen()  # returns only by raising
-            except (psycopg.Error, OSError, SQLAlchemyError) as error:
-                self.listening = False
-                await self._retry.pause(error)  # "dependency_down" once per outage
+        try:
+            while True:
+                try:
+                    await self._listen()  # returns only by raising
+                except (psycopg.Error, OSError, SQLAlchemyError) as error:
+                    self.listening = False
+                    await self._retry.pause(error)  # "dependency_down" once per outage
+        finally:
+            await self.marks.close()
 
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from campaign_engine.api.schemas import MarkOut
 from campaign_engine.db.marks import holding_marks
 from campaign_engine.db.read_model import ReadModel
+from campaign_engine.db.reader_thread import ReaderThread
 from campaign_engine.domain.marks import CampaignMark
 
 Json = dict[str, JsonValue]
@@ -31,7 +32,11 @@ def mark_message(mark: CampaignMark) -> Json:
 
 class MarkBoard:
     def __init__(self, engine: AsyncEngine, *, every: float = MARK_EVERY) -> None:
-        self._engine = engine
+        # Read off the API's loop: a burst of prices being delivered would queue each query
+        # behind its sends (a mark read of 300 campaigns took 1.3 s instead of 40 ms).
+        self._reader = ReaderThread(
+            engine.url.render_as_string(hide_password=False), "marks-reader"
+        )
         self._every = every
         self._next_at = -math.inf
         # Symbols priced since the last read (None: any, as after a lost connection, whose
@@ -62,12 +67,19 @@ class MarkBoard:
             return False
         priced, self._priced, self.pending = self._priced, set(), False
         self._next_at = now + self._every
-        async with self._engine.connect() as conn:  # one connection: the loop is busy then
-            marks = await holding_marks(conn, await ReadModel.equity_on(conn), priced)
+
+        async def read(engine: AsyncEngine) -> dict[str, CampaignMark]:
+            async with engine.connect() as conn:
+                return await holding_marks(conn, await ReadModel.equity_on(conn), priced)
+
+        marks = await self._reader.run(read)
         changed = False
         for campaign_id, mark in sorted(marks.items()):
             changed |= self.remember(campaign_id, mark_message(mark))
         return changed
+
+    async def close(self) -> None:
+        await self._reader.close()
 
     def remember(self, campaign_id: str, message: Json, *, announce: bool = True) -> bool:
         """Keep ``message`` as the campaign's newest mark; whether it is news. Unannounced
