@@ -172,7 +172,7 @@ class EventHub(BackgroundLoop):
             while True:
                 read_at = loop.time()
                 await self._mark(loop.time())  # one query: before the events' reads
-                await self._read()  # what committed while not listening too
+                await self._read(conn)  # what committed while not listening too
                 marking = self.marks.pending and self.sockets > 0
                 wait = self.marks.due_in(loop.time()) if marking else self._poll
                 async for note in conn.notifies(timeout=wait, stop_after=1):
@@ -210,7 +210,7 @@ class EventHub(BackgroundLoop):
             self.portfolio = portfolio
             self.portfolio_seq += 1
 
-    async def _read(self) -> None:
+    async def _read(self, conn: psycopg.AsyncConnection[Any]) -> None:
         loop = asyncio.get_running_loop()
         try:
             while True:
@@ -219,7 +219,9 @@ class EventHub(BackgroundLoop):
                     return
                 await self._take(events)
                 # Between batches, the marks due: a burst of exits writes events for
-                # seconds, and the prices that caused them move every row at once.
+                # seconds, and the prices that caused them (heard meanwhile) move every row.
+                async for note in conn.notifies(timeout=0):
+                    self._heard(note)
                 await self._mark(loop.time())
         except (psycopg.Error, OSError):
             raise
