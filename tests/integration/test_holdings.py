@@ -243,11 +243,11 @@ async def test_a_broker_outage_is_logged_once_and_the_rounds_go_on(engine: Async
         async with reconciler(engine, account, reports):
             await eventually(lambda: _sent(reports))
     assert reports.sent[0].campaign_id == third
-    outages = [line for line in logs if line["event"].startswith("dependency_")]
-    assert [(line["event"], line["what"]) for line in outages] == [
-        ("dependency_down", "broker"),
-        ("dependency_recovered", "broker"),
-    ]
+    # The broker's lines only: a database that answered late under a loaded machine logs its
+    # own (once seen in CI), which is not what this test is about.
+    lines = [line for line in logs if line["event"].startswith("dependency_")]
+    broker = [(line["event"], line["what"]) for line in lines if line["what"] == "broker"]
+    assert broker == [("dependency_down", "broker"), ("dependency_recovered", "broker")], lines
 
 
 async def _sent(reports: Reports) -> bool:
