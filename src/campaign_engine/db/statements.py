@@ -3,7 +3,7 @@ text built once at import, to run on the psycopg connection under SQLAlchemy's.
 
 Building and compiling a SQLAlchemy Core statement costs the worker milliseconds of CPU per
 call, more than the database spends running it; a ready text costs nothing. The writes are
-derived from the tables of ``db/schema.py``, so their column lists follow the schema, and each
+derived from the tables of ``db/schema/``, so their column lists follow the schema, and each
 names the parameters a row must supply (``Write.columns``). Placeholders are psycopg's
 ``%(name)s``. JSONB goes in as JSON text with a cast, and comes out as text, so that pydantic
 (in Rust) does the JSON work rather than ``json``. The few reads and the one update name their

@@ -8,8 +8,8 @@ serialised by pydantic exactly as a ``Decimal``. Arithmetic that makes a new num
 lives in ``campaign_engine.domain.money``.
 
 **The value domain** (SPEC section 11) is defined here, once, and nowhere else: the database
-columns (``db/schema.py``), the API's schemas and OpenAPI document, the client, the CLI files
-and the workflow's payloads all take their bounds from these constants. Two widths exist for
+columns (``db/schema/columns.py``), the API's schemas and OpenAPI document, the client, the CLI
+files and the workflow's payloads all take their bounds from these constants. Two widths exist for
 each kind of number, and the gap between them is deliberate:
 
 - what an **edge accepts** (``InputPrice``, ``MarketTime``, ``Text``, ``Equity``...): the
