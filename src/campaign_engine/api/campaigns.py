@@ -97,6 +97,18 @@ async def _after_command(services: Services, state: CampaignState) -> CampaignDe
     )
 
 
+def _symbol_query(description: str) -> Any:
+    """The symbol's own rule as a client may spell it (any case), checked as the schema says:
+    a query is matched as sent, so a symbol with anything around it is refused, not trimmed
+    (a prefix of a symbol follows the same rule)."""
+    return Query(
+        min_length=1,
+        max_length=SYMBOL_MAX_LENGTH,
+        pattern=SYMBOL_QUERY_PATTERN,
+        description=description,
+    )
+
+
 @router.get("", summary="List campaigns, marked to market, newest first or as sorted")
 async def list_campaigns(
     services: ServicesDep,
@@ -104,25 +116,10 @@ async def list_campaigns(
         StatusName | None,
         Query(description="ACTIVE, MARKUP, QUARANTINED, COMPLETED or INVALIDATED (any case)"),
     ] = None,
-    # The symbol's own rule as a client may spell it (any case), checked as the schema says:
-    # a query is matched as sent, so a symbol with anything around it is refused, not trimmed.
-    symbol: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=SYMBOL_MAX_LENGTH,
-            pattern=SYMBOL_QUERY_PATTERN,
-            description="e.g. AAPL (any case)",
-        ),
-    ] = None,
+    symbol: Annotated[str | None, _symbol_query("e.g. AAPL (any case)")] = None,
     symbol_prefix: Annotated[
         str | None,
-        Query(
-            min_length=1,
-            max_length=SYMBOL_MAX_LENGTH,
-            pattern=SYMBOL_QUERY_PATTERN,
-            description="symbols that start with it, e.g. AA finds AAPL and AAL (any case)",
-        ),
+        _symbol_query("symbols that start with it, e.g. AA finds AAPL and AAL (any case)"),
     ] = None,
     sort: Annotated[
         CampaignOrder,
