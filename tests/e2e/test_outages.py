@@ -17,7 +17,8 @@ from campaign_engine.api import create_app
 from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.engine import create_engine_for
 from campaign_engine.db.migrate import migrate
-from campaign_engine.db.price_intake import PriceIntake, Restored
+from campaign_engine.db.price_deliveries import Restored
+from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.runtime.settings import Settings

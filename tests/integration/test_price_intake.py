@@ -133,3 +133,28 @@ async def test_prune_keeps_a_window_per_symbol_and_every_row_not_yet_in_a_bar(
         tick("149.00", 6),
         tick("149.50", 7),
     ]
+
+
+class EverySymbol:
+    """A campaign open on each symbol."""
+
+    async def open_campaigns(self, symbol: str) -> Sequence[OpenCampaign]:
+        return [OpenCampaign(f"{symbol}-2024-10-15", T0)]
+
+
+async def test_symbols_flushed_together_are_recorded_together_and_all_restored(
+    engine: AsyncEngine,
+) -> None:
+    intake, campaign = PriceIntake(engine), Campaign()
+    publisher = PricePublisher(campaign, EverySymbol(), interval=SLOW, journal=intake)
+    symbols = [f"S{i:02d}" for i in range(40)]
+    await _accept(intake, publisher, *(tick("150.00", 1, symbol=s) for s in symbols))
+    assert await publisher.flush() == 40  # a bar to each symbol's campaign
+    # Each symbol records before it sends; those waiting on a write go in the next one.
+    assert 1 <= intake.record_writes < 40
+    restored = await PriceIntake(engine).restore()
+    assert sorted(restored.flushed) == symbols
+    assert sorted(d.campaign_id for d in restored.deliveries) == [
+        f"{s}-2024-10-15" for s in symbols
+    ]
+    assert {d.sending_until for d in restored.deliveries} == {tick("150.00", 1).as_of}

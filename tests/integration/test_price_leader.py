@@ -12,7 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.db.engine import create_engine_for, libpq_url
-from campaign_engine.db.price_intake import DELIVERY_LOCK, Delivery, NotLeader, PriceIntake
+from campaign_engine.db.price_deliveries import DELIVERY_LOCK, Delivery, NotLeader
+from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.price_feed.leader import PriceDelivery
 from campaign_engine.price_feed.publisher import OpenCampaign, PricePublisher

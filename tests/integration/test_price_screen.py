@@ -1,17 +1,21 @@
 """Bad prints at the durable intake (SPEC section 11) against a real PostgreSQL: what the screen
-holds never enters the intake, survives a restart of the process (a new ``PriceIntake`` on
-the same database), and an operator's release or discard resolves it once."""
+holds never enters the intake (nor the charts and marks), survives a restart of the process (a
+new ``PriceIntake`` on the same database), and an operator's release or discard resolves it
+once."""
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, pool, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.engine import create_engine_for, sync_url
+from campaign_engine.db.engine import create_engine_for, libpq_url, sync_url
 from campaign_engine.db.migrate import alembic_config
+from campaign_engine.db.price_bars import CHANNEL as PRICES_CHANNEL
+from campaign_engine.db.price_bars import PriceBars
 from campaign_engine.db.price_holds import HeldPrices, HoldNotFound, NotHeld
 from campaign_engine.db.price_intake import PriceIntake
 from campaign_engine.db.price_screens import HoldStatus
@@ -35,6 +39,11 @@ async def _journal(engine: AsyncEngine) -> list[PriceUpdate]:
     async with engine.connect() as conn:
         rows = await conn.execute(select(price_intake.c.price_update).order_by(price_intake.c.seq))
         return [PriceUpdate.model_validate(r.price_update) for r in rows]
+
+
+async def _charted(engine: AsyncEngine, symbol: str = "AAPL") -> list[Decimal]:
+    """The closes the symbol's chart (and its marks) have, oldest first."""
+    return [bar.close for bar in await PriceBars(engine).last(symbol)]
 
 
 async def _reference(engine: AsyncEngine, symbol: str = "AAPL") -> Decimal | None:
@@ -61,6 +70,7 @@ async def test_a_bad_print_is_held_out_of_the_intake_and_the_next_price_refutes_
         HoldStatus.HELD,
     )
     assert await _journal(engine) == [tick("148.50", 1)]
+    assert await _charted(engine) == [D("148.50")]  # marks nothing while held
 
     refuted = await intake.append([tick("148.40", 3)])
     assert (refuted.held, refuted.discarded, refuted.taken) == (0, 1, [tick("148.40", 3)])
@@ -114,6 +124,21 @@ async def test_symbols_are_screened_apart_and_the_band_comes_from_the_policy(
     assert (await off.append([tick(BAD, 3, "MSFT")])).taken == [tick(BAD, 3, "MSFT")]
 
 
+async def test_what_the_intake_takes_is_charted_and_announced_at_its_commit(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    async with await psycopg.AsyncConnection.connect(
+        libpq_url(database_url), autocommit=True
+    ) as listener:
+        await listener.execute(f"LISTEN {PRICES_CHANNEL}")
+        intake = PriceIntake(engine)
+        await intake.append([tick("100", 1), tick(BAD, 2), tick("101", 3, symbol="MSFT")])
+        heard = [n.payload async for n in listener.notifies(timeout=1.0)]
+    assert heard == ["AAPL,MSFT"]  # one notification per append, its symbols
+    assert await _charted(engine) == [D("100")]  # the held print is not charted
+    assert await _charted(engine, "MSFT") == [D("101")]
+
+
 async def test_an_operator_releases_a_held_update_once(engine: AsyncEngine) -> None:
     intake = PriceIntake(engine)
     await intake.append([tick("100", 1), tick("60", 2)])
@@ -123,6 +148,7 @@ async def test_an_operator_releases_a_held_update_once(engine: AsyncEngine) -> N
     assert released.hold.resolved_at is not None
     assert not released.too_old
     assert await _journal(engine) == [tick("100", 1), tick("60", 2)]
+    assert await _charted(engine) == [D("100"), D("60")]  # and on the chart with it
     assert await _reference(engine) == D("60")  # the next update is judged against it
     assert (await intake.append([tick("59", 3)])).held == 0
     with pytest.raises(NotHeld, match="released"):

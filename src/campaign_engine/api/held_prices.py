@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from campaign_engine.api.auth import UNAUTHORIZED, Authorized
 from campaign_engine.api.schemas.encoding import DecimalStr, ErrorOut, UtcTime
 from campaign_engine.api.services import ServicesDep
-from campaign_engine.db.price_bars import PriceBars
 from campaign_engine.db.price_holds import HeldPrices, Hold, HoldNotFound, NotHeld
 from campaign_engine.db.price_screens import HoldStatus
 from campaign_engine.domain.market import PriceUpdate
@@ -110,10 +109,6 @@ async def release_held(services: ServicesDep, hold_id: HoldId) -> ReleasedOut:
         raise _refused(error) from None
     services.prices.appended()
     log.warning("price_hold_released", hold_id=hold_id, symbol=released.hold.symbol)
-    try:
-        await PriceBars(services.engine).record([released.hold.update])
-    except Exception as error:  # the chart misses it; the campaigns have it
-        log.warning("price_bars_not_recorded", count=1, error=repr(error))
     return ReleasedOut(hold=HeldPriceOut.of(released.hold), too_old=released.too_old)
 
 

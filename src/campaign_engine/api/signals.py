@@ -13,7 +13,6 @@ from campaign_engine.api.bounded import RETRY_AFTER, within_bound
 from campaign_engine.api.schemas import AllocationPlanOut, PricesAcceptedOut, PricesIn
 from campaign_engine.api.services import Services, ServicesDep
 from campaign_engine.client.campaign_client import CampaignRefused
-from campaign_engine.db.price_bars import PriceBars
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.price_feed.publisher import OpenCampaign
@@ -138,14 +137,10 @@ async def publish_prices(
     services: ServicesDep, updates: Annotated[PricesIn, Body()]
 ) -> PricesAcceptedOut:
     batch = [updates] if isinstance(updates, PriceUpdate) else updates
-    appended = await services.intake.append(batch)  # durable before anything else
+    # Durable before anything else, and on the charts and marks at the same commit: a price
+    # that crosses no level reaches the page without waiting for the campaigns to take it.
+    appended = await services.intake.append(batch)
     services.prices.appended()
-    # For the charts and the marks, before the campaigns have them: a price that crosses no
-    # level reaches the page without waiting for the campaigns to take it.
-    try:
-        await PriceBars(services.engine).record(appended.taken)  # not what is held back
-    except Exception as error:  # the chart misses them; the campaigns have them
-        log.warning("price_bars_not_recorded", count=len(batch), error=repr(error))
     # Delivering is the leading process's (this one or another): here, the answer waits for
     # the bars then due at most the bound, then the publisher goes on (and a new leader
     # resumes it from the intake).

@@ -1,13 +1,13 @@
-"""Prices as the API accepted them, kept for the dashboard's charts (the campaigns take them
-from the publisher, which keeps none past its window): written when ``POST /prices`` accepts
-them, read per symbol."""
+"""Prices as the API accepted them, kept for the dashboard's charts and marks (the campaigns
+take them from the publisher, which keeps none past its window): written in the transaction
+that appends them to the intake (db/price_intake.py), read per symbol."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from campaign_engine.db.schema import price_bars
 from campaign_engine.domain.market import PriceUpdate
@@ -53,32 +53,40 @@ def bar_of(update: PriceUpdate) -> PriceBar:
     )
 
 
+async def record_bars(conn: AsyncConnection, updates: Sequence[PriceUpdate]) -> None:
+    """``updates`` as bars, in the caller's transaction (the intake's append: what the intake
+    takes, the charts and the marks have, and at the same commit)."""
+    if not updates:
+        return
+    rows = [
+        {
+            "symbol": b.symbol,
+            "as_of": b.as_of,
+            "open": b.open,
+            "high": b.high,
+            "low": b.low,
+            "close": b.close,
+        }
+        for b in map(bar_of, updates)
+    ]
+    await conn.execute(insert(price_bars), rows)
+    # The live stream marks the campaigns holding these symbols (api.live), told at the
+    # commit, in commit order: a notification is not lost to a later commit.
+    await conn.execute(
+        text("SELECT pg_notify(:channel, :symbols)"),
+        {"channel": CHANNEL, "symbols": priced_symbols({u.symbol for u in updates})},
+    )
+
+
 class PriceBars:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def record(self, updates: Sequence[PriceUpdate]) -> None:
-        if not updates:
-            return
-        rows = [
-            {
-                "symbol": b.symbol,
-                "as_of": b.as_of,
-                "open": b.open,
-                "high": b.high,
-                "low": b.low,
-                "close": b.close,
-            }
-            for b in map(bar_of, updates)
-        ]
-        async with self._engine.begin() as conn:
-            await conn.execute(insert(price_bars), rows)
-            # The live stream marks the campaigns holding these symbols (api.live), told at
-            # the commit, in commit order: a notification is not lost to a later commit.
-            await conn.execute(
-                text("SELECT pg_notify(:channel, :symbols)"),
-                {"channel": CHANNEL, "symbols": priced_symbols({u.symbol for u in updates})},
-            )
+        """Bars the intake does not hold (a seeded book's, a test's)."""
+        if updates:
+            async with self._engine.begin() as conn:
+                await record_bars(conn, updates)
 
     async def last(
         self, symbol: str, *, until: datetime | None = None, limit: int = MAX_BARS

@@ -14,7 +14,8 @@ has delivered it.
 
 Every append first screens its updates for bad prints (db/price_screens.py), under the same
 lock: what is held back never enters the intake (an operator's release of it appends it
-then, under that lock too: db/price_holds.py).
+then, under that lock too: db/price_holds.py). What enters it enters ``price_bars`` (the
+charts and the marks) in the same transaction.
 
 Every API process appends; one at a time delivers (price_feed/leader.py), reading the rows after
 the last it read in ``seq`` order. ``seq`` is drawn inside the append's transaction, so two
@@ -25,7 +26,8 @@ process already). The append notifies ``CHANNEL`` at commit, waking the delivere
 
 Each write of the deliverer (``record``) is fenced: its transaction checks that the delivery
 lock is still held by the deliverer's own session, so a process that lost the lock without
-noticing yet records, and therefore sends, nothing.
+noticing yet records, and therefore sends, nothing (db/price_deliveries.py). The records of
+symbols flushed together go in one transaction (a group commit).
 
 Pruning (``prune``): a symbol keeps its newest ``keep`` rows (the publisher's own history
 window, for campaigns that missed bars) and every row not yet merged into a bar; older rows go.
@@ -39,10 +41,18 @@ from datetime import datetime
 from decimal import Decimal
 
 import structlog
-from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from campaign_engine.db.price_bars import record_bars
+from campaign_engine.db.price_deliveries import (
+    Delivery,
+    DeliveryRecord,
+    Restored,
+    check_leader,
+    settle_deliveries,
+    write_records,
+)
 from campaign_engine.db.price_screens import screen_batch, seed_references
 from campaign_engine.db.schema import (
     campaigns,
@@ -53,16 +63,12 @@ from campaign_engine.db.schema import (
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.vocabulary import CampaignStatus
+from campaign_engine.runtime.group_commit import GroupCommit
 
 CHANNEL = "price_intake"  # notified by every append, at its commit
 APPEND_LOCK = 0x70726963_65617070  # transaction lock: one append at a time, seq = commit order
-DELIVERY_LOCK = 0x70726963_6564656C  # session lock: the one process that delivers
 
 log = structlog.get_logger("campaign_engine.prices")
-
-
-class NotLeader(Exception):
-    """The delivery lock is not (or no longer) held by the session that was to hold it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,34 +78,6 @@ class Appended:
     taken: list[PriceUpdate] = field(default_factory=list)  # what entered the intake, in order
     held: int = 0  # updates held back as bad prints (db/price_screens.py)
     discarded: int = 0  # held updates this append refuted or replaced
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    campaign_id: str
-    delivered_until: datetime | None
-    """The last bar the campaign surely took (None: none yet)."""
-    sending_until: datetime
-    """The last bar sent to it, which it may not have taken."""
-
-
-@dataclass(frozen=True, slots=True)
-class Restored:
-    rows: list[tuple[int, PriceUpdate]] = field(default_factory=list)  # in seq order
-    flushed: dict[str, int] = field(default_factory=dict)  # symbol -> its cursor
-    deliveries: list[Delivery] = field(default_factory=list)
-
-    def taken(self) -> dict[str, list[PriceUpdate]]:
-        """Per symbol, the rows a bar has taken, in market-time order."""
-        taken: dict[str, list[PriceUpdate]] = {}
-        for seq, update in self.rows:
-            if seq <= self.flushed.get(update.symbol, -1):
-                taken.setdefault(update.symbol, []).append(update)
-        return {s: sorted(rows, key=lambda u: u.as_of) for s, rows in taken.items()}
-
-    def pending(self) -> list[tuple[int, PriceUpdate]]:
-        """The rows no bar has taken yet, in the order accepted."""
-        return [(seq, u) for seq, u in self.rows if seq > self.flushed.get(u.symbol, -1)]
 
 
 class PriceIntake:
@@ -119,6 +97,12 @@ class PriceIntake:
         self.prints_held = 0  # by this process's appends
         self.prints_discarded = 0
         self._referenced: set[str] = set()  # symbols known to have a reference already
+        self._records = GroupCommit(self._record_many)
+
+    @property
+    def record_writes(self) -> int:
+        """Transactions ``record`` has written (each holding one or more records)."""
+        return self._records.writes
 
     def fenced(self, leader_pid: int) -> "PriceIntake":
         return PriceIntake(self._engine, leader_pid=leader_pid, band_pct=self._band_pct)
@@ -191,90 +175,26 @@ class PriceIntake:
         sending: Sequence[Delivery],
     ) -> None:
         """Before sending: the symbol's cursor (the last row in the new bar, the bar's market
-        time) and the bars about to be sent, in one transaction."""
+        time) and the bars about to be sent, durable when this returns. Records asked for while
+        one is being written go together in the next transaction (``GroupCommit``): a burst
+        flushes hundreds of symbols at once."""
         if flushed is None and not sending:
             return
+        await self._records.submit(DeliveryRecord(symbol, flushed, tuple(sending)))
+
+    async def _record_many(self, records: list[DeliveryRecord]) -> None:
         async with self._engine.begin() as conn:
-            await self._check_leader(conn)
-            if flushed is not None:
-                seq, bar_as_of = flushed
-                cursor = upsert(price_intake_cursors).values(
-                    symbol=symbol, flushed_seq=seq, bar_as_of=bar_as_of
-                )
-                current = price_intake_cursors.c
-                await conn.execute(
-                    cursor.on_conflict_do_update(
-                        index_elements=["symbol"],
-                        set_={
-                            "flushed_seq": func.greatest(current.flushed_seq, seq),
-                            "bar_as_of": func.greatest(current.bar_as_of, bar_as_of),
-                        },
-                    )
-                )
-            if sending:
-                rows = [
-                    {
-                        "campaign_id": d.campaign_id,
-                        "delivered_until": d.delivered_until,
-                        "sending_until": d.sending_until,
-                    }
-                    for d in sending
-                ]
-                statement = upsert(price_deliveries)
-                await conn.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["campaign_id"],
-                        set_={
-                            "delivered_until": statement.excluded.delivered_until,
-                            "sending_until": statement.excluded.sending_until,
-                        },
-                    ),
-                    rows,
-                )
+            await check_leader(conn, self._leader_pid)
+            await write_records(conn, records)
 
     async def settle(self, arrived: Mapping[str, datetime]) -> None:
         """At a clean stop: the bars the campaigns are known to have taken (campaign -> the
         last one's market time), so the next publisher sends none of them again."""
         if not arrived:
             return
-        rows = [
-            {"campaign_id": c, "delivered_until": t, "sending_until": t} for c, t in arrived.items()
-        ]
-        statement = upsert(price_deliveries)
         async with self._engine.begin() as conn:
-            await self._check_leader(conn)
-            await conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["campaign_id"],
-                    set_={"delivered_until": statement.excluded.delivered_until},
-                    where=price_deliveries.c.sending_until <= statement.excluded.sending_until,
-                ),
-                rows,
-            )
-
-    async def _check_leader(self, conn: AsyncConnection) -> None:
-        if self._leader_pid is None:
-            return
-        held = await conn.scalar(
-            text(
-                """
-                SELECT EXISTS (
-                    SELECT 1 FROM pg_locks
-                    WHERE locktype = 'advisory' AND granted AND pid = :pid
-                      AND database = (SELECT oid FROM pg_database
-                                      WHERE datname = current_database())
-                      AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1
-                )
-                """
-            ),
-            {
-                "pid": self._leader_pid,
-                "high": DELIVERY_LOCK >> 32,
-                "low": DELIVERY_LOCK & 0xFFFFFFFF,
-            },
-        )
-        if not held:
-            raise NotLeader(f"the price delivery lock is not held by backend {self._leader_pid}")
+            await check_leader(conn, self._leader_pid)
+            await settle_deliveries(conn, arrived)
 
     async def prune(self, keep: int) -> int:
         """Drop the rows no publisher needs any more (see the module's docstring); how many
@@ -315,6 +235,8 @@ async def lock_appends(conn: AsyncConnection) -> None:
 
 
 async def insert_rows(conn: AsyncConnection, updates: Sequence[PriceUpdate]) -> list[int]:
+    """Append ``updates`` (and the same as bars for the charts and the marks: whatever the
+    intake takes, they have at the same commit); their seqs, in order."""
     if not updates:
         return []
     rows = [{"symbol": u.symbol, "price_update": u.model_dump(mode="json")} for u in updates]
@@ -322,6 +244,7 @@ async def insert_rows(conn: AsyncConnection, updates: Sequence[PriceUpdate]) -> 
     result = await conn.execute(
         insert(price_intake).returning(price_intake.c.seq, sort_by_parameter_order=True), rows
     )
+    await record_bars(conn, updates)
     return [row.seq for row in result]
 
 

@@ -35,7 +35,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.db.engine import libpq_url
-from campaign_engine.db.price_intake import CHANNEL, DELIVERY_LOCK, PriceIntake
+from campaign_engine.db.price_deliveries import DELIVERY_LOCK
+from campaign_engine.db.price_intake import CHANNEL, PriceIntake
 from campaign_engine.price_feed.publisher import PricePublisher
 from campaign_engine.price_feed.targets import OpenCampaign
 from campaign_engine.runtime.backoff import Backoff, Retry

@@ -38,7 +38,7 @@ from typing import Self
 
 import structlog
 
-from campaign_engine.db.price_intake import NotLeader, Restored
+from campaign_engine.db.price_deliveries import NotLeader, Restored
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.price_feed.recipients import CampaignCursors
 from campaign_engine.price_feed.screen import PrintScreens

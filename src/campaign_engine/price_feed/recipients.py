@@ -9,7 +9,7 @@ from datetime import datetime
 
 import structlog
 
-from campaign_engine.db.price_intake import Delivery
+from campaign_engine.db.price_deliveries import Delivery
 from campaign_engine.domain.bar_coalescing import merge_all
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.price_feed.targets import OpenCampaign

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from campaign_engine.db.price_intake import Restored
+from campaign_engine.db.price_deliveries import Restored
 from campaign_engine.domain.bar_coalescing import merge
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.price_feed.targets import OpenCampaign

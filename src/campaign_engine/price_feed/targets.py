@@ -12,7 +12,7 @@ from typing import Protocol
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.db.price_intake import Delivery, Restored
+from campaign_engine.db.price_deliveries import Delivery, Restored
 from campaign_engine.db.schema import campaigns
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.vocabulary import CampaignStatus

@@ -10,14 +10,17 @@ or from the database when it is further behind than what is kept, so a slow or r
 gets every event once, in order, and a socket never waits on another.
 
 It also keeps what the dashboard shows beside the events, read once per batch for every
-socket: each touched campaign as the read model has it now, and the portfolio; and it LISTENs
-for accepted prices, which change no campaign but move their marks (``MarkBoard``) and the
-portfolio's marked equity.
+socket: each touched campaign as the read model has it now, and the portfolio (at most every
+``PORTFOLIO_EVERY`` seconds: it marks every holding campaign, and a burst moves it many times a
+second); and it LISTENs for accepted prices, which change no campaign but move their marks
+(``MarkBoard``) and the portfolio's marked equity. Those reads run on a thread of their own
+(``ReaderThread``), so a burst the API's loop is busy delivering does not hold them up.
 """
 
 import asyncio
 import bisect
 import contextlib
+import math
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +37,7 @@ from campaign_engine.db.engine import libpq_url
 from campaign_engine.db.event_stream import CHANNEL, Cursor, EventStream, StreamedEvent
 from campaign_engine.db.price_bars import CHANNEL as PRICES_CHANNEL
 from campaign_engine.db.price_bars import symbols_priced
+from campaign_engine.db.reader_thread import ReaderThread
 from campaign_engine.domain.policy import Policy
 from campaign_engine.runtime.background import BackgroundLoop
 from campaign_engine.runtime.backoff import Backoff, Retry
@@ -41,6 +45,8 @@ from campaign_engine.runtime.backoff import Backoff, Retry
 log = structlog.get_logger("campaign_engine.api.live")
 
 Json = dict[str, JsonValue]
+
+PORTFOLIO_EVERY = 0.5  # seconds between reads of the portfolio while the book moves
 
 
 @dataclass(slots=True)
@@ -68,8 +74,10 @@ class EventHub(BackgroundLoop):
         # is down.
         super().__init__("event-hub")
         self.stream = EventStream(engine)
-        self.snapshots = Snapshots(engine, policy)
-        self._conninfo = libpq_url(engine.url.render_as_string(hide_password=False))
+        url = engine.url.render_as_string(hide_password=False)
+        self._reader = ReaderThread(url, "live-reader")
+        self.snapshots = Snapshots(self._reader, policy)
+        self._conninfo = libpq_url(url)
         self._poll = poll
         self._gap = gap
         self._keep = keep
@@ -82,7 +90,9 @@ class EventHub(BackgroundLoop):
         self.portfolio_seq = 0  # grows with every change of the portfolio read
         self.sockets = 0  # streaming now; with none, nothing is read for them
         self._portfolio_stale = False  # events came while no socket streamed
-        self.marks = MarkBoard(engine)
+        self._portfolio_due = False  # the book moved since the portfolio was last read
+        self._portfolio_next_at = -math.inf  # the loop's time it may be read again
+        self.marks = MarkBoard(self._reader)
         self._campaigns: dict[str, Json] = {}
         self._moved = asyncio.Condition()
         self.listening = False
@@ -155,7 +165,7 @@ class EventHub(BackgroundLoop):
                     self.listening = False
                     await self._retry.pause(error)  # "dependency_down" once per outage
         finally:
-            await self.marks.close()
+            await self._reader.close()
 
     async def _listen(self) -> None:
         async with await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True) as conn:
@@ -173,8 +183,8 @@ class EventHub(BackgroundLoop):
                 read_at = loop.time()
                 await self._mark(loop.time())  # one query: before the events' reads
                 await self._read(conn)  # what committed while not listening too
-                marking = self.marks.pending and self.sockets > 0
-                wait = self.marks.due_in(loop.time()) if marking else self._poll
+                await self._read_portfolio(loop.time())
+                wait = self._wait(loop.time())
                 async for note in conn.notifies(timeout=wait, stop_after=1):
                     self._heard(note)
                     # A commit alone is read at once; commits in a burst are read together,
@@ -182,6 +192,15 @@ class EventHub(BackgroundLoop):
                     await asyncio.sleep(read_at + self._gap - loop.time())
                 async for note in conn.notifies(timeout=0):
                     self._heard(note)  # what came meanwhile is in this read too
+
+    def _wait(self, now: float) -> float:
+        """Seconds to listen before reading again: until the marks or the portfolio are due."""
+        wait = self._poll
+        if self.sockets and self.marks.pending:
+            wait = min(wait, self.marks.due_in(now))
+        if self.sockets and self._portfolio_due:
+            wait = min(wait, max(0.0, self._portfolio_next_at - now))
+        return wait
 
     def _heard(self, note: psycopg.Notify) -> None:
         if note.channel == PRICES_CHANNEL:
@@ -193,13 +212,28 @@ class EventHub(BackgroundLoop):
         try:
             if not await self.marks.read(now):
                 return
-            async with self._moved:
-                self._moved.notify_all()  # the marks go out before the portfolio is read
-            portfolio = await self.snapshots.portfolio()
         except (psycopg.Error, OSError):
             raise
         except Exception as error:  # the database through SQLAlchemy: the next prices mark
             log.warning("event_hub_marks_failed", error=f"{type(error).__name__}: {error}")
+            return
+        async with self._moved:
+            self._moved.notify_all()  # the marks go out before the portfolio is read
+        self._portfolio_due = True
+        await self._read_portfolio(now)
+
+    async def _read_portfolio(self, now: float) -> None:
+        """The portfolio, if the book moved since it was read and a read is due."""
+        if not (self.sockets and self._portfolio_due) or now < self._portfolio_next_at:
+            return
+        self._portfolio_due = False
+        self._portfolio_next_at = now + PORTFOLIO_EVERY
+        try:
+            portfolio = await self.snapshots.portfolio()
+        except (psycopg.Error, OSError):
+            raise
+        except Exception as error:  # the database through SQLAlchemy: read at the next move
+            log.warning("event_hub_portfolio_failed", error=f"{type(error).__name__}: {error}")
             return
         async with self._moved:
             self._set_portfolio(portfolio)
@@ -230,11 +264,10 @@ class EventHub(BackgroundLoop):
 
     async def _take(self, events: Sequence[StreamedEvent]) -> None:
         touched = list(dict.fromkeys(e.campaign_id for e in events))
-        portfolio = None
         if self.sockets:
             for campaign_id, found in (await self.snapshots.campaigns(touched)).items():
                 self._remember(campaign_id, found)
-            portfolio = await self.snapshots.portfolio()
+            self._portfolio_due = True
         else:  # read again when asked for
             for campaign_id in touched:
                 self._campaigns.pop(campaign_id, None)
@@ -246,9 +279,8 @@ class EventHub(BackgroundLoop):
             del self._recent[:dropped]
         async with self._moved:
             self.head = events[-1].cursor
-            if portfolio is not None:
-                self._set_portfolio(portfolio)
             self._moved.notify_all()
+        await self._read_portfolio(asyncio.get_running_loop().time())
 
     def _remember(self, campaign_id: str, campaign: Json) -> None:
         self._campaigns.pop(campaign_id, None)
@@ -261,19 +293,3 @@ class EventHub(BackgroundLoop):
             self.marks.remember(campaign_id, {"type": "mark", **mark}, announce=False)
         while len(self._campaigns) > self._keep:  # the longest unchanged go first
             del self._campaigns[next(iter(self._campaigns))]
-
-
-def event_message(event: StreamedEvent) -> dict[str, Any]:
-    record = event.record
-    return {
-        "type": "event",
-        "cursor": str(event.cursor),
-        "event_id": record.event_id,
-        "event_type": record.type,
-        "campaign_id": record.campaign_id,
-        "version": record.version,
-        "occurred_at": record.occurred_at.isoformat(),
-        "correlation_id": record.correlation_id,
-        "data": record.data,
-        "recorded_at": record.recorded_at.isoformat(),
-    }

@@ -31,12 +31,10 @@ def mark_message(mark: CampaignMark) -> Json:
 
 
 class MarkBoard:
-    def __init__(self, engine: AsyncEngine, *, every: float = MARK_EVERY) -> None:
+    def __init__(self, reader: ReaderThread, *, every: float = MARK_EVERY) -> None:
         # Read off the API's loop: a burst of prices being delivered would queue each query
         # behind its sends (a mark read of 300 campaigns took 1.3 s instead of 40 ms).
-        self._reader = ReaderThread(
-            engine.url.render_as_string(hide_password=False), "marks-reader"
-        )
+        self._reader = reader
         self._every = every
         self._next_at = -math.inf
         # Symbols priced since the last read (None: any, as after a lost connection, whose
@@ -77,9 +75,6 @@ class MarkBoard:
         for campaign_id, mark in sorted(marks.items()):
             changed |= self.remember(campaign_id, mark_message(mark))
         return changed
-
-    async def close(self) -> None:
-        await self._reader.close()
 
     def remember(self, campaign_id: str, message: Json, *, announce: bool = True) -> bool:
         """Keep ``message`` as the campaign's newest mark; whether it is news. Unannounced

@@ -1,6 +1,10 @@
 """What the dashboard shows beside the events, as the REST API answers it: a campaign with its
 positions and metrics (and its mark, as ``GET /campaigns`` lists it), and the portfolio, both
-from the read model (written in the same transaction as the events that changed them)."""
+from the read model (written in the same transaction as the events that changed them).
+
+Read on the live stream's reader thread (``db.reader_thread``), not on the API's loop: during
+a burst of prices that loop runs each await of a read behind hundreds of sends, and these reads
+are what the page's rows wait for."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -13,14 +17,15 @@ from campaign_engine.api.schemas import MarkOut, PortfolioOut
 from campaign_engine.api.services import CampaignView
 from campaign_engine.db.marks import MarkInputs
 from campaign_engine.db.read_model import ReadModel
+from campaign_engine.db.reader_thread import ReaderThread
 from campaign_engine.domain.policy import Policy
 
 Json = dict[str, JsonValue]
 
 
 class Snapshots:
-    def __init__(self, engine: AsyncEngine, policy: Policy) -> None:
-        self._read_model = ReadModel(engine)
+    def __init__(self, reader: ReaderThread, policy: Policy) -> None:
+        self._reader = reader
         self._policy = policy
 
     async def campaign(self, campaign_id: str) -> Json | None:
@@ -30,8 +35,13 @@ class Snapshots:
     async def campaigns(self, campaign_ids: Sequence[str]) -> dict[str, Json]:
         """Each of the campaigns the read model holds, read together (one query each for the
         rows, their positions and their symbols' prices, however many)."""
+        if not campaign_ids:
+            return {}
+        return await self._reader.run(lambda engine: self._campaigns(engine, campaign_ids))
+
+    async def _campaigns(self, engine: AsyncEngine, campaign_ids: Sequence[str]) -> dict[str, Json]:
         shown: dict[str, Json] = {}
-        stored = await self._read_model.campaigns_with_positions(campaign_ids)
+        stored = await ReadModel(engine).campaigns_with_positions(campaign_ids)
         for campaign_id, (found, quote) in stored.items():
             view = CampaignView(
                 campaign=found.campaign,
@@ -51,6 +61,9 @@ class Snapshots:
 
     async def portfolio(self) -> Json:
         """``GET /portfolio``."""
-        snapshot = await self._read_model.portfolio(self._policy)
+        return await self._reader.run(self._portfolio)
+
+    async def _portfolio(self, engine: AsyncEngine) -> Json:
+        snapshot = await ReadModel(engine).portfolio(self._policy)
         shown: dict[str, Any] = PortfolioOut.of(snapshot).model_dump(mode="json")
         return shown

@@ -33,15 +33,15 @@ FastAPI, before it, the handshake was refused with HTTP 403 whatever was wrong).
 import asyncio
 import contextlib
 from secrets import compare_digest
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketState
 
-from campaign_engine.api.live.hub import EventHub, Seen, event_message
-from campaign_engine.db.event_stream import Cursor
+from campaign_engine.api.live.hub import EventHub, Seen
+from campaign_engine.db.event_stream import Cursor, StreamedEvent
 
 router = APIRouter(tags=["live"])
 log = structlog.get_logger("campaign_engine.api.live")
@@ -188,3 +188,19 @@ async def _until_closed(websocket: WebSocket) -> None:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
+
+
+def event_message(event: StreamedEvent) -> dict[str, Any]:
+    record = event.record
+    return {
+        "type": "event",
+        "cursor": str(event.cursor),
+        "event_id": record.event_id,
+        "event_type": record.type,
+        "campaign_id": record.campaign_id,
+        "version": record.version,
+        "occurred_at": record.occurred_at.isoformat(),
+        "correlation_id": record.correlation_id,
+        "data": record.data,
+        "recorded_at": record.recorded_at.isoformat(),
+    }
