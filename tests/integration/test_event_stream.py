@@ -1,6 +1,7 @@
 """The audit trail read as a stream: commit order whatever the insert order, a notification
 per committing transaction, and the price bars kept for charts."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -8,9 +9,10 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from pydantic import JsonValue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.api.live.hub import EventHub
+from campaign_engine.api.live.hub import PORTFOLIO_EVERY, EventHub
 from campaign_engine.db.engine import create_engine_for, libpq_url
 from campaign_engine.db.event_stream import CHANNEL, START, Cursor, EventStream
 from campaign_engine.db.price_bars import PriceBars
@@ -176,3 +178,44 @@ async def test_the_hub_serves_any_cursor_from_memory_or_from_the_table(
                 assert [e.record.event_id for e in await hub.after(cursor)] == ids[n:]
             assert hub.portfolio is not None and hub.portfolio["heat_pct"] == "0"
             assert await hub.campaigns(["AAPL-2024-10-15"]) == []  # no such campaign row
+
+
+async def test_a_burst_moves_the_portfolio_at_most_every_half_second_and_ends_on_the_last(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Each event batch moves the book; the portfolio (which marks every holding campaign) is
+    read at most every ``PORTFOLIO_EVERY`` while a socket streams, and once more after the
+    burst, so the stream ends on the book as it is."""
+    await CampaignRepository(engine).ensure_portfolio(Decimal("100000"))
+    dsn = libpq_url(database_url)
+    async with (
+        await psycopg.AsyncConnection.connect(dsn, autocommit=True) as writer,
+        EventHub(engine, Policy(), poll=0.1, gap=0.02) as hub,
+    ):
+        assert await hub.started(10)
+        reads = 0
+        read_portfolio = hub.snapshots.portfolio
+
+        async def counted() -> dict[str, JsonValue]:
+            nonlocal reads
+            reads += 1
+            return await read_portfolio()
+
+        hub.snapshots.portfolio = counted  # type: ignore[method-assign]
+        async with hub.attached():
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            for n in range(40):  # a save every 25 ms for a second, each moving equity
+                async with writer.transaction():
+                    await writer.execute(
+                        "UPDATE portfolio SET starting_equity = %s WHERE id = 1", (100_001 + n,)
+                    )
+                    await _record(writer, f"burst-{n}")
+                await asyncio.sleep(0.025)
+            lasted = loop.time() - started
+
+            async def settled() -> bool:
+                return hub.portfolio is not None and hub.portfolio["equity"] == "100040"
+
+            await eventually(settled)
+        assert reads <= lasted / PORTFOLIO_EVERY + 2, (reads, lasted)
