@@ -40,6 +40,7 @@ from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.runtime.backoff import Backoff, Retry
 from campaign_engine.runtime.observability import CorrelationInterceptor, configure_logging
 from campaign_engine.runtime.settings import Settings, SettingsError, load_settings
+from campaign_engine.runtime.worker_metrics import WorkerMetrics
 from campaign_engine.services.holdings_reconciler import (
     CampaignHoldingReports,
     HoldingsReconciler,
@@ -162,7 +163,9 @@ def build_worker(
     broker: Broker | None = None,
     channels: Sequence[Channel] | None = None,
 ) -> CampaignWorker:
-    repository = CampaignRepository(engine, settings.policy)
+    meter = (client.service_client.config.runtime or Runtime.default()).metric_meter
+    metrics = WorkerMetrics(meter, broker=settings.broker)
+    repository = CampaignRepository(engine, settings.policy, lock_waited=metrics.lock_waited)
     companions: list[Companion] = []
     if broker is None:
         broker, companions = brokerage_for(settings, engine, client)
@@ -175,12 +178,12 @@ def build_worker(
             chosen_broker,
             CampaignHoldingReports(client),
             interval=timedelta(seconds=settings.reconcile_every_seconds),
-            meter=(client.service_client.config.runtime or Runtime.default()).metric_meter,
+            meter=meter,
         ),
     ]
     persistence = PersistenceActivities(repository)
     brokerage = BrokerActivities(chosen_broker, engine)
-    effects = EffectActivities(repository, chosen_broker)
+    effects = EffectActivities(repository, chosen_broker, metrics=metrics)
     relay = OutboxRelay(engine, channels if channels is not None else channels_for(settings))
     # No more activities at once than the database pool can serve: an activity's timeout
     # starts when it starts, so one that only waited for a connection would time out for

@@ -27,6 +27,7 @@ from campaign_engine.domain.orders import Order
 from campaign_engine.domain.vocabulary import OrderSide
 from campaign_engine.runtime.backoff import Backoff
 from campaign_engine.runtime.observability import report_trading_state
+from campaign_engine.runtime.worker_metrics import WorkerMetrics
 from campaign_engine.temporal.messages import CARRY_OUT, BrokerOrder, CarriedOut, CarryOutRequest
 
 log = structlog.get_logger("campaign_engine.effects")
@@ -42,6 +43,7 @@ class EffectActivities:
         repository: CampaignRepository,
         broker: Broker,
         *,
+        metrics: WorkerMetrics | None = None,
         sell_wait_seconds: float = SELL_WAIT_SECONDS,
         backoff: Callable[[], Backoff] = lambda: Backoff(
             start=0.05, cap=1.0, jitter="decorrelated"
@@ -49,6 +51,7 @@ class EffectActivities:
     ) -> None:
         self._repository = repository
         self._broker = broker
+        self._metrics = metrics
         self._sell_wait = sell_wait_seconds
         self._backoff = backoff
 
@@ -68,6 +71,8 @@ class EffectActivities:
                 )
                 raise refused(error, f"revision {request.revision} cannot be saved") from error
             raise
+        if self._metrics is not None:
+            self._metrics.saved(request.events, request.state)
         if assessed is not None:
             report_trading_state(
                 assessed.state, assessed.change, campaign_id=request.state.campaign_id

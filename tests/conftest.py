@@ -22,7 +22,11 @@ import pytest
 
 from tests.support.long_first import dealt
 
-pytest_plugins = ["tests.support.postgres", "tests.support.temporal_server"]
+pytest_plugins = [
+    "tests.support.postgres",
+    "tests.support.temporal_server",
+    "tests.support.dev_stack",
+]
 
 _HERE = Path(__file__).resolve().parent
 _TIERS = ("unit", "integration", "workflow", "e2e", "replay", "browser", "packaging")

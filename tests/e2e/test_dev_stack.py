@@ -8,15 +8,10 @@ group, with SIGKILL) leaves neither its Temporal server nor its PostgreSQL runni
 import asyncio
 import contextlib
 import os
-import shutil
 import signal as signals
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -29,111 +24,16 @@ from temporalio.client import Client
 from campaign_engine.domain.vocabulary import Pattern
 from campaign_engine.runtime.children import stop_process
 from campaign_engine.testing.builders import signal
+from tests.support.dev_stack import DevStack, descendants
 
-CLI = Path(sys.executable).parent / "campaigns"
 RUN_PY = Path(__file__).resolve().parents[2] / "run.py"
 CAMPAIGN = "AAPL-2024-10-15"
 STOP_BOUND = 30.0  # seconds: what an operator's Ctrl-C may take, whatever the campaigns do
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class DevStack:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.temporal_port, self.ui_port, self.api_port = _free_port(), _free_port(), _free_port()
-        self.output = data_dir / "dev-output.txt"
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
-    @asynccontextmanager
-    async def running(
-        self, launcher: tuple[str, ...] = (str(CLI),)
-    ) -> AsyncIterator[asyncio.subprocess.Process]:
-        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "API_TOKEN"}}
-        env.update(CAMPAIGNS_DATA_DIR=str(self.data_dir), METRICS_PORT="off", COLUMNS="200")
-        with self.output.open("ab") as sink:
-            process = await asyncio.create_subprocess_exec(
-                *launcher,
-                "dev",
-                "--temporal-port",
-                str(self.temporal_port),
-                "--ui-port",
-                str(self.ui_port),
-                "--api-port",
-                str(self.api_port),
-                stdout=sink,
-                stderr=sink,
-                env=env,
-                start_new_session=True,  # a group of its own, which a test may kill whole
-            )
-        started: list[psutil.Process] = []
-        try:
-            await self._healthy(process)
-            started = _descendants(process.pid)
-            yield process
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-            # Whatever a failing run left, never on this machine after it.
-            for child in started:
-                with contextlib.suppress(psutil.Error):
-                    child.kill()
-            self.kill_leftovers()
-
-    async def _healthy(self, process: asyncio.subprocess.Process) -> None:
-        async with httpx.AsyncClient(base_url=self.api) as http:
-            for _ in range(600):
-                if process.returncode is not None:
-                    raise AssertionError(f"campaigns dev exited:\n{self.output.read_text()}")
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.25)
-        raise AssertionError(f"campaigns dev never became healthy:\n{self.output.read_text()}")
-
-    async def stop(self, process: asyncio.subprocess.Process) -> int:
-        process.send_signal(signals.SIGINT)
-        return await asyncio.wait_for(process.wait(), 60)
-
-    def leftovers(self) -> list[psutil.Process]:
-        """The processes still running for this stack's data directory: its Temporal server
-        (``--db-filename`` there), its PostgreSQL (``-D`` there) and anything else naming it."""
-        found = []
-        marker = str(self.data_dir.resolve())
-        for process in psutil.process_iter(["cmdline"]):
-            with contextlib.suppress(psutil.Error):
-                if any(marker in part for part in process.info["cmdline"] or ()):
-                    found.append(process)
-        return found
-
-    def kill_leftovers(self) -> None:
-        for process in self.leftovers():
-            with contextlib.suppress(psutil.Error):
-                process.kill()
-
-
 @pytest.fixture
-def stack() -> Iterator[DevStack]:
-    """A stack on a data directory outside pytest's temporary root: that root is private to
-    its user (0700, reset by every pytest session starting on the machine), and PostgreSQL,
-    which runs as another user when the tests run as root, must reach its data."""
-    root = Path(tempfile.mkdtemp(prefix="ce-dev-stack-"))
-    stack = DevStack(root / "data")
-    stack.data_dir.mkdir()
-    yield stack
-    stack.kill_leftovers()
-    shutil.rmtree(root, ignore_errors=True)
+def stack(dev_stack: DevStack) -> DevStack:
+    return dev_stack
 
 
 def _connect(stack: DevStack) -> psycopg.Connection:
@@ -143,10 +43,6 @@ def _connect(stack: DevStack) -> psycopg.Connection:
     return psycopg.connect(
         host=lines[4], port=lines[3], user="postgres", dbname="postgres", autocommit=True
     )
-
-
-def _descendants(pid: int) -> list[psutil.Process]:
-    return psutil.Process(pid).children(recursive=True)
 
 
 def _alive(processes: list[psutil.Process]) -> list[str]:
@@ -257,7 +153,7 @@ async def test_ctrl_c_stops_in_order_within_30_s_while_a_campaign_is_stuck(stack
             assert (await http.post("/api/v1/prices", json=below_the_stop)).status_code == 202
         try:
             await _until_a_write_waits(blocker)
-            running = _descendants(process.pid) + _postgres_tree(stack)
+            running = descendants(process.pid) + _postgres_tree(stack)
             started = time.monotonic()
             process.send_signal(signals.SIGINT)
             with contextlib.suppress(TimeoutError):
@@ -290,7 +186,7 @@ async def test_a_killed_stack_leaves_nothing_running_and_starts_again(stack: Dev
         async with httpx.AsyncClient(base_url=stack.api, timeout=30) as http:
             assert (await http.post("/api/v1/signals", json=spring)).json()["approved"] is True
         await _campaign(stack)
-        running = _descendants(process.pid) + _postgres_tree(stack)
+        running = descendants(process.pid) + _postgres_tree(stack)
         os.killpg(process.pid, signals.SIGKILL)
         await process.wait()
         took = await _gone_within(stack, running, 5)
@@ -310,7 +206,7 @@ async def test_a_killed_run_py_has_the_stack_stop_in_order(stack: DevStack) -> N
     told (SIGTERM) and stops in order, leaving nothing running."""
     async with stack.running((sys.executable, str(RUN_PY), "campaigns")) as run_py:
         dev = psutil.Process(run_py.pid).children()[0]
-        running = [dev, *_descendants(dev.pid), *_postgres_tree(stack)]
+        running = [dev, *descendants(dev.pid), *_postgres_tree(stack)]
         run_py.kill()
         await run_py.wait()
         took = await _gone_within(stack, running, STOP_BOUND)

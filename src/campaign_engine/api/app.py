@@ -15,7 +15,15 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.api import bars, campaigns, held_prices, portfolio, signals
+from campaign_engine.api import (
+    bars,
+    campaigns,
+    decisions,
+    held_prices,
+    metrics,
+    portfolio,
+    signals,
+)
 from campaign_engine.api.dashboard import install_dashboard
 from campaign_engine.api.docs import install_docs
 from campaign_engine.api.errors import install_error_handlers
@@ -109,6 +117,7 @@ def create_app(
     for router in (
         signals.router,
         campaigns.router,
+        decisions.router,
         bars.router,
         held_prices.router,
         portfolio.router,
@@ -117,6 +126,7 @@ def create_app(
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(portfolio.health)
+    app.include_router(metrics.router)  # where Prometheus looks: /metrics
     install_dashboard(app)
     install_docs(app)
     install_openapi(app, token_required=settings.bearer_token is not None)

@@ -15,6 +15,7 @@ from campaign_engine.db.price_holds import HeldPrices, Hold, HoldNotFound, NotHe
 from campaign_engine.db.price_screens import HoldStatus
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.types import Symbol
+from campaign_engine.runtime import price_metrics
 
 router = APIRouter(prefix="/prices/held", tags=["signals and prices"])
 log = structlog.get_logger("campaign_engine.api")
@@ -108,6 +109,7 @@ async def release_held(services: ServicesDep, hold_id: HoldId) -> ReleasedOut:
     except (HoldNotFound, NotHeld) as error:
         raise _refused(error) from None
     services.prices.appended()
+    price_metrics.accepted([released.hold.update], int(released.too_old), 0)
     log.warning("price_hold_released", hold_id=hold_id, symbol=released.hold.symbol)
     return ReleasedOut(hold=HeldPriceOut.of(released.hold), too_old=released.too_old)
 

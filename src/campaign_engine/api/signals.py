@@ -16,6 +16,7 @@ from campaign_engine.client.campaign_client import CampaignRefused
 from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.plans import AllocationPlan
 from campaign_engine.price_feed.publisher import OpenCampaign
+from campaign_engine.runtime import price_metrics
 
 router = APIRouter(tags=["signals and prices"])
 log = structlog.get_logger("campaign_engine.api")
@@ -141,6 +142,7 @@ async def publish_prices(
     # that crosses no level reaches the page without waiting for the campaigns to take it.
     appended = await services.intake.append(batch)
     services.prices.appended()
+    price_metrics.accepted(appended.taken, appended.too_old, appended.held)
     # Delivering is the leading process's (this one or another): here, the answer waits for
     # the bars then due at most the bound, then the publisher goes on (and a new leader
     # resumes it from the intake).

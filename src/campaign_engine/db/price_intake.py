@@ -72,6 +72,13 @@ log = structlog.get_logger("campaign_engine.prices")
 
 
 @dataclass(frozen=True, slots=True)
+class IntakeRow:
+    seq: int
+    update: PriceUpdate
+    received_at: datetime  # when it was accepted (the database's clock)
+
+
+@dataclass(frozen=True, slots=True)
 class Appended:
     seqs: list[int]  # the rows' seq, in the order appended (``taken``)
     too_old: int  # how many are not newer than a bar their symbol has made already
@@ -145,16 +152,19 @@ class PriceIntake:
             await seed_references(conn, first)
         self._referenced.update(first)
 
-    async def after(self, seq: int, limit: int = 5_000) -> list[tuple[int, PriceUpdate]]:
+    async def after(self, seq: int, limit: int = 5_000) -> list[IntakeRow]:
         """The rows after ``seq``, in seq order (at most ``limit``)."""
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                select(price_intake.c.seq, price_intake.c.price_update)
+                select(price_intake.c.seq, price_intake.c.price_update, price_intake.c.received_at)
                 .where(price_intake.c.seq > seq)
                 .order_by(price_intake.c.seq)
                 .limit(limit)
             )
-            return [(r.seq, PriceUpdate.model_validate(r.price_update)) for r in rows]
+            return [
+                IntakeRow(r.seq, PriceUpdate.model_validate(r.price_update), r.received_at)
+                for r in rows
+            ]
 
     async def restore(self) -> Restored:
         async with self._engine.connect() as conn:

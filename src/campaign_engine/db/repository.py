@@ -5,7 +5,7 @@ The calls on the hot path of a decision (``save``, ``reserve``, ``load_state``) 
 SQL of ``db/statements.py`` on the psycopg connection, inside SQLAlchemy's transaction, with
 the statements of one step pipelined into one round trip."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaign_engine.db.schema import portfolio
 from campaign_engine.db.statements import (
+    CLOCK,
     LOAD_SNAPSHOT,
     LOCK_PORTFOLIO,
     OTHERS_BY_SYMBOL,
@@ -71,10 +72,18 @@ def _now() -> datetime:
 
 
 class CampaignRepository:
-    def __init__(self, engine: AsyncEngine, policy: Policy = DEFAULT_POLICY) -> None:
-        """``policy``: the one in force, whose loss limits halt trading (SPEC section 11)."""
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        policy: Policy = DEFAULT_POLICY,
+        *,
+        lock_waited: Callable[[float], None] = lambda seconds: None,
+    ) -> None:
+        """``policy``: the one in force, whose loss limits halt trading (SPEC section 11);
+        ``lock_waited``: told how long each entry waited for the portfolio's lock (seconds)."""
         self.engine = engine
         self.policy = policy
+        self._lock_waited = lock_waited
 
     async def ensure_portfolio(self, starting_equity: Decimal) -> None:
         """The account's starting equity (``ACCOUNT_EQUITY``); the latest setting wins."""
@@ -140,8 +149,11 @@ class CampaignRepository:
             # was committed when it starts: the sums are read once the lock is held, so they
             # include what the reservation before this one wrote.
             async with pg.pipeline():
+                asked = await pg.execute(CLOCK)
                 head = await pg.execute(LOCK_PORTFOLIO, {"signal_id": request.signal_id})
+                held = await pg.execute(CLOCK)
                 others = await pg.execute(OTHERS_BY_SYMBOL, {"campaign_id": request.campaign_id})
+            self._lock_waited(await _between(asked, held))
             locked = await head.fetchone()
             if locked is None:
                 raise PortfolioNotInitialised("no portfolio row: run the migrations first")
@@ -160,6 +172,12 @@ class CampaignRepository:
                     )
                 await cursor.execute(RECORD_RESERVATION.sql, _reservation_row(request, admission))
             return admission
+
+
+async def _between(before: Any, after: Any) -> float:
+    """Seconds between two ``CLOCK`` reads."""
+    (start,), (end,) = await before.fetchone(), await after.fetchone()
+    return float((end - start).total_seconds())
 
 
 def _portfolio_view(

@@ -149,6 +149,9 @@ LOAD_SNAPSHOT = (
 # --- the portfolio reservation -------------------------------------------------------------
 
 # The portfolio row, locked for the transaction, with an earlier answer to the same signal.
+# The server's clock, read just before asking for the portfolio's lock and just after holding
+# it: statements of a pipeline run one after the other, so the difference is the wait.
+CLOCK = "SELECT clock_timestamp()"
 LOCK_PORTFOLIO = (
     "SELECT p.starting_equity, r.admission::text, p.trading_state, p.trading_state_reason"
     " FROM portfolio p"

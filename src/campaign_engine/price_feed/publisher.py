@@ -50,6 +50,7 @@ from campaign_engine.price_feed.targets import Gone as Gone
 from campaign_engine.price_feed.targets import MarketListener as MarketListener
 from campaign_engine.price_feed.targets import OpenCampaign as OpenCampaign
 from campaign_engine.price_feed.targets import SendFailed as SendFailed
+from campaign_engine.runtime import price_metrics
 from campaign_engine.runtime.backoff import Backoff, Retry
 
 log = structlog.get_logger("campaign_engine.price_feed.publisher")
@@ -173,18 +174,21 @@ class PricePublisher:
         """The updates held back and neither confirmed nor refuted yet: never published."""
         return [] if self._screen is None else self._screen.held()
 
-    def accept(self, update: PriceUpdate, seq: int | None = None) -> bool:
+    def accept(
+        self, update: PriceUpdate, seq: int | None = None, accepted_at: float | None = None
+    ) -> bool:
         """Merge one update into its symbol's next bar, without sending anything; ``seq`` is
-        its intake row. False when it is older than a bar its symbol has made already (no
-        campaign could use it): counted and logged."""
-        return self._symbols.accept(update, seq)
+        its intake row, ``accepted_at`` when it was accepted (the delivery delay's start).
+        False when it is older than a bar its symbol has made already (no campaign could use
+        it): counted and logged."""
+        return self._symbols.accept(update, seq, accepted_at)
 
     async def publish(self, update: PriceUpdate, seq: int | None = None) -> bool:
         """Screen the update for a bad print (with a ``screen``), ``accept`` what passes and
         send its symbol's bar if one is due. False when nothing was taken (held back, or too
         old)."""
         taken = [update] if self._screen is None else self._screen.judge(update)
-        accepted = [self.accept(u, seq) for u in taken]
+        accepted = [self.accept(u, seq, time.time()) for u in taken]
         if any(accepted):
             await self.flush_due([update.symbol])
         return bool(accepted) and all(accepted)
@@ -245,8 +249,10 @@ class PricePublisher:
             return await self._flush_locked(symbol, entry, catch_up)
 
     async def _flush_locked(self, symbol: str, entry: SymbolBars, catch_up: bool) -> int:
+        accepted_at = None  # of a new bar's oldest update (catch-ups send older bars)
         if entry.pending is not None:
             bar, entry.pending = entry.pending, None
+            accepted_at, entry.pending_since = entry.pending_since, None
             entry.history.append(bar)
             entry.last_flush = self._clock()
             entry.flushed_seq = entry.pending_seq
@@ -265,8 +271,8 @@ class PricePublisher:
         ]
         if not await self._record(symbol, entry, plans):
             return 0  # nothing is sent that the journal does not know of
-        results = await asyncio.gather(*(self._deliver(c, u, entry) for c, u in plans))
-        sent = sum(results)
+        delivering = (self._deliver(c, u, entry, accepted_at) for c, u in plans)
+        sent = sum(await asyncio.gather(*delivering))
         self.signals_sent += sent
         return sent
 
@@ -298,7 +304,13 @@ class PricePublisher:
         entry.recorded_seq = entry.flushed_seq
         return True
 
-    async def _deliver(self, campaign: OpenCampaign, update: PriceUpdate, entry: SymbolBars) -> int:
+    async def _deliver(
+        self,
+        campaign: OpenCampaign,
+        update: PriceUpdate,
+        entry: SymbolBars,
+        accepted_at: float | None = None,
+    ) -> int:
         campaign_id = campaign.campaign_id
         doubt = self._campaigns.sending(campaign_id, update)
         async with self._limit:
@@ -315,4 +327,5 @@ class PricePublisher:
                 return 0
         self._sending.succeeded()
         self._campaigns.arrived(campaign_id, update)
+        price_metrics.delivered(accepted_at)
         return 1

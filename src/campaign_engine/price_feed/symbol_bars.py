@@ -20,6 +20,9 @@ class SymbolBars:
     history: deque[PriceUpdate]
     pending: PriceUpdate | None = None
     pending_seq: int | None = None  # the newest intake row merged into ``pending``
+    # When the oldest update merged into ``pending`` was accepted (seconds since the epoch,
+    # for the delivery delay metric; None: not known, as for restored rows).
+    pending_since: float | None = None
     flushed_seq: int | None = None  # ... into a bar
     recorded_seq: int | None = None  # ... into a bar the journal knows of
     last_flush: float = float("-inf")
@@ -52,7 +55,9 @@ class Symbols(dict[str, SymbolBars]):
         for seq, update in restored.pending():
             self.accept(update, seq)
 
-    def accept(self, update: PriceUpdate, seq: int | None) -> bool:
+    def accept(
+        self, update: PriceUpdate, seq: int | None, accepted_at: float | None = None
+    ) -> bool:
         """Merge one update into its symbol's next bar; False when it is older than a bar its
         symbol has made already (no campaign could use it)."""
         self.updates_received += 1
@@ -72,6 +77,9 @@ class Symbols(dict[str, SymbolBars]):
         entry.pending = merge(entry.pending, update)
         if seq is not None:
             entry.pending_seq = seq
+        if accepted_at is not None:
+            since = entry.pending_since
+            entry.pending_since = accepted_at if since is None else min(since, accepted_at)
         return True
 
     def pending_count(self) -> int:

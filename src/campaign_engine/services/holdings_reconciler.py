@@ -173,7 +173,10 @@ class HoldingsReconciler(BackgroundLoop):
             "symbols and ended campaigns whose broker holding differs, in the last round",
         )
         self._differences_seen = meter.create_counter(
-            "campaign_holdings_differences_total", "holding differences found, over all rounds"
+            "campaign_holdings_reconciler_differences", "holding differences found, over all rounds"
+        )
+        self._rounds_done = meter.create_counter(
+            "campaign_holdings_reconciler_rounds", "rounds of the holdings reconciler"
         )
         self._rounds = 0
         # Each campaign signalled and still short: the report sent, and the round it was in.
@@ -233,6 +236,7 @@ class HoldingsReconciler(BackgroundLoop):
             if symbol in flat_after and held[symbol] != 0:
                 differences.append(HoldingDifference(symbol, held[symbol], Decimal(0), ()))
         self._rounds += 1
+        self._rounds_done.add(1)
         self._report(differences)
         signalled = await self._signal(reports)
         log.debug(

@@ -29,8 +29,9 @@ from campaign_engine.db.embedded import FAST_SHUTDOWN, IMMEDIATE_SHUTDOWN, start
 from campaign_engine.runtime.observability import configure_logging
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.stack.ordered_stop import OrderedStop
-from campaign_engine.stack.processes import StackError, wait_until_healthy
+from campaign_engine.stack.processes import StackError, accepts, wait_until_healthy
 from campaign_engine.stack.temporal_server import TERM_BOUND, TemporalDevServer
+from campaign_engine.temporal.connection import runtime_with_metrics
 
 # Each stage of the stop gets so long (seconds), 26 in all (27 with the demo): an operator's
 # Ctrl-C is done within 30 s whatever the campaigns do. The API lets requests finish for 5 s
@@ -84,7 +85,9 @@ async def run_dev(settings: Settings, options: DevOptions, console: Console) -> 
             temporal.start()
             stages.add("Temporal", lambda: asyncio.to_thread(temporal.stop), TEMPORAL_BOUND)
             settings = settings.model_copy(update={"temporal_address": temporal.address})
-            client = await temporal.connect(settings)
+            metrics_port = _worker_metrics(settings, options, console)
+            runtime = runtime_with_metrics(metrics_port, options.host)
+            client = await temporal.connect(settings, runtime=runtime)
         if settings.database_url is None:
             with console.status("starting the embedded PostgreSQL ..."):
                 url, stop_postgres = await asyncio.to_thread(start_embedded, data_dir)
@@ -116,7 +119,7 @@ async def run_dev(settings: Settings, options: DevOptions, console: Console) -> 
             )
         )
         stages.add("API", lambda: _cancel(api), API_BOUND)
-        _print_urls(console, settings, options, data_dir)
+        _print_urls(console, settings, options, data_dir, metrics_port)
         if options.demo:
             demo = asyncio.create_task(_demo(settings, options, console))
             stages.add("demo", lambda: _cancel(demo), 1.0)
@@ -157,10 +160,23 @@ async def _demo(settings: Settings, options: DevOptions, console: Console) -> No
     console.print("\nThe stack keeps running: look around, then Ctrl-C to stop it.")
 
 
-def _print_urls(console: Console, settings: Settings, options: DevOptions, data: Path) -> None:
+def _worker_metrics(settings: Settings, options: DevOptions, console: Console) -> int | None:
+    """The worker's metrics port (METRICS_PORT), or None when it is off or already taken (a
+    second stack on this machine, say: it runs without, and says so)."""
+    port = settings.metrics_port
+    if port is not None and accepts(options.host, port):
+        console.print(f"[yellow]port {port} is taken: the worker serves no metrics[/yellow]")
+        return None
+    return port
+
+
+def _print_urls(
+    console: Console, settings: Settings, options: DevOptions, data: Path, metrics: int | None
+) -> None:
     host = options.host
     ui = f"http://{host}:{options.ui_port}"
     running = f"{ui}/namespaces/{settings.temporal_namespace}/workflows"
+    worker = f", the worker's http://{host}:{metrics}/metrics" if metrics is not None else ""
     console.print(
         "\n[bold green]campaign-engine is running[/bold green]\n"
         f"  [bold]Dashboard     http://{host}:{options.api_port}/[/bold]\n"
@@ -168,6 +184,7 @@ def _print_urls(console: Console, settings: Settings, options: DevOptions, data:
         f'                (filter: CampaignStatus = "ACTIVE")\n'
         f"  REST API      http://{host}:{options.api_port}/api/v1/campaigns\n"
         f"  API docs      http://{host}:{options.api_port}/docs\n"
+        f"  Metrics       http://{host}:{options.api_port}/metrics{worker}\n"
         f"  Temporal      {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
         f"  data          {data}\n"
         f"  log           {data / 'campaigns.log'}\n"

@@ -103,7 +103,9 @@ class TemporalDevServer:
                 raise StackError(f"the Temporal dev server did not start; see {self.log_path}")
             time.sleep(0.1)
 
-    async def connect(self, settings: Settings, timeout: float = 60.0) -> Client:
+    async def connect(
+        self, settings: Settings, timeout: float = 60.0, runtime: Runtime | None = None
+    ) -> Client:
         deadline = time.monotonic() + timeout
         while True:
             process = self.child.process
@@ -113,7 +115,7 @@ class TemporalDevServer:
                     f"its log: {self.log_path}\n{_tail(self.log_path)}"
                 )
             try:
-                return await connect(settings)
+                return await connect(settings, runtime)
             except RuntimeError:
                 if time.monotonic() > deadline:
                     raise StackError(

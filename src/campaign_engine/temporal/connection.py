@@ -8,15 +8,21 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.temporal.converter import data_converter
 
+# A worker is scraped from the monitoring host: every interface unless told (the dev stack's).
+EVERY_INTERFACE = "0.0.0.0"  # noqa: S104
 
-def runtime_with_metrics(port: int | None) -> Runtime | None:
-    """A Temporal runtime exporting SDK metrics (task latencies, activity failures, ...) for
-    Prometheus on ``port``; None keeps the default runtime."""
+
+def runtime_with_metrics(port: int | None, host: str = EVERY_INTERFACE) -> Runtime | None:
+    """A Temporal runtime exporting SDK metrics (task latencies, activity failures, ...) and
+    the engine's own (runtime/worker_metrics.py) for Prometheus on ``port``; None keeps the
+    default runtime. Named by Prometheus' conventions: counters end in ``_total``, durations
+    are seconds."""
     if port is None:
         return None
-    return Runtime(
-        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}"))
+    exporter = PrometheusConfig(
+        bind_address=f"{host}:{port}", counters_total_suffix=True, durations_as_seconds=True
     )
+    return Runtime(telemetry=TelemetryConfig(metrics=exporter))
 
 
 CONNECT_TIMEOUT = timedelta(seconds=5)  # an address that swallows packets fails, not hangs

@@ -162,23 +162,36 @@ def on_price(
     return Outcome(new_state, orders=tuple(orders), cancellations=tuple(cancels), events=events)
 
 
+def entry_order_expiry(
+    created_at: UtcDatetime, timeframe: str, policy: Policy
+) -> UtcDatetime | None:
+    """The first market time an entry order placed at ``created_at`` has rested
+    ``entry_order_ttl_bars`` bars of ``timeframe`` (None: a campaign recorded before timeframes
+    were checked, whose entries never expire). The one rule the campaign, its quiet bars and
+    the metrics (orders open past it) reckon expiry by."""
+    try:
+        return created_at + policy.entry_order_ttl_bars * bar_length(timeframe)
+    except ValueError:
+        return None
+
+
 def expired_entries(state: CampaignState, update: PriceUpdate, policy: Policy) -> dict[str, str]:
     """Entry orders still resting ``entry_order_ttl_bars`` bars of the campaign's timeframe
     after they were placed, by market time: their unfilled rest is to be cancelled (SPEC
     section 2). Each is asked once; the broker's answer releases the reservation."""
-    try:
-        ttl = policy.entry_order_ttl_bars * bar_length(state.timeframe)
-    except ValueError:  # a campaign recorded before timeframes were checked: never expires
-        return {}
     bars = f"{policy.entry_order_ttl_bars} bar(s) of {state.timeframe}"
-    return {
-        r.order.client_order_id: f"entry unfilled after {bars}"
-        for r in state.orders
-        if r.order.purpose is OrderPurpose.ENTRY
-        and r.status is OrderStatus.OPEN
-        and r.cancel_reason is None
-        and update.as_of >= r.order.created_at + ttl
-    }
+    expired = {}
+    for r in state.orders:
+        if (
+            r.order.purpose is OrderPurpose.ENTRY
+            and r.status is OrderStatus.OPEN
+            and r.cancel_reason is None
+            and (expiry := entry_order_expiry(r.order.created_at, state.timeframe, policy))
+            is not None
+            and update.as_of >= expiry
+        ):
+            expired[r.order.client_order_id] = f"entry unfilled after {bars}"
+    return expired
 
 
 def _open_entry(state: CampaignState, position: Position) -> OrderRecord | None:

@@ -12,12 +12,12 @@ calls ``on_price`` only for the bars that may do something; the live workflow ca
 
 from dataclasses import dataclass, replace
 
+from campaign_engine.domain.campaign.prices import entry_order_expiry
 from campaign_engine.domain.exits import invalidation_level
 from campaign_engine.domain.market import PriceUpdate
 from campaign_engine.domain.money import NO_SHARES
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.state import CampaignState
-from campaign_engine.domain.timeframes import bar_length
 from campaign_engine.domain.types import PriceValue, UtcDatetime
 from campaign_engine.domain.vocabulary import OrderPurpose, OrderStatus, Pattern
 
@@ -58,13 +58,7 @@ def _first_expiry(state: CampaignState, policy: Policy) -> UtcDatetime | None:
         and r.status is OrderStatus.OPEN
         and r.cancel_reason is None
     ]
-    if not resting:
-        return None
-    try:
-        ttl = policy.entry_order_ttl_bars * bar_length(state.timeframe)
-    except ValueError:  # a campaign recorded before timeframes were checked: never expires
-        return None
-    return min(resting) + ttl
+    return entry_order_expiry(min(resting), state.timeframe, policy) if resting else None
 
 
 def is_quiet(levels: PriceLevels, update: PriceUpdate) -> bool:
