@@ -12,9 +12,11 @@ e.g. ``python3 run.py test -k ladder``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -113,6 +115,77 @@ def ensure_chromium() -> None:
         _say("apt-get could not install chromium: the browser tests will be skipped")
 
 
+# The Debian package starts a Prometheus server (port 9090) where services start, and a node
+# exporter (9100) when recommends are installed; the tests want promtool alone. Each service,
+# with the binary it runs.
+PROMETHEUS_SERVICES = {
+    "prometheus": "/usr/bin/prometheus",
+    "prometheus-node-exporter": "/usr/bin/prometheus-node-exporter",
+}
+
+
+def ensure_prometheus() -> None:
+    """Debian's prometheus for its promtool, which the alert rules' tests
+    (tests/integration/test_alert_rules.py) run over monitoring/. Installed with apt-get when
+    missing and we are root, without recommends, and the servers the install started are
+    stopped; otherwise those tests are skipped, and this says why."""
+    if Path("/usr/bin/promtool").exists() or shutil.which("promtool"):
+        return
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if not root or shutil.which("apt-get") is None:
+        _say(
+            "promtool is missing and can only be installed here by root with apt-get: the "
+            "alert rules' tests (tests/integration/test_alert_rules.py) will be skipped; "
+            "`apt-get install --no-install-recommends prometheus` runs them"
+        )
+        return
+    # A node exporter the machine already ran is its owner's, and is left alone.
+    theirs = {name for name, binary in PROMETHEUS_SERVICES.items() if Path(binary).exists()}
+    _say("installing Debian's prometheus for promtool (apt-get, first run only)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "prometheus"]
+    for step in (["apt-get", "update", "-q"], install):
+        done = subprocess.run(step, env=env, stdout=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        _say("apt-get could not install prometheus: the alert rules' tests will be skipped")
+    stop_services([name for name in PROMETHEUS_SERVICES if name not in theirs])
+
+
+def stop_services(names: list[str]) -> None:
+    """Stop (and, under systemd, disable) the services ``names`` of PROMETHEUS_SERVICES, so
+    that nothing listens on 9090 or 9100 because of us."""
+    systemd = Path("/run/systemd/system").is_dir() and shutil.which("systemctl") is not None
+    for name in names:
+        if systemd:  # one unit at a time: a unit that is not installed fails the whole call
+            _quietly(["systemctl", "disable", "--now", f"{name}.service"])
+        elif (script := Path("/etc/init.d") / name).exists():
+            _quietly([str(script), "stop"])
+    # Where neither stopped it (no init at all, or a script that lost its pid file): these
+    # binaries were not on the machine before the install, so whatever runs one was started
+    # by it.
+    for pid in running({PROMETHEUS_SERVICES[name] for name in names}):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+
+
+def _quietly(argv: list[str]) -> None:
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def running(executables: set[str]) -> list[int]:
+    """The ids of the processes running one of ``executables`` (Linux's /proc; elsewhere,
+    none)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            executable = os.readlink(entry / "exe")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if executable.removesuffix(" (deleted)") in executables:
+            found.append(int(entry.name))
+    return found
+
+
 # The tests run in worker processes (pytest-xdist), each with its own Temporal dev server and
 # embedded PostgreSQL: a test spends much of its time waiting on a server, so more workers
 # than cores pay; a fifth costs more than it gains (docs/testing.md, "How long it takes").
@@ -130,6 +203,7 @@ def pytest_arguments(extra: list[str]) -> list[str]:
 
 def run_tests(extra: list[str]) -> int:
     ensure_chromium()
+    ensure_prometheus()
     # The tests start many Python processes (pytest's workers, each collecting every test
     # module; workers, APIs and CLIs as subprocesses). With PYTHONDONTWRITEBYTECODE set each
     # compiles the project's modules from source again, and pytest rewrites every test
