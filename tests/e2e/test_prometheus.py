@@ -92,6 +92,9 @@ async def test_prometheus_holds_what_the_api_answers_and_the_heat_alert_fires(
             return len(up) == 2 and all(value == 1 for _, value in up)
 
         await eventually(scraped_while_playing, timeout=60)
+        printed = dev_stack.output.read_text()  # where to point a Prometheus, as printed
+        assert f"{dev_stack.api}/metrics" in printed
+        assert f"http://127.0.0.1:{worker_port}/metrics" in printed
 
         async def demo_done() -> bool:
             return DEMO_DONE in dev_stack.output.read_text()
