@@ -135,6 +135,7 @@ async def test_health_and_openapi(stack: Stack, api: httpx.AsyncClient) -> None:
         f"{V1}/campaigns/{{campaign_id}}/events",
         f"{V1}/campaigns/{{campaign_id}}/bars",
         f"{V1}/campaigns/{{campaign_id}}/invalidate",
+        f"{V1}/decisions",
         f"{V1}/prices/held",
         f"{V1}/prices/held/{{hold_id}}/release",
         f"{V1}/prices/held/{{hold_id}}/discard",

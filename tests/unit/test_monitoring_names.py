@@ -229,7 +229,6 @@ def test_the_jobs_the_rules_and_the_board_name_are_scraped() -> None:
     assert named == set(scraped)
     api, worker = scraped["campaign-engine-api"], scraped["campaign-engine-worker"]
     assert api["metrics_path"] == "/metrics"
-    assert api["authorization"]["type"] == "Bearer"
     assert all(t.endswith(":8000") for s in api["static_configs"] for t in s["targets"])
     assert all(t.endswith(":9464") for s in worker["static_configs"] for t in s["targets"])
     assert config["rule_files"] == ["alerts.yml"]
