@@ -156,14 +156,14 @@ async def test_appends_commit_in_seq_order_whoever_appends(engine: AsyncEngine) 
 
     async def read() -> None:
         for _ in range(200):
-            seen.extend(seq for seq, _ in await first.after(seen[-1] if seen else 0))
+            seen.extend(row.seq for row in await first.after(seen[-1] if seen else 0))
             await asyncio.sleep(0)
 
     appends = [
         (first if i % 2 else second).append([tick(f"{150 + i % 5}.00", i)]) for i in range(1, 61)
     ]
     await asyncio.gather(read(), *appends)
-    seen.extend(seq for seq, _ in await first.after(seen[-1] if seen else 0))
+    seen.extend(row.seq for row in await first.after(seen[-1] if seen else 0))
     assert len(seen) == 60 == len(set(seen))
 
 

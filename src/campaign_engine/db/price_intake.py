@@ -64,6 +64,7 @@ from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.vocabulary import CampaignStatus
 from campaign_engine.runtime.group_commit import GroupCommit
+from campaign_engine.runtime.tracing import traceparent
 
 CHANNEL = "price_intake"  # notified by every append, at its commit
 APPEND_LOCK = 0x70726963_65617070  # transaction lock: one append at a time, seq = commit order
@@ -78,6 +79,13 @@ class Appended:
     taken: list[PriceUpdate] = field(default_factory=list)  # what entered the intake, in order
     held: int = 0  # updates held back as bad prints (db/price_screens.py)
     discarded: int = 0  # held updates this append refuted or replaced
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRow:
+    seq: int
+    update: PriceUpdate
+    traceparent: str | None  # the accepting request's trace, while the API traced
 
 
 class PriceIntake:
@@ -145,16 +153,19 @@ class PriceIntake:
             await seed_references(conn, first)
         self._referenced.update(first)
 
-    async def after(self, seq: int, limit: int = 5_000) -> list[tuple[int, PriceUpdate]]:
+    async def after(self, seq: int, limit: int = 5_000) -> list[IntakeRow]:
         """The rows after ``seq``, in seq order (at most ``limit``)."""
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                select(price_intake.c.seq, price_intake.c.price_update)
+                select(price_intake.c.seq, price_intake.c.price_update, price_intake.c.traceparent)
                 .where(price_intake.c.seq > seq)
                 .order_by(price_intake.c.seq)
                 .limit(limit)
             )
-            return [(r.seq, PriceUpdate.model_validate(r.price_update)) for r in rows]
+            return [
+                IntakeRow(r.seq, PriceUpdate.model_validate(r.price_update), r.traceparent)
+                for r in rows
+            ]
 
     async def restore(self) -> Restored:
         async with self._engine.connect() as conn:
@@ -239,7 +250,12 @@ async def insert_rows(conn: AsyncConnection, updates: Sequence[PriceUpdate]) -> 
     intake takes, they have at the same commit); their seqs, in order."""
     if not updates:
         return []
-    rows = [{"symbol": u.symbol, "price_update": u.model_dump(mode="json")} for u in updates]
+    # Inside the accepting request: its trace goes with the rows (None while not tracing).
+    trace = traceparent()
+    rows = [
+        {"symbol": u.symbol, "price_update": u.model_dump(mode="json"), "traceparent": trace}
+        for u in updates
+    ]
     # One INSERT ... RETURNING of many rows gives their seqs in the rows' order.
     result = await conn.execute(
         insert(price_intake).returning(price_intake.c.seq, sort_by_parameter_order=True), rows

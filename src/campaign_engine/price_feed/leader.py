@@ -194,10 +194,10 @@ class PriceDelivery:
             rows = await self._intake.after(self._through, _READ_BATCH)
             if not rows:
                 return
-            for seq, update in rows:
-                publisher.accept(update, seq)
-            self._through = rows[-1][0]
-            await publisher.flush_due([u.symbol for _, u in rows])
+            for row in rows:
+                publisher.accept(row.update, row.seq, row.traceparent)
+            self._through = rows[-1].seq
+            await publisher.flush_due([row.update.symbol for row in rows])
             async with self._moved:
                 self._moved.notify_all()  # the bars due are sent: POST /prices may answer
             if len(rows) < _READ_BATCH:

@@ -24,7 +24,8 @@ resumes from there: the rows no bar has taken yet become its first bars. A bar r
 sent but not known to have arrived is sent again first, covering exactly the same span (the
 campaign takes it, or ignores it whole as stale), before anything newer: a merged bar never
 reaches back over prices a campaign has evaluated already, which could otherwise cross a stop
-moved up since. Which process runs the durable publisher, and how it learns of rows other
+moved up since. Each send is in the trace of the request that accepted the bar's newest row,
+when it kept one. Which process runs the durable publisher, and how it learns of rows other
 processes appended: price_feed/leader.py. Per symbol: price_feed/symbol_bars.py; per
 campaign: price_feed/recipients.py.
 """
@@ -50,6 +51,7 @@ from campaign_engine.price_feed.targets import Gone as Gone
 from campaign_engine.price_feed.targets import MarketListener as MarketListener
 from campaign_engine.price_feed.targets import OpenCampaign as OpenCampaign
 from campaign_engine.price_feed.targets import SendFailed as SendFailed
+from campaign_engine.runtime import tracing
 from campaign_engine.runtime.backoff import Backoff, Retry
 
 log = structlog.get_logger("campaign_engine.price_feed.publisher")
@@ -173,11 +175,11 @@ class PricePublisher:
         """The updates held back and neither confirmed nor refuted yet: never published."""
         return [] if self._screen is None else self._screen.held()
 
-    def accept(self, update: PriceUpdate, seq: int | None = None) -> bool:
+    def accept(self, update: PriceUpdate, seq: int | None = None, trace: str | None = None) -> bool:
         """Merge one update into its symbol's next bar, without sending anything; ``seq`` is
-        its intake row. False when it is older than a bar its symbol has made already (no
-        campaign could use it): counted and logged."""
-        return self._symbols.accept(update, seq)
+        its intake row, ``trace`` that row's traceparent. False when it is older than a bar its
+        symbol has made already (no campaign could use it): counted and logged."""
+        return self._symbols.accept(update, seq, trace)
 
     async def publish(self, update: PriceUpdate, seq: int | None = None) -> bool:
         """Screen the update for a bad print (with a ``screen``), ``accept`` what passes and
@@ -245,6 +247,7 @@ class PricePublisher:
             return await self._flush_locked(symbol, entry, catch_up)
 
     async def _flush_locked(self, symbol: str, entry: SymbolBars, catch_up: bool) -> int:
+        trace = entry.trace  # of the newest row in what goes out now
         if entry.pending is not None:
             bar, entry.pending = entry.pending, None
             entry.history.append(bar)
@@ -265,7 +268,7 @@ class PricePublisher:
         ]
         if not await self._record(symbol, entry, plans):
             return 0  # nothing is sent that the journal does not know of
-        results = await asyncio.gather(*(self._deliver(c, u, entry) for c, u in plans))
+        results = await asyncio.gather(*(self._deliver(c, u, entry, trace) for c, u in plans))
         sent = sum(results)
         self.signals_sent += sent
         return sent
@@ -298,12 +301,16 @@ class PricePublisher:
         entry.recorded_seq = entry.flushed_seq
         return True
 
-    async def _deliver(self, campaign: OpenCampaign, update: PriceUpdate, entry: SymbolBars) -> int:
+    async def _deliver(
+        self, campaign: OpenCampaign, update: PriceUpdate, entry: SymbolBars, trace: str | None
+    ) -> int:
         campaign_id = campaign.campaign_id
         doubt = self._campaigns.sending(campaign_id, update)
+        sent_in = {"campaign.id": campaign_id, "price.symbol": update.symbol}
         async with self._limit:
             try:
-                await self._send(campaign_id, update)
+                with tracing.continued(trace, "PriceFeed:send", sent_in):
+                    await self._send(campaign_id, update)
             except Gone:
                 self._campaigns.forget(campaign_id)
                 entry.announced.pop(campaign_id, None)

@@ -22,6 +22,9 @@ class SymbolBars:
     pending_seq: int | None = None  # the newest intake row merged into ``pending``
     flushed_seq: int | None = None  # ... into a bar
     recorded_seq: int | None = None  # ... into a bar the journal knows of
+    # The trace of the newest row taken (its request's traceparent): the newest bar, and any
+    # bar merged up to it for a campaign that missed some, goes out in it.
+    trace: str | None = None
     last_flush: float = float("-inf")
     # Campaigns announced by ``opened`` that the directory may not list yet.
     announced: dict[str, OpenCampaign] = field(default_factory=dict)
@@ -52,7 +55,7 @@ class Symbols(dict[str, SymbolBars]):
         for seq, update in restored.pending():
             self.accept(update, seq)
 
-    def accept(self, update: PriceUpdate, seq: int | None) -> bool:
+    def accept(self, update: PriceUpdate, seq: int | None, traceparent: str | None = None) -> bool:
         """Merge one update into its symbol's next bar; False when it is older than a bar its
         symbol has made already (no campaign could use it)."""
         self.updates_received += 1
@@ -70,6 +73,7 @@ class Symbols(dict[str, SymbolBars]):
             )
             return False
         entry.pending = merge(entry.pending, update)
+        entry.trace = traceparent
         if seq is not None:
             entry.pending_seq = seq
         return True
