@@ -37,6 +37,7 @@ from campaign_engine.brokers.sim.broker import SimBroker
 from campaign_engine.db.bootstrap import prepare_database
 from campaign_engine.db.engine import DEFAULT_POOL_SIZE
 from campaign_engine.db.repository import CampaignRepository
+from campaign_engine.runtime import tracing
 from campaign_engine.runtime.backoff import Backoff, Retry
 from campaign_engine.runtime.observability import CorrelationInterceptor, configure_logging
 from campaign_engine.runtime.settings import Settings, SettingsError, load_settings
@@ -73,6 +74,9 @@ PASSTHROUGH = (
     "campaign_engine.workflows.price_inbox",
     "campaign_engine.workflows.quarantine",
     "campaign_engine.workflows.refusals",
+    "campaign_engine.workflows.trace_context",
+    # One OpenTelemetry context per task, shared with the tracing interceptors outside.
+    "opentelemetry",
     "pydantic",
     "pydantic_core",
 )
@@ -265,7 +269,9 @@ def main() -> None:
         settings = load_settings()
     except SettingsError as error:
         raise SystemExit(f"error: {error}") from None
+    tracing.start(tracing.WORKER)  # before the client is made: it carries the interceptors
     asyncio.run(serve(settings))
+    tracing.stop()  # os._exit below runs no exit handler: the last spans go out now
     logging.shutdown()
     # temporalio can abort the interpreter while it finalizes (sdk-python#300): a worker that
     # stopped cleanly exits 0 rather than with that abort.

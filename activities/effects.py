@@ -25,6 +25,7 @@ from campaign_engine.brokers.protocol import Broker, UnknownBrokerOrder
 from campaign_engine.db.repository import CampaignRepository
 from campaign_engine.domain.orders import Order
 from campaign_engine.domain.vocabulary import OrderSide
+from campaign_engine.runtime import tracing
 from campaign_engine.runtime.backoff import Backoff
 from campaign_engine.runtime.observability import report_trading_state
 from campaign_engine.runtime.worker_metrics import WorkerMetrics
@@ -60,7 +61,8 @@ class EffectActivities:
         """Idempotent end to end, so a retry after any step is safe: the save ignores what it
         already wrote, and the broker returns an order it already has by client order id."""
         try:
-            assessed = await self._repository.save(request)
+            with tracing.span("save", attributes={"revision": request.revision}):
+                assessed = await self._repository.save(request)
         except Exception as error:
             if is_permanent(error):
                 log.error(
@@ -87,7 +89,8 @@ class EffectActivities:
         for order in request.orders:
             if order.side is OrderSide.SELL:
                 await self._clear_the_way(order, cancelled)
-            placed.append(await self._broker.submit(order))
+            with tracing.span("broker submit", attributes=_described(order)):
+                placed.append(await self._broker.submit(order))
         return CarriedOut(orders=tuple(placed), cancelled=tuple(cancelled.values()))
 
     async def _clear_the_way(self, sell: Order, cancelled: dict[str, BrokerOrder]) -> None:
@@ -117,3 +120,12 @@ class EffectActivities:
                     continue
                 if client_order_id in cancelled:
                     cancelled[client_order_id] = answer
+
+
+def _described(order: Order) -> dict[str, str]:
+    """What a trace shows of an order: what it is for, never an account's detail."""
+    return {
+        "order.side": order.side.value,
+        "order.purpose": order.purpose.value,
+        "order.symbol": str(order.symbol),
+    }

@@ -240,10 +240,10 @@ class CampaignWorkflow:
             self._prices.offer(self._state, update)
 
     async def _evaluate_prices(self) -> None:
-        update = self._prices.take()
-        if update is not None:
-            async with self._lock:
-                self._commit(self._commands.evaluate_price(self._state, update))
+        with self._prices.taken() as update:
+            if update is not None:
+                async with self._lock:
+                    self._commit(self._commands.evaluate_price(self._state, update))
 
     @workflow.signal
     async def invalidate(self, payload: RawValue) -> None:

@@ -8,6 +8,9 @@ of changes carried out (the revision) guards the snapshots against a stale write
 A change no retry can carry out (its activity fails with ``CHANGE_REFUSED``) is dropped with
 every change queued after it, since those were decided on top of it: ``ChangeRefused`` tells
 the run, which quarantines the campaign from ``carried``, the last state carried out.
+
+Each change is carried out, and its broker answer booked, under the trace of the message that
+caused it (trace_context.py): the fills booked then are changes of that message too.
 """
 
 from collections import deque
@@ -21,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.state import CampaignState
     from campaign_engine.temporal.messages import CHANGE_REFUSED, BrokerOrder, CarryOutRequest
     from campaign_engine.workflows import activities
+    from campaign_engine.workflows.trace_context import Cause, current, resumed
 
 
 class ChangeRefused(Exception):
@@ -49,8 +53,8 @@ class ChangeQueue:
         self.revision = revision
         self.carried = carried
         """The state of the last change carried out (or as loaded): persisted, and sound."""
-        # Each committed change, and whether a caller waits on an update for it.
-        self._queue: deque[tuple[Outcome, bool]] = deque()
+        # Each committed change, whether a caller waits on an update for it, and its cause.
+        self._queue: deque[tuple[Outcome, bool, Cause]] = deque()
         self._carrying = False  # a change has left the queue and is being carried out
 
     @property
@@ -68,32 +72,38 @@ class ChangeQueue:
 
     def add(self, outcome: Outcome, *, answering: bool) -> None:
         if outcome.changed:
-            self._queue.append((outcome, answering))
+            self._queue.append((outcome, answering, current()))
 
     async def carry_out(self, book: Callable[[BrokerOrder], Awaitable[None]]) -> None:
         """Carry out every queued change, including those booking adds meanwhile."""
         self._carrying = True
         try:
             while self._queue:
-                outcome, answering = self._queue.popleft()
-                self.revision += 1
-                request = CarryOutRequest(
-                    revision=self.revision,
-                    state=outcome.state,
-                    events=outcome.events,
-                    cancellations=outcome.cancellations,
-                    orders=outcome.orders,
-                )
-                try:
-                    carried = await activities.carry_out(request, answering=answering)
-                except FailureError as error:
-                    reason = _refusal(error)
-                    if reason is None:
-                        raise
-                    self.drop_queued()
-                    raise ChangeRefused(reason, outcome, self.carried) from error
-                self.carried = outcome.state
-                for broker_order in (*carried.cancelled, *carried.orders):
-                    await book(broker_order)
+                outcome, answering, cause = self._queue.popleft()
+                with resumed(cause):
+                    await self._carry_out_one(outcome, answering, book)
         finally:
             self._carrying = False
+
+    async def _carry_out_one(
+        self, outcome: Outcome, answering: bool, book: Callable[[BrokerOrder], Awaitable[None]]
+    ) -> None:
+        self.revision += 1
+        request = CarryOutRequest(
+            revision=self.revision,
+            state=outcome.state,
+            events=outcome.events,
+            cancellations=outcome.cancellations,
+            orders=outcome.orders,
+        )
+        try:
+            carried = await activities.carry_out(request, answering=answering)
+        except FailureError as error:
+            reason = _refusal(error)
+            if reason is None:
+                raise
+            self.drop_queued()
+            raise ChangeRefused(reason, outcome, self.carried) from error
+        self.carried = outcome.state
+        for broker_order in (*carried.cancelled, *carried.orders):
+            await book(broker_order)

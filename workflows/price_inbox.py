@@ -6,10 +6,13 @@ which signals a workflow task happens to see together depends on timing, and a t
 a killed worker is run again with more of them, so merging would let the same prices decide
 differently on a retry than they did the first time (and than a backtest does). The publisher
 coalesces upstream, so a campaign gets a few bars a second at most. A price the campaign
-cannot use is refused with a warning in the worker's log, never silently.
+cannot use is refused with a warning in the worker's log, never silently. Each bar keeps the
+trace it was sent under, so the exits it causes join it (trace_context.py).
 """
 
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from temporalio import workflow
 
@@ -17,11 +20,12 @@ with workflow.unsafe.imports_passed_through():
     from campaign_engine.domain.campaign import is_stale
     from campaign_engine.domain.market import PriceUpdate
     from campaign_engine.domain.state import CampaignState
+    from campaign_engine.workflows.trace_context import Cause, current, resumed
 
 
 class PriceInbox:
     def __init__(self) -> None:
-        self._bars: deque[PriceUpdate] = deque()
+        self._bars: deque[tuple[PriceUpdate, Cause]] = deque()
 
     @property
     def empty(self) -> bool:
@@ -43,8 +47,11 @@ class PriceInbox:
                 state.last_price_at.isoformat() if state.last_price_at else "a newer one",
             )
             return
-        self._bars.append(update)
+        self._bars.append((update, current()))
 
-    def take(self) -> PriceUpdate | None:
-        """The oldest bar queued, or None."""
-        return self._bars.popleft() if self._bars else None
+    @contextmanager
+    def taken(self) -> Iterator[PriceUpdate | None]:
+        """The oldest bar queued (or None), the block run under the trace it came in."""
+        update, cause = self._bars.popleft() if self._bars else (None, None)
+        with resumed(cause):
+            yield update

@@ -36,12 +36,14 @@ from campaign_engine.api.methods import AllowedMethods
 from campaign_engine.api.openapi import install_openapi
 from campaign_engine.api.services import Services
 from campaign_engine.api.sockets import listen, with_nodelay
+from campaign_engine.api.tracing import TracedRequests
 from campaign_engine.brokers.sim.exchange import SimExchange
 from campaign_engine.brokers.updates import CampaignOrderUpdates
 from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.bootstrap import prepare_database
 from campaign_engine.price_feed.leader import PriceDelivery
 from campaign_engine.price_feed.publisher import DatabaseDirectory, MarketListener
+from campaign_engine.runtime import tracing
 from campaign_engine.runtime.settings import LOOPBACK_NAMES, Settings
 
 log = structlog.get_logger("campaign_engine.api")
@@ -130,6 +132,8 @@ def create_app(
     install_dashboard(app)
     install_docs(app)
     install_openapi(app, token_required=settings.bearer_token is not None)
+    if tracing.active():  # innermost: the span is the route's work
+        app.add_middleware(TracedRequests, prefix=API_PREFIX)
     app.add_middleware(AllowedMethods, routes=app.router.routes)
     install_cors(app, settings)  # it answers the preflights it allows
     app.add_middleware(AllowedHosts, hosts=settings.api_allowed_hosts)

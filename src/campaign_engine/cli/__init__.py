@@ -14,6 +14,7 @@ import typer
 
 from campaign_engine.cli import backtest, feed_commands, held, reads, stack, trading
 from campaign_engine.cli.common import Failure, say
+from campaign_engine.runtime import tracing
 
 __all__ = ["Failure", "app", "main"]
 
@@ -39,7 +40,12 @@ app.command("trading-state")(trading.trading_state)
 app.command()(backtest.backtest)
 
 
+# A process traces as what it runs (when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+_SERVICES = {"api": tracing.API, "worker": tracing.WORKER}
+
+
 def main() -> None:
+    tracing.start(_SERVICES.get(sys.argv[1] if len(sys.argv) > 1 else "", tracing.CLI))
     try:
         app()
         code = 0
@@ -48,6 +54,7 @@ def main() -> None:
     except Failure as error:  # raised before a command's work ran (its settings): one line too
         say(error)
         code = 1
+    tracing.stop()  # the spans not exported yet, before os._exit skips every exit handler
     sys.stdout.flush()
     sys.stderr.flush()
     # temporalio can abort the interpreter while it finalizes (sdk-python#300): leave with our

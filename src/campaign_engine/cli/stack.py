@@ -48,6 +48,9 @@ def dev(
         # Stopped in order: leave now. asyncio.run would next wait for every task left, and a
         # worker given up on (a workflow task waiting on an activity retried without end) may
         # never finish; the process exits with os._exit anyway (cli.main).
+        from campaign_engine.runtime import tracing
+
+        tracing.stop()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -64,6 +64,7 @@ from campaign_engine.domain.market import EntrySignal, PriceUpdate
 from campaign_engine.domain.policy import DEFAULT_POLICY
 from campaign_engine.domain.vocabulary import CampaignStatus
 from campaign_engine.runtime.group_commit import GroupCommit
+from campaign_engine.runtime.tracing import traceparent
 
 CHANNEL = "price_intake"  # notified by every append, at its commit
 APPEND_LOCK = 0x70726963_65617070  # transaction lock: one append at a time, seq = commit order
@@ -76,6 +77,7 @@ class IntakeRow:
     seq: int
     update: PriceUpdate
     received_at: datetime  # when it was accepted (the database's clock)
+    traceparent: str | None  # the accepting request's trace, while the API traced
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +158,23 @@ class PriceIntake:
         """The rows after ``seq``, in seq order (at most ``limit``)."""
         async with self._engine.connect() as conn:
             rows = await conn.execute(
-                select(price_intake.c.seq, price_intake.c.price_update, price_intake.c.received_at)
+                select(
+                    price_intake.c.seq,
+                    price_intake.c.price_update,
+                    price_intake.c.received_at,
+                    price_intake.c.traceparent,
+                )
                 .where(price_intake.c.seq > seq)
                 .order_by(price_intake.c.seq)
                 .limit(limit)
             )
             return [
-                IntakeRow(r.seq, PriceUpdate.model_validate(r.price_update), r.received_at)
+                IntakeRow(
+                    r.seq,
+                    PriceUpdate.model_validate(r.price_update),
+                    r.received_at,
+                    r.traceparent,
+                )
                 for r in rows
             ]
 
@@ -249,7 +261,12 @@ async def insert_rows(conn: AsyncConnection, updates: Sequence[PriceUpdate]) -> 
     intake takes, they have at the same commit); their seqs, in order."""
     if not updates:
         return []
-    rows = [{"symbol": u.symbol, "price_update": u.model_dump(mode="json")} for u in updates]
+    # Inside the accepting request: its trace goes with the rows (None while not tracing).
+    trace = traceparent()
+    rows = [
+        {"symbol": u.symbol, "price_update": u.model_dump(mode="json"), "traceparent": trace}
+        for u in updates
+    ]
     # One INSERT ... RETURNING of many rows gives their seqs in the rows' order.
     result = await conn.execute(
         insert(price_intake).returning(price_intake.c.seq, sort_by_parameter_order=True), rows

@@ -195,7 +195,7 @@ class PriceDelivery:
             if not rows:
                 return
             for row in rows:
-                publisher.accept(row.update, row.seq, row.received_at.timestamp())
+                publisher.accept(row.update, row.seq, row.received_at.timestamp(), row.traceparent)
             self._through = rows[-1].seq
             await publisher.flush_due([row.update.symbol for row in rows])
             async with self._moved:

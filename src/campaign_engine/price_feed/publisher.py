@@ -24,7 +24,8 @@ resumes from there: the rows no bar has taken yet become its first bars. A bar r
 sent but not known to have arrived is sent again first, covering exactly the same span (the
 campaign takes it, or ignores it whole as stale), before anything newer: a merged bar never
 reaches back over prices a campaign has evaluated already, which could otherwise cross a stop
-moved up since. Which process runs the durable publisher, and how it learns of rows other
+moved up since. Each send is in the trace of the request that accepted the bar's newest row,
+when it kept one. Which process runs the durable publisher, and how it learns of rows other
 processes appended: price_feed/leader.py. Per symbol: price_feed/symbol_bars.py; per
 campaign: price_feed/recipients.py.
 """
@@ -50,7 +51,7 @@ from campaign_engine.price_feed.targets import Gone as Gone
 from campaign_engine.price_feed.targets import MarketListener as MarketListener
 from campaign_engine.price_feed.targets import OpenCampaign as OpenCampaign
 from campaign_engine.price_feed.targets import SendFailed as SendFailed
-from campaign_engine.runtime import price_metrics
+from campaign_engine.runtime import price_metrics, tracing
 from campaign_engine.runtime.backoff import Backoff, Retry
 
 log = structlog.get_logger("campaign_engine.price_feed.publisher")
@@ -175,13 +176,17 @@ class PricePublisher:
         return [] if self._screen is None else self._screen.held()
 
     def accept(
-        self, update: PriceUpdate, seq: int | None = None, accepted_at: float | None = None
+        self,
+        update: PriceUpdate,
+        seq: int | None = None,
+        accepted_at: float | None = None,
+        trace: str | None = None,
     ) -> bool:
         """Merge one update into its symbol's next bar, without sending anything; ``seq`` is
-        its intake row, ``accepted_at`` when it was accepted (the delivery delay's start).
-        False when it is older than a bar its symbol has made already (no campaign could use
-        it): counted and logged."""
-        return self._symbols.accept(update, seq, accepted_at)
+        its intake row, ``accepted_at`` when it was accepted (the delivery delay's start),
+        ``trace`` that row's traceparent. False when it is older than a bar its symbol has made
+        already (no campaign could use it): counted and logged."""
+        return self._symbols.accept(update, seq, accepted_at, trace)
 
     async def publish(self, update: PriceUpdate, seq: int | None = None) -> bool:
         """Screen the update for a bad print (with a ``screen``), ``accept`` what passes and
@@ -250,6 +255,7 @@ class PricePublisher:
 
     async def _flush_locked(self, symbol: str, entry: SymbolBars, catch_up: bool) -> int:
         accepted_at = None  # of a new bar's oldest update (catch-ups send older bars)
+        trace = entry.trace  # of the newest row in what goes out now
         if entry.pending is not None:
             bar, entry.pending = entry.pending, None
             accepted_at, entry.pending_since = entry.pending_since, None
@@ -271,7 +277,7 @@ class PricePublisher:
         ]
         if not await self._record(symbol, entry, plans):
             return 0  # nothing is sent that the journal does not know of
-        delivering = (self._deliver(c, u, entry, accepted_at) for c, u in plans)
+        delivering = (self._deliver(c, u, entry, trace, accepted_at) for c, u in plans)
         sent = sum(await asyncio.gather(*delivering))
         self.signals_sent += sent
         return sent
@@ -309,13 +315,16 @@ class PricePublisher:
         campaign: OpenCampaign,
         update: PriceUpdate,
         entry: SymbolBars,
+        trace: str | None,
         accepted_at: float | None = None,
     ) -> int:
         campaign_id = campaign.campaign_id
         doubt = self._campaigns.sending(campaign_id, update)
+        sent_in = {"campaign.id": campaign_id, "price.symbol": update.symbol}
         async with self._limit:
             try:
-                await self._send(campaign_id, update)
+                with tracing.continued(trace, "PriceFeed:send", sent_in):
+                    await self._send(campaign_id, update)
             except Gone:
                 self._campaigns.forget(campaign_id)
                 entry.announced.pop(campaign_id, None)

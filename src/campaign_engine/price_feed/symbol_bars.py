@@ -25,6 +25,9 @@ class SymbolBars:
     pending_since: float | None = None
     flushed_seq: int | None = None  # ... into a bar
     recorded_seq: int | None = None  # ... into a bar the journal knows of
+    # The trace of the newest row taken (its request's traceparent): the newest bar, and any
+    # bar merged up to it for a campaign that missed some, goes out in it.
+    trace: str | None = None
     last_flush: float = float("-inf")
     # Campaigns announced by ``opened`` that the directory may not list yet.
     announced: dict[str, OpenCampaign] = field(default_factory=dict)
@@ -56,7 +59,11 @@ class Symbols(dict[str, SymbolBars]):
             self.accept(update, seq)
 
     def accept(
-        self, update: PriceUpdate, seq: int | None, accepted_at: float | None = None
+        self,
+        update: PriceUpdate,
+        seq: int | None,
+        accepted_at: float | None = None,
+        traceparent: str | None = None,
     ) -> bool:
         """Merge one update into its symbol's next bar; False when it is older than a bar its
         symbol has made already (no campaign could use it)."""
@@ -75,6 +82,7 @@ class Symbols(dict[str, SymbolBars]):
             )
             return False
         entry.pending = merge(entry.pending, update)
+        entry.trace = traceparent
         if seq is not None:
             entry.pending_seq = seq
         if accepted_at is not None:

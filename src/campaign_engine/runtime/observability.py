@@ -8,7 +8,7 @@ it indented, so that none can pass for an entry of its own."""
 import logging
 import sys
 import traceback
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -21,6 +21,7 @@ from temporalio.worker import (
 
 from campaign_engine.domain.events import TradingStateChanged
 from campaign_engine.domain.vocabulary import TradingState
+from campaign_engine.runtime import tracing
 
 
 def escaped(text: str) -> str:
@@ -109,7 +110,8 @@ def configure_logging(
 
 
 def correlation_id_of(arg: object) -> str | None:
-    """The id that ties a log line to the signal or price update behind it."""
+    """The id that ties a log line to the signal or price update behind it (while the process
+    traces, the line's ``correlation_id`` is the trace's id and this is its ``subject_id``)."""
     for name in ("correlation_id", "signal_id", "client_order_id", "campaign_id"):
         value = getattr(arg, name, None)
         if value is not None:
@@ -124,12 +126,18 @@ def correlation_id_of(arg: object) -> str | None:
 class _CorrelatedActivity(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
-        bound: Mapping[str, str | None] = {
+        subject = correlation_id_of(input.args[0]) if input.args else None
+        bound: dict[str, str | None] = {
             "workflow_id": info.workflow_id,
             "activity": info.activity_type,
             "attempt": str(info.attempt),
-            "correlation_id": correlation_id_of(input.args[0]) if input.args else None,
+            "correlation_id": subject,
         }
+        # While tracing, the trace is the correlation (the tracing interceptor, outside this
+        # one, has made the activity's span current): a line joins its trace by id, and still
+        # names the signal, order or campaign it is about.
+        if (trace_id := tracing.trace_id()) is not None:
+            bound |= {"correlation_id": trace_id, "subject_id": subject}
         with structlog.contextvars.bound_contextvars(**bound):
             try:
                 return await super().execute_activity(input)

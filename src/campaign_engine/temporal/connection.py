@@ -2,9 +2,10 @@
 
 from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from campaign_engine.runtime import tracing
 from campaign_engine.runtime.settings import Settings
 from campaign_engine.temporal.converter import data_converter
 
@@ -29,10 +30,22 @@ CONNECT_TIMEOUT = timedelta(seconds=5)  # an address that swallows packets fails
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client, traced while the process traces: a worker made on it traces too."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter,
         runtime=runtime,
         connect_timeout=CONNECT_TIMEOUT,
+        interceptors=temporal_interceptors(),
     )
+
+
+def temporal_interceptors() -> list[Interceptor]:
+    """Tracing's interceptors while the process traces; none (and nothing imported for them)
+    otherwise."""
+    if not tracing.active():
+        return []
+    from campaign_engine.temporal.tracing import interceptors
+
+    return interceptors()

@@ -41,6 +41,13 @@ price_intake = Table(
     Column("symbol", SYMBOL, nullable=False),
     Column("price_update", JSONB, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Migration 0013: the bar a row goes out in is sent in its request's trace.
+    Column(
+        "traceparent",
+        String(128),
+        nullable=True,
+        comment="the accepting request's W3C traceparent, while the API traces",
+    ),
     Index("ix_price_intake_symbol_seq", "symbol", "seq"),
     comment="price updates accepted by the API, append-only, in the order accepted",
 )
