@@ -96,28 +96,15 @@ def _run_foreground(argv: list[str]) -> int:
 
 def ensure_chromium() -> None:
     """Debian's chromium for the browser tests (tests/browser), which drive it through
-    Playwright and never download a browser of their own. Installed with apt-get when missing
-    and we are root; otherwise those tests are skipped, and this says why."""
-    if Path("/usr/bin/chromium").exists() or shutil.which("chromium"):
-        return
-    root = hasattr(os, "geteuid") and os.geteuid() == 0
-    if not root or shutil.which("apt-get") is None:
-        _say(
-            "chromium is missing and can only be installed here by root with apt-get: the "
-            "browser tests (tests/browser) will be skipped; `apt-get install chromium` runs them"
-        )
-        return
-    _say("installing Debian's chromium for the browser tests (apt-get, first run only)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for step in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
-        done = subprocess.run(step, env=env, stdout=subprocess.DEVNULL, check=False)
-    if done.returncode != 0:
-        _say("apt-get could not install chromium: the browser tests will be skipped")
+    Playwright and never download a browser of their own."""
+    _ensure_debian_package(
+        "chromium", "chromium", "the browser tests (tests/browser)", recommends=True
+    )
 
 
 # The Debian package starts a Prometheus server (port 9090) where services start, and a node
-# exporter (9100) when recommends are installed; the tests want promtool alone. Each service,
-# with the binary it runs.
+# exporter (9100) when recommends are installed; the tests start their own server. Each
+# service, with the binary it runs.
 PROMETHEUS_SERVICES = {
     "prometheus": "/usr/bin/prometheus",
     "prometheus-node-exporter": "/usr/bin/prometheus-node-exporter",
@@ -125,30 +112,42 @@ PROMETHEUS_SERVICES = {
 
 
 def ensure_prometheus() -> None:
-    """Debian's prometheus for its promtool, which the alert rules' tests
-    (tests/integration/test_alert_rules.py) run over monitoring/. Installed with apt-get when
-    missing and we are root, without recommends, and the servers the install started are
-    stopped; otherwise those tests are skipped, and this says why."""
-    if Path("/usr/bin/promtool").exists() or shutil.which("promtool"):
-        return
+    """Debian's prometheus: its promtool for the alert rules' tests
+    (tests/integration/test_alert_rules.py) and its server for the metrics' end-to-end test
+    (tests/e2e/test_prometheus.py). Installed without recommends, and the servers the install
+    started are stopped."""
+    # A node exporter the machine already ran is its owner's, and is left alone.
+    theirs = {name for name, binary in PROMETHEUS_SERVICES.items() if Path(binary).exists()}
+    if _ensure_debian_package("prometheus", "promtool", "the Prometheus tests"):
+        stop_services([name for name in PROMETHEUS_SERVICES if name not in theirs])
+
+
+def _ensure_debian_package(
+    package: str, binary: str, tests: str, *, recommends: bool = False
+) -> bool:
+    """Install ``package`` (which gives ``binary``) with apt-get when ``binary`` is missing
+    and we are root; otherwise ``tests`` are skipped, and this says why. Whether it installed
+    it now."""
+    if Path("/usr/bin", binary).exists() or shutil.which(binary):
+        return False
     root = hasattr(os, "geteuid") and os.geteuid() == 0
     if not root or shutil.which("apt-get") is None:
         _say(
-            "promtool is missing and can only be installed here by root with apt-get: the "
-            "alert rules' tests (tests/integration/test_alert_rules.py) will be skipped; "
-            "`apt-get install --no-install-recommends prometheus` runs them"
+            f"{binary} is missing and can only be installed here by root with apt-get: "
+            f"{tests} will be skipped; `apt-get install {package}` runs them"
         )
-        return
-    # A node exporter the machine already ran is its owner's, and is left alone.
-    theirs = {name for name, binary in PROMETHEUS_SERVICES.items() if Path(binary).exists()}
-    _say("installing Debian's prometheus for promtool (apt-get, first run only)")
+        return False
+    _say(f"installing Debian's {package} for {tests} (apt-get, first run only)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "prometheus"]
+    install = ["apt-get", "install", "-y", "-q", package]
+    if not recommends:
+        install.insert(-1, "--no-install-recommends")
     for step in (["apt-get", "update", "-q"], install):
         done = subprocess.run(step, env=env, stdout=subprocess.DEVNULL, check=False)
     if done.returncode != 0:
-        _say("apt-get could not install prometheus: the alert rules' tests will be skipped")
-    stop_services([name for name in PROMETHEUS_SERVICES if name not in theirs])
+        _say(f"apt-get could not install {package}: {tests} will be skipped")
+        return False
+    return True
 
 
 def stop_services(names: list[str]) -> None:

@@ -33,7 +33,7 @@ campaign: price_feed/recipients.py.
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Self
 
@@ -41,6 +41,7 @@ import structlog
 
 from campaign_engine.db.price_deliveries import NotLeader, Restored
 from campaign_engine.domain.market import PriceUpdate
+from campaign_engine.price_feed.bar_sender import BarSender, Sender, Sent
 from campaign_engine.price_feed.recipients import CampaignCursors
 from campaign_engine.price_feed.screen import PrintScreens
 from campaign_engine.price_feed.symbol_bars import SymbolBars, Symbols
@@ -51,12 +52,9 @@ from campaign_engine.price_feed.targets import Gone as Gone
 from campaign_engine.price_feed.targets import MarketListener as MarketListener
 from campaign_engine.price_feed.targets import OpenCampaign as OpenCampaign
 from campaign_engine.price_feed.targets import SendFailed as SendFailed
-from campaign_engine.runtime import price_metrics, tracing
 from campaign_engine.runtime.backoff import Backoff, Retry
 
 log = structlog.get_logger("campaign_engine.price_feed.publisher")
-
-Sender = Callable[[str, PriceUpdate], Awaitable[None]]
 
 
 class PricePublisher:
@@ -75,7 +73,6 @@ class PricePublisher:
         prune_every: timedelta = timedelta(minutes=5),
         screen: PrintScreens | None = None,
     ) -> None:
-        self._send = send
         self._screen = screen  # bad prints, for ``publish`` (the intake screens its own rows)
         self._listeners = tuple(listeners)
         self._directory = directory
@@ -84,18 +81,15 @@ class PricePublisher:
         self._retention = retention  # bars kept per symbol for campaigns that missed some
         self._catch_up = catch_up.total_seconds()
         self._prune_every = prune_every.total_seconds()
-        self._limit = asyncio.Semaphore(concurrency)
         self._clock = clock
         self._symbols = Symbols(retention)
         self._campaigns = CampaignCursors()
+        self._sender = BarSender(send, self._campaigns, concurrency=concurrency, clock=clock)
         self._flusher: asyncio.Task[None] | None = None
         self._restored = asyncio.Event()  # resumed from the journal (or none to resume)
         if journal is None:
             self._restored.set()
-        # Capped low: a bar waits out at most this once what was down is back.
-        self._sending = Retry("temporal", log, loop="price_publisher", backoff=Backoff(cap=5.0))
         self._recording = Retry("database", log, loop="price_publisher", backoff=Backoff(cap=5.0))
-        self._next_send_try = float("-inf")
         self._abandoned = False
         self.resumed_through = 0  # the newest intake row the journal restored (0: none)
         self.signals_sent = 0
@@ -227,7 +221,7 @@ class PricePublisher:
             now = self._clock()
             try:
                 await self.flush_due(list(self._symbols))
-                if now - last_catch_up >= self._catch_up and now >= self._next_send_try:
+                if now - last_catch_up >= self._catch_up and now >= self._sender.next_try:
                     last_catch_up = now
                     await self.flush(catch_up=True)
                 if self._journal is not None and now - last_prune >= self._prune_every:
@@ -318,23 +312,7 @@ class PricePublisher:
         trace: str | None,
         accepted_at: float | None = None,
     ) -> int:
-        campaign_id = campaign.campaign_id
-        doubt = self._campaigns.sending(campaign_id, update)
-        sent_in = {"campaign.id": campaign_id, "price.symbol": update.symbol}
-        async with self._limit:
-            try:
-                with tracing.continued(trace, "PriceFeed:send", sent_in):
-                    await self._send(campaign_id, update)
-            except Gone:
-                self._campaigns.forget(campaign_id)
-                entry.announced.pop(campaign_id, None)
-                return 0
-            except SendFailed as error:
-                self._campaigns.not_sent(campaign_id, doubt)
-                # Catch-ups wait out the backoff; new bars are still tried as they come.
-                self._next_send_try = self._clock() + self._sending.failed(error)
-                return 0
-        self._sending.succeeded()
-        self._campaigns.arrived(campaign_id, update)
-        price_metrics.delivered(accepted_at)
-        return 1
+        sent = await self._sender.send(campaign.campaign_id, update, trace, accepted_at)
+        if sent is Sent.GONE:
+            entry.announced.pop(campaign.campaign_id, None)
+        return int(sent is Sent.ARRIVED)
