@@ -32,6 +32,7 @@ BENCHES = {
     "stream_bench": ("stack", "python -m bench.stack.stream_bench"),
     "burst_bench": ("stack", "python -m bench.stack.burst_bench"),
     "dashboard_bench": ("stack", "python -m bench.stack.dashboard_bench"),
+    "observability_bench": ("stack", "python -m bench.stack.observability_bench"),
     "backtest_bench": ("stack", "python -m bench.stack.backtest_bench"),
     "scale_flood": ("scale", "python -m bench.scale.scale_bench flood"),
     "scale_cache": ("scale", "python -m bench.scale.scale_bench cache"),
