@@ -137,5 +137,17 @@ async def test_prometheus_holds_what_the_api_answers_and_the_heat_alert_fires(
             )
 
         await eventually(heat_alert_fires, timeout=60)
-        assert await server.query("campaign_portfolio_equity")  # the book is there besides
-        assert await server.query("campaign_entries_total")  # and what the worker did
+        # Beside the book: the price flow the demo made, and what the worker did.
+        for flowed in (
+            'campaign_price_updates_total{outcome="accepted"}',
+            "campaign_price_acceptance_delay_seconds_count",
+            "campaign_price_delivery_seconds_count",
+            "campaign_prices_delivered_total",
+            "sum(campaign_entries_total)",
+            'sum(campaign_fills_total{side="exit"})',
+            "sum(campaign_exits_total)",
+            "campaign_portfolio_lock_wait_seconds_count",
+            "campaign_holdings_reconciler_rounds_total",
+        ):
+            found = await server.query(flowed)
+            assert found and all(value > 0 for _, value in found), (flowed, found)
