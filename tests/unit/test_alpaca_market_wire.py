@@ -110,9 +110,8 @@ def test_a_history_page_reads_every_symbol_and_its_token() -> None:
     assert read_history({"bars": {}, "next_page_token": None}).next_page_token is None
 
 
-def test_a_subscription_asks_for_bars_and_their_corrections() -> None:
+def test_a_subscription_asks_for_the_minute_bars() -> None:
     assert json.loads(subscribe_message("subscribe", ["MSFT", "AAPL", "AAPL"])) == {
         "action": "subscribe",
         "bars": ["AAPL", "MSFT"],
-        "updatedBars": ["AAPL", "MSFT"],
     }

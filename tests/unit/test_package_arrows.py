@@ -20,12 +20,24 @@ ALLOWED: dict[str, frozenset[str]] = {
     "scenarios": frozenset({"domain", "formats"}),
     "backtest": frozenset({"domain", "formats", "scenarios"}),
     "price_feed": frozenset({"domain", "runtime", "db"}),
+    # Prices from a vendor into the intake: beside the delivering process's publisher.
+    "market_data": frozenset({"domain", "runtime", "db"}),
     "workflows": frozenset({"domain", "formats", "runtime", "temporal"}),
     "activities": frozenset({"domain", "runtime", "temporal", "db", "brokers"}),
     "services": frozenset({"domain", "formats", "runtime", "temporal", "db", "brokers"}),
     "client": frozenset({"domain", "runtime", "temporal", "price_feed", "workflows"}),
     "api": frozenset(
-        {"domain", "formats", "runtime", "temporal", "db", "brokers", "price_feed", "client"}
+        {
+            "domain",
+            "formats",
+            "runtime",
+            "temporal",
+            "db",
+            "brokers",
+            "price_feed",
+            "market_data",
+            "client",
+        }
     ),
     "worker": frozenset(
         {"domain", "runtime", "temporal", "db", "brokers", "workflows", "activities", "services"}
@@ -60,6 +72,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     # brokers' configuration models depend on nothing of the brokers (checked below).
     ("runtime.settings", "brokers.alpaca.config"): "broker configuration",
     ("runtime.settings", "brokers.sim.config"): "broker configuration",
+    ("runtime.settings", "market_data.alpaca_config"): "market data configuration",
     # A client starts a workflow with its search attributes: names and values, no workflow code.
     ("client.campaign_client", "workflows.details"): "search attributes",
     ("stack.temporal_server", "workflows.details"): "search attributes",

@@ -41,6 +41,7 @@ from campaign_engine.brokers.sim.exchange import SimExchange
 from campaign_engine.brokers.updates import CampaignOrderUpdates
 from campaign_engine.client.campaign_client import CampaignClient
 from campaign_engine.db.bootstrap import prepare_database
+from campaign_engine.market_data.feed import feed_for
 from campaign_engine.price_feed.leader import PriceDelivery
 from campaign_engine.price_feed.publisher import DatabaseDirectory, MarketListener
 from campaign_engine.runtime import tracing
@@ -90,11 +91,14 @@ def create_app(
                 resources.push_async_callback(database.dispose)
             directory = DatabaseDirectory(database)
             listeners = market_listeners(settings, campaign_client, database)
-            prices = await resources.enter_async_context(
+            prices: PriceDelivery = await resources.enter_async_context(
                 PriceDelivery(
                     database,
                     lambda journal: campaign_client.publisher(
                         directory, listeners=listeners, journal=journal
+                    ),
+                    while_leading=feed_for(
+                        settings, database, campaign_client.policy, lambda: prices.appended()
                     ),
                 )
             )

@@ -154,6 +154,6 @@ def read_history(page: Mapping[str, Any], length: timedelta = MINUTE) -> History
 
 
 def subscribe_message(action: str, symbols: Sequence[str]) -> str:
-    """``subscribe`` or ``unsubscribe`` the bars (and their corrections) of ``symbols``."""
-    listed = sorted(set(symbols))
-    return json.dumps({"action": action, "bars": listed, "updatedBars": listed})
+    """``subscribe`` or ``unsubscribe`` the minute bars of ``symbols`` (not their later
+    corrections, ``updatedBars``: a campaign has decided on a bar as it was)."""
+    return json.dumps({"action": action, "bars": sorted(set(symbols))})

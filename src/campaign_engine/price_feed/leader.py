@@ -27,6 +27,7 @@ have arrived is sent again over exactly the same span.
 import asyncio
 import contextlib
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any, Self
 
@@ -59,7 +60,10 @@ class PriceDelivery:
         *,
         poll: timedelta = timedelta(seconds=1),
         takeover: timedelta = timedelta(seconds=2),
+        while_leading: Callable[[], AbstractAsyncContextManager[object]] | None = None,
     ) -> None:
+        """``while_leading``: what else only the leader runs, entered while it leads (a market
+        data feed: one connection per account, however many API processes run)."""
         self._conninfo = psycopg.conninfo.make_conninfo(
             libpq_url(engine.url.render_as_string(hide_password=False)),
             keepalives=1,
@@ -69,6 +73,7 @@ class PriceDelivery:
         )
         self._intake = PriceIntake(engine)
         self._make_publisher = make_publisher
+        self._while_leading = while_leading
         self._poll = poll.total_seconds()
         self._takeover = takeover.total_seconds()
         self._wake = asyncio.Event()
@@ -136,7 +141,8 @@ class PriceDelivery:
         publisher = self._make_publisher(self._intake.fenced(pid))
         self.terms += 1
         log.info("price_delivery_leading", backend_pid=pid, term=self.terms)
-        async with publisher:
+        beside = self._while_leading() if self._while_leading else contextlib.nullcontext()
+        async with publisher, beside:
             await self._set_leader(publisher, through=0)
             listening = asyncio.create_task(self._listen(conn))
             reading = asyncio.create_task(self._read(publisher))

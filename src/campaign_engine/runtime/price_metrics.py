@@ -49,3 +49,17 @@ def delivered(accepted_at: float | None) -> None:
     PRICES_DELIVERED.inc()
     if accepted_at is not None:
         DELIVERY_DELAY.observe(max(0.0, time.time() - accepted_at))
+
+
+MARKET_DATA_BARS = Counter(
+    "campaign_market_data_bars",
+    "bars a market-data feed read, by what became of them",
+    ["outcome"],
+)
+MARKET_DATA_ERRORS = Counter(
+    "campaign_market_data_errors",
+    "errors a market-data stream answered, by kind (credentials, subscription, ...)",
+    ["kind"],
+)
+for _outcome in ("taken", "refused", "correction_ignored"):
+    MARKET_DATA_BARS.labels(_outcome)

@@ -22,6 +22,7 @@ from campaign_engine.brokers.sim.config import SimConfig
 from campaign_engine.domain.policy import Policy
 from campaign_engine.domain.types import Equity, MoneyValue
 from campaign_engine.formats.validation_errors import problem_lines
+from campaign_engine.market_data.alpaca_config import DATA_URL, STREAM_URL, AlpacaDataConfig
 from campaign_engine.runtime.policy_file import PolicyFileError, read_policy
 
 TASK_QUEUE = "campaigns"  # SPEC section 8
@@ -103,6 +104,11 @@ class Settings(BaseModel):
         description="paper: every order fills at once; sim: the simulated market (SIM_*); "
         "alpaca: Alpaca's paper or live account (ALPACA_*)",
     )
+    price_feed: Literal["none", "alpaca"] = Field(
+        default="none",
+        description="none: prices come through POST /prices only; alpaca: Alpaca's minute bars "
+        "for the symbols of open campaigns, into the same intake (ALPACA_DATA_*)",
+    )
     sim: SimConfig = Field(default_factory=SimConfig, description="the simulated broker")
     alpaca_api_key_id: str | None = Field(default=None, validate_default=True)
     alpaca_api_secret_key: SecretStr | None = Field(default=None, validate_default=True)
@@ -111,6 +117,11 @@ class Settings(BaseModel):
         default=None, description="overrides the paper or live URL (a proxy, a test server)"
     )
     alpaca_requests_per_minute: int = Field(default=REQUESTS_PER_MINUTE, ge=1)
+    alpaca_data_feed: Literal["iex", "sip"] = Field(
+        default="iex", description="iex: the free plan's feed; sip: every exchange (paid)"
+    )
+    alpaca_data_url: str = Field(default=DATA_URL, description="the historical bars' root")
+    alpaca_data_stream_url: str = Field(default=STREAM_URL, description="the streams' root")
 
     policy_file: Path | None = Field(
         default=None, description="the TOML file the policy was read from; unset: the defaults"
@@ -126,8 +137,9 @@ class Settings(BaseModel):
         cls, value: str | SecretStr | None, info: ValidationInfo
     ) -> str | SecretStr | None:
         secret = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if info.data.get("broker") == "alpaca" and not (secret or "").strip():
-            raise ValueError("required when BROKER=alpaca")
+        alpaca = info.data.get("broker") == "alpaca" or info.data.get("price_feed") == "alpaca"
+        if alpaca and not (secret or "").strip():
+            raise ValueError("required when BROKER=alpaca or PRICE_FEED=alpaca")
         return value
 
     @field_validator("cors_origins", "api_allowed_hosts", mode="before")
@@ -147,11 +159,7 @@ class Settings(BaseModel):
 
     def alpaca_config(self) -> AlpacaConfig:
         """How to reach the Alpaca account (with ``BROKER=alpaca`` the keys are checked)."""
-        key_id, secret = self.alpaca_api_key_id, self.alpaca_api_secret_key
-        if not key_id or secret is None:
-            raise SettingsError(
-                "the Alpaca broker needs ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY"
-            )
+        key_id, secret = self._alpaca_keys("the Alpaca broker")
         return AlpacaConfig(
             key_id=key_id,
             secret_key=secret,
@@ -159,6 +167,23 @@ class Settings(BaseModel):
             base_url=self.alpaca_base_url,
             requests_per_minute=self.alpaca_requests_per_minute,
         )
+
+    def alpaca_data_config(self) -> AlpacaDataConfig:
+        """How to reach Alpaca's market data (``PRICE_FEED=alpaca``): the account's keys."""
+        key_id, secret = self._alpaca_keys("the Alpaca price feed")
+        return AlpacaDataConfig(
+            key_id=key_id,
+            secret_key=secret,
+            feed=self.alpaca_data_feed,
+            data_url=self.alpaca_data_url,
+            stream_url=self.alpaca_data_stream_url,
+        )
+
+    def _alpaca_keys(self, needing: str) -> tuple[str, SecretStr]:
+        key_id, secret = self.alpaca_api_key_id, self.alpaca_api_secret_key
+        if not key_id or secret is None:
+            raise SettingsError(f"{needing} needs ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY")
+        return key_id, secret
 
     @cached_property
     def policy(self) -> Policy:
@@ -197,6 +222,10 @@ _ENV = {
     "ALPACA_PAPER": "alpaca_paper",
     "ALPACA_BASE_URL": "alpaca_base_url",
     "ALPACA_REQUESTS_PER_MINUTE": "alpaca_requests_per_minute",
+    "PRICE_FEED": "price_feed",
+    "ALPACA_DATA_FEED": "alpaca_data_feed",
+    "ALPACA_DATA_URL": "alpaca_data_url",
+    "ALPACA_DATA_STREAM_URL": "alpaca_data_stream_url",
 }
 # The simulated broker's settings (``SimConfig``'s fields).
 _SIM_ENV = {
