@@ -213,3 +213,43 @@ async def test_history_pages_through_every_bar_and_waits_out_a_rate_limit(
     minutes = [int((b.as_of - T0) / MINUTE) for page in pages for b in page.bars]
     assert minutes == list(range(11, 10_051))  # opened from 14:40 on, each once, in order
     assert len(pages) == 2 and history.requests == 3  # the 429 asked again, then two pages
+
+
+async def test_cut_three_times_mid_scenario_every_bar_reaches_the_intake_once(
+    fake: FakeAlpacaData,
+) -> None:
+    """A chaos case: two symbols, 30 minutes of bars, the stream cut after every 8th minute
+    (three times); some minutes happen while it is down (history only)."""
+    taken = Taken({"AAPL": T0, "MSFT": T0})
+    stream = _stream(fake, taken)
+    stream.want({"AAPL", "MSFT"})
+    async with stream:
+        await eventually(lambda: _subscribed(fake, ["AAPL", "MSFT"]))
+        for minute in range(30):
+            bars = [_bar("AAPL", minute, 148 + minute / 100), _bar("MSFT", minute, 410)]
+            if minute % 8 == 7:  # cut: this minute's bars close while nobody listens
+                connected = fake.connections
+                fake.drop_connections()
+                for bar in bars:
+                    fake.record_history(bar.symbol, [bar])
+
+                async def back(connected: int = connected) -> bool:
+                    return fake.connections > connected and await _subscribed(
+                        fake, ["AAPL", "MSFT"]
+                    )
+
+                await eventually(back)
+            else:
+                fake.publish_bars(bars)
+            await asyncio.sleep(0.01)
+
+        async def all_in() -> bool:
+            return taken.of("AAPL") == list(range(1, 31)) == taken.of("MSFT")
+
+        await eventually(all_in)
+    assert fake.connections >= 4  # the first and three more
+    assert stream.bars_taken == 60  # none twice
+
+
+async def _subscribed(fake: FakeAlpacaData, symbols: list[str]) -> bool:
+    return [s.get("bars") for s in fake.subscriptions] == [symbols]
