@@ -56,6 +56,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "temporal",
             "db",
             "price_feed",
+            "market_data",
             "client",
             "api",
             "scenarios",

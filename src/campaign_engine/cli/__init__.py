@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from campaign_engine.cli import backtest, feed_commands, held, reads, stack, trading
+from campaign_engine.cli import backtest, doctor, feed_commands, held, reads, stack, trading
 from campaign_engine.cli.common import Failure, say
 from campaign_engine.runtime import tracing
 
@@ -38,6 +38,7 @@ app.command()(reads.status)
 app.command("list")(reads.list_campaigns)
 app.command("trading-state")(trading.trading_state)
 app.command()(backtest.backtest)
+app.command()(doctor.doctor)
 
 
 # A process traces as what it runs (when OTEL_EXPORTER_OTLP_ENDPOINT is set).

@@ -55,6 +55,11 @@ _WHAT_TO_DO = {
 }
 
 
+def to_do(kind: ErrorKind) -> str:
+    """What an operator does about an error of this kind (the feed retries regardless)."""
+    return _WHAT_TO_DO.get(kind, "reconnecting")
+
+
 class StreamFailed(Exception):
     def __init__(self, error: StreamError) -> None:
         super().__init__(f"{error.code} {error.message}")
@@ -127,7 +132,7 @@ class AlpacaBarStream(BackgroundLoop):
                 "alpaca_market_data_refused",
                 code=error.code,
                 message=error.message,
-                to_do=_WHAT_TO_DO.get(error.kind, "reconnecting"),
+                to_do=to_do(error.kind),
             )
         return self._retry.failed(StreamFailed(error))
 
