@@ -253,3 +253,28 @@ async def test_cut_three_times_mid_scenario_every_bar_reaches_the_intake_once(
 
 async def _subscribed(fake: FakeAlpacaData, symbols: list[str]) -> bool:
     return [s.get("bars") for s in fake.subscriptions] == [symbols]
+
+
+async def test_a_crypto_pair_comes_from_the_crypto_stream_and_its_history(
+    fake: FakeAlpacaData,
+) -> None:
+    taken = Taken({"BTC/USD": T0 + MINUTE})
+    fake.record_history("BTC/USD", [_bar("BTC/USD", 1, 60_000), _bar("BTC/USD", 2, 60_010)])
+    stream = AlpacaBarStream(
+        _config(fake), crypto=True, take=taken.take, last_taken=taken.last_taken
+    )
+    stream.want({"BTC/USD"})
+    async with stream:
+
+        async def caught_up() -> bool:
+            return taken.of("BTC/USD") == [2, 3]
+
+        await eventually(caught_up)
+        fake.publish_bars([_bar("BTC/USD", 3, 60_020)])
+
+        async def live() -> bool:
+            return taken.of("BTC/USD") == [2, 3, 4]
+
+        await eventually(live)
+    assert [s.get("bars") for s in fake.subscriptions] in ([], [["BTC/USD"]])
+    assert any(q.path.startswith("/v1beta3/crypto/us/bars") for q in fake.requests)
