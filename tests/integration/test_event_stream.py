@@ -12,7 +12,7 @@ import pytest
 from pydantic import JsonValue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from campaign_engine.api.live.hub import PORTFOLIO_EVERY, EventHub
+from campaign_engine.api.live.hub import PORTFOLIO_EVERY, EventHub, Seen
 from campaign_engine.db.engine import create_engine_for, libpq_url
 from campaign_engine.db.event_stream import CHANNEL, START, Cursor, EventStream
 from campaign_engine.db.price_bars import PriceBars
@@ -219,3 +219,35 @@ async def test_a_burst_moves_the_portfolio_at_most_every_half_second_and_ends_on
 
             await eventually(settled)
         assert reads <= lasted / PORTFOLIO_EVERY + 2, (reads, lasted)
+
+
+async def test_a_run_of_events_is_followed_by_a_portfolio_read_after_it_even_unchanged(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """The page redraws the book after each run of events: the portfolio a socket sends then
+    is one read after those events (not the one in hand, which may predate them), and it
+    goes out even when the events left the book as it was."""
+    await CampaignRepository(engine).ensure_portfolio(Decimal("100000"))
+    dsn = libpq_url(database_url)
+    async with (
+        await psycopg.AsyncConnection.connect(dsn, autocommit=True) as writer,
+        EventHub(engine, Policy(), poll=0.1, gap=0.02) as hub,
+    ):
+        assert await hub.started(10)
+        async with hub.attached():
+            seen = Seen(hub.head, hub.marks.seq, hub.portfolio_seq, hub.head)
+            unchanged = hub.portfolio_seq
+            assert not hub.owes_portfolio(seen)
+            await _record(writer, "moves-nothing-of-the-book")
+
+            async def read() -> bool:
+                return hub.head > seen.cursor
+
+            await eventually(read)
+            seen.cursor = hub.head  # the socket sent the event
+
+            async def owed() -> bool:
+                return hub.owes_portfolio(seen)
+
+            await eventually(owed)
+            assert hub.portfolio_seq == unchanged  # the same book: only the rule sends it

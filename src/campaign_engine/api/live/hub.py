@@ -57,6 +57,9 @@ class Seen:
     cursor: Cursor
     marks: int
     portfolio: int
+    # The events the last portfolio sent had seen: a run of events is followed by a portfolio
+    # read after it, changed or not.
+    portfolio_after: Cursor
 
 
 class EventHub(BackgroundLoop):
@@ -88,6 +91,7 @@ class EventHub(BackgroundLoop):
         self._started = asyncio.Event()  # the head is known
         self.portfolio: Json | None = None
         self.portfolio_seq = 0  # grows with every change of the portfolio read
+        self.portfolio_after = Cursor(0, 0)  # the head when the portfolio in hand was read
         self.sockets = 0  # streaming now; with none, nothing is read for them
         self._portfolio_stale = False  # events came while no socket streamed
         self._portfolio_due = False  # the book moved since the portfolio was last read
@@ -129,11 +133,8 @@ class EventHub(BackgroundLoop):
         self.sockets += 1
         try:
             if self._portfolio_stale:
-                portfolio = await self.snapshots.portfolio()
-                self._portfolio_stale = False
-                async with self._moved:
-                    self._set_portfolio(portfolio)
-                    self._moved.notify_all()
+                self._portfolio_stale, self._portfolio_due = False, True
+                await self._read_portfolio(asyncio.get_running_loop().time(), anyway=True)
             yield
         finally:
             self.sockets -= 1
@@ -143,7 +144,13 @@ class EventHub(BackgroundLoop):
             self.head > seen.cursor
             or self.marks.seq > seen.marks
             or self.portfolio_seq > seen.portfolio
+            or self.owes_portfolio(seen)
         )
+
+    def owes_portfolio(self, seen: "Seen") -> bool:
+        """A socket sent events the portfolio it sent had not seen, and one read after them
+        is in hand."""
+        return seen.portfolio_after < seen.cursor <= self.portfolio_after
 
     async def campaigns(self, campaign_ids: Sequence[str]) -> list[Json]:
         """The campaigns as last read (read now if this process has not read them yet)."""
@@ -177,6 +184,7 @@ class EventHub(BackgroundLoop):
             if not self._started.is_set():
                 self.head = self._floor = await self.stream.head()
                 self.portfolio = await self.snapshots.portfolio()
+                self.portfolio_after = self.head
                 self._started.set()
             loop = asyncio.get_running_loop()
             while True:
@@ -222,12 +230,15 @@ class EventHub(BackgroundLoop):
         self._portfolio_due = True
         await self._read_portfolio(now)
 
-    async def _read_portfolio(self, now: float) -> None:
-        """The portfolio, if the book moved since it was read and a read is due."""
-        if not (self.sockets and self._portfolio_due) or now < self._portfolio_next_at:
+    async def _read_portfolio(self, now: float, *, anyway: bool = False) -> None:
+        """The portfolio, if the book moved since it was read and a read is due (``anyway``:
+        whenever the last one was)."""
+        throttled = now < self._portfolio_next_at and not anyway
+        if not (self.sockets and self._portfolio_due) or throttled:
             return
         self._portfolio_due = False
         self._portfolio_next_at = now + PORTFOLIO_EVERY
+        head = self.head  # what this read sees at least
         try:
             portfolio = await self.snapshots.portfolio()
         except (psycopg.Error, OSError):
@@ -237,6 +248,7 @@ class EventHub(BackgroundLoop):
             return
         async with self._moved:
             self._set_portfolio(portfolio)
+            self.portfolio_after = head
             self._moved.notify_all()
 
     def _set_portfolio(self, portfolio: Json) -> None:

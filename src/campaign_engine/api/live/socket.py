@@ -156,7 +156,7 @@ async def _stream(
     websocket: WebSocket, hub: EventHub, position: Cursor, closed: "asyncio.Task[None]"
 ) -> None:
     # Marks and the portfolio as they stand are in what the client has just read.
-    seen = Seen(position, hub.marks.seq, hub.portfolio_seq)
+    seen = Seen(position, hub.marks.seq, hub.portfolio_seq, position)
     while not closed.done():
         events = await hub.after(seen.cursor)
         for event in events:
@@ -168,8 +168,12 @@ async def _stream(
         marks, seen.marks = hub.marks.since(seen.marks)
         for mark in marks:
             await websocket.send_json(mark)
-        if hub.portfolio is not None and (events or hub.portfolio_seq > seen.portfolio):
-            seen.portfolio = hub.portfolio_seq
+        # The portfolio when it changed, and after a run of events once one read after them
+        # is in hand (read at most every 0.5 s, the one in hand may predate these events).
+        if hub.portfolio is not None and (
+            hub.portfolio_seq > seen.portfolio or hub.owes_portfolio(seen)
+        ):
+            seen.portfolio, seen.portfolio_after = hub.portfolio_seq, hub.portfolio_after
             await websocket.send_json({"type": "portfolio", "portfolio": hub.portfolio})
         if events or marks:
             continue
