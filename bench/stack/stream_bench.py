@@ -61,7 +61,7 @@ async def run(url: str, campaigns: int, gap: float) -> list[Timing]:
             save_cpu, save_wall = save_cpu + saved_cpu - cpu, save_wall + saved - wall
             # The hub's work for this save (its read, the campaign and the portfolio) runs
             # in this process while we wait: the CPU of the wait is the follow's cost.
-            await hub.wait_beyond(Seen(before, hub.marks.seq, hub.portfolio_seq), 5.0)
+            await hub.wait_beyond(Seen(before, hub.marks.seq, hub.portfolio_seq, before), 5.0)
             follow_cpu += time.process_time() - saved_cpu
             follow_wall += time.perf_counter() - saved
     await engine.dispose()

@@ -3,6 +3,7 @@ and the worker of ``campaigns dev --demo`` while the demo plays, with the alert 
 in monitoring/; what it holds agrees with what the REST API answers, and the heat alert fires
 once entries take heat past the warning level."""
 
+import contextlib
 import re
 from collections import Counter
 from decimal import Decimal
@@ -71,21 +72,27 @@ async def test_prometheus_holds_what_the_api_answers_and_the_heat_alert_fires(
     dev_stack: DevStack, tmp_path: Path
 ) -> None:
     worker_port, prometheus_port = free_port(), free_port()
-    jobs = [
-        prometheus.Job("campaign-engine-api", f"127.0.0.1:{dev_stack.api_port}"),
-        prometheus.Job("campaign-engine-worker", f"127.0.0.1:{worker_port}"),
-    ]
     # The shipped rules, with every `for:` cut to 2 s: the expressions are what is checked
     # here against real figures; how long each waits is promtool's to test (test_alert_rules).
     rules = tmp_path / "alerts.yml"
     rules.write_text(re.sub(r"(?m)^(\s+for:)\s*\S+", r"\1 2s", ALERTS.read_text()))
-    config = prometheus.configuration(jobs, [rules])
     environment = {"METRICS_PORT": str(worker_port)}
-    async with (
-        dev_stack.running((str(CLI),), "--demo", "--speed", "60", environment=environment),
-        prometheus.running_prometheus(tmp_path, config, prometheus_port) as server,
-        httpx.AsyncClient(base_url=dev_stack.api, timeout=30) as http,
-    ):
+    async with contextlib.AsyncExitStack() as running:
+        # The stack first: its ports are known once it is up (taken ones are picked again).
+        await running.enter_async_context(
+            dev_stack.running((str(CLI),), "--demo", "--speed", "60", environment=environment)
+        )
+        jobs = [
+            prometheus.Job("campaign-engine-api", f"127.0.0.1:{dev_stack.api_port}"),
+            prometheus.Job("campaign-engine-worker", f"127.0.0.1:{worker_port}"),
+        ]
+        config = prometheus.configuration(jobs, [rules])
+        server = await running.enter_async_context(
+            prometheus.running_prometheus(tmp_path, config, prometheus_port)
+        )
+        http = await running.enter_async_context(
+            httpx.AsyncClient(base_url=dev_stack.api, timeout=30)
+        )
 
         async def scraped_while_playing() -> bool:
             up = await server.query("up")

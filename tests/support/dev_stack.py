@@ -33,6 +33,7 @@ class DevStack:
         self.data_dir = data_dir
         self.temporal_port, self.ui_port, self.api_port = free_port(), free_port(), free_port()
         self.output = data_dir / "dev-output.txt"
+        self._output_from = 0  # where the output of the last start begins
 
     @property
     def api(self) -> str:
@@ -50,8 +51,38 @@ class DevStack:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "API_TOKEN"}}
         env.update(CAMPAIGNS_DATA_DIR=str(self.data_dir), METRICS_PORT="off", COLUMNS="200")
         env.update(environment or {})
+        for attempt in range(3):
+            process = await self._start(launcher, options, env)
+            started: list[psutil.Process] = []
+            try:
+                if not await self._healthy(process) and attempt < 2:
+                    # A port picked free was taken before the stack bound it (another test's
+                    # server): new ports, again.
+                    self.temporal_port, self.ui_port, self.api_port = (
+                        free_port(),
+                        free_port(),
+                        free_port(),
+                    )
+                    continue
+                started = descendants(process.pid)
+                yield process
+                return
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+                # Whatever a failing run left, never on this machine after it.
+                for child in started:
+                    with contextlib.suppress(psutil.Error):
+                        child.kill()
+                self.kill_leftovers()
+
+    async def _start(
+        self, launcher: tuple[str, ...], options: tuple[str, ...], env: Mapping[str, str]
+    ) -> asyncio.subprocess.Process:
+        self._output_from = self.output.stat().st_size if self.output.exists() else 0
         with self.output.open("ab") as sink:
-            process = await asyncio.create_subprocess_exec(
+            return await asyncio.create_subprocess_exec(
                 *launcher,
                 "dev",
                 "--temporal-port",
@@ -63,32 +94,22 @@ class DevStack:
                 *options,
                 stdout=sink,
                 stderr=sink,
-                env=env,
+                env=dict(env),
                 start_new_session=True,  # a group of its own, which a test may kill whole
             )
-        started: list[psutil.Process] = []
-        try:
-            await self._healthy(process)
-            started = descendants(process.pid)
-            yield process
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-            # Whatever a failing run left, never on this machine after it.
-            for child in started:
-                with contextlib.suppress(psutil.Error):
-                    child.kill()
-            self.kill_leftovers()
 
-    async def _healthy(self, process: asyncio.subprocess.Process) -> None:
+    async def _healthy(self, process: asyncio.subprocess.Process) -> bool:
+        """True once the API answers; False when the stack exited because a port was taken."""
         async with httpx.AsyncClient(base_url=self.api) as http:
             for _ in range(600):
                 if process.returncode is not None:
+                    said = self.output.read_bytes()[self._output_from :].decode(errors="replace")
+                    if "is already in use" in said:
+                        return False
                     raise AssertionError(f"campaigns dev exited:\n{self.output.read_text()}")
                 try:
                     if (await http.get("/healthz")).status_code == 200:
-                        return
+                        return True
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.25)
