@@ -278,3 +278,23 @@ async def test_a_crypto_pair_comes_from_the_crypto_stream_and_its_history(
         await eventually(live)
     assert [s.get("bars") for s in fake.subscriptions] in ([], [["BTC/USD"]])
     assert any(q.path.startswith("/v1beta3/crypto/us/bars") for q in fake.requests)
+
+
+async def test_more_symbols_than_the_plan_allows_is_counted_and_retried() -> None:
+    fake = FakeAlpacaData(feeds=("iex",), symbol_limit=1)
+    async with serving(fake):
+        taken = Taken({})
+        stream = _stream(fake, taken)
+        stream.want({"AAPL", "MSFT"})
+        async with stream:
+
+            async def limited() -> bool:
+                return stream.errors[ErrorKind.SYMBOL_LIMIT] >= 1
+
+            await eventually(limited)
+            stream.want({"AAPL"})  # the operator closes a campaign: within the plan again
+
+            async def subscribed() -> bool:
+                return await _subscribed(fake, ["AAPL"])
+
+            await eventually(subscribed, timeout=30)
