@@ -86,8 +86,8 @@ async def test_alpaca_py_receives_a_published_bar_and_its_correction(fake: FakeA
     fake.publish_bar(
         "AAPL", T0, open=180.1, high=180.9, low=179.8, close=180.5, volume=1200, trades=31
     )
-    fake.update_bar(
-        "AAPL", T0, open=180.1, high=181.0, low=179.8, close=180.7, volume=1300, trades=32
+    fake.publish_bar(
+        "AAPL", T0, open=180.1, high=181.0, low=179.8, close=180.7, volume=1300, trades=32, kind="u"
     )
     await until(lambda: len(got) == 2, timeout=10)
     await stopped(stream, task)

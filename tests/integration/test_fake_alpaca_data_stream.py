@@ -108,7 +108,7 @@ async def test_bars_reach_only_their_subscribers_batched_in_one_array(
         }
         for s in ("AAPL", "MSFT")
     ]
-    fake.update_bar("TSLA", T0, open=10, high=12, low=9, close=11.5, volume=140)
+    fake.publish_bar("TSLA", T0, open=10, high=12, low=9, close=11.5, volume=140, kind="u")
     (updated,) = await said(ws)
     assert (updated["T"], updated["S"], updated["c"], updated["v"]) == ("u", "TSLA", 11.5, 140)
     await ws.close()

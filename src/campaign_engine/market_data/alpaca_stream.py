@@ -191,13 +191,12 @@ class AlpacaBarStream(BackgroundLoop):
         """The bars of ``symbols`` since the last one taken, from history, page by page."""
         for symbol, at in (await self._last_taken(symbols)).items():
             self._last[symbol] = max(at, self._last.get(symbol, at))
-        starts = [self._last[s] for s in symbols if s in self._last]
-        missing = [s for s in symbols if s not in self._last]
-        if missing:  # never priced: from now on, nothing to fill
+        known = [s for s in symbols if s in self._last]
+        if missing := sorted(set(symbols) - set(known)):  # never priced: nothing to fill
             log.info("alpaca_bars_from_now_on", symbols=missing)
-        if not starts:
+        if not known:
             return
-        async for page in self._history.pages([s for s in symbols if s in self._last], min(starts)):
+        async for page in self._history.pages(known, min(self._last[s] for s in known)):
             self.bars_refused += len(page.refused)
             price_metrics.MARKET_DATA_BARS.labels("refused").inc(len(page.refused))
             await self._hand_on_bars(page.bars)

@@ -3,16 +3,13 @@ of the Alpaca broker on a machine that cannot reach Alpaca. It answers as Alpaca
 API does; what the market and the venue do (fills, partial fills, expiries, rejections, a
 broken stream) the test drives through ``FakeAlpaca``."""
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
-import uvicorn
-
 from campaign_engine.testing.fake_alpaca.app import AlpacaApp, Fault, Seen
 from campaign_engine.testing.fake_alpaca.book import Book, Json
+from campaign_engine.testing.local_server import served
 
 KEY_ID = "PKTESTKEY0000000000"
 SECRET = "test-secret-never-logged"  # noqa: S105 - the fake's own, not a credential
@@ -82,30 +79,6 @@ class FakeAlpaca:
 @asynccontextmanager
 async def serving(fake: FakeAlpaca) -> AsyncIterator[FakeAlpaca]:
     """Serves ``fake`` on a free local port (``fake.base_url``) in this event loop."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # Answers go out as written (uvicorn writes head and body apart; with Nagle's algorithm
-    # each answer would wait ~40 ms for the client's delayed ACK). Accepted sockets inherit it.
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(
-        fake.api.app,
-        log_level="warning",
-        lifespan="off",
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    async with served(fake.api.app, fake.api.close_streams) as port:
+        fake.base_url = f"http://127.0.0.1:{port}"
         yield fake
-    finally:
-        fake.api.close_streams()
-        server.should_exit = True
-        await task
-        listener.close()

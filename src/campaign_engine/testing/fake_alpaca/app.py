@@ -21,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from campaign_engine.testing.fake_alpaca.book import Book, Json, Refused
+from campaign_engine.testing.local_server import alpaca_error
 
 Handler = Callable[[Request], Awaitable[Response]]
 RATE_LIMIT = 200
@@ -80,20 +81,22 @@ class AlpacaApp:
                 request.headers.get("APCA-API-KEY-ID") != self.key_id
                 or request.headers.get("APCA-API-SECRET-KEY") != self.secret
             ):
-                return _error(401, 40110000, "request is not authorized")
+                return alpaca_error(401, 40110000, "request is not authorized")
             fault = self._fault_for(method, path)
             if fault is not None and fault.kind == "rate_limit":
                 return self._rate_limited(fault)
             if fault is not None and fault.kind == "fail":
-                return _error(503, 50300000, "service unavailable")
+                return alpaca_error(503, 50300000, "service unavailable")
             if fault is not None and fault.hook is not None:
                 fault.hook()
             try:
                 response = await handler(request)
             except Refused as refused:
-                response = _error(refused.status, refused.code, refused.message)
+                response = alpaca_error(refused.status, refused.code, refused.message)
             if fault is not None and fault.kind == "lose_answer":
-                return _error(504, 50400000, "gateway timeout")  # done, but the answer is lost
+                return alpaca_error(
+                    504, 50400000, "gateway timeout"
+                )  # done, but the answer is lost
             response.headers.update(self._limit_headers(remaining=RATE_LIMIT - 1))
             return response
 
@@ -107,7 +110,7 @@ class AlpacaApp:
         return None
 
     def _rate_limited(self, fault: Fault) -> Response:
-        response = _error(429, 42910000, "rate limit exceeded")
+        response = alpaca_error(429, 42910000, "rate limit exceeded")
         response.headers.update(self._limit_headers(remaining=0, reset_in=fault.reset_in))
         if fault.retry_after is not None:
             response.headers["Retry-After"] = fault.retry_after
@@ -126,7 +129,7 @@ class AlpacaApp:
 
     async def _list(self, request: Request) -> Response:
         if request.query_params.get("status", "open") != "open":
-            return _error(422, 40010001, "only status=open is served here")
+            return alpaca_error(422, 40010001, "only status=open is served here")
         return _json(self.book.open_orders(request.query_params.get("symbols")))
 
     async def _by_client_id(self, request: Request) -> Response:
@@ -271,11 +274,3 @@ def _default(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(type(value).__name__)
-
-
-def _error(status: int, code: int, message: str) -> Response:
-    return Response(
-        json.dumps({"code": code, "message": message}),
-        status_code=status,
-        media_type="application/json",
-    )

@@ -39,20 +39,18 @@ subscriptions are acknowledged, nothing is sent on them), news, options, corpora
 adjustments (``adjustment`` is accepted, bars come back as recorded), weekly and monthly
 timeframes, ``asof``/``currency``, 407 slow client and 500, compression (RFC 7692)."""
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
 from campaign_engine.testing.fake_alpaca_data.bars import Bar, History, Json
 from campaign_engine.testing.fake_alpaca_data.rest import BarsApi, Query, RateLimit
 from campaign_engine.testing.fake_alpaca_data.stream import Account, Streams
+from campaign_engine.testing.local_server import served
 
 KEY_ID = "PKDATAKEY0000000000"
 SECRET = "data-secret-never-logged"  # noqa: S105 - the stand-in's own, not a credential
@@ -118,11 +116,14 @@ class FakeAlpacaData:
         volume: float,
         trades: int = 1,
         vwap: float | None = None,
+        kind: str = "b",
     ) -> Bar:
         """A minute bar closes: kept in history and sent to the streams subscribed to it.
-        Symbols with a ``/`` (``BTC/USD``) are crypto, the rest stocks."""
+        Symbols with a ``/`` (``BTC/USD``) are crypto, the rest stocks. ``kind`` ``u``: a late
+        trade corrects a bar already sent (an ``updatedBars`` message; it replaces the bar in
+        history)."""
         bar = Bar(symbol, t, open, high, low, close, volume, trades, vwap)
-        self.publish_bars([bar])
+        self.publish_bars([bar], kind)
         return bar
 
     def publish_bars(self, bars: Iterable[Bar], kind: str = "b") -> None:
@@ -133,25 +134,6 @@ class FakeAlpacaData:
             if kind != "d":
                 self.history.record(bar)
         self.streams.push([bar.message(kind) for bar in listed])
-
-    def update_bar(
-        self,
-        symbol: str,
-        t: datetime,
-        *,
-        open: float,
-        high: float,
-        low: float,
-        close: float,
-        volume: float,
-        trades: int = 1,
-        vwap: float | None = None,
-    ) -> Bar:
-        """A late trade corrects a bar already sent: an ``updatedBars`` ("u") message, and the
-        corrected bar replaces the old one in history."""
-        bar = Bar(symbol, t, open, high, low, close, volume, trades, vwap)
-        self.publish_bars([bar], kind="u")
-        return bar
 
     def record_history(self, symbol: str, bars: Iterable[Bar]) -> None:
         """Bars into history only (they happened while no client was listening)."""
@@ -205,30 +187,7 @@ class FakeAlpacaData:
 @asynccontextmanager
 async def serving(fake: FakeAlpacaData) -> AsyncIterator[FakeAlpacaData]:
     """Serves ``fake`` on a free local port (``fake.base_url``, ``fake.stream_url``)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # Answers go out as written rather than waiting on the client's delayed ACK.
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(
-        fake.app,
-        log_level="warning",
-        lifespan="off",
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    fake.base_url = f"http://127.0.0.1:{port}"
-    fake.stream_url = f"ws://127.0.0.1:{port}"
-    try:
+    async with served(fake.app, fake.streams.close_all) as port:
+        fake.base_url = f"http://127.0.0.1:{port}"
+        fake.stream_url = f"ws://127.0.0.1:{port}"
         yield fake
-    finally:
-        fake.streams.close_all()
-        server.should_exit = True
-        await task
-        listener.close()

@@ -21,6 +21,7 @@ from campaign_engine.testing.fake_alpaca_data.bars import (
     rfc3339,
 )
 from campaign_engine.testing.fake_alpaca_data.stream import Account
+from campaign_engine.testing.local_server import alpaca_error
 
 RATE_LIMIT = 200
 _STOCK_FEEDS = ("iex", "sip", "delayed_sip", "otc", "boats")
@@ -55,7 +56,7 @@ class BarsApi:
 
     async def crypto_bars(self, request: Request) -> Response:
         if request.path_params["location"] != "us":
-            return _error(404, 40410000, "not found")
+            return alpaca_error(404, 40410000, "not found")
         return self._answer(request, symbols=None, crypto=True)
 
     def _answer(self, request: Request, symbols: list[str] | None, crypto: bool) -> Response:
@@ -67,7 +68,7 @@ class BarsApi:
         if (key is not None or not crypto) and (
             account is None or account.secret != request.headers.get("APCA-API-SECRET-KEY")
         ):
-            return _error(401, 40110000, "request is not authorized")
+            return alpaca_error(401, 40110000, "request is not authorized")
         for limit in self.rate_limits:
             if path.startswith(limit.path):
                 self.rate_limits.remove(limit)
@@ -75,9 +76,9 @@ class BarsApi:
         try:
             body = self._page(request, symbols, crypto, account)
         except BadParameter as bad:
-            return _error(422, 42210000, str(bad))
+            return alpaca_error(422, 42210000, str(bad))
         except PermissionError as refused:
-            return _error(403, 40310000, str(refused))
+            return alpaca_error(403, 40310000, str(refused))
         response = Response(json.dumps(body, default=_json_default), media_type="application/json")
         response.headers.update(_limit_headers(remaining=RATE_LIMIT - 1))
         return response
@@ -123,7 +124,7 @@ class BarsApi:
         return {"bars": page, "next_page_token": token}
 
     def _rate_limited(self, limit: RateLimit) -> Response:
-        response = _error(429, 42910000, "rate limit exceeded")
+        response = alpaca_error(429, 42910000, "rate limit exceeded")
         response.headers.update(_limit_headers(remaining=0, reset_in=limit.reset_in))
         if limit.retry_after is not None:
             response.headers["Retry-After"] = limit.retry_after
@@ -149,11 +150,3 @@ def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return rfc3339(value)
     raise TypeError(type(value).__name__)
-
-
-def _error(status: int, code: int, message: str) -> Response:
-    return Response(
-        json.dumps({"code": code, "message": message}),
-        status_code=status,
-        media_type="application/json",
-    )
